@@ -1,0 +1,98 @@
+//! The client half: makes A, answers B with M1 and checks M2.
+
+use crypto_bigint::{U256, U512, U576};
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use super::{
+    SessionKey,
+    group::{K, LEN, generator, pad_element, parse_public, proofs, scrambler, uint256},
+};
+use crate::{CryptoError, random};
+
+/// The client between sending A and receiving B. Holds the secrets `a` and `x`, zeroized on drop.
+pub struct ClientHandshake {
+    a: Zeroizing<U256>,
+    x: Zeroizing<U256>,
+    a_pub: [u8; LEN],
+}
+
+impl std::fmt::Debug for ClientHandshake {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClientHandshake(..)")
+    }
+}
+
+/// The client after processing B: M1 to send and what the server's M2 must be.
+#[derive(zeroize::ZeroizeOnDrop)]
+pub struct ClientProof {
+    m1: [u8; 32],
+    m2: [u8; 32],
+    key: [u8; 32],
+}
+
+impl std::fmt::Debug for ClientProof {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClientProof(..)")
+    }
+}
+
+impl ClientHandshake {
+    /// Starts a log-in for `identity` (the sanitized e-mail, or the account id for the vault) with
+    /// `password` (the raw SRP password bytes) and `salt` (`saltAuth`, decoded), with a fresh
+    /// 256-bit secret `a`, as srp-js's `genKey` makes.
+    pub fn start(salt: &[u8], identity: &[u8], password: &[u8]) -> Result<Self, CryptoError> {
+        let a = Zeroizing::new(random::bytes::<32>()?);
+        Ok(Self::start_with_secret(salt, identity, password, &a))
+    }
+
+    /// As [`ClientHandshake::start`] with a given secret `a`: for test vectors only.
+    pub fn start_with_secret(salt: &[u8], identity: &[u8], password: &[u8], a: &[u8; 32]) -> Self {
+        let x = Zeroizing::new(uint256(&super::compute_x(salt, identity, password)));
+        let a = Zeroizing::new(uint256(a));
+        let a_pub = *pad_element(&generator().pow_bounded_exp(&*a, U256::BITS));
+        Self { a, x, a_pub }
+    }
+
+    /// `A`, padded to 256 bytes (`srpA` on the wire, as hex).
+    pub fn a_pub(&self) -> &[u8; LEN] {
+        &self.a_pub
+    }
+
+    /// Processes the server's B (refusing B ≡ 0 mod N) and computes M1.
+    pub fn process(self, b_pub: &[u8]) -> Result<ClientProof, CryptoError> {
+        let b_element = parse_public(b_pub, "SRP B")?;
+        let b_padded: [u8; LEN] = b_pub.try_into().expect("parse_public checked the length");
+        let u = scrambler(&self.a_pub, &b_padded)?;
+        // The exponent a + u·x is at most 513 bits: it needs no reduction.
+        let ux: Zeroizing<U512> = Zeroizing::new(u.concatenating_mul(&*self.x));
+        let exponent: Zeroizing<U576> =
+            Zeroizing::new(ux.resize::<{ U576::LIMBS }>().wrapping_add(&self.a.resize()));
+        let g_x = generator().pow_bounded_exp(&*self.x, U256::BITS);
+        // S = (B − k·g^x)^(a + u·x)
+        let secret =
+            Zeroizing::new((b_element - *K * g_x).pow_bounded_exp(&*exponent, U576::BITS));
+        let proofs = proofs(&self.a_pub, &b_padded, &secret);
+        Ok(ClientProof {
+            m1: proofs.m1,
+            m2: proofs.m2,
+            key: *proofs.key,
+        })
+    }
+}
+
+impl ClientProof {
+    /// M1, to send (`srpM1`).
+    pub fn m1(&self) -> &[u8; 32] {
+        &self.m1
+    }
+
+    /// Checks the server's M2 in constant time and returns K (the session id is its hex).
+    pub fn verify_server(&self, server_m2: &[u8]) -> Result<SessionKey, CryptoError> {
+        if server_m2.len() == self.m2.len() && bool::from(self.m2.ct_eq(server_m2)) {
+            Ok(Zeroizing::new(self.key))
+        } else {
+            Err(CryptoError::Srp("the server's proof M2 does not match"))
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! The group (RFC 5054 Appendix A, 2048 bits, g = 2), padding, hashing and the shared formulas.
+
+use std::sync::LazyLock;
+
+use aws_lc_rs::digest;
+use crypto_bigint::{U256, U2048, const_monty_params, modular::ConstMontyForm};
+use zeroize::Zeroizing;
+
+use crate::CryptoError;
+
+/// Length of every padded SRP value (N's length), in bytes.
+pub const LEN: usize = 256;
+
+const_monty_params!(
+    Modulus,
+    U2048,
+    "AC6BDB41324A9A9BF166DE5E1389582FAF72B6651987EE07FC3192943DB56050A37329CBB4A099ED8193E0757767A13DD52312AB4B03310DCD7F48A9DA04FD50E8083969EDB767B0CF6095179A163AB3661A05FBD5FAAAE82918A9962F0B93B855F97993EC975EEAA80D740ADBF4FF747359D041D5C33EA71D281E446B14773BCA97B43A23FB801676BD207A436C6481F1D2B9078717461A5B9D32E688F87748544523B524B0D57D5EA77A2775D2ECFA032CFBDBF52FB3786160279004E57AE6AF874E7303CE53299CCC041C7BC308D82A5698F3A8D0C38271AE35F8E9DBFBB694B5C803D89F7AE435DE236D525F54759B65E372FCD68EF20FA7111F9E4AFF73",
+    "The RFC 5054 2048-bit SRP prime"
+);
+
+/// An element of Z/NZ in Montgomery form.
+pub(crate) type Element = ConstMontyForm<Modulus, { U2048::LIMBS }>;
+
+/// N as an integer.
+pub(crate) fn modulus() -> U2048 {
+    U2048::from_be_hex(
+        "AC6BDB41324A9A9BF166DE5E1389582FAF72B6651987EE07FC3192943DB56050A37329CBB4A099ED8193E0757767A13DD52312AB4B03310DCD7F48A9DA04FD50E8083969EDB767B0CF6095179A163AB3661A05FBD5FAAAE82918A9962F0B93B855F97993EC975EEAA80D740ADBF4FF747359D041D5C33EA71D281E446B14773BCA97B43A23FB801676BD207A436C6481F1D2B9078717461A5B9D32E688F87748544523B524B0D57D5EA77A2775D2ECFA032CFBDBF52FB3786160279004E57AE6AF874E7303CE53299CCC041C7BC308D82A5698F3A8D0C38271AE35F8E9DBFBB694B5C803D89F7AE435DE236D525F54759B65E372FCD68EF20FA7111F9E4AFF73",
+    )
+}
+
+/// The generator g = 2.
+pub(crate) fn generator() -> Element {
+    Element::new(&U2048::from_u8(2))
+}
+
+/// The multiplier `k = H(PAD(N) ‖ PAD(g))`, computed once.
+pub(crate) static K: LazyLock<Element> = LazyLock::new(|| {
+    let hash = sha256(&[&pad(&modulus()), &pad(&U2048::from_u8(2))]);
+    Element::new(&U2048::from_be_slice(&{
+        let mut wide = [0u8; LEN];
+        wide[LEN - 32..].copy_from_slice(&hash);
+        wide
+    }))
+});
+
+/// Big-endian, left-padded with zeros to 256 bytes.
+pub(crate) fn pad(value: &U2048) -> [u8; LEN] {
+    let mut out = [0u8; LEN];
+    out.copy_from_slice(value.to_be_bytes().as_ref());
+    out
+}
+
+/// The padded canonical value of an element.
+pub(crate) fn pad_element(value: &Element) -> Zeroizing<[u8; LEN]> {
+    Zeroizing::new(pad(&value.retrieve()))
+}
+
+/// SHA-256 over the concatenation of `parts`.
+pub(crate) fn sha256(parts: &[&[u8]]) -> [u8; 32] {
+    let mut context = digest::Context::new(&digest::SHA256);
+    for part in parts {
+        context.update(part);
+    }
+    context
+        .finish()
+        .as_ref()
+        .try_into()
+        .expect("SHA-256 digests are 32 bytes")
+}
+
+/// A 32-byte hash or secret as a 256-bit integer.
+pub(crate) fn uint256(bytes: &[u8; 32]) -> U256 {
+    U256::from_be_slice(bytes)
+}
+
+/// Parses a peer's public value (A or B): exactly 256 bytes, in `[1, N − 1]`. Refusing zero (and
+/// N itself, the only other multiple of N that fits) is what stops the classic SRP bypass.
+pub(crate) fn parse_public(bytes: &[u8], what: &'static str) -> Result<Element, CryptoError> {
+    if bytes.len() != LEN {
+        return Err(CryptoError::Length {
+            what,
+            expected: LEN,
+            actual: bytes.len(),
+        });
+    }
+    let value = U2048::from_be_slice(bytes);
+    if bool::from(value.is_zero()) || value >= modulus() {
+        return Err(CryptoError::Srp("public value is zero modulo N or out of range"));
+    }
+    Ok(Element::new(&value))
+}
+
+/// `u = H(PAD(A) ‖ PAD(B))`; a zero `u` would make the password irrelevant and is refused.
+pub(crate) fn scrambler(a_pub: &[u8; LEN], b_pub: &[u8; LEN]) -> Result<U256, CryptoError> {
+    let u = uint256(&sha256(&[a_pub, b_pub]));
+    if bool::from(u.is_zero()) {
+        return Err(CryptoError::Srp("the scrambling parameter u is zero"));
+    }
+    Ok(u)
+}
+
+/// The session key and both proofs from the shared secret.
+pub(crate) struct Proofs {
+    pub(crate) key: Zeroizing<[u8; 32]>,
+    pub(crate) m1: [u8; 32],
+    pub(crate) m2: [u8; 32],
+}
+
+/// `K = H(PAD(S))`, `M1 = H(PAD(A) ‖ PAD(B) ‖ PAD(S))`, `M2 = H(PAD(A) ‖ M1 ‖ K)`.
+pub(crate) fn proofs(a_pub: &[u8; LEN], b_pub: &[u8; LEN], secret: &Element) -> Proofs {
+    let s = pad_element(secret);
+    let key = Zeroizing::new(sha256(&[s.as_ref()]));
+    let m1 = sha256(&[a_pub, b_pub, s.as_ref()]);
+    let m2 = sha256(&[a_pub, &m1, key.as_ref()]);
+    Proofs { key, m1, m2 }
+}
+
+/// `x = H(s ‖ H(I ‖ ":" ‖ P))`, the private key derived from the password.
+pub fn compute_x(salt: &[u8], identity: &[u8], password: &[u8]) -> Zeroizing<[u8; 32]> {
+    let inner = Zeroizing::new(sha256(&[identity, b":", password]));
+    Zeroizing::new(sha256(&[salt, inner.as_ref()]))
+}
+
+/// The verifier `PAD(g^x mod N)` that sign-up uploads (512 hex digits on the wire).
+pub fn compute_verifier(salt: &[u8], identity: &[u8], password: &[u8]) -> [u8; LEN] {
+    let x = Zeroizing::new(uint256(&compute_x(salt, identity, password)));
+    *pad_element(&generator().pow_bounded_exp(&*x, U256::BITS))
+}
