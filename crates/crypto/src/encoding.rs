@@ -9,10 +9,6 @@ use crate::CryptoError;
 
 /// Lowercase hex of `bytes`.
 pub fn to_hex(bytes: &[u8]) -> String {
-    base16ct_lower(bytes)
-}
-
-fn base16ct_lower(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for byte in bytes {
@@ -25,7 +21,7 @@ fn base16ct_lower(bytes: &[u8]) -> String {
 /// Decodes hex (either case) into bytes; `what` names the value in the error.
 pub fn from_hex(text: &str, what: &'static str) -> Result<Vec<u8>, CryptoError> {
     let digits = text.as_bytes();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err(CryptoError::Hex { what });
     }
     digits
@@ -65,7 +61,10 @@ fn hex_digit(digit: u8, what: &'static str) -> Result<u8, CryptoError> {
 /// Whether JavaScript's `encodeURIComponent` leaves `byte` as it is.
 fn is_uri_unreserved(byte: u8) -> bool {
     byte.is_ascii_alphanumeric()
-        || matches!(byte, b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')')
+        || matches!(
+            byte,
+            b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
+        )
 }
 
 /// JavaScript's `encodeURIComponent`: UTF-8 bytes outside the unreserved set become `%XX`

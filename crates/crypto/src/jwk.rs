@@ -94,10 +94,13 @@ impl SymmetricJwk {
         members.expect_ext()?;
         members.expect_key_ops(&["encrypt", "decrypt"])?;
         let k = members.base64("k")?;
-        let k: [u8; KEY_LEN] = k.as_slice().try_into().map_err(|_| CryptoError::JwkMember {
-            member: "k",
-            reason: "must be a 256-bit key",
-        })?;
+        let k: [u8; KEY_LEN] = k
+            .as_slice()
+            .try_into()
+            .map_err(|_| CryptoError::JwkMember {
+                member: "k",
+                reason: "must be a 256-bit key",
+            })?;
         Ok(Self {
             key: AesKey::from_bytes(k),
         })
@@ -351,10 +354,13 @@ impl Members {
 
     fn base64_secret(&self, member: &'static str) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
         let bytes = self.base64_raw(member)?;
-        let first_nonzero = bytes.iter().position(|&b| b != 0).ok_or(CryptoError::JwkMember {
-            member,
-            reason: "must not be zero",
-        })?;
+        let first_nonzero = bytes
+            .iter()
+            .position(|&b| b != 0)
+            .ok_or(CryptoError::JwkMember {
+                member,
+                reason: "must not be zero",
+            })?;
         Ok(Zeroizing::new(bytes[first_nonzero..].to_vec()))
     }
 

@@ -53,7 +53,9 @@ impl RsaPublicKey {
             modulus: uint(&jwk.n)?,
             public_exponent: uint(&jwk.e)?,
         };
-        let pkcs1_der = public.to_der().map_err(|_| CryptoError::RsaKey("encoding"))?;
+        let pkcs1_der = public
+            .to_der()
+            .map_err(|_| CryptoError::RsaKey("encoding"))?;
         let spki = pkcs8::SubjectPublicKeyInfoRef {
             algorithm: pkcs1::ALGORITHM_ID,
             subject_public_key: pkcs8::der::asn1::BitStringRef::from_bytes(&pkcs1_der)
@@ -233,13 +235,20 @@ mod tests {
         assert_eq!(jwk.public.n.len(), 256);
         assert_eq!(jwk.public.e, vec![1, 0, 1]);
         let text = jwk.to_json();
-        assert!(text.starts_with("{\"alg\":\"RSA-OAEP-256\",\"d\":\""), "{}", &text[..40]);
+        assert!(
+            text.starts_with("{\"alg\":\"RSA-OAEP-256\",\"d\":\""),
+            "{}",
+            &text[..40]
+        );
         let reimported = RsaPrivateKey::from_jwk_json(&text).expect("imports");
         let public = RsaPublicKey::from_jwk_json(&private.public_jwk().to_json()).expect("imports");
         let ciphertext = public.encrypt_string("ü secret %").expect("encrypts");
         assert_eq!(ciphertext.len(), 512);
         assert_eq!(
-            reimported.decrypt_string(&ciphertext).expect("decrypts").as_str(),
+            reimported
+                .decrypt_string(&ciphertext)
+                .expect("decrypts")
+                .as_str(),
             "ü secret %"
         );
     }

@@ -91,9 +91,18 @@ mod tests {
         );
         let mut tampered = sealed.clone();
         tampered[40] ^= 1;
-        assert_eq!(open(&pair.secret, &tampered).map(|_| ()), Err(CryptoError::Decrypt));
-        assert_eq!(open(&pair.secret, &sealed[..47]).map(|_| ()), Err(CryptoError::Decrypt));
+        assert_eq!(
+            open(&pair.secret, &tampered).map(|_| ()),
+            Err(CryptoError::Decrypt)
+        );
+        assert_eq!(
+            open(&pair.secret, &sealed[..47]).map(|_| ()),
+            Err(CryptoError::Decrypt)
+        );
         let other = KeyPair::generate();
-        assert_eq!(open(&other.secret, &sealed).map(|_| ()), Err(CryptoError::Decrypt));
+        assert_eq!(
+            open(&other.secret, &sealed).map(|_| ()),
+            Err(CryptoError::Decrypt)
+        );
     }
 }

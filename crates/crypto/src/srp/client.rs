@@ -6,7 +6,7 @@ use zeroize::Zeroizing;
 
 use super::{
     SessionKey,
-    group::{K, LEN, generator, pad_element, parse_public, proofs, scrambler, uint256},
+    group::{K, LEN, g_pow, pad_element, parse_public, proofs, scrambler, uint256},
 };
 use crate::{CryptoError, random};
 
@@ -50,7 +50,7 @@ impl ClientHandshake {
     pub fn start_with_secret(salt: &[u8], identity: &[u8], password: &[u8], a: &[u8; 32]) -> Self {
         let x = Zeroizing::new(uint256(&super::compute_x(salt, identity, password)));
         let a = Zeroizing::new(uint256(a));
-        let a_pub = *pad_element(&generator().pow_bounded_exp(&*a, U256::BITS));
+        let a_pub = *pad_element(&g_pow(&a));
         Self { a, x, a_pub }
     }
 
@@ -66,12 +66,13 @@ impl ClientHandshake {
         let u = scrambler(&self.a_pub, &b_padded)?;
         // The exponent a + u·x is at most 513 bits: it needs no reduction.
         let ux: Zeroizing<U512> = Zeroizing::new(u.concatenating_mul(&*self.x));
-        let exponent: Zeroizing<U576> =
-            Zeroizing::new(ux.resize::<{ U576::LIMBS }>().wrapping_add(&self.a.resize()));
-        let g_x = generator().pow_bounded_exp(&*self.x, U256::BITS);
+        let exponent: Zeroizing<U576> = Zeroizing::new(
+            ux.resize::<{ U576::LIMBS }>()
+                .wrapping_add(&self.a.resize()),
+        );
+        let g_x = g_pow(&self.x);
         // S = (B − k·g^x)^(a + u·x)
-        let secret =
-            Zeroizing::new((b_element - *K * g_x).pow_bounded_exp(&*exponent, U576::BITS));
+        let secret = Zeroizing::new((b_element - *K * g_x).pow_bounded_exp(&*exponent, U576::BITS));
         let proofs = proofs(&self.a_pub, &b_padded, &secret);
         Ok(ClientProof {
             m1: proofs.m1,

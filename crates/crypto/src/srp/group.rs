@@ -4,6 +4,7 @@ use std::sync::LazyLock;
 
 use aws_lc_rs::digest;
 use crypto_bigint::{U256, U2048, const_monty_params, modular::ConstMontyForm};
+use subtle::{ConditionallySelectable, ConstantTimeEq};
 use zeroize::Zeroizing;
 
 use crate::CryptoError;
@@ -31,6 +32,48 @@ pub(crate) fn modulus() -> U2048 {
 /// The generator g = 2.
 pub(crate) fn generator() -> Element {
     Element::new(&U2048::from_u8(2))
+}
+
+/// Bits per window of the fixed-base table, and windows in a 256-bit exponent.
+const WINDOW_BITS: usize = 4;
+const WINDOWS: usize = 256 / WINDOW_BITS;
+
+/// `G_TABLE[i][j] = g^(j · 16^i)` in Montgomery form, built once (about 1,000 multiplications).
+///
+/// Every secret exponentiation of g (the verifier, A, B, and the client's g^x) then costs 64
+/// multiplications instead of about 335: what makes the server's log-in step fast. The table is
+/// public data (powers of the public generator), 256 KiB.
+static G_TABLE: LazyLock<Box<[[U2048; 1 << WINDOW_BITS]; WINDOWS]>> = LazyLock::new(|| {
+    let one = Element::new(&U2048::ONE);
+    let mut table = Box::new([[U2048::ZERO; 1 << WINDOW_BITS]; WINDOWS]);
+    let mut base = generator();
+    for row in table.iter_mut() {
+        let mut power = one;
+        for entry in row.iter_mut() {
+            *entry = power.to_montgomery();
+            power *= base;
+        }
+        // power is now base^16: the next row's base.
+        base = power;
+    }
+    table
+});
+
+/// `g^exponent` for a secret 256-bit exponent, in constant time: one multiplication per 4-bit
+/// window, each factor picked from its table row by a constant-time scan of all 16 entries.
+pub(crate) fn g_pow(exponent: &U256) -> Element {
+    let mut acc = Element::new(&U2048::ONE);
+    let words = exponent.as_words();
+    for (window, row) in G_TABLE.iter().enumerate() {
+        let bit = window * WINDOW_BITS;
+        let nibble = ((words[bit / 64] >> (bit % 64)) & 0xf) as u8;
+        let mut factor = row[0];
+        for (idx, entry) in row.iter().enumerate().skip(1) {
+            factor.conditional_assign(entry, (idx as u8).ct_eq(&nibble));
+        }
+        acc *= Element::from_montgomery(factor);
+    }
+    acc
 }
 
 /// The multiplier `k = H(PAD(N) ‖ PAD(g))`, computed once.
@@ -85,7 +128,9 @@ pub(crate) fn parse_public(bytes: &[u8], what: &'static str) -> Result<Element, 
     }
     let value = U2048::from_be_slice(bytes);
     if bool::from(value.is_zero()) || value >= modulus() {
-        return Err(CryptoError::Srp("public value is zero modulo N or out of range"));
+        return Err(CryptoError::Srp(
+            "public value is zero modulo N or out of range",
+        ));
     }
     Ok(Element::new(&value))
 }
@@ -124,5 +169,5 @@ pub fn compute_x(salt: &[u8], identity: &[u8], password: &[u8]) -> Zeroizing<[u8
 /// The verifier `PAD(g^x mod N)` that sign-up uploads (512 hex digits on the wire).
 pub fn compute_verifier(salt: &[u8], identity: &[u8], password: &[u8]) -> [u8; LEN] {
     let x = Zeroizing::new(uint256(&compute_x(salt, identity, password)));
-    *pad_element(&generator().pow_bounded_exp(&*x, U256::BITS))
+    *pad_element(&g_pow(&x))
 }

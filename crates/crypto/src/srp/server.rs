@@ -1,12 +1,12 @@
 //! The server half: answers A with B and checks the client's proof.
 
-use crypto_bigint::U256;
+use crypto_bigint::{U256, U2048};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use super::{
     SessionKey,
-    group::{Element, K, LEN, generator, pad_element, parse_public, proofs, scrambler, uint256},
+    group::{Element, K, LEN, g_pow, pad_element, parse_public, proofs, scrambler, uint256},
 };
 use crate::{CryptoError, random};
 
@@ -62,12 +62,15 @@ impl ServerHandshake {
         let b = Zeroizing::new(uint256(b));
 
         // B = k·v + g^b
-        let b_element = *K * v + generator().pow_bounded_exp(&*b, U256::BITS);
+        let b_element = *K * v + g_pow(&b);
         let b_pub = *pad_element(&b_element);
         let u = scrambler(&a_padded, &b_pub)?;
-        // S = (A · v^u)^b; u is public, so v^u may run in variable time.
+        // S = (A · v^u)^b. u is public, so v^u may run in variable time; the power of b runs in
+        // constant time over exactly 256 bits (almost-Montgomery multiplication, the fastest
+        // constant-time exponentiation crypto-bigint has).
+        let b_wide = Zeroizing::new(b.resize::<{ U2048::LIMBS }>());
         let secret = Zeroizing::new(
-            (a_element * v.pow_vartime(&u)).pow_bounded_exp(&*b, U256::BITS),
+            (a_element * v.pow_vartime(&u)).pow_amm_bounded_exp(&b_wide, U256::BITS),
         );
         let proofs = proofs(&a_padded, &b_pub, &secret);
         Ok(Self {

@@ -101,10 +101,16 @@ mod tests {
     fn blob_round_trip_and_bomb_limit() {
         let key = AesKey::from_bytes([3; 32]);
         let wire = seal_blob(&key, "{\"_id\":\"req_1\"}").expect("seals");
-        assert_eq!(open_blob(&key, &wire, 1024).as_deref(), Ok("{\"_id\":\"req_1\"}"));
+        assert_eq!(
+            open_blob(&key, &wire, 1024).as_deref(),
+            Ok("{\"_id\":\"req_1\"}")
+        );
         let big = "a".repeat(10_000);
         let wire = seal_blob(&key, &big).expect("seals");
-        assert!(matches!(open_blob(&key, &wire, 9_999), Err(CryptoError::Gzip(_))));
+        assert!(matches!(
+            open_blob(&key, &wire, 9_999),
+            Err(CryptoError::Gzip(_))
+        ));
     }
 
     #[test]
