@@ -5,7 +5,6 @@ use std::io::{Read, Write};
 use aws_lc_rs::digest;
 use flate2::{Compression, read::GzDecoder, write::GzEncoder};
 use serde_json::Value;
-use zeroize::Zeroizing;
 
 use super::deterministic_stringify;
 use crate::{
@@ -88,7 +87,7 @@ pub fn seal_blob(project_key: &AesKey, content: &str) -> Result<String, CryptoEr
 
 /// Opens a blob from the wire: parse, decrypt, gunzip (at most `limit` bytes), UTF-8.
 pub fn open_blob(project_key: &AesKey, wire: &str, limit: usize) -> Result<String, CryptoError> {
-    let compressed: Zeroizing<Vec<u8>> = AesMessage::from_json(wire)?.open(project_key)?;
+    let compressed = AesMessage::from_json(wire)?.open_data(project_key)?;
     String::from_utf8(gunzip(&compressed, limit)?)
         .map_err(|_| CryptoError::Gzip("content is not UTF-8".into()))
 }
