@@ -6,6 +6,7 @@ use zeroize::Zeroizing;
 
 use super::{
     SessionKey,
+    bignum::pow_secret,
     group::{K, LEN, g_pow, pad_element, parse_public, proofs, scrambler, uint256},
 };
 use crate::{CryptoError, random};
@@ -65,14 +66,15 @@ impl ClientHandshake {
         let b_padded: [u8; LEN] = b_pub.try_into().expect("parse_public checked the length");
         let u = scrambler(&self.a_pub, &b_padded)?;
         // The exponent a + u·x is at most 513 bits: it needs no reduction.
-        let ux: Zeroizing<U512> = Zeroizing::new(u.concatenating_mul(&*self.x));
+        let ux: Zeroizing<U512> = Zeroizing::new(uint256(&u).concatenating_mul(&*self.x));
         let exponent: Zeroizing<U576> = Zeroizing::new(
             ux.resize::<{ U576::LIMBS }>()
                 .wrapping_add(&self.a.resize()),
         );
         let g_x = g_pow(&self.x);
-        // S = (B − k·g^x)^(a + u·x)
-        let secret = Zeroizing::new((b_element - *K * g_x).pow_bounded_exp(&*exponent, U576::BITS));
+        // S = (B − k·g^x)^(a + u·x), in constant time on AWS-LC (see `bignum`).
+        let base = pad_element(&(b_element - *K * g_x));
+        let secret = pow_secret(&base, &exponent.to_be_bytes());
         let proofs = proofs(&self.a_pub, &b_padded, &secret);
         Ok(ClientProof {
             m1: proofs.m1,

@@ -15,9 +15,12 @@
 //!
 //! The server sees A before it makes B, so [`server::ServerHandshake::start`] computes the whole
 //! exchange at once and keeps only what checking M1 needs: the secret `b` never outlives that call.
-//! Secret exponents are 256 bits and exponentiation is bounded to that width (constant time in
-//! the exponent's value); they are zeroized when dropped.
+//! Secret exponents are 256 bits and zeroized when dropped. Powers of g use a fixed-base table
+//! (constant time, crypto-bigint); the two powers of fresh bases (`v^u` with the public `u`, and
+//! `(…)^b` or `(…)^(a + u·x)` in constant time) run on AWS-LC's BIGNUM, which is twice as fast
+//! as crypto-bigint here (`srp/bignum.rs` says why that matters).
 
+mod bignum;
 pub mod client;
 mod group;
 pub mod server;

@@ -1,11 +1,12 @@
 //! The server half: answers A with B and checks the client's proof.
 
-use crypto_bigint::{U256, U2048};
+use crypto_bigint::U2048;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use super::{
     SessionKey,
+    bignum::{pow_public, pow_secret},
     group::{Element, K, LEN, g_pow, pad_element, parse_public, proofs, scrambler, uint256},
 };
 use crate::{CryptoError, random};
@@ -58,7 +59,7 @@ impl ServerHandshake {
                 actual: verifier.len(),
             });
         }
-        let v = Element::new(&crypto_bigint::U2048::from_be_slice(verifier));
+        let v = Element::new(&U2048::from_be_slice(verifier));
         let b = Zeroizing::new(uint256(b));
 
         // B = k·v + g^b
@@ -66,12 +67,10 @@ impl ServerHandshake {
         let b_pub = *pad_element(&b_element);
         let u = scrambler(&a_padded, &b_pub)?;
         // S = (A · v^u)^b. u is public, so v^u may run in variable time; the power of b runs in
-        // constant time over exactly 256 bits (almost-Montgomery multiplication, the fastest
-        // constant-time exponentiation crypto-bigint has).
-        let b_wide = Zeroizing::new(b.resize::<{ U2048::LIMBS }>());
-        let secret = Zeroizing::new(
-            (a_element * v.pow_vartime(&u)).pow_amm_bounded_exp(&b_wide, U256::BITS),
-        );
+        // constant time. Both on AWS-LC (see `bignum`), the rest on crypto-bigint.
+        let v_u = pow_public(&pad_element(&v), &u);
+        let base = a_element * Element::new(&U2048::from_be_slice(v_u.as_ref()));
+        let secret = pow_secret(&pad_element(&base), &b.to_be_bytes());
         let proofs = proofs(&a_padded, &b_pub, &secret);
         Ok(Self {
             b_pub,
