@@ -289,6 +289,13 @@ const ops = {
       privateJwkSortedText: stringifySortedMembers(privateJwk),
     };
   },
+  // The app's generateAES256Key: WebCrypto AES-GCM 256, exported as a JWK.
+  aes_generate: async () => {
+    const key = await subtle.generateKey({ name: 'AES-GCM', length: 256 }, true, ['encrypt', 'decrypt']);
+    return subtle.exportKey('jwk', key);
+  },
+  // The app's getRandomHex: `bytes` random bytes as lowercase hex.
+  random_hex: ({ bytes }) => nodeCrypto.randomBytes(bytes || 32).toString('hex'),
   rsa_encrypt: ({ publicJwk, text }) => rsaEncrypt(publicJwk, text),
   rsa_decrypt: ({ privateJwk, hex }) => rsaDecrypt(privateJwk, hex),
 

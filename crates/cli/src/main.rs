@@ -1,9 +1,10 @@
-//! `hypnos`: the Hypnos command line. `hypnos server` runs the sync server; the other commands
-//! (arriving with the client issue) talk to a server through `hypnos-client`.
+//! `hypnos`: the Hypnos command line. `hypnos server` runs the sync server, `hypnos admin` holds
+//! the operator's commands; the client commands arrive with the client issue.
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use hypnos_server::ServerConfig;
 
 /// Self-hosted, end-to-end-encrypted sync for the Insomnia app.
 #[derive(Parser)]
@@ -15,24 +16,77 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the sync server (HTTP API and GraphQL) on its database.
-    Server,
+    /// Run the sync server (HTTP API) on its database.
+    Server(ServerConfig),
+    /// Operator commands that work on the server's database.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Print a one-time token (valid one hour) with which the account can reset its lost
+    /// passphrase (POST /auth/reset). The token is the last word of the output.
+    ResetToken(ResetTokenArgs),
+}
+
+#[derive(Args)]
+struct ResetTokenArgs {
+    /// The account's e-mail.
+    email: String,
+    /// The database URL, as for `hypnos server` (default: SQLite in ./hypnos-data/).
+    #[arg(long = "database", env = "HYPNOS_DATABASE_URL")]
+    database_url: Option<String>,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Server => {
-            if hypnos_server::IS_BUILT {
-                ExitCode::SUCCESS
-            } else {
-                eprintln!(
-                    "hypnos server: the server is not built yet in this version ({}); \
-                     it arrives with accounts and sessions",
-                    env!("CARGO_PKG_VERSION")
-                );
-                ExitCode::FAILURE
-            }
+    init_logging();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("hypnos: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = runtime.block_on(async {
+        match cli.command {
+            Command::Server(config) => hypnos_server::serve(config)
+                .await
+                .map_err(|err| format!("hypnos server: {err}")),
+            Command::Admin(AdminCommand::ResetToken(args)) => reset_token(args).await,
+        }
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::FAILURE
         }
     }
+}
+
+async fn reset_token(args: ResetTokenArgs) -> Result<(), String> {
+    // Only the database matters to the admin command; the rest keeps its defaults.
+    let mut config = ServerConfig::parse_defaults();
+    config.database_url = args.database_url;
+    let token = hypnos_server::admin::issue_reset_token(&config, &args.email)
+        .await
+        .map_err(|err| format!("hypnos admin reset-token: {err}"))?;
+    println!(
+        "Reset token for {} (valid 1 hour, single use; give it to the account's owner): {token}",
+        args.email.trim().to_lowercase()
+    );
+    Ok(())
+}
+
+/// Logs to stderr; `HYPNOS_LOG` (or `RUST_LOG`) sets the filter, `info` by default.
+fn init_logging() {
+    let filter = std::env::var("HYPNOS_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .init();
 }

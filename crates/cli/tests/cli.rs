@@ -1,7 +1,19 @@
 //! The `hypnos` binary as a user runs it.
 #![allow(clippy::unwrap_used, reason = "tests may panic")]
 
-use assert_cmd::Command;
+use std::{
+    io::{Read, Write},
+    net::{TcpListener, TcpStream},
+    process::{Command as StdCommand, Stdio},
+    thread::sleep,
+    time::{Duration, Instant},
+};
+
+use assert_cmd::{Command, cargo::cargo_bin};
+
+fn sqlite_url(dir: &tempfile::TempDir) -> String {
+    format!("sqlite://{}/hypnos.db?mode=rwc", dir.path().display())
+}
 
 #[test]
 fn version_names_the_binary_and_version() {
@@ -20,14 +32,32 @@ fn version_names_the_binary_and_version() {
 }
 
 #[test]
-fn server_subcommand_exists_and_says_it_is_not_built() {
-    let assert = Command::cargo_bin("hypnos")
+fn server_help_documents_every_setting() {
+    let output = Command::cargo_bin("hypnos")
         .unwrap()
-        .arg("server")
+        .args(["server", "--help"])
         .assert()
-        .failure();
-    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
-    assert!(stderr.contains("not built yet"), "{stderr}");
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let help = String::from_utf8(output).unwrap();
+    for flag in [
+        "--listen",
+        "HYPNOS_LISTEN",
+        "--database",
+        "HYPNOS_DATABASE_URL",
+        "--tls-cert",
+        "--tls-key",
+        "--public-url",
+        "--session-idle-timeout",
+        "--session-max-age",
+        "--login-rate-per-account",
+        "--login-rate-per-ip",
+        "--max-body-bytes",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from:\n{help}");
+    }
 }
 
 #[test]
@@ -37,4 +67,97 @@ fn unknown_subcommand_is_a_usage_error() {
         .arg("frobnicate")
         .assert()
         .code(2);
+}
+
+#[test]
+fn invalid_settings_are_refused_before_starting() {
+    let dir = tempfile::tempdir().unwrap();
+    let assert = Command::cargo_bin("hypnos")
+        .unwrap()
+        .args(["server", "--database", &sqlite_url(&dir)])
+        .args(["--session-idle-timeout", "10d", "--session-max-age", "1d"])
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(stderr.contains("--session-idle-timeout"), "{stderr}");
+}
+
+#[test]
+fn reset_token_for_an_unknown_account_fails_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let assert = Command::cargo_bin("hypnos")
+        .unwrap()
+        .args([
+            "admin",
+            "reset-token",
+            "nobody@example.com",
+            "--database",
+            &sqlite_url(&dir),
+        ])
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains("no account has the e-mail nobody@example.com"),
+        "{stderr}"
+    );
+}
+
+fn get(port: u16, path: &str) -> Option<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    Some(response)
+}
+
+/// `hypnos server` starts on its database, answers, and exits cleanly on SIGTERM.
+#[test]
+fn server_runs_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = StdCommand::new(cargo_bin("hypnos"))
+        .args(["server", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--database", &sqlite_url(&dir)])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let ready = loop {
+        if let Some(response) = get(port, "/readyz") {
+            break response;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not answer within 30 s"
+        );
+        sleep(Duration::from_millis(100));
+    };
+    assert!(ready.starts_with("HTTP/1.1 200"), "{ready}");
+    let status = StdCommand::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "exit status after SIGTERM: {exit}");
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(log.contains("shutting down"), "{log}");
+    assert!(dir.path().join("hypnos.db").exists());
 }

@@ -16,6 +16,7 @@
 //! | [`sealed_box`] | libsodium's `crypto_box_seal`, for the browser log-in hand-off |
 //! | [`sync`] | deterministic stringify, blob and snapshot ids, blob gzip |
 //! | [`random`] | salts and ids from the system CSPRNG |
+//! | [`wire`] | the JSON bodies that cross HTTP, shared by server and client |
 
 pub mod aes;
 pub mod encoding;
@@ -27,5 +28,6 @@ pub mod rsa;
 pub mod sealed_box;
 pub mod srp;
 pub mod sync;
+pub mod wire;
 
 pub use error::CryptoError;

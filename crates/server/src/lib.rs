@@ -1,7 +1,171 @@
-//! The Hypnos sync server: HTTP and GraphQL over a storage layer (PostgreSQL or SQLite).
+//! The Hypnos sync server: the Insomnia app's REST (and, later, GraphQL) API over a storage layer
+//! with two backends, PostgreSQL and SQLite.
 //!
-//! Not built yet: the accounts issue brings the HTTP server and its storage. The crate exists so
-//! that the workspace has its final shape and the `hypnos server` command has a home.
+//! [`serve`] runs it; [`app`] builds the router (tests drive it over a real listener). Handlers
+//! live in [`api`], one module per resource; [`storage`] is the only code that touches a database.
+
+pub mod admin;
+pub mod api;
+pub mod config;
+pub mod error;
+mod extract;
+mod rate_limit;
+pub mod session;
+pub mod state;
+pub mod storage;
+
+use std::{future::Future, net::SocketAddr, time::Duration};
+
+use axum::{Router, extract::DefaultBodyLimit, http::StatusCode, response::IntoResponse};
+use tower_http::{catch_panic::CatchPanicLayer, trace::TraceLayer};
+
+pub use config::ServerConfig;
+use error::ApiError;
+pub use state::AppState;
 
 /// Whether this build contains a working server.
-pub const IS_BUILT: bool = false;
+pub const IS_BUILT: bool = true;
+
+/// How long in-flight requests may take to finish after a shutdown signal.
+const GRACE_PERIOD: Duration = Duration::from_secs(30);
+
+/// What stops the server from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// A setting is invalid.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// The database could not be opened or migrated.
+    #[error("database: {0}")]
+    Store(#[from] storage::StoreError),
+    /// The address could not be bound, or TLS files could not be read.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The router with every route and the layers every request passes through: a body limit, a
+/// panic guard (a panic answers 500 JSON, the process lives on) and request tracing. The trace
+/// logs method, path and status only, never headers, so no session id reaches a log.
+pub fn app(state: AppState) -> Router {
+    let max_body = state.config.max_body_bytes;
+    api::routes()
+        .fallback(|| async { ApiError::NotFound("no such endpoint") })
+        .method_not_allowed_fallback(|| async {
+            (
+                StatusCode::METHOD_NOT_ALLOWED,
+                axum::Json(hypnos_crypto::wire::ErrorBody {
+                    error: "METHOD_NOT_ALLOWED".into(),
+                    message: "this endpoint does not take that method".into(),
+                }),
+            )
+                .into_response()
+        })
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::Internal("a handler panicked".into()).into_response()
+        }))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Opens the database (running its migrations) and builds the shared state.
+pub async fn open(config: ServerConfig) -> Result<AppState, ServeError> {
+    config.validate().map_err(ServeError::Config)?;
+    let store = storage::connect(&config.database_url()).await?;
+    Ok(AppState::new(store, config).await?)
+}
+
+/// Runs the server on `listener` until `shutdown` completes, then stops accepting, lets requests
+/// in flight finish (up to 30 s) and returns. Serves HTTPS when the configuration names a
+/// certificate and key.
+pub async fn run(
+    state: AppState,
+    listener: std::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    listener.set_nonblocking(true)?;
+    let config = state.config.clone();
+    let purge = tokio::spawn(purge_expired(state.clone()));
+    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let result = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => {
+            let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key).await?;
+            let handle = axum_server::Handle::new();
+            let stopper = handle.clone();
+            tokio::spawn(async move {
+                shutdown.await;
+                stopper.graceful_shutdown(Some(GRACE_PERIOD));
+            });
+            axum_server::from_tcp_rustls(listener, tls)?
+                .handle(handle)
+                .serve(service)
+                .await
+        }
+        _ => {
+            let listener = tokio::net::TcpListener::from_std(listener)?;
+            axum::serve(listener, service)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+    };
+    purge.abort();
+    Ok(result?)
+}
+
+/// Binds the configured address and runs until SIGTERM or Ctrl-C.
+pub async fn serve(config: ServerConfig) -> Result<(), ServeError> {
+    let listener = std::net::TcpListener::bind(config.listen)?;
+    let scheme = if config.tls_cert.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let address = listener.local_addr()?;
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("{scheme}://{address}"));
+    // The URL may hold a password: only the database's kind is logged.
+    let database = if config.database_url().starts_with("postgres") {
+        "postgresql"
+    } else {
+        "sqlite"
+    };
+    let state = open(config).await?;
+    tracing::info!(%address, %public_url, database, "hypnos server listening");
+    run(state, listener, shutdown_signal()).await
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        tokio::signal::ctrl_c()
+            .await
+            .expect("the Ctrl-C handler can be installed");
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("the SIGTERM handler can be installed")
+            .recv()
+            .await;
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Deletes expired log-in attempts, sessions and reset tokens once a minute.
+async fn purge_expired(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        if let Err(err) = state.store.purge_expired(state::now_ms()).await {
+            tracing::warn!(error = %err, "purging expired rows failed");
+        }
+    }
+}

@@ -182,6 +182,12 @@ pub fn compute_x(salt: &[u8], identity: &[u8], password: &[u8]) -> Zeroizing<[u8
     Zeroizing::new(sha256(&[salt, inner.as_ref()]))
 }
 
+/// Checks a verifier a client uploads: 256 bytes, in `[1, N − 1]`. A verifier of zero would make
+/// the shared secret independent of the passphrase.
+pub fn check_verifier(verifier: &[u8]) -> Result<(), CryptoError> {
+    parse_public(verifier, "SRP verifier").map(|_| ())
+}
+
 /// The verifier `PAD(g^x mod N)` that sign-up uploads (512 hex digits on the wire).
 pub fn compute_verifier(salt: &[u8], identity: &[u8], password: &[u8]) -> [u8; LEN] {
     let x = Zeroizing::new(uint256(&compute_x(salt, identity, password)));

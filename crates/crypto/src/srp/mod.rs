@@ -14,7 +14,8 @@
 //! hex(K).
 //!
 //! The server sees A before it makes B, so [`server::ServerHandshake::start`] computes the whole
-//! exchange at once and keeps only what checking M1 needs: the secret `b` never outlives that call.
+//! exchange at once and keeps only what checking M1 needs (M1, M2, K): the secret `b` never
+//! outlives that call.
 //! Secret exponents are 256 bits and zeroized when dropped. Powers of g use a fixed-base table
 //! (constant time, crypto-bigint); the two powers of fresh bases (`v^u` with the public `u`, and
 //! `(…)^b` or `(…)^(a + u·x)` in constant time) run on AWS-LC's BIGNUM, which is twice as fast
@@ -26,7 +27,7 @@ mod group;
 pub mod server;
 
 pub use client::{ClientHandshake, ClientProof};
-pub use group::{LEN, compute_verifier, compute_x};
+pub use group::{LEN, check_verifier, compute_verifier, compute_x};
 pub use server::{ServerHandshake, ServerProof};
 
 /// The session key `K = H(PAD(S))`; its hex is the session id.

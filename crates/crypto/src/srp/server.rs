@@ -94,29 +94,10 @@ impl ServerProof {
         }
     }
 
-    /// The state as 96 bytes (M1 ‖ M2 ‖ K), to keep between the two log-in requests.
-    pub fn to_bytes(&self) -> Zeroizing<[u8; 96]> {
-        let mut out = Zeroizing::new([0u8; 96]);
-        out[..32].copy_from_slice(&self.m1);
-        out[32..64].copy_from_slice(&self.m2);
-        out[64..].copy_from_slice(&self.key);
-        out
-    }
-
-    /// The state from [`ServerProof::to_bytes`].
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, CryptoError> {
-        let bytes: &[u8; 96] = bytes.try_into().map_err(|_| CryptoError::Length {
-            what: "SRP server state",
-            expected: 96,
-            actual: bytes.len(),
-        })?;
-        let part = |range: std::ops::Range<usize>| -> [u8; 32] {
-            bytes[range].try_into().expect("32-byte slices")
-        };
-        Ok(Self {
-            m1: part(0..32),
-            m2: part(32..64),
-            key: part(64..96),
-        })
+    /// M1 (what the client must send), M2 (the answer) and K (the session key), for a server
+    /// that keeps the log-in state elsewhere between the two requests: Hypnos stores M1, M2 and
+    /// SHA-256(K), never K, so a copy of that state yields no usable session.
+    pub fn parts(&self) -> (&[u8; 32], &[u8; 32], &[u8; 32]) {
+        (&self.m1, &self.m2, &self.key)
     }
 }

@@ -1,0 +1,450 @@
+//! Accounts and sessions (insomnia-wire.md §2, extensions.md): sign-up, the three SRP log-in
+//! steps, whoami, log-out, passphrase change, reset and deletion.
+//!
+//! Log-in never reveals whether an e-mail has an account: an unknown e-mail gets stable salts and
+//! a verifier derived from the server's secret (an HMAC of the e-mail), goes through the same SRP
+//! work, and fails at login-m1 exactly as a wrong passphrase does.
+
+use std::{net::SocketAddr, time::Duration};
+
+use aws_lc_rs::hmac;
+use axum::{
+    Router,
+    extract::{ConnectInfo, State},
+    http::StatusCode,
+    routing::{delete, get, post},
+};
+use hypnos_crypto::{
+    encoding::to_hex,
+    random,
+    srp::{self, ServerHandshake},
+    wire::auth::{
+        ChangePasswordRequest, DeleteAccountRequest, LoginARequest, LoginAResponse, LoginM1Request,
+        LoginM1Response, LoginSRequest, LoginSResponse, ResetRequest, SignupRequest,
+        SignupResponse, WhoamiResponse,
+    },
+};
+use subtle::ConstantTimeEq;
+
+use super::validate;
+use crate::{
+    error::{ApiError, ApiResult},
+    extract::Json,
+    session::{Authenticated, session_hash},
+    state::{AppState, now_ms},
+    storage::{
+        StoreError,
+        model::{ChangeCredentials, LoginAttempt, NewAccount, NewSession, ResetAccount},
+    },
+};
+
+/// How long a started log-in (login-a → login-m1) stays valid.
+pub const LOGIN_ATTEMPT_TTL: Duration = Duration::from_secs(120);
+
+/// The routes of this module.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/auth/signup", post(signup))
+        .route("/auth/login-s", post(login_s))
+        .route("/auth/login-a", post(login_a))
+        .route("/auth/login-m1", post(login_m1))
+        .route("/auth/whoami", get(whoami))
+        .route("/auth/logout", post(logout))
+        .route("/auth/change-password", post(change_password))
+        .route("/auth/reset", post(reset))
+        .route("/auth/delete-account", delete(delete_account))
+}
+
+fn rate_limited(retry_after_secs: u64) -> ApiError {
+    ApiError::RateLimited { retry_after_secs }
+}
+
+const WRONG_CREDENTIALS: ApiError = ApiError::Unauthorized("wrong e-mail or passphrase");
+
+async fn signup(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Json(body): Json<SignupRequest>,
+) -> ApiResult<(StatusCode, axum::Json<SignupResponse>)> {
+    state.limiter.address(peer.ip()).map_err(rate_limited)?;
+    validate::email("email", &body.email)?;
+    validate::name("firstName", &body.first_name)?;
+    validate::name("lastName", &body.last_name)?;
+    validate::credentials(&validate::Credentials {
+        salt_key: &body.salt_key,
+        salt_auth: &body.salt_auth,
+        salt_enc: &body.salt_enc,
+        verifier: &body.verifier,
+        public_key: &body.public_key,
+        enc_private_key: &body.enc_private_key,
+        enc_symmetric_key: &body.enc_symmetric_key,
+    })?;
+
+    let account_id = random::prefixed_id("acct").map_err(internal)?;
+    let personal_org_id = random::prefixed_id("org").map_err(internal)?;
+    let created = state
+        .store
+        .create_account(NewAccount {
+            id: account_id.clone(),
+            email: body.email,
+            first_name: body.first_name,
+            last_name: body.last_name,
+            salt_key: body.salt_key,
+            salt_auth: body.salt_auth,
+            salt_enc: body.salt_enc,
+            verifier: body.verifier,
+            public_key: body.public_key,
+            enc_private_key: body.enc_private_key,
+            enc_symmetric_key: body.enc_symmetric_key,
+            personal_org_id: personal_org_id.clone(),
+            now_ms: now_ms(),
+        })
+        .await;
+    match created {
+        Ok(_) => {}
+        Err(StoreError::Conflict(_)) => {
+            return Err(ApiError::Conflict {
+                code: "EMAIL_TAKEN",
+                message: "an account with this e-mail exists: log in, or reset it",
+            });
+        }
+        Err(other) => return Err(other.into()),
+    }
+    tracing::info!(account_id = %account_id, "account created");
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(SignupResponse {
+            account_id,
+            personal_organization_id: personal_org_id,
+        }),
+    ))
+}
+
+/// Stable per-e-mail values for unknown accounts: HMAC(server secret, label ‖ 0 ‖ e-mail).
+fn unknown_account_value(state: &AppState, label: &str, email: &str) -> [u8; 32] {
+    let mut context = hmac::Context::with_key(&state.unknown_account_key);
+    context.update(label.as_bytes());
+    context.update(&[0]);
+    context.update(email.as_bytes());
+    context
+        .sign()
+        .as_ref()
+        .try_into()
+        .expect("HMAC-SHA256 tags are 32 bytes")
+}
+
+async fn login_s(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Json(body): Json<LoginSRequest>,
+) -> ApiResult<axum::Json<LoginSResponse>> {
+    state.limiter.address(peer.ip()).map_err(rate_limited)?;
+    validate::email("email", &body.email)?;
+    let response = match state.store.account_by_email(&body.email).await? {
+        Some(account) => LoginSResponse {
+            salt_key: account.salt_key,
+            salt_auth: account.salt_auth,
+        },
+        None => LoginSResponse {
+            salt_key: to_hex(&unknown_account_value(&state, "saltKey", &body.email)),
+            salt_auth: to_hex(&unknown_account_value(&state, "saltAuth", &body.email)),
+        },
+    };
+    Ok(axum::Json(response))
+}
+
+async fn login_a(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Json(body): Json<LoginARequest>,
+) -> ApiResult<axum::Json<LoginAResponse>> {
+    state.limiter.address(peer.ip()).map_err(rate_limited)?;
+    validate::email("email", &body.email)?;
+    let a_pub = validate::hex_exact("srpA", &body.srp_a, 512)?;
+    state.limiter.account(&body.email).map_err(rate_limited)?;
+
+    let account = state.store.account_by_email(&body.email).await?;
+    // The stand-in verifier is computed for every log-in, known e-mail or not, so both take the
+    // same time.
+    let stand_in = srp::compute_verifier(
+        &unknown_account_value(&state, "saltAuth", &body.email),
+        body.email.as_bytes(),
+        &unknown_account_value(&state, "password", &body.email),
+    );
+    let verifier = match &account {
+        Some(account) => hypnos_crypto::encoding::from_hex(&account.verifier, "verifier")
+            .map_err(|_| ApiError::Internal("a stored verifier is not hex".into()))?,
+        None => stand_in.to_vec(),
+    };
+    let handshake = tokio::task::spawn_blocking(move || ServerHandshake::start(&verifier, &a_pub))
+        .await
+        .map_err(|err| ApiError::Internal(err.to_string()))?
+        .map_err(|_| {
+            ApiError::BadRequest("srpA is not a valid SRP value (zero modulo N)".into())
+        })?;
+
+    let (m1, m2, key) = handshake.proof.parts();
+    let now = now_ms();
+    let attempt_id = to_hex(&random::bytes::<16>().map_err(internal)?);
+    state
+        .store
+        .put_login_attempt(LoginAttempt {
+            id: attempt_id.clone(),
+            account_id: account.map(|account| account.id),
+            m1: m1.to_vec(),
+            m2: m2.to_vec(),
+            key_hash: session_hash(key).to_vec(),
+            created_at: now,
+            expires_at: now + LOGIN_ATTEMPT_TTL.as_millis() as i64,
+        })
+        .await?;
+    Ok(axum::Json(LoginAResponse {
+        session_starter_id: attempt_id,
+        srp_b: to_hex(&handshake.b_pub),
+    }))
+}
+
+async fn login_m1(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Json(body): Json<LoginM1Request>,
+) -> ApiResult<axum::Json<LoginM1Response>> {
+    state.limiter.address(peer.ip()).map_err(rate_limited)?;
+    let client_m1 = validate::hex_exact("srpM1", &body.srp_m1, 64)?;
+    if body.session_starter_id.is_empty() || body.session_starter_id.len() > 64 {
+        return Err(ApiError::BadRequest("sessionStarterId is malformed".into()));
+    }
+    let now = now_ms();
+    let attempt = state
+        .store
+        .take_login_attempt(&body.session_starter_id, now)
+        .await?
+        .ok_or(ApiError::Unauthorized(
+            "this log-in expired or was already used: start again",
+        ))?;
+    let proof_matches = bool::from(attempt.m1.ct_eq(&client_m1));
+    let account_id = match attempt.account_id {
+        Some(account_id) if proof_matches => account_id,
+        // A wrong passphrase, or an e-mail without an account: the same answer.
+        known_or_not => {
+            security_event(&state, "login_failed", known_or_not.as_deref(), peer, now).await?;
+            tracing::info!(client = %peer.ip(), "log-in failed");
+            return Err(WRONG_CREDENTIALS);
+        }
+    };
+    let key_hash: [u8; 32] = attempt
+        .key_hash
+        .as_slice()
+        .try_into()
+        .map_err(|_| ApiError::Internal("a stored key hash is not 32 bytes".into()))?;
+    state
+        .store
+        .create_session(NewSession {
+            id_hash: key_hash,
+            account_id: account_id.clone(),
+            now_ms: now,
+            idle_ttl_ms: state.config.session_idle_timeout.as_millis() as i64,
+            absolute_ttl_ms: state.config.session_max_age.as_millis() as i64,
+        })
+        .await?;
+    tracing::info!(account_id = %account_id, "logged in");
+    Ok(axum::Json(LoginM1Response {
+        srp_m2: to_hex(&attempt.m2),
+    }))
+}
+
+async fn whoami(caller: Authenticated) -> ApiResult<axum::Json<WhoamiResponse>> {
+    let now = now_ms();
+    let account = caller.account;
+    let session = caller.session;
+    let expires = session.idle_expires_at.min(session.absolute_expires_at);
+    let created = iso8601(account.created_at);
+    Ok(axum::Json(WhoamiResponse {
+        session_age: (now - session.created_at) / 1000,
+        session_expiry: ((expires - now) / 1000).max(0),
+        account_id: account.id,
+        email: account.email,
+        first_name: account.first_name,
+        last_name: account.last_name,
+        created: created.clone(),
+        public_key: account.public_key,
+        enc_symmetric_key: account.enc_symmetric_key,
+        enc_private_key: account.enc_private_key,
+        salt_enc: account.salt_enc,
+        is_payment_required: false,
+        is_trialing: false,
+        is_verified: true,
+        is_admin: false,
+        trial_end: created,
+        plan_name: "Self-hosted".into(),
+        plan_id: "team".into(),
+        can_manage_teams: true,
+        max_team_members: 1_000_000,
+        password_set: true,
+        can_unset_password: false,
+        unsubscribed_from_emails: true,
+    }))
+}
+
+fn iso8601(ms: i64) -> String {
+    let time = std::time::UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0));
+    humantime::format_rfc3339_millis(time).to_string()
+}
+
+async fn logout(State(state): State<AppState>, caller: Authenticated) -> ApiResult<StatusCode> {
+    state.store.delete_session(&caller.session.id_hash).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Whether `given` is the stored verifier, compared in constant time.
+fn verifier_matches(stored: &str, given: &str) -> bool {
+    stored.len() == given.len() && bool::from(stored.as_bytes().ct_eq(given.as_bytes()))
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Json(body): Json<ChangePasswordRequest>,
+) -> ApiResult<StatusCode> {
+    validate::email("newEmail", &body.new_email)?;
+    validate::verifier("newVerifier", &body.new_verifier)?;
+    validate::aes_message("newEncSymmetricKey", &body.new_enc_symmetric_key)?;
+    if let Some(name) = &body.new_first_name {
+        validate::name("newFirstName", name)?;
+    }
+    if let Some(name) = &body.new_last_name {
+        validate::name("newLastName", name)?;
+    }
+    let account = &caller.account;
+    if !verifier_matches(&account.verifier, &body.verifier) {
+        return Err(ApiError::Unauthorized(
+            "verifier does not match the current passphrase",
+        ));
+    }
+    let changed = state
+        .store
+        .change_credentials(ChangeCredentials {
+            account_id: account.id.clone(),
+            expected_verifier: body.verifier,
+            expected_enc_symmetric_key: body.enc_symmetric_key,
+            new_email: body.new_email,
+            new_first_name: body.new_first_name,
+            new_last_name: body.new_last_name,
+            new_verifier: body.new_verifier,
+            new_enc_symmetric_key: body.new_enc_symmetric_key,
+            keep_session_hash: caller.session.id_hash,
+            now_ms: now_ms(),
+        })
+        .await;
+    match changed {
+        Ok(_) => {
+            tracing::info!(account_id = %account.id, "passphrase changed");
+            Ok(StatusCode::NO_CONTENT)
+        }
+        Err(StoreError::Conflict("email")) => Err(ApiError::Conflict {
+            code: "EMAIL_TAKEN",
+            message: "another account uses this e-mail",
+        }),
+        Err(StoreError::Conflict(_)) => Err(ApiError::Conflict {
+            code: "STALE_KEYS",
+            message: "the account's keys changed meanwhile: reload them (whoami) and try again",
+        }),
+        Err(other) => Err(other.into()),
+    }
+}
+
+async fn reset(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Json(body): Json<ResetRequest>,
+) -> ApiResult<StatusCode> {
+    state.limiter.address(peer.ip()).map_err(rate_limited)?;
+    validate::email("email", &body.email)?;
+    let token = validate::hex_exact("token", &body.token, 64)?;
+    validate::credentials(&validate::Credentials {
+        salt_key: &body.salt_key,
+        salt_auth: &body.salt_auth,
+        salt_enc: &body.salt_enc,
+        verifier: &body.verifier,
+        public_key: &body.public_key,
+        enc_private_key: &body.enc_private_key,
+        enc_symmetric_key: &body.enc_symmetric_key,
+    })?;
+    state.limiter.account(&body.email).map_err(rate_limited)?;
+
+    const INVALID: ApiError = ApiError::Unauthorized("the reset token is invalid, used or expired");
+    let now = now_ms();
+    let account = state
+        .store
+        .account_by_email(&body.email)
+        .await?
+        .ok_or(INVALID)?;
+    let token_hash = crate::admin::token_hash(&token);
+    if !state
+        .store
+        .take_reset_token(&token_hash, &account.id, now)
+        .await?
+    {
+        security_event(&state, "reset_failed", Some(&account.id), peer, now).await?;
+        return Err(INVALID);
+    }
+    state
+        .store
+        .reset_account(ResetAccount {
+            account_id: account.id.clone(),
+            salt_key: body.salt_key,
+            salt_auth: body.salt_auth,
+            salt_enc: body.salt_enc,
+            verifier: body.verifier,
+            public_key: body.public_key,
+            enc_private_key: body.enc_private_key,
+            enc_symmetric_key: body.enc_symmetric_key,
+            now_ms: now,
+        })
+        .await?;
+    security_event(&state, "account_reset", Some(&account.id), peer, now).await?;
+    tracing::info!(account_id = %account.id, "account reset");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn delete_account(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Json(body): Json<DeleteAccountRequest>,
+) -> ApiResult<StatusCode> {
+    if !verifier_matches(&caller.account.verifier, &body.verifier) {
+        return Err(ApiError::Unauthorized(
+            "verifier does not match the current passphrase",
+        ));
+    }
+    match state.store.delete_account(&caller.account.id).await {
+        Ok(()) => {
+            tracing::info!(account_id = %caller.account.id, "account deleted");
+            Ok(StatusCode::NO_CONTENT)
+        }
+        Err(StoreError::Conflict(_)) => Err(ApiError::Conflict {
+            code: "OWNS_TEAM",
+            message: "this account owns a team with other members: transfer or delete the team first",
+        }),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Records a security event with the client's address; never a secret.
+async fn security_event(
+    state: &AppState,
+    kind: &str,
+    account_id: Option<&str>,
+    peer: SocketAddr,
+    now: i64,
+) -> ApiResult<()> {
+    let address = peer.ip().to_string();
+    Ok(state
+        .store
+        .record_security_event(kind, account_id, Some(&address), None, now)
+        .await?)
+}
+
+fn internal(err: hypnos_crypto::CryptoError) -> ApiError {
+    ApiError::Internal(err.to_string())
+}

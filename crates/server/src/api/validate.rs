@@ -1,0 +1,130 @@
+//! Input checks shared by the handlers. Each failure names the field, so a client author knows
+//! what to fix; none echoes a secret.
+
+use hypnos_crypto::{
+    aes::AesMessage,
+    encoding::{from_hex, is_lower_hex},
+    jwk::RsaPublicJwk,
+    kdf::sanitize_email,
+    srp,
+};
+
+use crate::error::ApiError;
+
+/// Longest e-mail accepted (RFC 5321's path limit).
+const MAX_EMAIL: usize = 254;
+/// Longest name accepted, in characters.
+const MAX_NAME: usize = 100;
+/// Longest encrypted key accepted (an encrypted 2048-bit private JWK is about 3.7 KB).
+const MAX_ENCRYPTED_KEY: usize = 16 * 1024;
+
+fn bad(message: String) -> ApiError {
+    ApiError::BadRequest(message)
+}
+
+/// An e-mail as the app sends it: trimmed, lower-cased, with one `@` and no spaces.
+pub fn email(field: &str, value: &str) -> Result<(), ApiError> {
+    if value.is_empty() || value.len() > MAX_EMAIL {
+        return Err(bad(format!("{field} must be 1 to {MAX_EMAIL} bytes")));
+    }
+    if sanitize_email(value) != value {
+        return Err(bad(format!(
+            "{field} must be trimmed and lower-case, as the app sends it"
+        )));
+    }
+    let mut parts = value.split('@');
+    let valid = matches!((parts.next(), parts.next(), parts.next()), (Some(local), Some(domain), None)
+        if !local.is_empty() && !domain.is_empty() && !value.chars().any(|c| c.is_whitespace() || c.is_control()));
+    if valid {
+        Ok(())
+    } else {
+        Err(bad(format!("{field} is not an e-mail address")))
+    }
+}
+
+/// A person's name: at most 100 characters, no control characters.
+pub fn name(field: &str, value: &str) -> Result<(), ApiError> {
+    if value.chars().count() > MAX_NAME || value.chars().any(char::is_control) {
+        return Err(bad(format!(
+            "{field} must be at most {MAX_NAME} characters without control characters"
+        )));
+    }
+    Ok(())
+}
+
+/// A salt: 64 lowercase hex digits (32 bytes).
+pub fn salt(field: &str, value: &str) -> Result<(), ApiError> {
+    if is_lower_hex(value, 64) {
+        Ok(())
+    } else {
+        Err(bad(format!("{field} must be 64 lowercase hex digits")))
+    }
+}
+
+/// An SRP verifier: 512 lowercase hex digits, a value in [1, N − 1].
+pub fn verifier(field: &str, value: &str) -> Result<Vec<u8>, ApiError> {
+    if !is_lower_hex(value, 512) {
+        return Err(bad(format!("{field} must be 512 lowercase hex digits")));
+    }
+    let bytes = from_hex(value, "verifier").map_err(|_| bad(format!("{field} is not hex")))?;
+    srp::check_verifier(&bytes).map_err(|_| bad(format!("{field} is not a valid SRP verifier")))?;
+    Ok(bytes)
+}
+
+/// An RSA-OAEP-256 public JWK as JSON text.
+pub fn public_key(field: &str, value: &str) -> Result<(), ApiError> {
+    RsaPublicJwk::from_json(value)
+        .map(|_| ())
+        .map_err(|err| bad(format!("{field} is not an RSA-OAEP-256 public JWK: {err}")))
+}
+
+/// An AES message `{iv,t,ad,d}` as JSON text.
+pub fn aes_message(field: &str, value: &str) -> Result<(), ApiError> {
+    if value.len() > MAX_ENCRYPTED_KEY {
+        return Err(bad(format!(
+            "{field} is longer than {MAX_ENCRYPTED_KEY} bytes"
+        )));
+    }
+    AesMessage::from_json(value)
+        .map(|_| ())
+        .map_err(|err| bad(format!("{field} is not an AES-GCM message: {err}")))
+}
+
+/// A fixed-length lowercase hex value, decoded.
+pub fn hex_exact(field: &str, value: &str, digits: usize) -> Result<Vec<u8>, ApiError> {
+    if !is_lower_hex(value, digits) {
+        return Err(bad(format!(
+            "{field} must be {digits} lowercase hex digits"
+        )));
+    }
+    from_hex(value, "value").map_err(|_| bad(format!("{field} is not hex")))
+}
+
+/// The credentials a sign-up or a reset uploads, checked together.
+pub struct Credentials<'a> {
+    /// `saltKey`.
+    pub salt_key: &'a str,
+    /// `saltAuth`.
+    pub salt_auth: &'a str,
+    /// `saltEnc`.
+    pub salt_enc: &'a str,
+    /// `verifier`.
+    pub verifier: &'a str,
+    /// `publicKey`.
+    pub public_key: &'a str,
+    /// `encPrivateKey`.
+    pub enc_private_key: &'a str,
+    /// `encSymmetricKey`.
+    pub enc_symmetric_key: &'a str,
+}
+
+/// Checks every field of a new set of credentials, naming the first that is wrong.
+pub fn credentials(fields: &Credentials<'_>) -> Result<(), ApiError> {
+    salt("saltKey", fields.salt_key)?;
+    salt("saltAuth", fields.salt_auth)?;
+    salt("saltEnc", fields.salt_enc)?;
+    verifier("verifier", fields.verifier)?;
+    public_key("publicKey", fields.public_key)?;
+    aes_message("encPrivateKey", fields.enc_private_key)?;
+    aes_message("encSymmetricKey", fields.enc_symmetric_key)
+}

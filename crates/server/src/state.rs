@@ -1,0 +1,61 @@
+//! What every handler shares: the store, the configuration, the server's secret for fake
+//! log-in salts, the rate limiter and the clock.
+
+use std::{
+    sync::Arc,
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use aws_lc_rs::hmac;
+
+use crate::{config::ServerConfig, rate_limit::RateLimiter, storage::Store};
+
+/// Shared state of the HTTP layer.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Arc<dyn Store>,
+    /// Settings.
+    pub config: Arc<ServerConfig>,
+    /// Key of the HMAC that makes stable fake salts and verifiers for unknown e-mails. Kept in
+    /// the database (`server_settings`), so answers survive restarts and agree across processes.
+    pub unknown_account_key: hmac::Key,
+    /// Per-account and per-address log-in limits.
+    pub limiter: Arc<RateLimiter>,
+}
+
+/// Name of the secret in `server_settings`.
+pub const UNKNOWN_ACCOUNT_SECRET: &str = "unknown_account_hmac_key";
+
+impl AppState {
+    /// Builds the state over an opened store, creating the server secret on first start.
+    pub async fn new(
+        store: Arc<dyn Store>,
+        config: ServerConfig,
+    ) -> Result<Self, crate::storage::StoreError> {
+        let secret = store
+            .server_secret(UNKNOWN_ACCOUNT_SECRET, &|| {
+                hypnos_crypto::random::bytes::<32>()
+                    .expect("the system random generator works")
+                    .to_vec()
+            })
+            .await?;
+        Ok(Self {
+            store,
+            limiter: Arc::new(RateLimiter::new(
+                config.login_rate_per_account,
+                config.login_rate_per_ip,
+            )),
+            config: Arc::new(config),
+            unknown_account_key: hmac::Key::new(hmac::HMAC_SHA256, &secret),
+        })
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    let elapsed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("the clock is after 1970");
+    i64::try_from(elapsed.as_millis()).expect("milliseconds fit in i64 until the year 292 million")
+}

@@ -1,0 +1,324 @@
+//! The storage layer: one [`Store`] interface, a PostgreSQL and a SQLite backend.
+//!
+//! [`connect`] picks the backend from the URL scheme and runs that backend's embedded migrations
+//! (`migrations/postgres`, `migrations/sqlite`: same numbers, same meaning) before returning. The
+//! rest of the server sees only `Arc<dyn Store>`.
+//!
+//! The store never reads the clock: every method where time matters takes `now_ms` (unix
+//! milliseconds) from the caller. Every write that touches more than one row is one transaction.
+//! Secrets handed to clients (session ids, reset tokens) are stored only as SHA-256 hashes, which
+//! the caller computes.
+
+pub mod model;
+mod postgres;
+mod sqlite;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+pub use model::{
+    Account, ChangeCredentials, HASH_LEN, LoginAttempt, NewAccount, NewSession, OrganizationKind,
+    ResetAccount, Role, SecretHash, Session,
+};
+
+/// What can go wrong in the store. Messages never contain secrets.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The row the operation needs does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule or an expected value did not hold; the label says which (`"email"`,
+    /// `"credentials"`, …). Nothing was changed.
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    /// The database cannot be reached or is overloaded; retrying later may work (HTTP 503).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else: a bug, a corrupt row, a failed migration.
+    #[error("storage error: {0}")]
+    Other(String),
+}
+
+/// Tuning for [`connect_with`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnectOptions {
+    /// The most connections the pool opens (an in-memory SQLite database always uses one).
+    pub max_connections: u32,
+    /// How long to wait for a connection (and, at start, for the database to answer) before
+    /// giving up with [`StoreError::Unavailable`].
+    pub acquire_timeout: Duration,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The server's storage: accounts, sessions, log-in state, settings (and, in later issues,
+/// organizations and sync data). Implemented once per database backend.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// `Ok` when the database answers a trivial query.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Creates an account, its personal organization and its owner membership in one
+    /// transaction. A taken e-mail gives `Conflict("email")` and writes nothing.
+    async fn create_account(&self, new: NewAccount) -> Result<Account, StoreError>;
+
+    /// The account with this (already sanitized) e-mail address.
+    async fn account_by_email(&self, email: &str) -> Result<Option<Account>, StoreError>;
+
+    /// The account with this id.
+    async fn account_by_id(&self, account_id: &str) -> Result<Option<Account>, StoreError>;
+
+    /// Changes the verifier, encrypted symmetric key, e-mail and optionally the names, but only
+    /// if the stored verifier and encrypted symmetric key still equal the expected ones
+    /// (otherwise `Conflict("credentials")`), then deletes every other session and every pending
+    /// log-in attempt of the account; one transaction. A taken e-mail gives `Conflict("email")`;
+    /// an unknown account `NotFound`.
+    async fn change_credentials(&self, change: ChangeCredentials) -> Result<Account, StoreError>;
+
+    /// Replaces the account's salts, verifier and key pair, and deletes its sessions, pending
+    /// log-in attempts, reset tokens, project keys and the keys of invitations addressed to it;
+    /// memberships stay. One transaction. An unknown account gives `NotFound`.
+    async fn reset_account(&self, reset: ResetAccount) -> Result<Account, StoreError>;
+
+    /// Deletes the account with its personal organization (and everything in it), the team
+    /// organizations it owns that have no other member, its memberships, keys, sessions,
+    /// log-in attempts, reset tokens and invitations. One transaction. If it owns a team
+    /// organization with other members: `Conflict("owns a team with other members")` and nothing
+    /// changes. An unknown account gives `NotFound`.
+    async fn delete_account(&self, account_id: &str) -> Result<(), StoreError>;
+
+    /// Stores a new session. An unknown account gives `NotFound`.
+    async fn create_session(&self, new: NewSession) -> Result<Session, StoreError>;
+
+    /// The live session with this id hash and its account, after sliding its idle expiry forward
+    /// (never past the absolute expiry). `None` if it does not exist or has expired.
+    async fn session_account(
+        &self,
+        id_hash: &SecretHash,
+        now_ms: i64,
+    ) -> Result<Option<(Session, Account)>, StoreError>;
+
+    /// Deletes one session (log-out). Deleting a missing session is not an error.
+    async fn delete_session(&self, id_hash: &SecretHash) -> Result<(), StoreError>;
+
+    /// Deletes every session of an account; returns how many there were.
+    async fn delete_sessions_of(&self, account_id: &str) -> Result<u64, StoreError>;
+
+    /// Stores the state of a started SRP log-in. A reused id gives `Conflict("login attempt")`.
+    async fn put_login_attempt(&self, attempt: LoginAttempt) -> Result<(), StoreError>;
+
+    /// Removes and returns a log-in attempt, atomically: of two concurrent takes at most one gets
+    /// it. `None` if it does not exist or has expired.
+    async fn take_login_attempt(
+        &self,
+        id: &str,
+        now_ms: i64,
+    ) -> Result<Option<LoginAttempt>, StoreError>;
+
+    /// Deletes expired log-in attempts, sessions and reset tokens; returns how many rows went.
+    async fn purge_expired(&self, now_ms: i64) -> Result<u64, StoreError>;
+
+    /// Stores the hash of a one-time reset token for an account, valid for `ttl_ms`. An unknown
+    /// account gives `NotFound`.
+    async fn put_reset_token(
+        &self,
+        token_hash: &SecretHash,
+        account_id: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<(), StoreError>;
+
+    /// Consumes a reset token: `true` (and the token is gone) if it exists, belongs to this
+    /// account and has not expired; `false` otherwise.
+    async fn take_reset_token(
+        &self,
+        token_hash: &SecretHash,
+        account_id: &str,
+        now_ms: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Appends a security event (failed log-in, reset, …). `details` must not hold secrets.
+    async fn record_security_event(
+        &self,
+        kind: &str,
+        account_id: Option<&str>,
+        client_ip: Option<&str>,
+        details: Option<&str>,
+        now_ms: i64,
+    ) -> Result<(), StoreError>;
+
+    /// The server-wide secret called `name`, created with `generate()` on first use. When two
+    /// processes race, both get the value that was stored first.
+    async fn server_secret(
+        &self,
+        name: &str,
+        generate: &(dyn Fn() -> Vec<u8> + Sync),
+    ) -> Result<Vec<u8>, StoreError>;
+}
+
+/// Connects to the database named by `url` with default [`ConnectOptions`] and migrates it.
+///
+/// `postgres://…` and `postgresql://…` select PostgreSQL; `sqlite://…` (for example
+/// `sqlite://./hypnos-data/hypnos.db?mode=rwc`) and `sqlite:…` select SQLite, creating the file
+/// and its directory if they are missing.
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    connect_with(url, ConnectOptions::default()).await
+}
+
+/// [`connect`] with explicit [`ConnectOptions`].
+pub async fn connect_with(
+    url: &str,
+    options: ConnectOptions,
+) -> Result<Arc<dyn Store>, StoreError> {
+    match Backend::of_url(url) {
+        Some(Backend::Postgres) => Ok(Arc::new(
+            postgres::PostgresStore::connect(url, options).await?,
+        )),
+        Some(Backend::Sqlite) => Ok(Arc::new(sqlite::SqliteStore::connect(url, options).await?)),
+        None => Err(StoreError::Other(
+            "unsupported database URL: expected postgres://, postgresql:// or sqlite://".into(),
+        )),
+    }
+}
+
+/// The SQLite URL of the database file `hypnos.db` in `data_dir`, created on first use:
+/// `sqlite://./hypnos-data/hypnos.db?mode=rwc` for `./hypnos-data`.
+///
+/// Characters that a URL would misread (`%`, `?`, `#`) are percent-encoded; a path that is not
+/// UTF-8 is converted lossily.
+pub fn default_sqlite_url(data_dir: &Path) -> String {
+    let path = data_dir.join("hypnos.db");
+    let mut encoded = String::new();
+    for character in path.to_string_lossy().chars() {
+        match character {
+            '%' => encoded.push_str("%25"),
+            '?' => encoded.push_str("%3F"),
+            '#' => encoded.push_str("%23"),
+            other => encoded.push(other),
+        }
+    }
+    format!("sqlite://{encoded}?mode=rwc")
+}
+
+/// The database families the store supports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    fn of_url(url: &str) -> Option<Self> {
+        let scheme = url.split_once(':')?.0.to_ascii_lowercase();
+        match scheme.as_str() {
+            "postgres" | "postgresql" => Some(Self::Postgres),
+            "sqlite" => Some(Self::Sqlite),
+            _ => None,
+        }
+    }
+}
+
+/// The `name` of an account's personal organization: the account id without its `acct_`-style
+/// prefix.
+fn personal_org_name(account_id: &str) -> &str {
+    match account_id.split_once('_') {
+        Some((_, rest)) if !rest.is_empty() => rest,
+        _ => account_id,
+    }
+}
+
+/// The `display_name` of every personal organization.
+const PERSONAL_ORG_DISPLAY_NAME: &str = "Personal workspace";
+
+/// The conflict label when an account owns a team that others still belong to.
+const OWNS_SHARED_TEAM: &str = "owns a team with other members";
+
+/// Maps the errors that do not come from the database server itself (pool, network, decoding).
+/// Each backend maps its database errors first and hands the rest here.
+fn map_non_database_error(error: sqlx::Error) -> StoreError {
+    match error {
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::PoolTimedOut => {
+            StoreError::Unavailable("timed out waiting for a database connection".into())
+        }
+        sqlx::Error::PoolClosed => StoreError::Unavailable("the connection pool is closed".into()),
+        sqlx::Error::WorkerCrashed => {
+            StoreError::Unavailable("the database connection worker crashed".into())
+        }
+        sqlx::Error::Io(io) => StoreError::Unavailable(format!("database I/O error: {io}")),
+        sqlx::Error::Tls(_) => StoreError::Unavailable("TLS error talking to the database".into()),
+        sqlx::Error::Protocol(message) => {
+            StoreError::Unavailable(format!("database protocol error: {message}"))
+        }
+        // The URL may hold a password: do not repeat it.
+        sqlx::Error::Configuration(_) => StoreError::Other("invalid database URL".into()),
+        other => StoreError::Other(other.to_string()),
+    }
+}
+
+/// Maps a migration failure, keeping "the database is down" apart from "the migration is bad".
+fn map_migrate_error(
+    error: sqlx::migrate::MigrateError,
+    map_error: fn(sqlx::Error) -> StoreError,
+) -> StoreError {
+    match error {
+        sqlx::migrate::MigrateError::Execute(inner) => match map_error(inner) {
+            unavailable @ StoreError::Unavailable(_) => unavailable,
+            other => StoreError::Other(format!("migration failed: {other}")),
+        },
+        other => StoreError::Other(format!("migration failed: {other}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_follows_the_scheme() {
+        assert_eq!(
+            Backend::of_url("postgres://u@h/db"),
+            Some(Backend::Postgres)
+        );
+        assert_eq!(
+            Backend::of_url("postgresql://u@h/db"),
+            Some(Backend::Postgres)
+        );
+        assert_eq!(
+            Backend::of_url("sqlite://./x.db?mode=rwc"),
+            Some(Backend::Sqlite)
+        );
+        assert_eq!(Backend::of_url("sqlite::memory:"), Some(Backend::Sqlite));
+        assert_eq!(Backend::of_url("mysql://h/db"), None);
+        assert_eq!(Backend::of_url("hypnos.db"), None);
+    }
+
+    #[test]
+    fn default_sqlite_url_is_the_documented_one() {
+        assert_eq!(
+            default_sqlite_url(Path::new("./hypnos-data")),
+            "sqlite://./hypnos-data/hypnos.db?mode=rwc"
+        );
+        assert_eq!(
+            default_sqlite_url(Path::new("/d/a?b#c%")),
+            "sqlite:///d/a%3Fb%23c%25/hypnos.db?mode=rwc"
+        );
+    }
+
+    #[test]
+    fn personal_org_name_drops_the_prefix() {
+        assert_eq!(personal_org_name("acct_0123abcd"), "0123abcd");
+        assert_eq!(personal_org_name("plain"), "plain");
+        assert_eq!(personal_org_name("acct_"), "acct_");
+    }
+}

@@ -1,0 +1,284 @@
+//! The storage layer's domain types: plain structs, no serde, no database types.
+//!
+//! Times are unix milliseconds (`i64`) chosen by the caller; ids are opaque strings. Values that
+//! help an attacker (SRP verifiers and proofs, session-key hashes) are kept out of `Debug`.
+
+use std::fmt;
+
+/// The length of a SHA-256 digest: how session ids and reset tokens are stored.
+pub const HASH_LEN: usize = 32;
+
+/// A SHA-256 digest of a secret the server hands out (a session id, a reset token).
+pub type SecretHash = [u8; HASH_LEN];
+
+/// An account as stored: identity, SRP parameters and the encrypted key pair.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The account id (`acct_…`).
+    pub id: String,
+    /// The e-mail address, already trimmed and lowercased.
+    pub email: String,
+    /// First name, as the user typed it.
+    pub first_name: String,
+    /// Last name, as the user typed it.
+    pub last_name: String,
+    /// The salt for deriving the key-encryption key (hex).
+    pub salt_key: String,
+    /// The salt for deriving the SRP secret (hex).
+    pub salt_auth: String,
+    /// The vault / encryption salt (hex).
+    pub salt_enc: String,
+    /// The SRP verifier (hex).
+    pub verifier: String,
+    /// The account's RSA public key (JWK JSON).
+    pub public_key: String,
+    /// The account's RSA private key, encrypted with its symmetric key (AES message JSON).
+    pub enc_private_key: String,
+    /// The account's symmetric key, encrypted with the passphrase-derived key (AES message JSON).
+    pub enc_symmetric_key: String,
+    /// When the account was created.
+    pub created_at: i64,
+    /// When the account's credentials or profile last changed.
+    pub updated_at: i64,
+}
+
+impl fmt::Debug for Account {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Account")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Everything needed to sign up: the account and the id of its personal organization.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewAccount {
+    /// The new account's id.
+    pub id: String,
+    /// The e-mail address, already trimmed and lowercased by the caller.
+    pub email: String,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// See [`Account::salt_key`].
+    pub salt_key: String,
+    /// See [`Account::salt_auth`].
+    pub salt_auth: String,
+    /// See [`Account::salt_enc`].
+    pub salt_enc: String,
+    /// See [`Account::verifier`].
+    pub verifier: String,
+    /// See [`Account::public_key`].
+    pub public_key: String,
+    /// See [`Account::enc_private_key`].
+    pub enc_private_key: String,
+    /// See [`Account::enc_symmetric_key`].
+    pub enc_symmetric_key: String,
+    /// The id of the personal organization created with the account.
+    pub personal_org_id: String,
+    /// The current time.
+    pub now_ms: i64,
+}
+
+impl fmt::Debug for NewAccount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewAccount")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("personal_org_id", &self.personal_org_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A passphrase change (and optionally a new e-mail or name), guarded by the current values.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ChangeCredentials {
+    /// The account that changes its passphrase.
+    pub account_id: String,
+    /// The verifier the caller believes is stored (proof of the current passphrase).
+    pub expected_verifier: String,
+    /// The encrypted symmetric key the caller believes is stored (optimistic concurrency).
+    pub expected_enc_symmetric_key: String,
+    /// The e-mail address afterwards (may equal the current one), trimmed and lowercased.
+    pub new_email: String,
+    /// A new first name, or `None` to keep it.
+    pub new_first_name: Option<String>,
+    /// A new last name, or `None` to keep it.
+    pub new_last_name: Option<String>,
+    /// The new SRP verifier.
+    pub new_verifier: String,
+    /// The symmetric key re-encrypted with the new passphrase-derived key.
+    pub new_enc_symmetric_key: String,
+    /// The session that made the change: every other session of the account is revoked.
+    pub keep_session_hash: SecretHash,
+    /// The current time.
+    pub now_ms: i64,
+}
+
+impl fmt::Debug for ChangeCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChangeCredentials")
+            .field("account_id", &self.account_id)
+            .field("new_email", &self.new_email)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A lost-passphrase reset: new salts, verifier and key pair for an existing account.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ResetAccount {
+    /// The account being reset.
+    pub account_id: String,
+    /// See [`Account::salt_key`].
+    pub salt_key: String,
+    /// See [`Account::salt_auth`].
+    pub salt_auth: String,
+    /// See [`Account::salt_enc`].
+    pub salt_enc: String,
+    /// See [`Account::verifier`].
+    pub verifier: String,
+    /// See [`Account::public_key`].
+    pub public_key: String,
+    /// See [`Account::enc_private_key`].
+    pub enc_private_key: String,
+    /// See [`Account::enc_symmetric_key`].
+    pub enc_symmetric_key: String,
+    /// The current time.
+    pub now_ms: i64,
+}
+
+impl fmt::Debug for ResetAccount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResetAccount")
+            .field("account_id", &self.account_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The kind of an organization.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OrganizationKind {
+    /// The one organization every account gets at sign-up.
+    Personal,
+    /// An organization created to share projects.
+    Team,
+}
+
+impl OrganizationKind {
+    /// The value stored in `organizations.kind`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Personal => "personal",
+            Self::Team => "team",
+        }
+    }
+
+    /// Parses a stored `organizations.kind`.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "personal" => Some(Self::Personal),
+            "team" => Some(Self::Team),
+            _ => None,
+        }
+    }
+}
+
+/// A member's role in an organization.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Owns the organization (exactly one per organization).
+    Owner,
+    /// May manage members and projects.
+    Admin,
+    /// May use the projects shared with it.
+    Member,
+}
+
+impl Role {
+    /// The value stored in `memberships.role` and `invitations.role`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Owner => "owner",
+            Self::Admin => "admin",
+            Self::Member => "member",
+        }
+    }
+
+    /// Parses a stored role.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "owner" => Some(Self::Owner),
+            "admin" => Some(Self::Admin),
+            "member" => Some(Self::Member),
+            _ => None,
+        }
+    }
+}
+
+/// A logged-in session. The session id itself is never stored, only its SHA-256.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    /// SHA-256 of the session id.
+    pub id_hash: SecretHash,
+    /// The account the session belongs to.
+    pub account_id: String,
+    /// When the session was created.
+    pub created_at: i64,
+    /// When the session was last used.
+    pub last_seen_at: i64,
+    /// How far each use pushes `idle_expires_at` forward.
+    pub idle_ttl_ms: i64,
+    /// The session ends at this time unless it is used before.
+    pub idle_expires_at: i64,
+    /// The session ends at this time whatever happens.
+    pub absolute_expires_at: i64,
+}
+
+/// A session to create.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewSession {
+    /// SHA-256 of the session id handed to the client.
+    pub id_hash: SecretHash,
+    /// The account that logged in.
+    pub account_id: String,
+    /// The current time.
+    pub now_ms: i64,
+    /// Idle lifetime: the session ends this long after its last use.
+    pub idle_ttl_ms: i64,
+    /// Absolute lifetime: the session ends this long after its creation.
+    pub absolute_ttl_ms: i64,
+}
+
+/// The server's state between the two steps of an SRP log-in.
+#[derive(Clone, PartialEq, Eq)]
+pub struct LoginAttempt {
+    /// The `sessionStarterId` handed to the client (random text).
+    pub id: String,
+    /// The account logging in, or `None` when the e-mail is unknown (a decoy exchange).
+    pub account_id: Option<String>,
+    /// The client proof the server expects.
+    pub m1: Vec<u8>,
+    /// The server proof to send back.
+    pub m2: Vec<u8>,
+    /// A hash of the shared SRP session key.
+    pub key_hash: Vec<u8>,
+    /// When the attempt started.
+    pub created_at: i64,
+    /// The attempt cannot be completed from this time on.
+    pub expires_at: i64,
+}
+
+impl fmt::Debug for LoginAttempt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoginAttempt")
+            .field("id", &self.id)
+            .field("account_id", &self.account_id)
+            .field("created_at", &self.created_at)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}

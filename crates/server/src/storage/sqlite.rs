@@ -1,0 +1,700 @@
+//! The SQLite backend of [`Store`]: one database file in WAL mode, runtime queries, `FromRow`
+//! rows.
+//!
+//! SQLite allows one writer at a time. Write transactions begin `IMMEDIATE`, so they take the
+//! write lock up front (waiting up to the 5 s busy timeout) instead of failing when a read
+//! transaction tries to become a write transaction. Parameters are written `$N`, which sqlx
+//! binds by number on SQLite as on PostgreSQL. `synchronous` stays `FULL` (sqlx's default), so a
+//! committed change survives a power cut, not only a crash.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::{FromRow, Sqlite, Transaction};
+
+use super::model::{
+    Account, ChangeCredentials, LoginAttempt, NewAccount, NewSession, OrganizationKind,
+    ResetAccount, Role, SecretHash, Session,
+};
+use super::{
+    ConnectOptions, OWNS_SHARED_TEAM, PERSONAL_ORG_DISPLAY_NAME, Store, StoreError,
+    map_migrate_error, map_non_database_error, personal_org_name,
+};
+
+/// The columns of `accounts`, in [`AccountRow`] order.
+macro_rules! account_columns {
+    () => {
+        "id, email, first_name, last_name, salt_key, salt_auth, salt_enc, verifier, public_key, \
+         enc_private_key, enc_symmetric_key, created_at, updated_at"
+    };
+}
+
+/// The columns of `sessions`, in [`SessionRow`] order.
+macro_rules! session_columns {
+    () => {
+        "id_hash, account_id, created_at, last_seen_at, idle_ttl_ms, idle_expires_at, \
+         absolute_expires_at"
+    };
+}
+
+/// How long a connection waits for another writer before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The store on a SQLite database file.
+pub(super) struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (and if needed creates) the database file and its directory, then runs the embedded
+    /// migrations.
+    pub(super) async fn connect(url: &str, options: ConnectOptions) -> Result<Self, StoreError> {
+        let connect_options = SqliteConnectOptions::from_str(url)
+            .map_err(map_error)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let mut pool_options = SqlitePoolOptions::new().acquire_timeout(options.acquire_timeout);
+        if in_memory {
+            // An in-memory database lives as long as its connection: keep exactly one, forever.
+            pool_options = pool_options
+                .max_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None);
+        } else {
+            pool_options = pool_options.max_connections(options.max_connections.max(1));
+            if let Some(directory) = connect_options.get_filename().parent()
+                && !directory.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(directory).map_err(|error| {
+                    StoreError::Other(format!("cannot create the database directory: {error}"))
+                })?;
+            }
+        }
+        let pool = pool_options
+            .connect_with(connect_options)
+            .await
+            .map_err(map_error)?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(|error| map_migrate_error(error, map_error))?;
+        tracing::info!(backend = "sqlite", "storage ready");
+        Ok(Self { pool })
+    }
+
+    /// Begins a write transaction, taking SQLite's write lock at once.
+    async fn begin(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_error)
+    }
+}
+
+/// SQLite's extended result codes that [`map_error`] tells apart.
+mod code {
+    pub(super) const BUSY: i64 = 5;
+    pub(super) const LOCKED: i64 = 6;
+    pub(super) const IOERR: i64 = 10;
+    pub(super) const CANTOPEN: i64 = 14;
+    pub(super) const CONSTRAINT_FOREIGNKEY: i64 = 787;
+    pub(super) const CONSTRAINT_PRIMARYKEY: i64 = 1555;
+    pub(super) const CONSTRAINT_UNIQUE: i64 = 2067;
+}
+
+/// The one place where SQLite errors become [`StoreError`]s, by extended result code (and, for
+/// uniqueness, by the `table.column` list SQLite names in its message).
+fn map_error(error: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(database_error) = &error {
+        let extended: i64 = database_error
+            .code()
+            .and_then(|code| code.parse().ok())
+            .unwrap_or_default();
+        return match extended {
+            code::CONSTRAINT_UNIQUE | code::CONSTRAINT_PRIMARYKEY => {
+                let message = database_error.message();
+                let columns = message
+                    .split_once("constraint failed: ")
+                    .map_or(message, |(_, columns)| columns);
+                StoreError::Conflict(match columns {
+                    "accounts.email" => "email",
+                    "accounts.id" => "account id",
+                    "organizations.id" => "organization id",
+                    "organizations.owner_account_id"
+                    | "index 'organizations_one_personal_per_owner'" => "personal organization",
+                    "memberships.organization_id, memberships.account_id" => "membership",
+                    "sessions.id_hash" => "session",
+                    "login_attempts.id" => "login attempt",
+                    "reset_tokens.token_hash" => "reset token",
+                    _ => "duplicate",
+                })
+            }
+            code::CONSTRAINT_FOREIGNKEY => StoreError::Conflict("reference"),
+            extended
+                if matches!(
+                    extended & 0xff,
+                    code::BUSY | code::LOCKED | code::IOERR | code::CANTOPEN
+                ) =>
+            {
+                StoreError::Unavailable(format!("database error {extended}"))
+            }
+            extended => StoreError::Other(format!(
+                "database error {extended}: {}",
+                database_error.message()
+            )),
+        };
+    }
+    map_non_database_error(error)
+}
+
+#[derive(FromRow)]
+struct AccountRow {
+    id: String,
+    email: String,
+    first_name: String,
+    last_name: String,
+    salt_key: String,
+    salt_auth: String,
+    salt_enc: String,
+    verifier: String,
+    public_key: String,
+    enc_private_key: String,
+    enc_symmetric_key: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl From<AccountRow> for Account {
+    fn from(row: AccountRow) -> Self {
+        Self {
+            id: row.id,
+            email: row.email,
+            first_name: row.first_name,
+            last_name: row.last_name,
+            salt_key: row.salt_key,
+            salt_auth: row.salt_auth,
+            salt_enc: row.salt_enc,
+            verifier: row.verifier,
+            public_key: row.public_key,
+            enc_private_key: row.enc_private_key,
+            enc_symmetric_key: row.enc_symmetric_key,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+#[derive(FromRow)]
+struct SessionRow {
+    id_hash: Vec<u8>,
+    account_id: String,
+    created_at: i64,
+    last_seen_at: i64,
+    idle_ttl_ms: i64,
+    idle_expires_at: i64,
+    absolute_expires_at: i64,
+}
+
+impl TryFrom<SessionRow> for Session {
+    type Error = StoreError;
+
+    fn try_from(row: SessionRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id_hash: row.id_hash.try_into().map_err(|_| {
+                StoreError::Other("stored session hash has the wrong length".into())
+            })?,
+            account_id: row.account_id,
+            created_at: row.created_at,
+            last_seen_at: row.last_seen_at,
+            idle_ttl_ms: row.idle_ttl_ms,
+            idle_expires_at: row.idle_expires_at,
+            absolute_expires_at: row.absolute_expires_at,
+        })
+    }
+}
+
+#[derive(FromRow)]
+struct LoginAttemptRow {
+    id: String,
+    account_id: Option<String>,
+    m1: Vec<u8>,
+    m2: Vec<u8>,
+    key_hash: Vec<u8>,
+    created_at: i64,
+    expires_at: i64,
+}
+
+impl From<LoginAttemptRow> for LoginAttempt {
+    fn from(row: LoginAttemptRow) -> Self {
+        Self {
+            id: row.id,
+            account_id: row.account_id,
+            m1: row.m1,
+            m2: row.m2,
+            key_hash: row.key_hash,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+        }
+    }
+}
+
+/// Reads an account inside a transaction (after an update, to return it).
+async fn account_in(
+    tx: &mut Transaction<'static, Sqlite>,
+    account_id: &str,
+) -> Result<Account, StoreError> {
+    sqlx::query_as::<_, AccountRow>(concat!(
+        "SELECT ",
+        account_columns!(),
+        " FROM accounts WHERE id = $1"
+    ))
+    .bind(account_id)
+    .fetch_one(&mut **tx)
+    .await
+    .map(Account::from)
+    .map_err(map_error)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(map_error)?;
+        Ok(())
+    }
+
+    async fn create_account(&self, new: NewAccount) -> Result<Account, StoreError> {
+        let mut tx = self.begin().await?;
+        let account = sqlx::query_as::<_, AccountRow>(concat!(
+            "INSERT INTO accounts (",
+            account_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING ",
+            account_columns!()
+        ))
+        .bind(&new.id)
+        .bind(&new.email)
+        .bind(&new.first_name)
+        .bind(&new.last_name)
+        .bind(&new.salt_key)
+        .bind(&new.salt_auth)
+        .bind(&new.salt_enc)
+        .bind(&new.verifier)
+        .bind(&new.public_key)
+        .bind(&new.enc_private_key)
+        .bind(&new.enc_symmetric_key)
+        .bind(new.now_ms)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(map_error)?;
+        sqlx::query(
+            "INSERT INTO organizations (id, name, display_name, kind, owner_account_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&new.personal_org_id)
+        .bind(personal_org_name(&new.id))
+        .bind(PERSONAL_ORG_DISPLAY_NAME)
+        .bind(OrganizationKind::Personal.as_str())
+        .bind(&new.id)
+        .bind(new.now_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_error)?;
+        sqlx::query(
+            "INSERT INTO memberships (organization_id, account_id, role, created_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&new.personal_org_id)
+        .bind(&new.id)
+        .bind(Role::Owner.as_str())
+        .bind(new.now_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_error)?;
+        tx.commit().await.map_err(map_error)?;
+        Ok(account.into())
+    }
+
+    async fn account_by_email(&self, email: &str) -> Result<Option<Account>, StoreError> {
+        let row = sqlx::query_as::<_, AccountRow>(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM accounts WHERE email = $1"
+        ))
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_error)?;
+        Ok(row.map(Account::from))
+    }
+
+    async fn account_by_id(&self, account_id: &str) -> Result<Option<Account>, StoreError> {
+        let row = sqlx::query_as::<_, AccountRow>(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM accounts WHERE id = $1"
+        ))
+        .bind(account_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_error)?;
+        Ok(row.map(Account::from))
+    }
+
+    async fn change_credentials(&self, change: ChangeCredentials) -> Result<Account, StoreError> {
+        let mut tx = self.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE accounts SET email = $4, first_name = COALESCE($5, first_name), \
+             last_name = COALESCE($6, last_name), verifier = $7, enc_symmetric_key = $8, \
+             updated_at = $9 \
+             WHERE id = $1 AND verifier = $2 AND enc_symmetric_key = $3",
+        )
+        .bind(&change.account_id)
+        .bind(&change.expected_verifier)
+        .bind(&change.expected_enc_symmetric_key)
+        .bind(&change.new_email)
+        .bind(&change.new_first_name)
+        .bind(&change.new_last_name)
+        .bind(&change.new_verifier)
+        .bind(&change.new_enc_symmetric_key)
+        .bind(change.now_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_error)?
+        .rows_affected();
+        if updated == 0 {
+            let exists = sqlx::query("SELECT 1 FROM accounts WHERE id = $1")
+                .bind(&change.account_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map_error)?
+                .is_some();
+            return Err(if exists {
+                StoreError::Conflict("credentials")
+            } else {
+                StoreError::NotFound
+            });
+        }
+        sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id_hash <> $2")
+            .bind(&change.account_id)
+            .bind(&change.keep_session_hash[..])
+            .execute(&mut *tx)
+            .await
+            .map_err(map_error)?;
+        sqlx::query("DELETE FROM login_attempts WHERE account_id = $1")
+            .bind(&change.account_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_error)?;
+        let account = account_in(&mut tx, &change.account_id).await?;
+        tx.commit().await.map_err(map_error)?;
+        Ok(account)
+    }
+
+    async fn reset_account(&self, reset: ResetAccount) -> Result<Account, StoreError> {
+        let mut tx = self.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE accounts SET salt_key = $2, salt_auth = $3, salt_enc = $4, verifier = $5, \
+             public_key = $6, enc_private_key = $7, enc_symmetric_key = $8, updated_at = $9 \
+             WHERE id = $1",
+        )
+        .bind(&reset.account_id)
+        .bind(&reset.salt_key)
+        .bind(&reset.salt_auth)
+        .bind(&reset.salt_enc)
+        .bind(&reset.verifier)
+        .bind(&reset.public_key)
+        .bind(&reset.enc_private_key)
+        .bind(&reset.enc_symmetric_key)
+        .bind(reset.now_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_error)?
+        .rows_affected();
+        if updated == 0 {
+            return Err(StoreError::NotFound);
+        }
+        for statement in [
+            "DELETE FROM sessions WHERE account_id = $1",
+            "DELETE FROM login_attempts WHERE account_id = $1",
+            "DELETE FROM reset_tokens WHERE account_id = $1",
+            "DELETE FROM project_keys WHERE account_id = $1",
+            "DELETE FROM invitation_keys WHERE (organization_id, invitation_id) IN \
+             (SELECT organization_id, id FROM invitations WHERE invitee_account_id = $1)",
+        ] {
+            sqlx::query(statement)
+                .bind(&reset.account_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_error)?;
+        }
+        let account = account_in(&mut tx, &reset.account_id).await?;
+        tx.commit().await.map_err(map_error)?;
+        Ok(account)
+    }
+
+    async fn delete_account(&self, account_id: &str) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        // The transaction began IMMEDIATE: no other writer runs until it ends.
+        let exists = sqlx::query("SELECT 1 FROM accounts WHERE id = $1")
+            .bind(account_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_error)?
+            .is_some();
+        if !exists {
+            return Err(StoreError::NotFound);
+        }
+        let owns_shared_team = sqlx::query(
+            "SELECT 1 FROM organizations o WHERE o.owner_account_id = $1 AND o.kind = 'team' \
+             AND EXISTS (SELECT 1 FROM memberships m \
+                         WHERE m.organization_id = o.id AND m.account_id <> $1) \
+             LIMIT 1",
+        )
+        .bind(account_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(map_error)?
+        .is_some();
+        if owns_shared_team {
+            return Err(StoreError::Conflict(OWNS_SHARED_TEAM));
+        }
+        // Owned organizations take their projects, keys, snapshots, blobs, invitations and
+        // audit events with them; the account takes its memberships (and through them its
+        // project keys), sessions, log-in attempts, reset tokens and invitations.
+        sqlx::query("DELETE FROM organizations WHERE owner_account_id = $1")
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_error)?;
+        sqlx::query("DELETE FROM accounts WHERE id = $1")
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_error)?;
+        tx.commit().await.map_err(map_error)?;
+        Ok(())
+    }
+
+    async fn create_session(&self, new: NewSession) -> Result<Session, StoreError> {
+        let row = sqlx::query_as::<_, SessionRow>(concat!(
+            "INSERT INTO sessions (",
+            session_columns!(),
+            ") SELECT $1, id, $3, $3, $4, MIN($3 + $4, $3 + $5), $3 + $5 \
+             FROM accounts WHERE id = $2 RETURNING ",
+            session_columns!()
+        ))
+        .bind(&new.id_hash[..])
+        .bind(&new.account_id)
+        .bind(new.now_ms)
+        .bind(new.idle_ttl_ms)
+        .bind(new.absolute_ttl_ms)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_error)?;
+        row.ok_or(StoreError::NotFound)?.try_into()
+    }
+
+    async fn session_account(
+        &self,
+        id_hash: &SecretHash,
+        now_ms: i64,
+    ) -> Result<Option<(Session, Account)>, StoreError> {
+        let session = sqlx::query_as::<_, SessionRow>(concat!(
+            "UPDATE sessions SET last_seen_at = $2, \
+             idle_expires_at = MIN(absolute_expires_at, $2 + idle_ttl_ms) \
+             WHERE id_hash = $1 AND idle_expires_at > $2 AND absolute_expires_at > $2 \
+             RETURNING ",
+            session_columns!()
+        ))
+        .bind(&id_hash[..])
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_error)?;
+        let Some(session) = session else {
+            return Ok(None);
+        };
+        let session = Session::try_from(session)?;
+        let account = self.account_by_id(&session.account_id).await?;
+        Ok(account.map(|account| (session, account)))
+    }
+
+    async fn delete_session(&self, id_hash: &SecretHash) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(&id_hash[..])
+            .execute(&self.pool)
+            .await
+            .map_err(map_error)?;
+        Ok(())
+    }
+
+    async fn delete_sessions_of(&self, account_id: &str) -> Result<u64, StoreError> {
+        Ok(sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+            .bind(account_id)
+            .execute(&self.pool)
+            .await
+            .map_err(map_error)?
+            .rows_affected())
+    }
+
+    async fn put_login_attempt(&self, attempt: LoginAttempt) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO login_attempts (id, account_id, m1, m2, key_hash, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&attempt.id)
+        .bind(&attempt.account_id)
+        .bind(&attempt.m1)
+        .bind(&attempt.m2)
+        .bind(&attempt.key_hash)
+        .bind(attempt.created_at)
+        .bind(attempt.expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(map_error)?;
+        Ok(())
+    }
+
+    async fn take_login_attempt(
+        &self,
+        id: &str,
+        now_ms: i64,
+    ) -> Result<Option<LoginAttempt>, StoreError> {
+        // One statement: of two concurrent deletes, only one gets the row back. An expired
+        // attempt is deleted too, and reported as missing.
+        let row = sqlx::query_as::<_, LoginAttemptRow>(
+            "DELETE FROM login_attempts WHERE id = $1 \
+             RETURNING id, account_id, m1, m2, key_hash, created_at, expires_at",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_error)?;
+        Ok(row
+            .filter(|row| row.expires_at > now_ms)
+            .map(LoginAttempt::from))
+    }
+
+    async fn purge_expired(&self, now_ms: i64) -> Result<u64, StoreError> {
+        let mut tx = self.begin().await?;
+        let mut n_deleted = 0;
+        for statement in [
+            "DELETE FROM login_attempts WHERE expires_at <= $1",
+            "DELETE FROM sessions WHERE idle_expires_at <= $1 OR absolute_expires_at <= $1",
+            "DELETE FROM reset_tokens WHERE expires_at <= $1",
+        ] {
+            n_deleted += sqlx::query(statement)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_error)?
+                .rows_affected();
+        }
+        tx.commit().await.map_err(map_error)?;
+        Ok(n_deleted)
+    }
+
+    async fn put_reset_token(
+        &self,
+        token_hash: &SecretHash,
+        account_id: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<(), StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO reset_tokens (token_hash, account_id, created_at, expires_at) \
+             SELECT $1, id, $3, $3 + $4 FROM accounts WHERE id = $2",
+        )
+        .bind(&token_hash[..])
+        .bind(account_id)
+        .bind(now_ms)
+        .bind(ttl_ms)
+        .execute(&self.pool)
+        .await
+        .map_err(map_error)?
+        .rows_affected();
+        if inserted == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn take_reset_token(
+        &self,
+        token_hash: &SecretHash,
+        account_id: &str,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let deleted = sqlx::query(
+            "DELETE FROM reset_tokens WHERE token_hash = $1 AND account_id = $2 AND expires_at > $3",
+        )
+        .bind(&token_hash[..])
+        .bind(account_id)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await
+        .map_err(map_error)?
+        .rows_affected();
+        Ok(deleted == 1)
+    }
+
+    async fn record_security_event(
+        &self,
+        kind: &str,
+        account_id: Option<&str>,
+        client_ip: Option<&str>,
+        details: Option<&str>,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO security_events (at, kind, account_id, client_ip, details) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(now_ms)
+        .bind(kind)
+        .bind(account_id)
+        .bind(client_ip)
+        .bind(details)
+        .execute(&self.pool)
+        .await
+        .map_err(map_error)?;
+        Ok(())
+    }
+
+    async fn server_secret(
+        &self,
+        name: &str,
+        generate: &(dyn Fn() -> Vec<u8> + Sync),
+    ) -> Result<Vec<u8>, StoreError> {
+        let select = "SELECT value FROM server_settings WHERE name = $1";
+        let stored: Option<Vec<u8>> = sqlx::query_scalar(select)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_error)?;
+        if let Some(value) = stored {
+            return Ok(value);
+        }
+        sqlx::query(
+            "INSERT INTO server_settings (name, value) VALUES ($1, $2) \
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(generate())
+        .execute(&self.pool)
+        .await
+        .map_err(map_error)?;
+        sqlx::query_scalar(select)
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_error)
+    }
+}

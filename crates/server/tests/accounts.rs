@@ -1,0 +1,608 @@
+//! The whole account life against the real server over HTTP, on SQLite and on PostgreSQL:
+//! sign-up, SRP log-in, whoami and unlocking the keys, wrong passphrase, unknown e-mail, log-out,
+//! passphrase change, reset, deletion, rate limits and bad input.
+#![allow(clippy::unwrap_used, reason = "tests may panic")]
+
+mod common;
+#[path = "http/mod.rs"]
+mod http;
+
+use std::time::Duration;
+
+use http::{TestServer, post};
+use hypnos_crypto::{
+    aes::{AesKey, AesMessage, decrypt_string, encrypt_string},
+    encoding::{from_hex, to_hex},
+    jwk::{RsaPrivateJwk, SymmetricJwk},
+    kdf::derive_key,
+    random::random_hex_32,
+    rsa::RsaPrivateKey,
+    srp::{ClientHandshake, compute_verifier},
+    wire::auth::{LoginAResponse, LoginM1Response, LoginSResponse, SignupResponse, WhoamiResponse},
+};
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+
+/// What a user knows and what the client derives: enough to sign up, log in and check keys.
+struct User {
+    email: String,
+    passphrase: String,
+    salt_key: String,
+    salt_auth: String,
+    salt_enc: String,
+    symmetric: SymmetricJwk,
+    private: RsaPrivateKey,
+}
+
+impl User {
+    fn new(email: &str, passphrase: &str) -> Self {
+        Self {
+            email: email.into(),
+            passphrase: passphrase.into(),
+            salt_key: random_hex_32().unwrap(),
+            salt_auth: random_hex_32().unwrap(),
+            salt_enc: random_hex_32().unwrap(),
+            symmetric: AesKey::generate().unwrap().to_jwk(),
+            private: RsaPrivateKey::generate().unwrap(),
+        }
+    }
+
+    fn verifier(&self) -> String {
+        verifier_for(
+            &self.email,
+            &self.passphrase,
+            &self.salt_key,
+            &self.salt_auth,
+        )
+    }
+
+    fn enc_symmetric_key(&self) -> String {
+        let wrap =
+            AesKey::from_hex(&derive_key(&self.passphrase, &self.email, &self.salt_enc)).unwrap();
+        encrypt_string(&wrap, &self.symmetric.to_json())
+            .unwrap()
+            .to_json()
+    }
+
+    fn keys_body(&self) -> Value {
+        json!({
+            "saltKey": self.salt_key,
+            "saltAuth": self.salt_auth,
+            "saltEnc": self.salt_enc,
+            "verifier": self.verifier(),
+            "publicKey": self.private.public_jwk().to_json(),
+            "encPrivateKey": encrypt_string(&self.symmetric.key(), &self.private.jwk().to_json()).unwrap().to_json(),
+            "encSymmetricKey": self.enc_symmetric_key(),
+        })
+    }
+
+    fn signup_body(&self) -> Value {
+        let mut body = self.keys_body();
+        body["email"] = json!(self.email);
+        body["firstName"] = json!("Ada");
+        body["lastName"] = json!("Lovelace");
+        body
+    }
+}
+
+fn verifier_for(email: &str, passphrase: &str, salt_key: &str, salt_auth: &str) -> String {
+    let auth_secret = derive_key(passphrase, email, salt_key);
+    to_hex(&compute_verifier(
+        &from_hex(salt_auth, "salt").unwrap(),
+        email.as_bytes(),
+        &from_hex(&auth_secret, "secret").unwrap(),
+    ))
+}
+
+/// The app's log-in (insomnia-wire.md §2.4): returns the session id, or the failing status.
+async fn login(
+    server: &TestServer,
+    http: &Client,
+    email: &str,
+    passphrase: &str,
+) -> Result<String, (StatusCode, Value)> {
+    let (status, salts) = post(http, server.url("/auth/login-s"), json!({"email": email})).await;
+    assert_eq!(status, StatusCode::OK, "{salts}");
+    let salts: LoginSResponse = serde_json::from_value(salts).unwrap();
+    let auth_secret = derive_key(passphrase, email, &salts.salt_key);
+    let client = ClientHandshake::start(
+        &from_hex(&salts.salt_auth, "salt").unwrap(),
+        email.as_bytes(),
+        &from_hex(&auth_secret, "secret").unwrap(),
+    )
+    .unwrap();
+    let (status, answer) = post(
+        http,
+        server.url("/auth/login-a"),
+        json!({"email": email, "srpA": to_hex(client.a_pub())}),
+    )
+    .await;
+    if status != StatusCode::OK {
+        return Err((status, answer));
+    }
+    let answer: LoginAResponse = serde_json::from_value(answer).unwrap();
+    let proof = client
+        .process(&from_hex(&answer.srp_b, "B").unwrap())
+        .unwrap();
+    let (status, done) = post(
+        http,
+        server.url("/auth/login-m1"),
+        json!({"srpM1": to_hex(proof.m1()), "sessionStarterId": answer.session_starter_id}),
+    )
+    .await;
+    if status != StatusCode::OK {
+        return Err((status, done));
+    }
+    let done: LoginM1Response = serde_json::from_value(done).unwrap();
+    let key = proof
+        .verify_server(&from_hex(&done.srp_m2, "M2").unwrap())
+        .expect("the server proves it knows the verifier");
+    Ok(to_hex(key.as_ref()))
+}
+
+async fn whoami(server: &TestServer, http: &Client, session: &str) -> (StatusCode, Value) {
+    let response = http
+        .get(server.url("/auth/whoami"))
+        .header("X-Session-Id", session)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap())
+}
+
+async fn account_life(db: &common::TestDb) {
+    let database_url = db.url.as_str();
+    let server = TestServer::start(database_url, 1_000).await;
+    let http = Client::new();
+    let alice = User::new("alice@example.com", "correct horse battery staple");
+
+    // Sign-up, and a second sign-up with the same e-mail.
+    let (status, created) = post(&http, server.url("/auth/signup"), alice.signup_body()).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let created: SignupResponse = serde_json::from_value(created).unwrap();
+    assert!(created.account_id.starts_with("acct_"));
+    let (status, taken) = post(&http, server.url("/auth/signup"), alice.signup_body()).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(taken["error"], "EMAIL_TAKEN");
+
+    // Log-in, whoami, and unlocking the keys exactly as the app does.
+    let session = login(&server, &http, &alice.email, &alice.passphrase)
+        .await
+        .unwrap();
+    let (status, me) = whoami(&server, &http, &session).await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    let me: WhoamiResponse = serde_json::from_value(me).unwrap();
+    assert_eq!(me.account_id, created.account_id);
+    assert_eq!(me.email, alice.email);
+    assert_eq!(
+        (me.first_name.as_str(), me.last_name.as_str()),
+        ("Ada", "Lovelace")
+    );
+    assert!(me.session_expiry > 0 && me.session_age >= 0);
+    let wrap =
+        AesKey::from_hex(&derive_key(&alice.passphrase, &alice.email, &me.salt_enc)).unwrap();
+    let symmetric = SymmetricJwk::from_json(
+        &decrypt_string(
+            &wrap,
+            &AesMessage::from_json(&me.enc_symmetric_key).unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(symmetric.key().as_bytes(), alice.symmetric.key().as_bytes());
+    let private = RsaPrivateJwk::from_json(
+        &decrypt_string(
+            &symmetric.key(),
+            &AesMessage::from_json(&me.enc_private_key).unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(private.public, *alice.private.public_jwk());
+
+    // A wrong passphrase and an unknown e-mail fail the same way, at the last step.
+    let (status, wrong) = login(&server, &http, &alice.email, "wrong horse")
+        .await
+        .unwrap_err();
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, unknown) = login(&server, &http, "nobody@example.com", "anything")
+        .await
+        .unwrap_err();
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong, unknown, "no account enumeration through the error");
+    // Both are recorded as security events, the known account's with its id.
+    let known = db
+        .scalar("SELECT COUNT(*) FROM security_events WHERE kind = 'login_failed' AND account_id IS NOT NULL")
+        .await;
+    let unknown_events = db
+        .scalar("SELECT COUNT(*) FROM security_events WHERE kind = 'login_failed' AND account_id IS NULL")
+        .await;
+    assert_eq!((known, unknown_events), (1, 1));
+    let (_, salts_once) = post(
+        &http,
+        server.url("/auth/login-s"),
+        json!({"email": "nobody@example.com"}),
+    )
+    .await;
+    let (_, salts_twice) = post(
+        &http,
+        server.url("/auth/login-s"),
+        json!({"email": "nobody@example.com"}),
+    )
+    .await;
+    assert_eq!(salts_once, salts_twice, "fake salts are stable");
+    assert_ne!(salts_once["saltKey"], salts_once["saltAuth"]);
+
+    // A log-in state is single-use.
+    let (_, salts) = post(
+        &http,
+        server.url("/auth/login-s"),
+        json!({"email": alice.email}),
+    )
+    .await;
+    let salts: LoginSResponse = serde_json::from_value(salts).unwrap();
+    let client = ClientHandshake::start(
+        &from_hex(&salts.salt_auth, "salt").unwrap(),
+        alice.email.as_bytes(),
+        &from_hex(
+            &derive_key(&alice.passphrase, &alice.email, &salts.salt_key),
+            "s",
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let (_, answer) = post(
+        &http,
+        server.url("/auth/login-a"),
+        json!({"email": alice.email, "srpA": to_hex(client.a_pub())}),
+    )
+    .await;
+    let answer: LoginAResponse = serde_json::from_value(answer).unwrap();
+    let proof = client
+        .process(&from_hex(&answer.srp_b, "B").unwrap())
+        .unwrap();
+    let m1_body =
+        json!({"srpM1": to_hex(proof.m1()), "sessionStarterId": answer.session_starter_id});
+    let (status, _) = post(&http, server.url("/auth/login-m1"), m1_body.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, reused) = post(&http, server.url("/auth/login-m1"), m1_body).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{reused}");
+
+    // Log-out ends the session.
+    let other_session = login(&server, &http, &alice.email, &alice.passphrase)
+        .await
+        .unwrap();
+    let response = http
+        .post(server.url("/auth/logout"))
+        .header("X-Session-Id", &other_session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        whoami(&server, &http, &other_session).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Passphrase change: revokes the other sessions, keeps this one, and the keys stay readable.
+    let second = login(&server, &http, &alice.email, &alice.passphrase)
+        .await
+        .unwrap();
+    let new_passphrase = "a much better passphrase";
+    let new_wrap =
+        AesKey::from_hex(&derive_key(new_passphrase, &alice.email, &alice.salt_enc)).unwrap();
+    let change = json!({
+        "verifier": alice.verifier(),
+        "encSymmetricKey": me.enc_symmetric_key,
+        "newEmail": alice.email,
+        "newVerifier": verifier_for(&alice.email, new_passphrase, &alice.salt_key, &alice.salt_auth),
+        "newEncSymmetricKey": encrypt_string(&new_wrap, &alice.symmetric.to_json()).unwrap().to_json(),
+    });
+    let mut stale = change.clone();
+    stale["encSymmetricKey"] = json!(alice.enc_symmetric_key());
+    let response = http
+        .post(server.url("/auth/change-password"))
+        .header("X-Session-Id", &session)
+        .json(&stale)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::CONFLICT,
+        "a stale encSymmetricKey changes nothing"
+    );
+    let response = http
+        .post(server.url("/auth/change-password"))
+        .header("X-Session-Id", &session)
+        .json(&change)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        whoami(&server, &http, &second).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(whoami(&server, &http, &session).await.0, StatusCode::OK);
+    assert!(
+        login(&server, &http, &alice.email, &alice.passphrase)
+            .await
+            .is_err()
+    );
+    let session = login(&server, &http, &alice.email, new_passphrase)
+        .await
+        .unwrap();
+
+    // Reset with an operator's token: new keys, every session revoked, the token single-use.
+    let token = hypnos_server::admin::issue_reset_token(&server.config, &alice.email)
+        .await
+        .unwrap();
+    let fresh = User::new(&alice.email, "a fresh start");
+    let mut reset = fresh.keys_body();
+    reset["email"] = json!(alice.email);
+    reset["token"] = json!(token);
+    let (status, body) = post(&http, server.url("/auth/reset"), reset.clone()).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    assert_eq!(
+        whoami(&server, &http, &session).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, _) = post(&http, server.url("/auth/reset"), reset).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "a used token is refused");
+    let session = login(&server, &http, &fresh.email, &fresh.passphrase)
+        .await
+        .unwrap();
+    let (_, me) = whoami(&server, &http, &session).await;
+    assert_eq!(me["publicKey"], json!(fresh.private.public_jwk().to_json()));
+
+    // Deletion: a wrong verifier is refused; the right one deletes the account.
+    let response = http
+        .delete(server.url("/auth/delete-account"))
+        .header("X-Session-Id", &session)
+        .json(&json!({"verifier": alice.verifier()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let response = http
+        .delete(server.url("/auth/delete-account"))
+        .header("X-Session-Id", &session)
+        .json(&json!({"verifier": fresh.verifier()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        whoami(&server, &http, &session).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert!(
+        login(&server, &http, &fresh.email, &fresh.passphrase)
+            .await
+            .is_err()
+    );
+    let (status, _) = post(&http, server.url("/auth/signup"), fresh.signup_body()).await;
+    assert_eq!(status, StatusCode::CREATED, "the e-mail is free again");
+    server.stop().await;
+
+    // The fake salts of an unknown e-mail survive a restart (the secret is in the database).
+    let restarted = TestServer::start(database_url, 1_000).await;
+    let (_, salts_after_restart) = post(
+        &http,
+        restarted.url("/auth/login-s"),
+        json!({"email": "nobody@example.com"}),
+    )
+    .await;
+    assert_eq!(salts_after_restart, salts_once);
+    restarted.stop().await;
+}
+
+async fn bad_input_and_limits(database_url: &str) {
+    let server = TestServer::start(database_url, 3).await;
+    let http = Client::new();
+    let bob = User::new("bob@example.com", "bob's passphrase");
+    assert_eq!(
+        post(&http, server.url("/auth/signup"), bob.signup_body())
+            .await
+            .0,
+        StatusCode::CREATED
+    );
+
+    let expect_400 = |(status, body): (StatusCode, Value), what: &str| {
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{what}: {body}");
+        assert!(
+            body["error"].is_string() && body["message"].is_string(),
+            "{what}: {body}"
+        );
+    };
+    // Malformed JSON, wrong types, missing fields.
+    let response = http
+        .post(server.url("/auth/signup"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "BAD_REQUEST");
+    expect_400(
+        post(&http, server.url("/auth/login-s"), json!({"email": 5})).await,
+        "wrong type",
+    );
+    expect_400(
+        post(&http, server.url("/auth/signup"), json!({"email": "x@y.z"})).await,
+        "missing fields",
+    );
+    // Each invalid sign-up field is named and nothing is written.
+    for (field, value) in [
+        ("email", json!("Carol@Example.com")),
+        ("saltKey", json!("abc")),
+        ("verifier", json!("00".repeat(256))),
+        ("publicKey", json!("{\"kty\":\"RSA\"}")),
+        ("encPrivateKey", json!("{\"iv\":\"00\"}")),
+        ("encSymmetricKey", json!("not json")),
+    ] {
+        let mut body = User::new("carol@example.com", "p").signup_body();
+        body[field] = value;
+        let (status, answer) = post(&http, server.url("/auth/signup"), body).await;
+        expect_400((status, answer.clone()), field);
+        assert!(
+            answer["message"].as_str().unwrap().contains(field),
+            "{field}: {answer}"
+        );
+    }
+    let (_, salts) = post(
+        &http,
+        server.url("/auth/login-s"),
+        json!({"email": "carol@example.com"}),
+    )
+    .await;
+    let (_, salts_again) = post(
+        &http,
+        server.url("/auth/login-s"),
+        json!({"email": "carol@example.com"}),
+    )
+    .await;
+    assert_eq!(salts, salts_again, "carol was never created");
+    // A ≡ 0 (mod N): zero and N itself; and an A that is not 256 bytes.
+    // (Another e-mail than bob's: every login-a counts towards the account's limit.)
+    expect_400(
+        post(
+            &http,
+            server.url("/auth/login-a"),
+            json!({"email": "zero@example.com", "srpA": "00".repeat(256)}),
+        )
+        .await,
+        "A = 0",
+    );
+    let modulus = "ac6bdb41324a9a9bf166de5e1389582faf72b6651987ee07fc3192943db56050a37329cbb4a099ed8193e0757767a13dd52312ab4b03310dcd7f48a9da04fd50e8083969edb767b0cf6095179a163ab3661a05fbd5faaae82918a9962f0b93b855f97993ec975eeaa80d740adbf4ff747359d041d5c33ea71d281e446b14773bca97b43a23fb801676bd207a436c6481f1d2b9078717461a5b9d32e688f87748544523b524b0d57d5ea77a2775d2ecfa032cfbdbf52fb3786160279004e57ae6af874e7303ce53299ccc041c7bc308d82a5698f3a8d0c38271ae35f8e9dbfbb694b5c803d89f7ae435de236d525f54759b65e372fcd68ef20fa7111f9e4aff73";
+    expect_400(
+        post(
+            &http,
+            server.url("/auth/login-a"),
+            json!({"email": "zero@example.com", "srpA": modulus}),
+        )
+        .await,
+        "A = N",
+    );
+    expect_400(
+        post(
+            &http,
+            server.url("/auth/login-a"),
+            json!({"email": "zero@example.com", "srpA": "01"}),
+        )
+        .await,
+        "short A",
+    );
+    // Unknown sessionStarterId.
+    let (status, body) = post(
+        &http,
+        server.url("/auth/login-m1"),
+        json!({"srpM1": "00".repeat(32), "sessionStarterId": "nope"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    // Oversize body.
+    let huge = "a".repeat(server.config.max_body_bytes + 1);
+    let response = http
+        .post(server.url("/auth/login-s"))
+        .header("content-type", "application/json")
+        .body(format!("{{\"email\":\"{huge}\"}}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // No or a malformed session.
+    let response = http.get(server.url("/auth/whoami")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let response = http
+        .get(server.url("/auth/whoami"))
+        .header("X-Session-Id", "zz")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    // Unknown route and wrong method answer JSON too.
+    let response = http.get(server.url("/nope")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["error"],
+        "NOT_FOUND"
+    );
+    let response = http.get(server.url("/auth/signup")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+
+    // Per-account limit on log-in attempts (3 per minute here): the 4th gets 429 + Retry-After.
+    for _ in 0..2 {
+        assert!(login(&server, &http, &bob.email, "wrong").await.is_err());
+    }
+    assert!(
+        login(&server, &http, &bob.email, &bob.passphrase)
+            .await
+            .is_ok()
+    );
+    match login(&server, &http, &bob.email, &bob.passphrase).await {
+        Err((StatusCode::TOO_MANY_REQUESTS, body)) => assert_eq!(body["error"], "RATE_LIMITED"),
+        other => panic!("expected 429, got {other:?}"),
+    }
+    let response = http
+        .post(server.url("/auth/login-a"))
+        .json(&json!({"email": bob.email, "srpA": "01".repeat(256)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry));
+
+    // Health.
+    assert_eq!(
+        http.get(server.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        http.get(server.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    server.stop().await;
+    tokio::time::sleep(Duration::from_millis(10)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_life_sqlite() {
+    let db = common::TestDb::sqlite();
+    account_life(&db).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_life_postgres() {
+    let db = common::TestDb::postgres().await;
+    account_life(&db).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_and_limits_sqlite() {
+    let db = common::TestDb::sqlite();
+    bad_input_and_limits(&db.url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_and_limits_postgres() {
+    let db = common::TestDb::postgres().await;
+    bad_input_and_limits(&db.url).await;
+}

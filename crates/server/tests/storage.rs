@@ -1,0 +1,997 @@
+//! The storage layer's story, told once against `Arc<dyn Store>` and run on both backends.
+//!
+//! Each story gets a fresh database ([`common::TestDb`]): a SQLite file in a temporary directory
+//! or a throw-away PostgreSQL database. Time is whatever the story says it is: the store never
+//! reads the clock. Rows the accounts issue cannot create yet (team organizations, projects,
+//! keys, invitations) are inserted with plain SQL.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "tests: a failed unwrap is a failed test, with its location"
+)]
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use common::{Backend, TestDb};
+use hypnos_server::storage::{
+    self, ChangeCredentials, LoginAttempt, NewAccount, NewSession, ResetAccount, SecretHash, Store,
+    StoreError,
+};
+
+/// Runs each story as one `#[tokio::test]` per backend: `sqlite::<story>` and
+/// `postgres::<story>`.
+macro_rules! on_both_backends {
+    ($($story:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $story() {
+                    super::$story(super::TestDb::new(super::Backend::Sqlite).await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $story() {
+                    super::$story(super::TestDb::new(super::Backend::Postgres).await).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    signup_creates_personal_org_and_owner_membership,
+    duplicate_email_conflicts_and_writes_nothing,
+    sessions_slide_expire_and_end,
+    login_attempts_are_single_use_and_expire,
+    change_credentials_is_guarded_and_revokes_other_sessions,
+    reset_replaces_keys_and_keeps_memberships,
+    delete_account_refuses_shared_teams_then_removes_everything,
+    reset_tokens_are_single_use_and_bound_to_their_account,
+    purge_expired_removes_only_expired_rows,
+    security_events_are_recorded,
+    server_secret_is_stable_across_calls_and_reconnects,
+    migrations_are_idempotent,
+);
+
+/// A moment in 2023, in unix milliseconds.
+const T0: i64 = 1_700_000_000_000;
+
+/// A distinct fake SHA-256 value.
+fn hash(n: u8) -> SecretHash {
+    [n; 32]
+}
+
+/// A sign-up for `acct_<name>` with e-mail `<name>@example.com` and personal org `org_<name>`.
+fn new_account(name: &str) -> NewAccount {
+    NewAccount {
+        id: format!("acct_{name}"),
+        email: format!("{name}@example.com"),
+        first_name: format!("First {name}"),
+        last_name: format!("Last {name}"),
+        salt_key: format!("salt-key-{name}"),
+        salt_auth: format!("salt-auth-{name}"),
+        salt_enc: format!("salt-enc-{name}"),
+        verifier: format!("verifier-{name}"),
+        public_key: format!("public-key-{name}"),
+        enc_private_key: format!("enc-private-key-{name}"),
+        enc_symmetric_key: format!("enc-symmetric-key-{name}"),
+        personal_org_id: format!("org_{name}"),
+        now_ms: T0,
+    }
+}
+
+async fn sign_up(store: &Arc<dyn Store>, name: &str) -> String {
+    store.create_account(new_account(name)).await.unwrap().id
+}
+
+async fn start_session(store: &Arc<dyn Store>, account_id: &str, id_hash: SecretHash, now_ms: i64) {
+    store
+        .create_session(NewSession {
+            id_hash,
+            account_id: account_id.to_owned(),
+            now_ms,
+            idle_ttl_ms: 60_000,
+            absolute_ttl_ms: 3_600_000,
+        })
+        .await
+        .unwrap();
+}
+
+fn attempt(id: &str, account_id: Option<&str>, expires_at: i64) -> LoginAttempt {
+    LoginAttempt {
+        id: id.to_owned(),
+        account_id: account_id.map(str::to_owned),
+        m1: vec![1; 32],
+        m2: vec![2; 32],
+        key_hash: vec![3; 32],
+        created_at: T0,
+        expires_at,
+    }
+}
+
+/// A team organization `org_id` owned by `owner` (who is its owner member).
+async fn make_team(db: &TestDb, org_id: &str, owner: &str) {
+    db.execute(&format!(
+        "INSERT INTO organizations (id, name, display_name, kind, owner_account_id, created_at) \
+         VALUES ('{org_id}', '{org_id}', 'Team {org_id}', 'team', '{owner}', {T0}); \
+         INSERT INTO memberships (organization_id, account_id, role, created_at) \
+         VALUES ('{org_id}', '{owner}', 'owner', {T0});"
+    ))
+    .await;
+}
+
+async fn add_member(db: &TestDb, org_id: &str, account_id: &str) {
+    db.execute(&format!(
+        "INSERT INTO memberships (organization_id, account_id, role, created_at) \
+         VALUES ('{org_id}', '{account_id}', 'member', {T0});"
+    ))
+    .await;
+}
+
+/// A project in `org_id` with a branch, a snapshot on it, a blob, and a project key for each of
+/// `key_holders` (who must be members).
+async fn make_project(db: &TestDb, org_id: &str, project_id: &str, key_holders: &[&str]) {
+    let mut sql = format!(
+        "INSERT INTO projects (organization_id, id, team_project_id, name, root_document_id, \
+                               created_at) \
+         VALUES ('{org_id}', '{project_id}', NULL, 'Project', 'wrk_1', {T0}); \
+         INSERT INTO branches (organization_id, project_id, name, created_at, modified_at) \
+         VALUES ('{org_id}', '{project_id}', 'master', {T0}, {T0}); \
+         INSERT INTO snapshots (organization_id, project_id, id, parent, created, author, name, \
+                                description, state) \
+         VALUES ('{org_id}', '{project_id}', 'snap_1', '', '2023-11-14T22:13:20Z', 'acct_x', \
+                 'first', '', '[]'); \
+         INSERT INTO branch_snapshots (organization_id, project_id, branch, position, snapshot_id) \
+         VALUES ('{org_id}', '{project_id}', 'master', 0, 'snap_1'); \
+         INSERT INTO blobs (organization_id, project_id, id, content, size) \
+         VALUES ('{org_id}', '{project_id}', 'blob_1', 'ciphertext', 10); \
+         INSERT INTO audit_events (organization_id, id, at, actor_account_id, action, target, \
+                                   details) \
+         VALUES ('{org_id}', 'evt_{project_id}', {T0}, NULL, 'project.create', '{project_id}', '{{}}');"
+    );
+    for holder in key_holders {
+        sql.push_str(&format!(
+            "INSERT INTO project_keys (organization_id, project_id, account_id, \
+                                       enc_symmetric_key, created_at) \
+             VALUES ('{org_id}', '{project_id}', '{holder}', 'wrapped-key', {T0});"
+        ));
+    }
+    db.execute(&sql).await;
+}
+
+/// An invitation in `org_id` from `inviter` to `invitee`, with one invitation key.
+async fn make_invitation(db: &TestDb, org_id: &str, id: &str, inviter: &str, invitee: &str) {
+    db.execute(&format!(
+        "INSERT INTO invitations (organization_id, id, invitee_account_id, inviter_account_id, \
+                                  role, created_at, expires_at) \
+         VALUES ('{org_id}', '{id}', '{invitee}', '{inviter}', 'member', {T0}, {T0} + 1000000); \
+         INSERT INTO invitation_keys (organization_id, invitation_id, project_id, \
+                                      enc_symmetric_key) \
+         VALUES ('{org_id}', '{id}', 'prj_any', 'sealed-key');"
+    ))
+    .await;
+}
+
+async fn signup_creates_personal_org_and_owner_membership(db: TestDb) {
+    let store = db.connect().await;
+    let account = store.create_account(new_account("alice")).await.unwrap();
+    assert_eq!(account.id, "acct_alice");
+    assert_eq!(account.email, "alice@example.com");
+    assert_eq!(account.verifier, "verifier-alice");
+    assert_eq!(account.created_at, T0);
+    assert_eq!(account.updated_at, T0);
+
+    let by_email = store.account_by_email("alice@example.com").await.unwrap();
+    assert_eq!(by_email.as_ref(), Some(&account));
+    let by_id = store.account_by_id("acct_alice").await.unwrap();
+    assert_eq!(by_id.as_ref(), Some(&account));
+    assert_eq!(
+        store.account_by_email("bob@example.com").await.unwrap(),
+        None
+    );
+    assert_eq!(store.account_by_id("acct_bob").await.unwrap(), None);
+
+    assert_eq!(
+        db.scalar(
+            "SELECT COUNT(*) FROM organizations WHERE id = 'org_alice' AND kind = 'personal' \
+             AND owner_account_id = 'acct_alice' AND name = 'alice' \
+             AND display_name = 'Personal workspace' AND storage_rule = 'cloud_plus_local'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        db.scalar(
+            "SELECT COUNT(*) FROM memberships WHERE organization_id = 'org_alice' \
+             AND account_id = 'acct_alice' AND role = 'owner'"
+        )
+        .await,
+        1
+    );
+
+    sign_up(&store, "bob").await;
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM organizations").await, 2);
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM memberships").await, 2);
+}
+
+async fn duplicate_email_conflicts_and_writes_nothing(db: TestDb) {
+    let store = db.connect().await;
+    sign_up(&store, "alice").await;
+    let mut twin = new_account("twin");
+    twin.email = "alice@example.com".into();
+    let result = store.create_account(twin).await;
+    assert!(
+        matches!(result, Err(StoreError::Conflict("email"))),
+        "{result:?}"
+    );
+    assert_eq!(store.account_by_id("acct_twin").await.unwrap(), None);
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM accounts").await, 1);
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM organizations").await, 1);
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM memberships").await, 1);
+
+    // A second personal organization for the same owner is refused by the partial index.
+    let second_personal = db
+        .try_execute(&format!(
+            "INSERT INTO organizations (id, name, display_name, kind, owner_account_id, \
+                                        created_at) \
+             VALUES ('org_second', 'x', 'x', 'personal', 'acct_alice', {T0})"
+        ))
+        .await;
+    assert!(
+        second_personal.is_err(),
+        "a second personal organization was accepted"
+    );
+}
+
+async fn sessions_slide_expire_and_end(db: TestDb) {
+    let store = db.connect().await;
+    let alice = sign_up(&store, "alice").await;
+    let bob = sign_up(&store, "bob").await;
+
+    let session = store
+        .create_session(NewSession {
+            id_hash: hash(1),
+            account_id: alice.clone(),
+            now_ms: T0,
+            idle_ttl_ms: 100,
+            absolute_ttl_ms: 250,
+        })
+        .await
+        .unwrap();
+    assert_eq!(session.id_hash, hash(1));
+    assert_eq!(session.created_at, T0);
+    assert_eq!(session.last_seen_at, T0);
+    assert_eq!(session.idle_expires_at, T0 + 100);
+    assert_eq!(session.absolute_expires_at, T0 + 250);
+
+    // Each use slides the idle expiry, never past the absolute one.
+    let (seen, account) = store
+        .session_account(&hash(1), T0 + 50)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(account.id, alice);
+    assert_eq!(seen.last_seen_at, T0 + 50);
+    assert_eq!(seen.idle_expires_at, T0 + 150);
+    let (seen, _) = store
+        .session_account(&hash(1), T0 + 140)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(seen.idle_expires_at, T0 + 240);
+    let (seen, _) = store
+        .session_account(&hash(1), T0 + 230)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(seen.idle_expires_at, T0 + 250);
+    assert_eq!(seen.absolute_expires_at, T0 + 250);
+    // Absolute expiry, although it was used 20 ms ago.
+    assert!(
+        store
+            .session_account(&hash(1), T0 + 250)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // Idle expiry: unused for its whole idle lifetime.
+    let with_idle = |id_hash| NewSession {
+        id_hash,
+        account_id: alice.clone(),
+        now_ms: T0,
+        idle_ttl_ms: 100,
+        absolute_ttl_ms: 10_000,
+    };
+    store.create_session(with_idle(hash(2))).await.unwrap();
+    assert!(
+        store
+            .session_account(&hash(2), T0 + 99)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    store.create_session(with_idle(hash(3))).await.unwrap();
+    assert!(
+        store
+            .session_account(&hash(3), T0 + 100)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // Unknown sessions and unknown accounts.
+    assert!(store.session_account(&hash(9), T0).await.unwrap().is_none());
+    let result = store
+        .create_session(NewSession {
+            id_hash: hash(8),
+            account_id: "acct_nobody".into(),
+            now_ms: T0,
+            idle_ttl_ms: 100,
+            absolute_ttl_ms: 100,
+        })
+        .await;
+    assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
+
+    // Log-out ends one session; delete_sessions_of ends all of one account's.
+    start_session(&store, &alice, hash(4), T0).await;
+    start_session(&store, &alice, hash(5), T0).await;
+    start_session(&store, &bob, hash(6), T0).await;
+    store.delete_session(&hash(4)).await.unwrap();
+    store.delete_session(&hash(4)).await.unwrap();
+    assert!(store.session_account(&hash(4), T0).await.unwrap().is_none());
+    assert!(store.session_account(&hash(5), T0).await.unwrap().is_some());
+    // Alice still has sessions 1, 2, 3 (expired but not purged) and 5.
+    assert_eq!(store.delete_sessions_of(&alice).await.unwrap(), 4);
+    assert!(store.session_account(&hash(5), T0).await.unwrap().is_none());
+    let (_, account) = store.session_account(&hash(6), T0).await.unwrap().unwrap();
+    assert_eq!(account.id, bob);
+}
+
+async fn login_attempts_are_single_use_and_expire(db: TestDb) {
+    let store = db.connect().await;
+    let alice = sign_up(&store, "alice").await;
+
+    let first = attempt("starter-1", Some(&alice), T0 + 1000);
+    store.put_login_attempt(first.clone()).await.unwrap();
+    let duplicate = store.put_login_attempt(first.clone()).await;
+    assert!(
+        matches!(duplicate, Err(StoreError::Conflict("login attempt"))),
+        "{duplicate:?}"
+    );
+    assert_eq!(
+        store
+            .take_login_attempt("starter-1", T0 + 10)
+            .await
+            .unwrap(),
+        Some(first)
+    );
+    assert_eq!(
+        store
+            .take_login_attempt("starter-1", T0 + 10)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(store.take_login_attempt("never", T0).await.unwrap(), None);
+
+    // Unknown e-mail: no account.
+    let decoy = attempt("starter-2", None, T0 + 1000);
+    store.put_login_attempt(decoy.clone()).await.unwrap();
+    assert_eq!(
+        store.take_login_attempt("starter-2", T0).await.unwrap(),
+        Some(decoy)
+    );
+
+    // Expired: refused, and gone.
+    store
+        .put_login_attempt(attempt("starter-3", Some(&alice), T0 + 1000))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .take_login_attempt("starter-3", T0 + 1000)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM login_attempts").await, 0);
+
+    // Concurrent takes: exactly one wins, every time.
+    for round in 0..20 {
+        let id = format!("race-{round}");
+        store
+            .put_login_attempt(attempt(&id, Some(&alice), T0 + 1000))
+            .await
+            .unwrap();
+        let (left, right) = (store.clone(), store.clone());
+        let (left_id, right_id) = (id.clone(), id.clone());
+        let left = tokio::spawn(async move { left.take_login_attempt(&left_id, T0).await });
+        let right = tokio::spawn(async move { right.take_login_attempt(&right_id, T0).await });
+        let left = left.await.unwrap().unwrap();
+        let right = right.await.unwrap().unwrap();
+        assert_eq!(
+            usize::from(left.is_some()) + usize::from(right.is_some()),
+            1,
+            "round {round}"
+        );
+    }
+}
+
+async fn change_credentials_is_guarded_and_revokes_other_sessions(db: TestDb) {
+    let store = db.connect().await;
+    let alice = sign_up(&store, "alice").await;
+    let bob = sign_up(&store, "bob").await;
+    for n in 1..=3 {
+        start_session(&store, &alice, hash(n), T0).await;
+    }
+    start_session(&store, &bob, hash(4), T0).await;
+    store
+        .put_login_attempt(attempt("pending", Some(&alice), T0 + 1000))
+        .await
+        .unwrap();
+    let before = store.account_by_id(&alice).await.unwrap().unwrap();
+
+    let change = ChangeCredentials {
+        account_id: alice.clone(),
+        expected_verifier: "verifier-alice".into(),
+        expected_enc_symmetric_key: "enc-symmetric-key-alice".into(),
+        new_email: "alice@new.example.com".into(),
+        new_first_name: Some("Alicia".into()),
+        new_last_name: None,
+        new_verifier: "verifier-2".into(),
+        new_enc_symmetric_key: "enc-symmetric-key-2".into(),
+        keep_session_hash: hash(1),
+        now_ms: T0 + 5,
+    };
+
+    // A stale expected value changes nothing.
+    for stale in [
+        ChangeCredentials {
+            expected_verifier: "old-verifier".into(),
+            ..change.clone()
+        },
+        ChangeCredentials {
+            expected_enc_symmetric_key: "old-key".into(),
+            ..change.clone()
+        },
+    ] {
+        let result = store.change_credentials(stale).await;
+        assert!(
+            matches!(result, Err(StoreError::Conflict("credentials"))),
+            "{result:?}"
+        );
+        assert_eq!(
+            store.account_by_id(&alice).await.unwrap().as_ref(),
+            Some(&before)
+        );
+        assert_eq!(
+            db.scalar("SELECT COUNT(*) FROM sessions WHERE account_id = 'acct_alice'")
+                .await,
+            3
+        );
+    }
+
+    // A taken e-mail changes nothing either.
+    let result = store
+        .change_credentials(ChangeCredentials {
+            new_email: "bob@example.com".into(),
+            ..change.clone()
+        })
+        .await;
+    assert!(
+        matches!(result, Err(StoreError::Conflict("email"))),
+        "{result:?}"
+    );
+    assert_eq!(
+        store.account_by_id(&alice).await.unwrap().as_ref(),
+        Some(&before)
+    );
+
+    // An unknown account.
+    let result = store
+        .change_credentials(ChangeCredentials {
+            account_id: "acct_nobody".into(),
+            ..change.clone()
+        })
+        .await;
+    assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
+
+    // The real change.
+    let after = store.change_credentials(change).await.unwrap();
+    assert_eq!(after.email, "alice@new.example.com");
+    assert_eq!(after.first_name, "Alicia");
+    assert_eq!(after.last_name, before.last_name);
+    assert_eq!(after.verifier, "verifier-2");
+    assert_eq!(after.enc_symmetric_key, "enc-symmetric-key-2");
+    assert_eq!(after.salt_auth, before.salt_auth);
+    assert_eq!(after.public_key, before.public_key);
+    assert_eq!(after.updated_at, T0 + 5);
+    assert_eq!(
+        store.account_by_id(&alice).await.unwrap().as_ref(),
+        Some(&after)
+    );
+    assert_eq!(
+        store
+            .account_by_email("alice@new.example.com")
+            .await
+            .unwrap(),
+        Some(after)
+    );
+    assert_eq!(
+        store.account_by_email("alice@example.com").await.unwrap(),
+        None
+    );
+
+    // Only the session that made the change survives; Bob's is untouched; the log-in that was
+    // under way with the old verifier is gone.
+    assert!(
+        store
+            .session_account(&hash(1), T0 + 6)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .session_account(&hash(2), T0 + 6)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .session_account(&hash(3), T0 + 6)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .session_account(&hash(4), T0 + 6)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        store.take_login_attempt("pending", T0 + 6).await.unwrap(),
+        None
+    );
+}
+
+async fn reset_replaces_keys_and_keeps_memberships(db: TestDb) {
+    let store = db.connect().await;
+    let alice = sign_up(&store, "alice").await;
+    let bob = sign_up(&store, "bob").await;
+    start_session(&store, &alice, hash(1), T0).await;
+    start_session(&store, &alice, hash(2), T0).await;
+    start_session(&store, &bob, hash(3), T0).await;
+    store
+        .put_reset_token(&hash(7), &alice, T0, 3_600_000)
+        .await
+        .unwrap();
+    // Bob's team, which Alice belongs to, with a project both hold keys for; a project in
+    // Alice's personal organization; an invitation from Bob to Alice for another team.
+    make_team(&db, "org_team", &bob).await;
+    add_member(&db, "org_team", &alice).await;
+    make_project(&db, "org_team", "prj_team", &[&bob, &alice]).await;
+    make_project(&db, "org_alice", "prj_own", &[&alice]).await;
+    make_team(&db, "org_other", &bob).await;
+    make_invitation(&db, "org_other", "inv_1", &bob, &alice).await;
+
+    let reset = ResetAccount {
+        account_id: alice.clone(),
+        salt_key: "new-salt-key".into(),
+        salt_auth: "new-salt-auth".into(),
+        salt_enc: "new-salt-enc".into(),
+        verifier: "new-verifier".into(),
+        public_key: "new-public-key".into(),
+        enc_private_key: "new-enc-private-key".into(),
+        enc_symmetric_key: "new-enc-symmetric-key".into(),
+        now_ms: T0 + 9,
+    };
+    let after = store.reset_account(reset.clone()).await.unwrap();
+    assert_eq!(after.email, "alice@example.com");
+    assert_eq!(after.salt_key, "new-salt-key");
+    assert_eq!(after.salt_auth, "new-salt-auth");
+    assert_eq!(after.salt_enc, "new-salt-enc");
+    assert_eq!(after.verifier, "new-verifier");
+    assert_eq!(after.public_key, "new-public-key");
+    assert_eq!(after.enc_private_key, "new-enc-private-key");
+    assert_eq!(after.enc_symmetric_key, "new-enc-symmetric-key");
+    assert_eq!(after.updated_at, T0 + 9);
+    assert_eq!(
+        store.account_by_id(&alice).await.unwrap(),
+        Some(after.clone())
+    );
+
+    let count = |sql: &'static str| db.scalar(sql);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM sessions WHERE account_id = 'acct_alice'").await,
+        0
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM sessions WHERE account_id = 'acct_bob'").await,
+        1
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM project_keys WHERE account_id = 'acct_alice'").await,
+        0
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM project_keys WHERE account_id = 'acct_bob'").await,
+        1
+    );
+    assert_eq!(count("SELECT COUNT(*) FROM invitation_keys").await, 0);
+    assert_eq!(count("SELECT COUNT(*) FROM invitations").await, 1);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM memberships WHERE account_id = 'acct_alice'").await,
+        2
+    );
+    assert_eq!(count("SELECT COUNT(*) FROM projects").await, 2);
+    assert!(
+        !store
+            .take_reset_token(&hash(7), &alice, T0 + 10)
+            .await
+            .unwrap()
+    );
+
+    let result = store
+        .reset_account(ResetAccount {
+            account_id: "acct_nobody".into(),
+            ..reset
+        })
+        .await;
+    assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
+}
+
+async fn delete_account_refuses_shared_teams_then_removes_everything(db: TestDb) {
+    let store = db.connect().await;
+    let alice = sign_up(&store, "alice").await;
+    let bob = sign_up(&store, "bob").await;
+    start_session(&store, &alice, hash(1), T0).await;
+    start_session(&store, &bob, hash(2), T0).await;
+    store
+        .put_reset_token(&hash(7), &alice, T0, 3_600_000)
+        .await
+        .unwrap();
+    store
+        .put_login_attempt(attempt("pending", Some(&alice), T0 + 1000))
+        .await
+        .unwrap();
+    // Alice owns a team Bob belongs to, and an empty team; Bob owns a team Alice belongs to.
+    make_team(&db, "org_alice_team", &alice).await;
+    add_member(&db, "org_alice_team", &bob).await;
+    make_project(&db, "org_alice_team", "prj_shared", &[&alice, &bob]).await;
+    make_team(&db, "org_alice_solo", &alice).await;
+    make_project(&db, "org_alice_solo", "prj_solo", &[&alice]).await;
+    make_team(&db, "org_bob_team", &bob).await;
+    add_member(&db, "org_bob_team", &alice).await;
+    make_project(&db, "org_bob_team", "prj_bob", &[&bob, &alice]).await;
+    make_project(&db, "org_alice", "prj_personal", &[&alice]).await;
+    make_invitation(&db, "org_bob_team", "inv_to_alice", &bob, &alice).await;
+
+    let tables = [
+        "accounts",
+        "organizations",
+        "memberships",
+        "projects",
+        "project_keys",
+        "branches",
+        "snapshots",
+        "branch_snapshots",
+        "blobs",
+        "audit_events",
+        "invitations",
+        "invitation_keys",
+        "sessions",
+        "reset_tokens",
+        "login_attempts",
+    ];
+    let mut counts_before = Vec::new();
+    for table in tables {
+        counts_before.push(db.scalar(&format!("SELECT COUNT(*) FROM {table}")).await);
+    }
+
+    let result = store.delete_account(&alice).await;
+    assert!(
+        matches!(
+            result,
+            Err(StoreError::Conflict("owns a team with other members"))
+        ),
+        "{result:?}"
+    );
+    for (table, before) in tables.iter().zip(&counts_before) {
+        let now = db.scalar(&format!("SELECT COUNT(*) FROM {table}")).await;
+        assert_eq!(
+            now, *before,
+            "{table} changed although the deletion was refused"
+        );
+    }
+
+    // Once Bob has left Alice's team, she can go, and takes everything of hers along.
+    db.execute(
+        "DELETE FROM memberships WHERE organization_id = 'org_alice_team' \
+         AND account_id = 'acct_bob'",
+    )
+    .await;
+    store.delete_account(&alice).await.unwrap();
+
+    assert_eq!(store.account_by_id(&alice).await.unwrap(), None);
+    assert_eq!(
+        store.account_by_email("alice@example.com").await.unwrap(),
+        None
+    );
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM organizations WHERE owner_account_id = 'acct_alice'")
+            .await,
+        0
+    );
+    for table in [
+        "memberships",
+        "project_keys",
+        "sessions",
+        "reset_tokens",
+        "login_attempts",
+    ] {
+        assert_eq!(
+            db.scalar(&format!(
+                "SELECT COUNT(*) FROM {table} WHERE account_id = 'acct_alice'"
+            ))
+            .await,
+            0,
+            "{table} still has rows of the deleted account"
+        );
+    }
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM invitations WHERE invitee_account_id = 'acct_alice'")
+            .await,
+        0
+    );
+    // Only Bob's organizations and their data remain.
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM organizations").await,
+        2,
+        "org_bob and org_bob_team"
+    );
+    for table in [
+        "projects",
+        "branches",
+        "snapshots",
+        "branch_snapshots",
+        "blobs",
+    ] {
+        assert_eq!(
+            db.scalar(&format!(
+                "SELECT COUNT(*) FROM {table} WHERE organization_id <> 'org_bob_team'"
+            ))
+            .await,
+            0,
+            "{table} kept rows of a deleted organization"
+        );
+        assert_eq!(
+            db.scalar(&format!(
+                "SELECT COUNT(*) FROM {table} WHERE organization_id = 'org_bob_team'"
+            ))
+            .await,
+            1,
+            "{table} lost rows of Bob's team"
+        );
+    }
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM audit_events").await,
+        1,
+        "only org_bob_team's event"
+    );
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM project_keys WHERE account_id = 'acct_bob'")
+            .await,
+        1
+    );
+    let (_, account) = store.session_account(&hash(2), T0).await.unwrap().unwrap();
+    assert_eq!(account.id, bob);
+
+    let result = store.delete_account(&alice).await;
+    assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
+}
+
+async fn reset_tokens_are_single_use_and_bound_to_their_account(db: TestDb) {
+    let store = db.connect().await;
+    let alice = sign_up(&store, "alice").await;
+    let bob = sign_up(&store, "bob").await;
+
+    store
+        .put_reset_token(&hash(1), &alice, T0, 1000)
+        .await
+        .unwrap();
+    assert!(!store.take_reset_token(&hash(1), &bob, T0).await.unwrap());
+    assert!(!store.take_reset_token(&hash(2), &alice, T0).await.unwrap());
+    assert!(
+        store
+            .take_reset_token(&hash(1), &alice, T0 + 999)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .take_reset_token(&hash(1), &alice, T0 + 999)
+            .await
+            .unwrap()
+    );
+
+    store
+        .put_reset_token(&hash(3), &alice, T0, 1000)
+        .await
+        .unwrap();
+    assert!(
+        !store
+            .take_reset_token(&hash(3), &alice, T0 + 1000)
+            .await
+            .unwrap()
+    );
+
+    let result = store
+        .put_reset_token(&hash(4), "acct_nobody", T0, 1000)
+        .await;
+    assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
+}
+
+async fn purge_expired_removes_only_expired_rows(db: TestDb) {
+    let store = db.connect().await;
+    let alice = sign_up(&store, "alice").await;
+    // Expired at T0 + 100: a login attempt, an idle session, a reset token.
+    store
+        .put_login_attempt(attempt("old", Some(&alice), T0 + 100))
+        .await
+        .unwrap();
+    store
+        .create_session(NewSession {
+            id_hash: hash(1),
+            account_id: alice.clone(),
+            now_ms: T0,
+            idle_ttl_ms: 100,
+            absolute_ttl_ms: 10_000,
+        })
+        .await
+        .unwrap();
+    store
+        .put_reset_token(&hash(2), &alice, T0, 100)
+        .await
+        .unwrap();
+    // Still valid at T0 + 100.
+    store
+        .put_login_attempt(attempt("new", Some(&alice), T0 + 101))
+        .await
+        .unwrap();
+    start_session(&store, &alice, hash(3), T0).await;
+    store
+        .put_reset_token(&hash(4), &alice, T0, 101)
+        .await
+        .unwrap();
+
+    assert_eq!(store.purge_expired(T0 + 100).await.unwrap(), 3);
+    assert_eq!(store.purge_expired(T0 + 100).await.unwrap(), 0);
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM login_attempts").await, 1);
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM sessions").await, 1);
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM reset_tokens").await, 1);
+    assert!(
+        store
+            .take_login_attempt("new", T0 + 100)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+async fn security_events_are_recorded(db: TestDb) {
+    let store = db.connect().await;
+    let alice = sign_up(&store, "alice").await;
+    store
+        .record_security_event("login_failed", None, Some("192.0.2.1"), None, T0)
+        .await
+        .unwrap();
+    store
+        .record_security_event(
+            "account_reset",
+            Some(&alice),
+            Some("192.0.2.2"),
+            Some("{\"by\":\"token\"}"),
+            T0 + 1,
+        )
+        .await
+        .unwrap();
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM security_events").await, 2);
+    assert_eq!(
+        db.scalar(
+            "SELECT COUNT(*) FROM security_events WHERE kind = 'account_reset' \
+             AND account_id = 'acct_alice' AND client_ip = '192.0.2.2' AND at = 1700000000001"
+        )
+        .await,
+        1
+    );
+}
+
+async fn server_secret_is_stable_across_calls_and_reconnects(db: TestDb) {
+    let store = db.connect().await;
+    let n_generated = AtomicUsize::new(0);
+    let generate = || {
+        let n = n_generated.fetch_add(1, Ordering::SeqCst);
+        vec![u8::try_from(n).unwrap() + 1; 32]
+    };
+    let first = store.server_secret("hmac", &generate).await.unwrap();
+    assert_eq!(first, vec![1; 32]);
+    assert_eq!(store.server_secret("hmac", &generate).await.unwrap(), first);
+    assert_eq!(n_generated.load(Ordering::SeqCst), 1);
+
+    let other = store.server_secret("other", &generate).await.unwrap();
+    assert_ne!(other, first);
+
+    drop(store);
+    let reopened = db.connect().await;
+    assert_eq!(
+        reopened.server_secret("hmac", &generate).await.unwrap(),
+        first
+    );
+    assert_eq!(n_generated.load(Ordering::SeqCst), 2);
+
+    // Two stores racing for a new secret agree on one value.
+    let racer = db.connect().await;
+    let (left, right) = tokio::join!(
+        reopened.server_secret("raced", &|| vec![0xaa; 16]),
+        racer.server_secret("raced", &|| vec![0xbb; 16]),
+    );
+    assert_eq!(left.unwrap(), right.unwrap());
+}
+
+async fn migrations_are_idempotent(db: TestDb) {
+    let first = db.connect().await;
+    first.ping().await.unwrap();
+    sign_up(&first, "alice").await;
+    let second = db.connect().await;
+    second.ping().await.unwrap();
+    assert!(second.account_by_id("acct_alice").await.unwrap().is_some());
+    drop((first, second));
+    let third = db.connect().await;
+    third.ping().await.unwrap();
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM _sqlx_migrations").await, 1);
+}
+
+#[tokio::test]
+async fn unsupported_urls_are_refused() {
+    for url in ["mysql://localhost/db", "hypnos.db", ""] {
+        let result = storage::connect(url).await;
+        assert!(
+            matches!(result, Err(StoreError::Other(_))),
+            "{url}: {:?}",
+            result.err()
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_postgres_is_unavailable() {
+    let options = storage::ConnectOptions {
+        acquire_timeout: Duration::from_millis(500),
+        ..storage::ConnectOptions::default()
+    };
+    let result = storage::connect_with("postgres://postgres@127.0.0.1:1/none", options).await;
+    assert!(
+        matches!(result, Err(StoreError::Unavailable(_))),
+        "{:?}",
+        result.err()
+    );
+}
+
+#[tokio::test]
+async fn in_memory_sqlite_works() {
+    let store = storage::connect("sqlite::memory:").await.unwrap();
+    sign_up(&store, "alice").await;
+    assert!(store.account_by_id("acct_alice").await.unwrap().is_some());
+}
