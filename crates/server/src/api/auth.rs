@@ -164,24 +164,26 @@ async fn login_a(
     state.limiter.account(&body.email).map_err(rate_limited)?;
 
     let account = state.store.account_by_email(&body.email).await?;
-    // The stand-in verifier is computed for every log-in, known e-mail or not, so both take the
-    // same time.
-    let stand_in = srp::compute_verifier(
-        &unknown_account_value(&state, "saltAuth", &body.email),
-        body.email.as_bytes(),
-        &unknown_account_value(&state, "password", &body.email),
-    );
-    let verifier = match &account {
-        Some(account) => hypnos_crypto::encoding::from_hex(&account.verifier, "verifier")
-            .map_err(|_| ApiError::Internal("a stored verifier is not hex".into()))?,
-        None => stand_in.to_vec(),
+    let stored = match &account {
+        Some(account) => Some(
+            hypnos_crypto::encoding::from_hex(&account.verifier, "verifier")
+                .map_err(|_| ApiError::Internal("a stored verifier is not hex".into()))?,
+        ),
+        None => None,
     };
-    let handshake = tokio::task::spawn_blocking(move || ServerHandshake::start(&verifier, &a_pub))
-        .await
-        .map_err(|err| ApiError::Internal(err.to_string()))?
-        .map_err(|_| {
-            ApiError::BadRequest("srpA is not a valid SRP value (zero modulo N)".into())
-        })?;
+    let stand_in_salt = unknown_account_value(&state, "saltAuth", &body.email);
+    let stand_in_password = unknown_account_value(&state, "password", &body.email);
+    let email = body.email.clone();
+    // All the SRP arithmetic runs off the async workers. The stand-in verifier is computed for
+    // every log-in, known e-mail or not, so both take the same time.
+    let handshake = tokio::task::spawn_blocking(move || {
+        let stand_in = srp::compute_verifier(&stand_in_salt, email.as_bytes(), &stand_in_password);
+        let verifier = stored.unwrap_or_else(|| stand_in.to_vec());
+        ServerHandshake::start(&verifier, &a_pub)
+    })
+    .await
+    .map_err(|err| ApiError::Internal(err.to_string()))?
+    .map_err(|_| ApiError::BadRequest("srpA is not a valid SRP value (zero modulo N)".into()))?;
 
     let (m1, m2, key) = handshake.proof.parts();
     let now = now_ms();
