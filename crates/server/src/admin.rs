@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
-use aws_lc_rs::digest;
 use hypnos_crypto::{encoding::to_hex, random};
 
 use crate::{
     config::ServerConfig,
+    session::secret_hash,
     state::now_ms,
     storage::{self, StoreError},
 };
@@ -28,14 +28,6 @@ pub enum AdminError {
     Crypto(#[from] hypnos_crypto::CryptoError),
 }
 
-/// SHA-256 of a reset token's bytes: the only form the database keeps.
-pub fn token_hash(token: &[u8]) -> [u8; 32] {
-    digest::digest(&digest::SHA256, token)
-        .as_ref()
-        .try_into()
-        .expect("SHA-256 digests are 32 bytes")
-}
-
 /// Makes a one-time reset token for the account with `email` (valid one hour) and returns it as
 /// 64 hex digits. The database keeps only its hash.
 pub async fn issue_reset_token(config: &ServerConfig, email: &str) -> Result<String, AdminError> {
@@ -48,7 +40,7 @@ pub async fn issue_reset_token(config: &ServerConfig, email: &str) -> Result<Str
     let token = random::bytes::<32>()?;
     store
         .put_reset_token(
-            &token_hash(&token),
+            &secret_hash(&token),
             &account.id,
             now_ms(),
             RESET_TOKEN_TTL.as_millis() as i64,

@@ -9,15 +9,16 @@ use hypnos_crypto::encoding::from_hex_array;
 use crate::{
     error::ApiError,
     state::{AppState, now_ms},
-    storage::model::{Account, Session},
+    storage::model::{Account, SecretHash, Session},
 };
 
 /// The header the app sends the session id in.
 pub const SESSION_HEADER: &str = "x-session-id";
 
-/// SHA-256 of the session key K: what the store keeps.
-pub fn session_hash(key: &[u8; 32]) -> [u8; 32] {
-    digest::digest(&digest::SHA256, key)
+/// SHA-256 of a secret the server hands out (a session key K, a reset token): the only form the
+/// database keeps of it.
+pub fn secret_hash(secret: &[u8]) -> SecretHash {
+    digest::digest(&digest::SHA256, secret)
         .as_ref()
         .try_into()
         .expect("SHA-256 digests are 32 bytes")
@@ -47,7 +48,7 @@ impl FromRequestParts<AppState> for Authenticated {
             ))?;
         let (session, account) = state
             .store
-            .session_account(&session_hash(&key), now_ms())
+            .session_account(&secret_hash(&key), now_ms())
             .await?
             .ok_or(ApiError::Unauthorized(
                 "the session has expired or was ended: log in again",

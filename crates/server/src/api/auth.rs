@@ -30,7 +30,7 @@ use super::validate;
 use crate::{
     error::{ApiError, ApiResult},
     extract::Json,
-    session::{Authenticated, session_hash},
+    session::{Authenticated, secret_hash},
     state::{AppState, now_ms},
     storage::{
         StoreError,
@@ -195,7 +195,7 @@ async fn login_a(
             account_id: account.map(|account| account.id),
             m1: m1.to_vec(),
             m2: m2.to_vec(),
-            key_hash: session_hash(key).to_vec(),
+            key_hash: secret_hash(key).to_vec(),
             created_at: now,
             expires_at: now + LOGIN_ATTEMPT_TTL.as_millis() as i64,
         })
@@ -381,7 +381,7 @@ async fn reset(
         .account_by_email(&body.email)
         .await?
         .ok_or(INVALID)?;
-    let token_hash = crate::admin::token_hash(&token);
+    let token_hash = secret_hash(&token);
     if !state
         .store
         .take_reset_token(&token_hash, &account.id, now)
