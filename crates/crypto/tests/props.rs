@@ -14,7 +14,7 @@ use hypnos_crypto::{
     jwk::SymmetricJwk,
     rsa::{MAX_PLAINTEXT_LEN, RsaPrivateKey, RsaPublicKey},
     sealed_box,
-    srp::{ClientHandshake, ServerHandshake, compute_verifier},
+    srp::{ClientHandshake, ClientSecret, ServerHandshake, compute_verifier},
     sync::{deterministic_stringify, gunzip, gzip, js_number, snapshot_id},
 };
 use proptest::prelude::*;
@@ -195,5 +195,33 @@ proptest! {
         let proof = impostor.process(&server.b_pub).unwrap();
         prop_assert!(server.proof.verify(proof.m1()).is_err());
         prop_assert!(proof.verify_server(&[0; 32]).is_err());
+    }
+
+    #[test]
+    fn a_client_secret_serves_many_log_ins(
+        salt in any::<[u8; 32]>(),
+        password in any::<[u8; 32]>(),
+        wrong in any::<[u8; 32]>(),
+    ) {
+        let verifier = compute_verifier(&salt, b"alice@example.com", &password);
+        let secret = ClientSecret::new(&salt, b"alice@example.com", &password);
+        let mut keys = Vec::new();
+        for _ in 0..2 {
+            let client = ClientHandshake::begin(secret.clone()).unwrap();
+            let server = ServerHandshake::start(&verifier, client.a_pub()).unwrap();
+            let proof = client.process(&server.b_pub).unwrap();
+            let (m2, server_key) = server.proof.verify(proof.m1()).unwrap();
+            let client_key = proof.verify_server(&m2).unwrap();
+            prop_assert_eq!(client_key.as_ref(), server_key.as_ref());
+            keys.push(server_key);
+        }
+        prop_assert_ne!(keys[0].as_ref(), keys[1].as_ref(), "each log-in has its own key");
+
+        prop_assume!(wrong != password);
+        let impostor = ClientSecret::new(&salt, b"alice@example.com", &wrong);
+        let client = ClientHandshake::begin(impostor).unwrap();
+        let server = ServerHandshake::start(&verifier, client.a_pub()).unwrap();
+        let proof = client.process(&server.b_pub).unwrap();
+        prop_assert!(server.proof.verify(proof.m1()).is_err());
     }
 }

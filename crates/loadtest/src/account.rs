@@ -1,8 +1,9 @@
 //! The accounts a run logs in to: made and signed up before the measured window.
 //!
-//! Each account's SRP password (`hex-decode(deriveKey(passphrase, email, saltKey))`) and decoded
-//! `saltAuth` are derived once here, as a client that remembers its secret would: PBKDF2 is the
-//! client's cost and must not be in the measured loop. All accounts share one RSA key pair (the
+//! Each account's SRP secret (`x` from `hex-decode(deriveKey(passphrase, email, saltKey))` and
+//! `saltAuth`, and `k·g^x`: [`ClientSecret`]) is derived once here, as a client that remembers
+//! its secret would: PBKDF2 and the fixed-base exponentiation are the client's cost of knowing
+//! the passphrase, not of a log-in, and must not be in the measured loop. All accounts share one RSA key pair (the
 //! server only checks that the public key is a valid JWK); their account keys are their own.
 
 use hypnos_crypto::{
@@ -11,7 +12,7 @@ use hypnos_crypto::{
     kdf::{derive_key, sanitize_email},
     random::{bytes, random_hex_32},
     rsa::RsaPrivateKey,
-    srp::compute_verifier,
+    srp::{ClientSecret, compute_verifier},
     wire::auth::{SignupRequest, SignupResponse},
 };
 use zeroize::Zeroizing;
@@ -23,8 +24,7 @@ pub struct LoadAccount {
     email: String,
     salt_key: String,
     salt_auth_hex: String,
-    salt_auth: Vec<u8>,
-    password: Zeroizing<Vec<u8>>,
+    secret: ClientSecret,
 }
 
 impl std::fmt::Debug for LoadAccount {
@@ -46,14 +46,9 @@ impl LoadAccount {
         self.salt_key == salt_key && self.salt_auth_hex == salt_auth
     }
 
-    /// The SRP salt, decoded.
-    pub fn salt_auth(&self) -> &[u8] {
-        &self.salt_auth
-    }
-
-    /// The SRP password: the decoded authentication secret.
-    pub fn password(&self) -> &[u8] {
-        &self.password
+    /// The account's SRP secret, for [`hypnos_crypto::srp::ClientHandshake::begin`].
+    pub fn secret(&self) -> &ClientSecret {
+        &self.secret
     }
 }
 
@@ -114,11 +109,10 @@ pub fn prepare(
         enc_symmetric_key: encrypt_string(&wrap, &symmetric.to_json())?.to_json(),
     };
     let account = LoadAccount {
+        secret: ClientSecret::new(&salt_auth, email.as_bytes(), &password),
         email,
         salt_key,
         salt_auth_hex,
-        salt_auth,
-        password,
     };
     Ok((account, request))
 }

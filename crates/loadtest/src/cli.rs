@@ -24,6 +24,13 @@ pub struct Args {
     #[arg(long, default_value = "20s", value_parser = parse_duration)]
     pub duration: Duration,
 
+    /// Offer this many log-ins per second in all (an open loop, as wrk2 does) instead of each
+    /// worker starting its next log-in when the last ends. Worker w starts its log-ins on a
+    /// fixed schedule; a log-in's latency runs from its scheduled start, so a server that falls
+    /// behind is charged for the wait too. At most --concurrency log-ins are in flight.
+    #[arg(long, value_name = "PER_SECOND")]
+    pub rate: Option<f64>,
+
     /// Log-ins each worker makes before the window opens (connections, caches), not counted.
     #[arg(long, default_value_t = 1)]
     pub warmup: usize,
@@ -60,6 +67,14 @@ impl Args {
         if self.accounts == 0 || self.concurrency == 0 {
             return Err(crate::LoadError::Arguments(
                 "--accounts and --concurrency must be at least 1".into(),
+            ));
+        }
+        if self
+            .rate
+            .is_some_and(|rate| !(rate.is_finite() && rate > 0.0))
+        {
+            return Err(crate::LoadError::Arguments(
+                "--rate must be a positive number of log-ins per second".into(),
             ));
         }
         if !(self.server.starts_with("http://") || self.server.starts_with("https://")) {

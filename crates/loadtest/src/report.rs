@@ -1,5 +1,6 @@
 //! The numbers a run produces and how they are printed: throughput, latency percentiles
-//! (nearest rank over every successful log-in, no sampling), failures and CPU time.
+//! (nearest rank over every successful log-in and every request of those, no sampling),
+//! failures and CPU time.
 
 use std::{collections::BTreeMap, fmt, time::Duration};
 
@@ -19,7 +20,7 @@ fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
 
-/// Latency of a whole log-in (four requests and the client's SRP work), in milliseconds.
+/// A latency distribution, in milliseconds.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Latency {
     /// Median.
@@ -102,6 +103,8 @@ pub struct Report {
     pub accounts: usize,
     /// Concurrent workers.
     pub concurrency: usize,
+    /// Log-ins per second offered on a fixed schedule (`--rate`); `None` for a closed loop.
+    pub offered_rate: Option<f64>,
     /// Seconds spent making and signing up the accounts (not measured further).
     pub setup_seconds: f64,
     /// Requested window, in seconds.
@@ -112,8 +115,12 @@ pub struct Report {
     pub logins: u64,
     /// `logins / window_seconds`.
     pub logins_per_second: f64,
-    /// Latency of the successful log-ins.
+    /// Latency of the successful log-ins, each whole: four requests and the client's SRP work.
     pub latency: Latency,
+    /// Latency of every request of the successful log-ins, all steps together.
+    pub request_latency: Latency,
+    /// The same per step, by endpoint name.
+    pub step_latency: BTreeMap<String, Latency>,
     /// Log-ins that did not complete.
     pub failures: u64,
     /// Failures by HTTP status (or kind) and step, e.g. `HTTP 429 at login-a`.
@@ -154,15 +161,27 @@ impl fmt::Display for Report {
         )?;
         writeln!(
             f,
-            "  log-ins:    {} complete, {:.1}/s",
-            self.logins, self.logins_per_second
+            "  log-ins:    {} complete, {:.1}/s{}",
+            self.logins,
+            self.logins_per_second,
+            match self.offered_rate {
+                Some(rate) => format!(" ({rate:.0}/s offered; latency from each scheduled start)"),
+                None => " (closed loop)".into(),
+            }
         )?;
-        let l = &self.latency;
-        writeln!(
-            f,
-            "  latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}  (mean {:.2})",
-            l.p50_ms, l.p90_ms, l.p99_ms, l.max_ms, l.mean_ms
-        )?;
+        let line = |f: &mut fmt::Formatter<'_>, label: &str, l: &Latency| {
+            writeln!(
+                f,
+                "  {label:<11} p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}  (mean {:.2})",
+                l.p50_ms, l.p90_ms, l.p99_ms, l.max_ms, l.mean_ms
+            )
+        };
+        writeln!(f, "  latency ms, whole log-ins and their requests:")?;
+        line(f, "log-in", &self.latency)?;
+        line(f, "request", &self.request_latency)?;
+        for (step, latency) in &self.step_latency {
+            line(f, step, latency)?;
+        }
         writeln!(f, "  failures:   {}", self.failures)?;
         for (kind, count) in &self.failures_by_kind {
             writeln!(f, "    {count:>8}  {kind}")?;

@@ -31,6 +31,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Debug, Default)]
 struct WorkerTally {
     latencies: Vec<Duration>,
+    request_times: Vec<login::RequestTimes>,
     failures: BTreeMap<String, u64>,
 }
 
@@ -101,7 +102,7 @@ pub async fn run(args: &Args) -> Result<Report, LoadError> {
 
     // Workers warm up, meet at the barrier, then wait for the window's deadline.
     let barrier = Arc::new(Barrier::new(args.concurrency + 1));
-    let (open_window, window_opened) = watch::channel(None::<Instant>);
+    let (open_window, window_opened) = watch::channel(None::<(Instant, Instant)>);
     let mut workers = JoinSet::new();
     for worker in 0..args.concurrency {
         let (http, base, accounts, barrier) = (
@@ -112,6 +113,12 @@ pub async fn run(args: &Args) -> Result<Report, LoadError> {
         );
         let mut window_opened = window_opened.clone();
         let (warmup, stride) = (args.warmup, args.concurrency);
+        // In an open loop each worker starts a log-in every `concurrency / rate` seconds, the
+        // workers spread evenly over that period.
+        let schedule = args.rate.map(|rate| {
+            let period = Duration::from_secs_f64(stride as f64 / rate);
+            (period, period.mul_f64(worker as f64 / stride as f64))
+        });
         workers.spawn(async move {
             let count = accounts.len();
             let mut next = worker % count;
@@ -120,24 +127,42 @@ pub async fn run(args: &Args) -> Result<Report, LoadError> {
                 next = (next + stride) % count;
             }
             barrier.wait().await;
-            let deadline = match window_opened.wait_for(Option::is_some).await {
-                Ok(deadline) => deadline.unwrap_or_else(Instant::now),
+            let (opened, deadline) = match window_opened.wait_for(Option::is_some).await {
+                Ok(window) => window.unwrap_or_else(|| (Instant::now(), Instant::now())),
                 Err(_) => return WorkerTally::default(),
             };
             // Worker w takes accounts w, w + C, w + 2C, … (mod N): with C = N each worker keeps
             // its own account, with C dividing N the workers share none and all are used.
             let mut next = worker % count;
             let mut tally = WorkerTally::default();
-            while Instant::now() < deadline {
-                let started = Instant::now();
+            let mut scheduled = opened + schedule.map_or(Duration::ZERO, |(_, offset)| offset);
+            while scheduled < deadline {
+                let started = match schedule {
+                    Some((period, _)) => {
+                        tokio::time::sleep_until(scheduled.into()).await;
+                        let started = scheduled;
+                        scheduled += period;
+                        started
+                    }
+                    None => {
+                        scheduled = Instant::now();
+                        scheduled
+                    }
+                };
                 match login::log_in(&http, &base, &accounts[next]).await {
-                    Ok(()) => tally.latencies.push(started.elapsed()),
+                    Ok(times) => {
+                        tally.latencies.push(started.elapsed());
+                        tally.request_times.push(times);
+                    }
                     Err(failure) => {
                         tally.fail(&failure);
                         tokio::time::sleep(PAUSE_AFTER_FAILURE).await;
                     }
                 }
                 next = (next + stride) % count;
+                if schedule.is_none() {
+                    scheduled = Instant::now();
+                }
             }
             tally
         });
@@ -154,13 +179,15 @@ pub async fn run(args: &Args) -> Result<Report, LoadError> {
         .map(cpu::ticks_by_name)
         .transpose()?;
     let started = Instant::now();
-    let _ = open_window.send(Some(started + args.duration));
+    let _ = open_window.send(Some((started, started + args.duration)));
 
     let mut latencies = Vec::new();
+    let mut request_times = Vec::new();
     let mut failures_by_kind = BTreeMap::new();
     while let Some(joined) = workers.join_next().await {
         let tally = joined.map_err(|err| LoadError::Setup(format!("a worker failed: {err}")))?;
         latencies.extend(tally.latencies);
+        request_times.extend(tally.request_times);
         for (kind, count) in tally.failures {
             *failures_by_kind.entry(kind).or_default() += count;
         }
@@ -189,12 +216,22 @@ pub async fn run(args: &Args) -> Result<Report, LoadError> {
         server: base.to_string(),
         accounts: accounts.len(),
         concurrency: args.concurrency,
+        offered_rate: args.rate,
         setup_seconds: setup.as_secs_f64(),
         duration_seconds: args.duration.as_secs_f64(),
         window_seconds: window.as_secs_f64(),
         logins,
         logins_per_second: Report::rate(logins, window),
         latency: Latency::of(latencies),
+        request_latency: Latency::of(request_times.iter().flatten().copied().collect()),
+        step_latency: login::Step::ALL
+            .iter()
+            .enumerate()
+            .map(|(index, step)| {
+                let times = request_times.iter().map(|times| times[index]).collect();
+                (step.name().to_owned(), Latency::of(times))
+            })
+            .collect(),
         failures: failures_by_kind.values().sum(),
         failures_by_kind,
         server_cpu: args

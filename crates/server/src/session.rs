@@ -24,6 +24,18 @@ pub fn secret_hash(secret: &[u8]) -> SecretHash {
         .expect("SHA-256 digests are 32 bytes")
 }
 
+/// The longest a session's recorded use may lag behind its real use.
+const TOUCH_INTERVAL_MS: i64 = 60_000;
+
+/// Whether this use of a session must be written down (sliding its idle expiry). Writing every
+/// use would make every authenticated request a database write; instead a session is touched
+/// when its last recorded use is a minute old, or a quarter of its idle lifetime if that is
+/// shorter, so a session in use never comes within three quarters of its idle timeout of
+/// expiring.
+fn touch_due(session: &Session, now_ms: i64) -> bool {
+    now_ms - session.last_seen_at >= TOUCH_INTERVAL_MS.min(session.idle_ttl_ms / 4)
+}
+
 /// A request made with a valid session.
 pub struct Authenticated {
     /// The caller's account.
@@ -46,13 +58,53 @@ impl FromRequestParts<AppState> for Authenticated {
             .ok_or(ApiError::Unauthorized(
                 "the session id is not 64 hex digits",
             ))?;
-        let (session, account) = state
+        const ENDED: ApiError =
+            ApiError::Unauthorized("the session has expired or was ended: log in again");
+        let id_hash = secret_hash(&key);
+        let now = now_ms();
+        let (mut session, account) = state
             .store
-            .session_account(&secret_hash(&key), now_ms())
+            .session_account(&id_hash, now)
             .await?
-            .ok_or(ApiError::Unauthorized(
-                "the session has expired or was ended: log in again",
-            ))?;
+            .ok_or(ENDED)?;
+        if touch_due(&session, now) {
+            session = state
+                .store
+                .touch_session(&id_hash, now)
+                .await?
+                .ok_or(ENDED)?;
+        }
         Ok(Self { account, session })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(last_seen_at: i64, idle_ttl_ms: i64) -> Session {
+        Session {
+            id_hash: [0; 32],
+            account_id: "acct_test".into(),
+            created_at: 0,
+            last_seen_at,
+            idle_ttl_ms,
+            idle_expires_at: last_seen_at + idle_ttl_ms,
+            absolute_expires_at: i64::MAX,
+        }
+    }
+
+    #[test]
+    fn long_idle_timeouts_are_touched_once_a_minute() {
+        let fortnight = 14 * 24 * 3_600_000;
+        assert!(!touch_due(&session(1_000, fortnight), 1_000));
+        assert!(!touch_due(&session(1_000, fortnight), 60_999));
+        assert!(touch_due(&session(1_000, fortnight), 61_000));
+    }
+
+    #[test]
+    fn short_idle_timeouts_are_touched_after_a_quarter_of_them() {
+        assert!(!touch_due(&session(0, 8_000), 1_999));
+        assert!(touch_due(&session(0, 8_000), 2_000));
     }
 }

@@ -17,7 +17,7 @@ use hypnos_crypto::{
     kdf::derive_key,
     random::random_hex_32,
     rsa::RsaPrivateKey,
-    srp::{ClientHandshake, compute_verifier},
+    srp::{ClientHandshake, ClientProof, compute_verifier},
     wire::auth::{LoginAResponse, LoginM1Response, LoginSResponse, SignupResponse, WhoamiResponse},
 };
 use reqwest::{Client, StatusCode};
@@ -94,13 +94,14 @@ fn verifier_for(email: &str, passphrase: &str, salt_key: &str, salt_auth: &str) 
     ))
 }
 
-/// The app's log-in (insomnia-wire.md §2.4): returns the session id, or the failing status.
-async fn login(
+/// The app's log-in up to M1 (insomnia-wire.md §2.4): login-s, login-a and the client's proof,
+/// with the `sessionStarterId` to finish it with; or the failing status.
+async fn begin_login(
     server: &TestServer,
     http: &Client,
     email: &str,
     passphrase: &str,
-) -> Result<String, (StatusCode, Value)> {
+) -> Result<(ClientProof, String), (StatusCode, Value)> {
     let (status, salts) = post(http, server.url("/auth/login-s"), json!({"email": email})).await;
     assert_eq!(status, StatusCode::OK, "{salts}");
     let salts: LoginSResponse = serde_json::from_value(salts).unwrap();
@@ -124,10 +125,21 @@ async fn login(
     let proof = client
         .process(&from_hex(&answer.srp_b, "B").unwrap())
         .unwrap();
+    Ok((proof, answer.session_starter_id))
+}
+
+/// The app's log-in (insomnia-wire.md §2.4): returns the session id, or the failing status.
+async fn login(
+    server: &TestServer,
+    http: &Client,
+    email: &str,
+    passphrase: &str,
+) -> Result<String, (StatusCode, Value)> {
+    let (proof, starter) = begin_login(server, http, email, passphrase).await?;
     let (status, done) = post(
         http,
         server.url("/auth/login-m1"),
-        json!({"srpM1": to_hex(proof.m1()), "sessionStarterId": answer.session_starter_id}),
+        json!({"srpM1": to_hex(proof.m1()), "sessionStarterId": starter}),
     )
     .await;
     if status != StatusCode::OK {
@@ -235,35 +247,10 @@ async fn account_life(db: &common::TestDb) {
     assert_ne!(salts_once["saltKey"], salts_once["saltAuth"]);
 
     // A log-in state is single-use.
-    let (_, salts) = post(
-        &http,
-        server.url("/auth/login-s"),
-        json!({"email": alice.email}),
-    )
-    .await;
-    let salts: LoginSResponse = serde_json::from_value(salts).unwrap();
-    let client = ClientHandshake::start(
-        &from_hex(&salts.salt_auth, "salt").unwrap(),
-        alice.email.as_bytes(),
-        &from_hex(
-            &derive_key(&alice.passphrase, &alice.email, &salts.salt_key),
-            "s",
-        )
-        .unwrap(),
-    )
-    .unwrap();
-    let (_, answer) = post(
-        &http,
-        server.url("/auth/login-a"),
-        json!({"email": alice.email, "srpA": to_hex(client.a_pub())}),
-    )
-    .await;
-    let answer: LoginAResponse = serde_json::from_value(answer).unwrap();
-    let proof = client
-        .process(&from_hex(&answer.srp_b, "B").unwrap())
+    let (proof, starter) = begin_login(&server, &http, &alice.email, &alice.passphrase)
+        .await
         .unwrap();
-    let m1_body =
-        json!({"srpM1": to_hex(proof.m1()), "sessionStarterId": answer.session_starter_id});
+    let m1_body = json!({"srpM1": to_hex(proof.m1()), "sessionStarterId": starter});
     let (status, _) = post(&http, server.url("/auth/login-m1"), m1_body.clone()).await;
     assert_eq!(status, StatusCode::OK);
     let (status, reused) = post(&http, server.url("/auth/login-m1"), m1_body).await;
@@ -357,6 +344,12 @@ async fn account_life(db: &common::TestDb) {
     let (_, me) = whoami(&server, &http, &session).await;
     assert_eq!(me["publicKey"], json!(fresh.private.public_jwk().to_json()));
 
+    // A log-in of the account, half done when the account is deleted.
+    let (pending_proof, pending_starter) =
+        begin_login(&server, &http, &fresh.email, &fresh.passphrase)
+            .await
+            .unwrap();
+
     // Deletion: a wrong verifier is refused; the right one deletes the account.
     let response = http
         .delete(server.url("/auth/delete-account"))
@@ -378,6 +371,18 @@ async fn account_life(db: &common::TestDb) {
         whoami(&server, &http, &session).await.0,
         StatusCode::UNAUTHORIZED
     );
+    // The deletion ended the half-done log-in, although its passphrase was right.
+    let (status, body) = post(
+        &http,
+        server.url("/auth/login-m1"),
+        json!({
+            "srpM1": to_hex(pending_proof.m1()),
+            "sessionStarterId": pending_starter,
+        }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["error"], "UNAUTHORIZED");
     assert!(
         login(&server, &http, &fresh.email, &fresh.passphrase)
             .await

@@ -58,6 +58,7 @@ on_both_backends!(
     security_events_are_recorded,
     server_secret_is_stable_across_calls_and_reconnects,
     migrations_are_idempotent,
+    login_attempts_are_unlogged_and_go_with_their_account,
 );
 
 /// A moment in 2023, in unix milliseconds.
@@ -271,32 +272,52 @@ async fn sessions_slide_expire_and_end(db: TestDb) {
     assert_eq!(session.idle_expires_at, T0 + 100);
     assert_eq!(session.absolute_expires_at, T0 + 250);
 
-    // Each use slides the idle expiry, never past the absolute one.
+    // Reading a session writes nothing.
     let (seen, account) = store
         .session_account(&hash(1), T0 + 50)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(account.id, alice);
-    assert_eq!(seen.last_seen_at, T0 + 50);
-    assert_eq!(seen.idle_expires_at, T0 + 150);
+    assert_eq!(seen, session);
+    // Each recorded use slides the idle expiry, never past the absolute one.
+    let touched = store
+        .touch_session(&hash(1), T0 + 50)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(touched.last_seen_at, T0 + 50);
+    assert_eq!(touched.idle_expires_at, T0 + 150);
     let (seen, _) = store
         .session_account(&hash(1), T0 + 140)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(seen.idle_expires_at, T0 + 240);
-    let (seen, _) = store
-        .session_account(&hash(1), T0 + 230)
+    assert_eq!(seen, touched);
+    let touched = store
+        .touch_session(&hash(1), T0 + 140)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(seen.idle_expires_at, T0 + 250);
-    assert_eq!(seen.absolute_expires_at, T0 + 250);
-    // Absolute expiry, although it was used 20 ms ago.
+    assert_eq!(touched.idle_expires_at, T0 + 240);
+    let touched = store
+        .touch_session(&hash(1), T0 + 230)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(touched.idle_expires_at, T0 + 250);
+    assert_eq!(touched.absolute_expires_at, T0 + 250);
+    // Absolute expiry, although it was used 20 ms ago: neither read nor touched.
     assert!(
         store
             .session_account(&hash(1), T0 + 250)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .touch_session(&hash(1), T0 + 250)
             .await
             .unwrap()
             .is_none()
@@ -326,9 +347,17 @@ async fn sessions_slide_expire_and_end(db: TestDb) {
             .unwrap()
             .is_none()
     );
+    assert!(
+        store
+            .touch_session(&hash(3), T0 + 100)
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     // Unknown sessions and unknown accounts.
     assert!(store.session_account(&hash(9), T0).await.unwrap().is_none());
+    assert!(store.touch_session(&hash(9), T0).await.unwrap().is_none());
     let result = store
         .create_session(NewSession {
             id_hash: hash(8),
@@ -960,7 +989,43 @@ async fn migrations_are_idempotent(db: TestDb) {
     drop((first, second));
     let third = db.connect().await;
     third.ping().await.unwrap();
-    assert_eq!(db.scalar("SELECT COUNT(*) FROM _sqlx_migrations").await, 1);
+    let migration_files =
+        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+            .unwrap()
+            .count() as i64;
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM _sqlx_migrations").await,
+        migration_files
+    );
+}
+
+/// A started log-in is state worth nothing after a crash: on PostgreSQL its table is unlogged
+/// (no WAL flush per log-in step) and has no foreign key, so an account's deletion must remove
+/// its attempts itself.
+async fn login_attempts_are_unlogged_and_go_with_their_account(db: TestDb) {
+    let store = db.connect().await;
+    if db.backend == Backend::Postgres {
+        assert_eq!(
+            db.scalar(
+                "SELECT COUNT(*) FROM pg_class \
+                 WHERE relname = 'login_attempts' AND relpersistence = 'u'"
+            )
+            .await,
+            1
+        );
+    }
+    let alice = sign_up(&store, "alice").await;
+    store
+        .put_login_attempt(attempt("a1", Some(&alice), T0 + 1_000))
+        .await
+        .unwrap();
+    store
+        .put_login_attempt(attempt("u1", None, T0 + 1_000))
+        .await
+        .unwrap();
+    store.delete_account(&alice).await.unwrap();
+    assert!(store.take_login_attempt("a1", T0).await.unwrap().is_none());
+    assert!(store.take_login_attempt("u1", T0).await.unwrap().is_some());
 }
 
 #[tokio::test]

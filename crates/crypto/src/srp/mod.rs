@@ -26,7 +26,7 @@ pub mod client;
 mod group;
 pub mod server;
 
-pub use client::{ClientHandshake, ClientProof};
+pub use client::{ClientHandshake, ClientProof, ClientSecret};
 pub use group::{LEN, check_verifier, compute_verifier, compute_x};
 pub use server::{ServerHandshake, ServerProof};
 

@@ -133,6 +133,24 @@ fn unknown_account_value(state: &AppState, label: &str, email: &str) -> [u8; 32]
         .expect("HMAC-SHA256 tags are 32 bytes")
 }
 
+/// The verifier an unknown e-mail logs in against: 2,047 pseudo-random bits from the server's
+/// secret, so below N and, like a real verifier, unknown to the client. Nobody can log in with
+/// it: that would take a passphrase whose `g^x` is this value. It needs no exponentiation, as
+/// nothing but the server ever combines it with anything (B = kv + g^b hides it).
+fn stand_in_verifier(state: &AppState, email: &str) -> [u8; srp::LEN] {
+    let mut verifier = [0u8; srp::LEN];
+    for (index, chunk) in verifier.chunks_mut(32).enumerate() {
+        chunk.copy_from_slice(&unknown_account_value(
+            state,
+            &format!("verifier-{index}"),
+            email,
+        ));
+    }
+    // N's top bit is set, so clearing it keeps the value below N.
+    verifier[0] &= 0x7f;
+    verifier
+}
+
 async fn login_s(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -164,26 +182,21 @@ async fn login_a(
     state.limiter.account(&body.email).map_err(rate_limited)?;
 
     let account = state.store.account_by_email(&body.email).await?;
-    let stored = match &account {
-        Some(account) => Some(
-            hypnos_crypto::encoding::from_hex(&account.verifier, "verifier")
-                .map_err(|_| ApiError::Internal("a stored verifier is not hex".into()))?,
-        ),
-        None => None,
+    // Known e-mail or not, the same work follows: an unknown one runs the SRP step against a
+    // stand-in verifier derived from the server's secret, stable per e-mail.
+    let stand_in = stand_in_verifier(&state, &body.email);
+    let verifier = match &account {
+        Some(account) => hypnos_crypto::encoding::from_hex(&account.verifier, "verifier")
+            .map_err(|_| ApiError::Internal("a stored verifier is not hex".into()))?,
+        None => stand_in.to_vec(),
     };
-    let stand_in_salt = unknown_account_value(&state, "saltAuth", &body.email);
-    let stand_in_password = unknown_account_value(&state, "password", &body.email);
-    let email = body.email.clone();
-    // All the SRP arithmetic runs off the async workers. The stand-in verifier is computed for
-    // every log-in, known e-mail or not, so both take the same time.
-    let handshake = tokio::task::spawn_blocking(move || {
-        let stand_in = srp::compute_verifier(&stand_in_salt, email.as_bytes(), &stand_in_password);
-        let verifier = stored.unwrap_or_else(|| stand_in.to_vec());
-        ServerHandshake::start(&verifier, &a_pub)
-    })
-    .await
-    .map_err(|err| ApiError::Internal(err.to_string()))?
-    .map_err(|_| ApiError::BadRequest("srpA is not a valid SRP value (zero modulo N)".into()))?;
+    // The SRP arithmetic (about a millisecond) runs off the async workers.
+    let handshake = tokio::task::spawn_blocking(move || ServerHandshake::start(&verifier, &a_pub))
+        .await
+        .map_err(|err| ApiError::Internal(err.to_string()))?
+        .map_err(|_| {
+            ApiError::BadRequest("srpA is not a valid SRP value (zero modulo N)".into())
+        })?;
 
     let (m1, m2, key) = handshake.proof.parts();
     let now = now_ms();
@@ -239,7 +252,7 @@ async fn login_m1(
         .as_slice()
         .try_into()
         .map_err(|_| ApiError::Internal("a stored key hash is not 32 bytes".into()))?;
-    state
+    let created = state
         .store
         .create_session(NewSession {
             id_hash: key_hash,
@@ -248,7 +261,13 @@ async fn login_m1(
             idle_ttl_ms: state.config.session_idle_timeout.as_millis() as i64,
             absolute_ttl_ms: state.config.session_max_age.as_millis() as i64,
         })
-        .await?;
+        .await;
+    match created {
+        Ok(_) => {}
+        // The account was deleted after this log-in began.
+        Err(StoreError::NotFound) => return Err(WRONG_CREDENTIALS),
+        Err(other) => return Err(other.into()),
+    }
     tracing::info!(account_id = %account_id, "logged in");
     Ok(axum::Json(LoginM1Response {
         srp_m2: to_hex(&attempt.m2),

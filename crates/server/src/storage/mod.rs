@@ -11,6 +11,7 @@
 
 pub mod model;
 mod postgres;
+mod rows;
 mod sqlite;
 
 use std::path::Path;
@@ -100,13 +101,22 @@ pub trait Store: Send + Sync {
     /// Stores a new session. An unknown account gives `NotFound`.
     async fn create_session(&self, new: NewSession) -> Result<Session, StoreError>;
 
-    /// The live session with this id hash and its account, after sliding its idle expiry forward
-    /// (never past the absolute expiry). `None` if it does not exist or has expired.
+    /// The live session with this id hash and its account, read in one statement that writes
+    /// nothing. `None` if it does not exist or has expired.
     async fn session_account(
         &self,
         id_hash: &SecretHash,
         now_ms: i64,
     ) -> Result<Option<(Session, Account)>, StoreError>;
+
+    /// Records a use of a live session: `last_seen_at = now`, and its idle expiry slides to
+    /// `now + idle_ttl`, never past the absolute expiry. Returns the session as it now is, or
+    /// `None` if it does not exist or has expired.
+    async fn touch_session(
+        &self,
+        id_hash: &SecretHash,
+        now_ms: i64,
+    ) -> Result<Option<Session>, StoreError>;
 
     /// Deletes one session (log-out). Deleting a missing session is not an error.
     async fn delete_session(&self, id_hash: &SecretHash) -> Result<(), StoreError>;

@@ -228,7 +228,7 @@ pub struct Session {
     pub account_id: String,
     /// When the session was created.
     pub created_at: i64,
-    /// When the session was last used.
+    /// When a use of the session was last recorded (the server records at most one a minute).
     pub last_seen_at: i64,
     /// How far each use pushes `idle_expires_at` forward.
     pub idle_ttl_ms: i64,

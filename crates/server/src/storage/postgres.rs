@@ -1,33 +1,24 @@
 //! The PostgreSQL backend of [`Store`]: a connection pool, runtime queries, `FromRow` rows.
 
 use async_trait::async_trait;
-use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::{FromRow, Postgres, Transaction};
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode};
+use sqlx::{Postgres, Transaction};
 
 use super::model::{
     Account, ChangeCredentials, LoginAttempt, NewAccount, NewSession, OrganizationKind,
     ResetAccount, Role, SecretHash, Session,
 };
+use super::rows::{
+    AccountRow, LoginAttemptRow, SessionAccountRow, SessionRow, account_columns,
+    session_account_columns, session_columns,
+};
 use super::{
     ConnectOptions, OWNS_SHARED_TEAM, PERSONAL_ORG_DISPLAY_NAME, Store, StoreError,
     map_migrate_error, map_non_database_error, personal_org_name,
 };
-
-/// The columns of `accounts`, in [`AccountRow`] order.
-macro_rules! account_columns {
-    () => {
-        "id, email, first_name, last_name, salt_key, salt_auth, salt_enc, verifier, public_key, \
-         enc_private_key, enc_symmetric_key, created_at, updated_at"
-    };
-}
-
-/// The columns of `sessions`, in [`SessionRow`] order.
-macro_rules! session_columns {
-    () => {
-        "id_hash, account_id, created_at, last_seen_at, idle_ttl_ms, idle_expires_at, \
-         absolute_expires_at"
-    };
-}
 
 /// The store on a PostgreSQL pool.
 pub(super) struct PostgresStore {
@@ -37,10 +28,12 @@ pub(super) struct PostgresStore {
 impl PostgresStore {
     /// Opens the pool and runs the embedded migrations.
     pub(super) async fn connect(url: &str, options: ConnectOptions) -> Result<Self, StoreError> {
+        let connect_options =
+            connect_options(url, std::env::var_os("PGSSLMODE").is_some()).map_err(map_error)?;
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(options.acquire_timeout)
-            .connect(url)
+            .connect_with(connect_options)
             .await
             .map_err(map_error)?;
         sqlx::migrate!("./migrations/postgres")
@@ -54,6 +47,36 @@ impl PostgresStore {
     async fn begin(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
         self.pool.begin().await.map_err(map_error)
     }
+}
+
+/// The connection settings of a `postgres://` URL.
+///
+/// sqlx, like libpq, defaults to `sslmode=prefer`: it negotiates TLS whenever the server offers
+/// it, even on the same machine, where TLS protects nothing and cost about a tenth of the server's
+/// CPU per log-in (BENCHMARKS.md). So a URL whose host is the loopback interface (or a Unix
+/// socket) and that names no `sslmode`, with no `PGSSLMODE` in the environment, connects without
+/// TLS. Any `sslmode` the operator writes is used as written.
+fn connect_options(url: &str, pgsslmode_set: bool) -> Result<PgConnectOptions, sqlx::Error> {
+    let options = PgConnectOptions::from_str(url)?;
+    let names_mode = url.split_once('?').is_some_and(|(_, query)| {
+        query.split('&').any(|pair| {
+            let key = pair.split('=').next().unwrap_or_default();
+            key.eq_ignore_ascii_case("sslmode") || key.eq_ignore_ascii_case("ssl-mode")
+        })
+    });
+    let host = options.get_host();
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host.starts_with('/')
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    Ok(if loopback && !names_mode && !pgsslmode_set {
+        options.ssl_mode(PgSslMode::Disable)
+    } else {
+        options
+    })
 }
 
 /// The one place where PostgreSQL errors become [`StoreError`]s, by SQLSTATE code.
@@ -92,97 +115,6 @@ fn map_error(error: sqlx::Error) -> StoreError {
         };
     }
     map_non_database_error(error)
-}
-
-#[derive(FromRow)]
-struct AccountRow {
-    id: String,
-    email: String,
-    first_name: String,
-    last_name: String,
-    salt_key: String,
-    salt_auth: String,
-    salt_enc: String,
-    verifier: String,
-    public_key: String,
-    enc_private_key: String,
-    enc_symmetric_key: String,
-    created_at: i64,
-    updated_at: i64,
-}
-
-impl From<AccountRow> for Account {
-    fn from(row: AccountRow) -> Self {
-        Self {
-            id: row.id,
-            email: row.email,
-            first_name: row.first_name,
-            last_name: row.last_name,
-            salt_key: row.salt_key,
-            salt_auth: row.salt_auth,
-            salt_enc: row.salt_enc,
-            verifier: row.verifier,
-            public_key: row.public_key,
-            enc_private_key: row.enc_private_key,
-            enc_symmetric_key: row.enc_symmetric_key,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        }
-    }
-}
-
-#[derive(FromRow)]
-struct SessionRow {
-    id_hash: Vec<u8>,
-    account_id: String,
-    created_at: i64,
-    last_seen_at: i64,
-    idle_ttl_ms: i64,
-    idle_expires_at: i64,
-    absolute_expires_at: i64,
-}
-
-impl TryFrom<SessionRow> for Session {
-    type Error = StoreError;
-
-    fn try_from(row: SessionRow) -> Result<Self, StoreError> {
-        Ok(Self {
-            id_hash: row.id_hash.try_into().map_err(|_| {
-                StoreError::Other("stored session hash has the wrong length".into())
-            })?,
-            account_id: row.account_id,
-            created_at: row.created_at,
-            last_seen_at: row.last_seen_at,
-            idle_ttl_ms: row.idle_ttl_ms,
-            idle_expires_at: row.idle_expires_at,
-            absolute_expires_at: row.absolute_expires_at,
-        })
-    }
-}
-
-#[derive(FromRow)]
-struct LoginAttemptRow {
-    id: String,
-    account_id: Option<String>,
-    m1: Vec<u8>,
-    m2: Vec<u8>,
-    key_hash: Vec<u8>,
-    created_at: i64,
-    expires_at: i64,
-}
-
-impl From<LoginAttemptRow> for LoginAttempt {
-    fn from(row: LoginAttemptRow) -> Self {
-        Self {
-            id: row.id,
-            account_id: row.account_id,
-            m1: row.m1,
-            m2: row.m2,
-            key_hash: row.key_hash,
-            created_at: row.created_at,
-            expires_at: row.expires_at,
-        }
-    }
 }
 
 /// Reads an account inside a transaction (after an update, to return it).
@@ -415,7 +347,13 @@ impl Store for PostgresStore {
         }
         // Owned organizations take their projects, keys, snapshots, blobs, invitations and
         // audit events with them; the account takes its memberships (and through them its
-        // project keys), sessions, log-in attempts, reset tokens and invitations.
+        // project keys), sessions, reset tokens and invitations. Log-in attempts have no
+        // foreign key (on PostgreSQL they are an unlogged table, see migration 0002).
+        sqlx::query("DELETE FROM login_attempts WHERE account_id = $1")
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_error)?;
         sqlx::query("DELETE FROM organizations WHERE owner_account_id = $1")
             .bind(account_id)
             .execute(&mut *tx)
@@ -454,7 +392,26 @@ impl Store for PostgresStore {
         id_hash: &SecretHash,
         now_ms: i64,
     ) -> Result<Option<(Session, Account)>, StoreError> {
-        let session = sqlx::query_as::<_, SessionRow>(concat!(
+        let row = sqlx::query_as::<_, SessionAccountRow>(concat!(
+            "SELECT ",
+            session_account_columns!(),
+            " FROM sessions s JOIN accounts a ON a.id = s.account_id \
+             WHERE s.id_hash = $1 AND s.idle_expires_at > $2 AND s.absolute_expires_at > $2"
+        ))
+        .bind(&id_hash[..])
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_error)?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    async fn touch_session(
+        &self,
+        id_hash: &SecretHash,
+        now_ms: i64,
+    ) -> Result<Option<Session>, StoreError> {
+        let row = sqlx::query_as::<_, SessionRow>(concat!(
             "UPDATE sessions SET last_seen_at = $2, \
              idle_expires_at = LEAST(absolute_expires_at, $2 + idle_ttl_ms) \
              WHERE id_hash = $1 AND idle_expires_at > $2 AND absolute_expires_at > $2 \
@@ -466,12 +423,7 @@ impl Store for PostgresStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(map_error)?;
-        let Some(session) = session else {
-            return Ok(None);
-        };
-        let session = Session::try_from(session)?;
-        let account = self.account_by_id(&session.account_id).await?;
-        Ok(account.map(|account| (session, account)))
+        row.map(TryInto::try_into).transpose()
     }
 
     async fn delete_session(&self, id_hash: &SecretHash) -> Result<(), StoreError> {
@@ -644,5 +596,55 @@ impl Store for PostgresStore {
             .fetch_one(&self.pool)
             .await
             .map_err(map_error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mode(url: &str, pgsslmode_set: bool) -> String {
+        // PgConnectOptions has no getter for the mode; its Debug output names it.
+        let options = connect_options(url, pgsslmode_set).expect("a valid URL");
+        let debug = format!("{options:?}");
+        let start = debug.find("ssl_mode: ").expect("ssl_mode in Debug") + "ssl_mode: ".len();
+        debug[start..]
+            .split([',', ' '])
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    #[test]
+    fn loopback_without_a_mode_skips_tls() {
+        for url in [
+            "postgres://postgres@127.0.0.1:5432/db",
+            "postgres://postgres@localhost/db",
+            "postgres://postgres@[::1]:5432/db",
+            "postgres://postgres@127.0.0.2/db?application_name=x",
+        ] {
+            assert_eq!(mode(url, false), "Disable", "{url}");
+        }
+    }
+
+    #[test]
+    fn a_named_mode_or_a_remote_host_keeps_the_default() {
+        assert_eq!(
+            mode("postgres://postgres@127.0.0.1/db?sslmode=require", false),
+            "Require"
+        );
+        assert_eq!(
+            mode(
+                "postgres://postgres@127.0.0.1/db?ssl-mode=verify-full",
+                false
+            ),
+            "VerifyFull"
+        );
+        assert_eq!(
+            mode("postgres://postgres@db.example.com/db", false),
+            "Prefer"
+        );
+        assert_eq!(mode("postgres://postgres@10.0.0.5/db", false), "Prefer");
+        assert_eq!(mode("postgres://postgres@127.0.0.1/db", true), "Prefer");
     }
 }

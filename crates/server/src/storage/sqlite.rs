@@ -1,9 +1,12 @@
 //! The SQLite backend of [`Store`]: one database file in WAL mode, runtime queries, `FromRow`
 //! rows.
 //!
-//! SQLite allows one writer at a time. Write transactions begin `IMMEDIATE`, so they take the
-//! write lock up front (waiting up to the 5 s busy timeout) instead of failing when a read
-//! transaction tries to become a write transaction. Parameters are written `$N`, which sqlx
+//! SQLite allows one writer at a time, so the store keeps two pools: readers (in WAL mode they
+//! never wait for the writer) and a single writing connection. Writers queue for that connection
+//! in the pool, in order, instead of in SQLite's busy handler, which sleeps 1 to 100 ms between
+//! tries and made a busy server's slowest log-ins take a second. Write transactions begin
+//! `IMMEDIATE`, so they take the write lock up front (waiting up to the 5 s busy timeout, which
+//! now only another process sharing the file can make them wait for). Parameters are written `$N`, which sqlx
 //! binds by number on SQLite as on PostgreSQL. `synchronous` stays `FULL` (sqlx's default), so a
 //! committed change survives a power cut, not only a crash.
 
@@ -12,39 +15,30 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
-use sqlx::{FromRow, Sqlite, Transaction};
+use sqlx::{Sqlite, Transaction};
 
 use super::model::{
     Account, ChangeCredentials, LoginAttempt, NewAccount, NewSession, OrganizationKind,
     ResetAccount, Role, SecretHash, Session,
+};
+use super::rows::{
+    AccountRow, LoginAttemptRow, SessionAccountRow, SessionRow, account_columns,
+    session_account_columns, session_columns,
 };
 use super::{
     ConnectOptions, OWNS_SHARED_TEAM, PERSONAL_ORG_DISPLAY_NAME, Store, StoreError,
     map_migrate_error, map_non_database_error, personal_org_name,
 };
 
-/// The columns of `accounts`, in [`AccountRow`] order.
-macro_rules! account_columns {
-    () => {
-        "id, email, first_name, last_name, salt_key, salt_auth, salt_enc, verifier, public_key, \
-         enc_private_key, enc_symmetric_key, created_at, updated_at"
-    };
-}
-
-/// The columns of `sessions`, in [`SessionRow`] order.
-macro_rules! session_columns {
-    () => {
-        "id_hash, account_id, created_at, last_seen_at, idle_ttl_ms, idle_expires_at, \
-         absolute_expires_at"
-    };
-}
-
 /// How long a connection waits for another writer before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The store on a SQLite database file.
 pub(super) struct SqliteStore {
+    /// Connections for reading.
     pool: SqlitePool,
+    /// The one connection that writes (for an in-memory database, the same pool as `pool`).
+    writer: SqlitePool,
 }
 
 impl SqliteStore {
@@ -58,38 +52,53 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-        let mut pool_options = SqlitePoolOptions::new().acquire_timeout(options.acquire_timeout);
+        let single = SqlitePoolOptions::new()
+            .acquire_timeout(options.acquire_timeout)
+            .max_connections(1);
         if in_memory {
-            // An in-memory database lives as long as its connection: keep exactly one, forever.
-            pool_options = pool_options
-                .max_connections(1)
+            // An in-memory database lives as long as its connection: keep exactly one, forever,
+            // for reading and writing.
+            let pool = single
                 .idle_timeout(None)
-                .max_lifetime(None);
-        } else {
-            pool_options = pool_options.max_connections(options.max_connections.max(1));
-            if let Some(directory) = connect_options.get_filename().parent()
-                && !directory.as_os_str().is_empty()
-            {
-                std::fs::create_dir_all(directory).map_err(|error| {
-                    StoreError::Other(format!("cannot create the database directory: {error}"))
-                })?;
-            }
+                .max_lifetime(None)
+                .connect_with(connect_options)
+                .await
+                .map_err(map_error)?;
+            return Self::migrated(pool.clone(), pool).await;
         }
-        let pool = pool_options
+        if let Some(directory) = connect_options.get_filename().parent()
+            && !directory.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(directory).map_err(|error| {
+                StoreError::Other(format!("cannot create the database directory: {error}"))
+            })?;
+        }
+        // The writer first: it creates the file and switches it to WAL before readers open it.
+        let writer = single
+            .connect_with(connect_options.clone())
+            .await
+            .map_err(map_error)?;
+        let readers = SqlitePoolOptions::new()
+            .acquire_timeout(options.acquire_timeout)
+            .max_connections(options.max_connections.max(1))
             .connect_with(connect_options)
             .await
             .map_err(map_error)?;
+        Self::migrated(readers, writer).await
+    }
+
+    async fn migrated(pool: SqlitePool, writer: SqlitePool) -> Result<Self, StoreError> {
         sqlx::migrate!("./migrations/sqlite")
-            .run(&pool)
+            .run(&writer)
             .await
             .map_err(|error| map_migrate_error(error, map_error))?;
         tracing::info!(backend = "sqlite", "storage ready");
-        Ok(Self { pool })
+        Ok(Self { pool, writer })
     }
 
     /// Begins a write transaction, taking SQLite's write lock at once.
     async fn begin(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
-        self.pool
+        self.writer
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(map_error)
@@ -150,97 +159,6 @@ fn map_error(error: sqlx::Error) -> StoreError {
         };
     }
     map_non_database_error(error)
-}
-
-#[derive(FromRow)]
-struct AccountRow {
-    id: String,
-    email: String,
-    first_name: String,
-    last_name: String,
-    salt_key: String,
-    salt_auth: String,
-    salt_enc: String,
-    verifier: String,
-    public_key: String,
-    enc_private_key: String,
-    enc_symmetric_key: String,
-    created_at: i64,
-    updated_at: i64,
-}
-
-impl From<AccountRow> for Account {
-    fn from(row: AccountRow) -> Self {
-        Self {
-            id: row.id,
-            email: row.email,
-            first_name: row.first_name,
-            last_name: row.last_name,
-            salt_key: row.salt_key,
-            salt_auth: row.salt_auth,
-            salt_enc: row.salt_enc,
-            verifier: row.verifier,
-            public_key: row.public_key,
-            enc_private_key: row.enc_private_key,
-            enc_symmetric_key: row.enc_symmetric_key,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        }
-    }
-}
-
-#[derive(FromRow)]
-struct SessionRow {
-    id_hash: Vec<u8>,
-    account_id: String,
-    created_at: i64,
-    last_seen_at: i64,
-    idle_ttl_ms: i64,
-    idle_expires_at: i64,
-    absolute_expires_at: i64,
-}
-
-impl TryFrom<SessionRow> for Session {
-    type Error = StoreError;
-
-    fn try_from(row: SessionRow) -> Result<Self, StoreError> {
-        Ok(Self {
-            id_hash: row.id_hash.try_into().map_err(|_| {
-                StoreError::Other("stored session hash has the wrong length".into())
-            })?,
-            account_id: row.account_id,
-            created_at: row.created_at,
-            last_seen_at: row.last_seen_at,
-            idle_ttl_ms: row.idle_ttl_ms,
-            idle_expires_at: row.idle_expires_at,
-            absolute_expires_at: row.absolute_expires_at,
-        })
-    }
-}
-
-#[derive(FromRow)]
-struct LoginAttemptRow {
-    id: String,
-    account_id: Option<String>,
-    m1: Vec<u8>,
-    m2: Vec<u8>,
-    key_hash: Vec<u8>,
-    created_at: i64,
-    expires_at: i64,
-}
-
-impl From<LoginAttemptRow> for LoginAttempt {
-    fn from(row: LoginAttemptRow) -> Self {
-        Self {
-            id: row.id,
-            account_id: row.account_id,
-            m1: row.m1,
-            m2: row.m2,
-            key_hash: row.key_hash,
-            created_at: row.created_at,
-            expires_at: row.expires_at,
-        }
-    }
 }
 
 /// Reads an account inside a transaction (after an update, to return it).
@@ -467,7 +385,13 @@ impl Store for SqliteStore {
         }
         // Owned organizations take their projects, keys, snapshots, blobs, invitations and
         // audit events with them; the account takes its memberships (and through them its
-        // project keys), sessions, log-in attempts, reset tokens and invitations.
+        // project keys), sessions, reset tokens and invitations. Log-in attempts have no
+        // foreign key (on PostgreSQL they are an unlogged table, see migration 0002).
+        sqlx::query("DELETE FROM login_attempts WHERE account_id = $1")
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_error)?;
         sqlx::query("DELETE FROM organizations WHERE owner_account_id = $1")
             .bind(account_id)
             .execute(&mut *tx)
@@ -495,7 +419,7 @@ impl Store for SqliteStore {
         .bind(new.now_ms)
         .bind(new.idle_ttl_ms)
         .bind(new.absolute_ttl_ms)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await
         .map_err(map_error)?;
         row.ok_or(StoreError::NotFound)?.try_into()
@@ -506,7 +430,26 @@ impl Store for SqliteStore {
         id_hash: &SecretHash,
         now_ms: i64,
     ) -> Result<Option<(Session, Account)>, StoreError> {
-        let session = sqlx::query_as::<_, SessionRow>(concat!(
+        let row = sqlx::query_as::<_, SessionAccountRow>(concat!(
+            "SELECT ",
+            session_account_columns!(),
+            " FROM sessions s JOIN accounts a ON a.id = s.account_id \
+             WHERE s.id_hash = $1 AND s.idle_expires_at > $2 AND s.absolute_expires_at > $2"
+        ))
+        .bind(&id_hash[..])
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_error)?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    async fn touch_session(
+        &self,
+        id_hash: &SecretHash,
+        now_ms: i64,
+    ) -> Result<Option<Session>, StoreError> {
+        let row = sqlx::query_as::<_, SessionRow>(concat!(
             "UPDATE sessions SET last_seen_at = $2, \
              idle_expires_at = MIN(absolute_expires_at, $2 + idle_ttl_ms) \
              WHERE id_hash = $1 AND idle_expires_at > $2 AND absolute_expires_at > $2 \
@@ -515,21 +458,16 @@ impl Store for SqliteStore {
         ))
         .bind(&id_hash[..])
         .bind(now_ms)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await
         .map_err(map_error)?;
-        let Some(session) = session else {
-            return Ok(None);
-        };
-        let session = Session::try_from(session)?;
-        let account = self.account_by_id(&session.account_id).await?;
-        Ok(account.map(|account| (session, account)))
+        row.map(TryInto::try_into).transpose()
     }
 
     async fn delete_session(&self, id_hash: &SecretHash) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
             .bind(&id_hash[..])
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(map_error)?;
         Ok(())
@@ -538,7 +476,7 @@ impl Store for SqliteStore {
     async fn delete_sessions_of(&self, account_id: &str) -> Result<u64, StoreError> {
         Ok(sqlx::query("DELETE FROM sessions WHERE account_id = $1")
             .bind(account_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(map_error)?
             .rows_affected())
@@ -556,7 +494,7 @@ impl Store for SqliteStore {
         .bind(&attempt.key_hash)
         .bind(attempt.created_at)
         .bind(attempt.expires_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(map_error)?;
         Ok(())
@@ -574,7 +512,7 @@ impl Store for SqliteStore {
              RETURNING id, account_id, m1, m2, key_hash, created_at, expires_at",
         )
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await
         .map_err(map_error)?;
         Ok(row
@@ -616,7 +554,7 @@ impl Store for SqliteStore {
         .bind(account_id)
         .bind(now_ms)
         .bind(ttl_ms)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(map_error)?
         .rows_affected();
@@ -638,7 +576,7 @@ impl Store for SqliteStore {
         .bind(&token_hash[..])
         .bind(account_id)
         .bind(now_ms)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(map_error)?
         .rows_affected();
@@ -662,7 +600,7 @@ impl Store for SqliteStore {
         .bind(account_id)
         .bind(client_ip)
         .bind(details)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(map_error)?;
         Ok(())
@@ -688,12 +626,12 @@ impl Store for SqliteStore {
         )
         .bind(name)
         .bind(generate())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(map_error)?;
         sqlx::query_scalar(select)
             .bind(name)
-            .fetch_one(&self.pool)
+            .fetch_one(&self.writer)
             .await
             .map_err(map_error)
     }

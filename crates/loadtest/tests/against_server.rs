@@ -1,0 +1,97 @@
+//! The load tool against the real server (in this process, on a fresh SQLite file): a closed and
+//! an open loop complete log-ins and count them, and a server that refuses is reported as such.
+
+#![allow(clippy::unwrap_used, reason = "tests")]
+
+use clap::Parser;
+use hypnos_loadtest::{cli::Args, report::Report, run};
+use hypnos_server::ServerConfig;
+use tokio::sync::oneshot;
+
+/// Runs the tool with `flags` against a fresh server whose per-account log-in limit is
+/// `per_account_limit`.
+async fn load(per_account_limit: u32, flags: &[&str]) -> Report {
+    let directory = tempfile::tempdir().unwrap();
+    let mut config = ServerConfig::parse_defaults();
+    config.database_url = Some(format!(
+        "sqlite://{}?mode=rwc",
+        directory.path().join("hypnos.db").display()
+    ));
+    config.login_rate_per_account = per_account_limit;
+    config.login_rate_per_ip = 1_000_000;
+    let state = hypnos_server::open(config).await.unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let server = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(hypnos_server::run(state, listener, async {
+        let _ = stopped.await;
+    }));
+
+    let mut argv = vec!["hypnos-load", "--server", &server, "--warmup", "0"];
+    argv.extend_from_slice(flags);
+    let report = run::run(&Args::parse_from(argv)).await.unwrap();
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
+    report
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_loop_completes_log_ins_and_times_each_step() {
+    let report = load(
+        1_000,
+        &["--accounts", "2", "--concurrency", "2", "--duration", "1s"],
+    )
+    .await;
+    assert_eq!(report.failures, 0, "{:?}", report.failures_by_kind);
+    assert!(report.logins > 0);
+    assert_eq!(report.offered_rate, None);
+    let steps: Vec<&str> = report.step_latency.keys().map(String::as_str).collect();
+    assert_eq!(steps, ["login-a", "login-m1", "login-s", "whoami"]);
+    // A whole log-in takes longer than any one of its requests.
+    assert!(report.latency.p50_ms > report.request_latency.p50_ms);
+    assert!(report.latency.max_ms >= report.step_latency["login-a"].max_ms);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_loop_starts_exactly_the_scheduled_log_ins() {
+    // 20 log-ins/s for 1 s from 2 workers: each starts one every 100 ms, 10 in all.
+    let report = load(
+        1_000,
+        &[
+            "--accounts",
+            "2",
+            "--concurrency",
+            "2",
+            "--duration",
+            "1s",
+            "--rate",
+            "20",
+        ],
+    )
+    .await;
+    assert_eq!(report.failures, 0, "{:?}", report.failures_by_kind);
+    assert_eq!(report.logins, 20);
+    assert_eq!(report.offered_rate, Some(20.0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_are_counted_by_status_and_step() {
+    // One log-in per account per minute: after each account's first, login-a answers 429.
+    let report = load(
+        1,
+        &[
+            "--accounts",
+            "1",
+            "--concurrency",
+            "1",
+            "--duration",
+            "1s",
+            "--rate",
+            "5",
+        ],
+    )
+    .await;
+    assert_eq!(report.logins, 1);
+    assert_eq!(report.failures, 4);
+    assert_eq!(report.failures_by_kind["HTTP 429 at login-a"], 4);
+}

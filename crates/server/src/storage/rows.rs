@@ -1,0 +1,160 @@
+//! The rows both backends read, and how they become domain types: one definition, since sqlx's
+//! `FromRow` derive is generic over the database.
+//!
+//! Column lists are macros (not constants) so that queries can `concat!` them into literals.
+
+use sqlx::FromRow;
+
+use super::StoreError;
+use super::model::{Account, LoginAttempt, Session};
+
+/// The columns of `accounts`, in [`AccountRow`] order.
+macro_rules! account_columns {
+    () => {
+        "id, email, first_name, last_name, salt_key, salt_auth, salt_enc, verifier, public_key, \
+         enc_private_key, enc_symmetric_key, created_at, updated_at"
+    };
+}
+pub(super) use account_columns;
+
+/// The columns of `sessions`, in [`SessionRow`] order.
+macro_rules! session_columns {
+    () => {
+        "id_hash, account_id, created_at, last_seen_at, idle_ttl_ms, idle_expires_at, \
+         absolute_expires_at"
+    };
+}
+pub(super) use session_columns;
+
+/// The columns of a `sessions s JOIN accounts a`, in [`SessionAccountRow`] order: the account's
+/// under their own names, the session's renamed where they would clash.
+macro_rules! session_account_columns {
+    () => {
+        "a.id, a.email, a.first_name, a.last_name, a.salt_key, a.salt_auth, a.salt_enc, \
+         a.verifier, a.public_key, a.enc_private_key, a.enc_symmetric_key, a.created_at, \
+         a.updated_at, s.id_hash, s.created_at AS session_created_at, s.last_seen_at, \
+         s.idle_ttl_ms, s.idle_expires_at, s.absolute_expires_at"
+    };
+}
+pub(super) use session_account_columns;
+
+#[derive(FromRow)]
+pub(super) struct AccountRow {
+    pub(super) id: String,
+    pub(super) email: String,
+    pub(super) first_name: String,
+    pub(super) last_name: String,
+    pub(super) salt_key: String,
+    pub(super) salt_auth: String,
+    pub(super) salt_enc: String,
+    pub(super) verifier: String,
+    pub(super) public_key: String,
+    pub(super) enc_private_key: String,
+    pub(super) enc_symmetric_key: String,
+    pub(super) created_at: i64,
+    pub(super) updated_at: i64,
+}
+
+impl From<AccountRow> for Account {
+    fn from(row: AccountRow) -> Self {
+        Self {
+            id: row.id,
+            email: row.email,
+            first_name: row.first_name,
+            last_name: row.last_name,
+            salt_key: row.salt_key,
+            salt_auth: row.salt_auth,
+            salt_enc: row.salt_enc,
+            verifier: row.verifier,
+            public_key: row.public_key,
+            enc_private_key: row.enc_private_key,
+            enc_symmetric_key: row.enc_symmetric_key,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+#[derive(FromRow)]
+pub(super) struct SessionRow {
+    pub(super) id_hash: Vec<u8>,
+    pub(super) account_id: String,
+    pub(super) created_at: i64,
+    pub(super) last_seen_at: i64,
+    pub(super) idle_ttl_ms: i64,
+    pub(super) idle_expires_at: i64,
+    pub(super) absolute_expires_at: i64,
+}
+
+impl TryFrom<SessionRow> for Session {
+    type Error = StoreError;
+
+    fn try_from(row: SessionRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id_hash: row.id_hash.try_into().map_err(|_| {
+                StoreError::Other("stored session hash has the wrong length".into())
+            })?,
+            account_id: row.account_id,
+            created_at: row.created_at,
+            last_seen_at: row.last_seen_at,
+            idle_ttl_ms: row.idle_ttl_ms,
+            idle_expires_at: row.idle_expires_at,
+            absolute_expires_at: row.absolute_expires_at,
+        })
+    }
+}
+
+#[derive(FromRow)]
+pub(super) struct LoginAttemptRow {
+    pub(super) id: String,
+    pub(super) account_id: Option<String>,
+    pub(super) m1: Vec<u8>,
+    pub(super) m2: Vec<u8>,
+    pub(super) key_hash: Vec<u8>,
+    pub(super) created_at: i64,
+    pub(super) expires_at: i64,
+}
+
+impl From<LoginAttemptRow> for LoginAttempt {
+    fn from(row: LoginAttemptRow) -> Self {
+        Self {
+            id: row.id,
+            account_id: row.account_id,
+            m1: row.m1,
+            m2: row.m2,
+            key_hash: row.key_hash,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+        }
+    }
+}
+
+/// A live session read together with its account (one round trip per authenticated request).
+#[derive(FromRow)]
+pub(super) struct SessionAccountRow {
+    #[sqlx(flatten)]
+    pub(super) account: AccountRow,
+    pub(super) id_hash: Vec<u8>,
+    pub(super) session_created_at: i64,
+    pub(super) last_seen_at: i64,
+    pub(super) idle_ttl_ms: i64,
+    pub(super) idle_expires_at: i64,
+    pub(super) absolute_expires_at: i64,
+}
+
+impl TryFrom<SessionAccountRow> for (Session, Account) {
+    type Error = StoreError;
+
+    fn try_from(row: SessionAccountRow) -> Result<Self, StoreError> {
+        let session = Session::try_from(SessionRow {
+            id_hash: row.id_hash,
+            account_id: row.account.id.clone(),
+            created_at: row.session_created_at,
+            last_seen_at: row.last_seen_at,
+            idle_ttl_ms: row.idle_ttl_ms,
+            idle_expires_at: row.idle_expires_at,
+            absolute_expires_at: row.absolute_expires_at,
+        })?;
+        Ok((session, row.account.into()))
+    }
+}
