@@ -68,6 +68,13 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<hypnos_crypto::CryptoError> for ApiError {
+    /// The server's own crypto fails only for environmental reasons (the random generator).
+    fn from(err: hypnos_crypto::CryptoError) -> Self {
+        ApiError::Internal(err.to_string())
+    }
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {

@@ -9,6 +9,8 @@ pub mod api;
 pub mod config;
 pub mod error;
 mod extract;
+pub mod membership;
+pub mod permissions;
 mod rate_limit;
 pub mod session;
 pub mod state;

@@ -18,8 +18,8 @@ use std::time::Duration;
 
 use common::{Backend, TestDb};
 use hypnos_server::storage::{
-    self, ChangeCredentials, LoginAttempt, NewAccount, NewSession, ResetAccount, SecretHash, Store,
-    StoreError,
+    self, AuditEvent, ChangeCredentials, LoginAttempt, NewAccount, NewSession, NewTeam,
+    OrganizationKind, PERSONAL_ORGANIZATION, ResetAccount, Role, SecretHash, Store, StoreError,
 };
 
 /// Runs each story as one `#[tokio::test]` per backend: `sqlite::<story>` and
@@ -59,6 +59,7 @@ on_both_backends!(
     server_secret_is_stable_across_calls_and_reconnects,
     migrations_are_idempotent,
     login_attempts_are_unlogged_and_go_with_their_account,
+    teams_are_created_listed_ruled_and_deleted,
 );
 
 /// A moment in 2023, in unix milliseconds.
@@ -1059,4 +1060,144 @@ async fn in_memory_sqlite_works() {
     let store = storage::connect("sqlite::memory:").await.unwrap();
     sign_up(&store, "alice").await;
     assert!(store.account_by_id("acct_alice").await.unwrap().is_some());
+}
+
+fn event(id: &str, organization_id: &str, at: i64, action: &str) -> AuditEvent {
+    AuditEvent {
+        id: id.into(),
+        organization_id: organization_id.into(),
+        at,
+        actor_account_id: Some("acct_alice".into()),
+        action: action.into(),
+        target: organization_id.into(),
+        details: "{}".into(),
+    }
+}
+
+async fn teams_are_created_listed_ruled_and_deleted(db: TestDb) {
+    let store = db.connect().await;
+    let alice = sign_up(&store, "alice").await;
+    let bob = sign_up(&store, "bob").await;
+
+    // The personal organization comes first, even after a team created earlier.
+    let team = store
+        .create_team(
+            NewTeam {
+                id: "org_team".into(),
+                name: "Acme".into(),
+                owner_account_id: alice.clone(),
+                now_ms: T0 - 1_000,
+            },
+            event("evt_1", "org_team", T0 - 1_000, "organization.created"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(team.kind, OrganizationKind::Team);
+    assert_eq!(team.display_name, "Acme");
+    assert_eq!(team.storage_rule, "cloud_plus_local");
+    let listed = store.memberships_of(&alice).await.unwrap();
+    let ids: Vec<&str> = listed.iter().map(|m| m.organization.id.as_str()).collect();
+    assert_eq!(ids, ["org_alice", "org_team"]);
+    assert!(listed.iter().all(|m| m.role == Role::Owner));
+    assert_eq!(listed[1].organization, team);
+    assert_eq!(
+        store.memberships_of(&bob).await.unwrap().len(),
+        1,
+        "bob has only his own"
+    );
+
+    // Membership: a non-member and an unknown organization look the same.
+    assert!(store.membership("org_team", &bob).await.unwrap().is_none());
+    assert!(
+        store
+            .membership("org_nope", &alice)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    add_member(&db, "org_team", &bob).await;
+    let bobs = store.membership("org_team", &bob).await.unwrap().unwrap();
+    assert_eq!(bobs.role, Role::Member);
+    assert_eq!(bobs.organization.owner_account_id, alice);
+
+    // A second team with a taken id: a conflict, and nothing of it is written.
+    let again = store
+        .create_team(
+            NewTeam {
+                id: "org_team".into(),
+                name: "Again".into(),
+                owner_account_id: bob.clone(),
+                now_ms: T0,
+            },
+            event("evt_x", "org_team", T0, "organization.created"),
+        )
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM audit_events WHERE id = 'evt_x'")
+            .await,
+        0
+    );
+
+    // The storage rule, with its audit event in the same transaction.
+    store
+        .set_storage_rule(
+            "org_team",
+            "cloud_only",
+            event("evt_2", "org_team", T0 + 10, "storage_rule.changed"),
+        )
+        .await
+        .unwrap();
+    let rule = store.membership("org_team", &bob).await.unwrap().unwrap();
+    assert_eq!(rule.organization.storage_rule, "cloud_only");
+    let missing = store
+        .set_storage_rule(
+            "org_nope",
+            "local_only",
+            event("evt_3", "org_nope", T0 + 20, "storage_rule.changed"),
+        )
+        .await;
+    assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
+
+    // The audit log: newest first, paged by time.
+    let log = store.audit_events("org_team", i64::MAX, 10).await.unwrap();
+    let ids: Vec<&str> = log.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, ["evt_2", "evt_1"]);
+    assert_eq!(log[0].action, "storage_rule.changed");
+    assert_eq!(log[0].actor_account_id.as_deref(), Some("acct_alice"));
+    let older = store.audit_events("org_team", T0 + 10, 10).await.unwrap();
+    assert_eq!(older.len(), 1);
+    assert_eq!(older[0].id, "evt_1");
+    assert_eq!(
+        store
+            .audit_events("org_team", i64::MAX, 1)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        store
+            .audit_events("org_alice", i64::MAX, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Deleting: a personal organization refuses; a team goes with its members and its log.
+    let personal = store.delete_team("org_alice").await;
+    assert!(
+        matches!(personal, Err(StoreError::Conflict(PERSONAL_ORGANIZATION))),
+        "{personal:?}"
+    );
+    store.delete_team("org_team").await.unwrap();
+    assert!(store.membership("org_team", &bob).await.unwrap().is_none());
+    assert_eq!(store.memberships_of(&alice).await.unwrap().len(), 1);
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM audit_events WHERE organization_id = 'org_team'")
+            .await,
+        0
+    );
+    let twice = store.delete_team("org_team").await;
+    assert!(matches!(twice, Err(StoreError::NotFound)), "{twice:?}");
 }

@@ -80,8 +80,8 @@ async fn signup(
         enc_symmetric_key: &body.enc_symmetric_key,
     })?;
 
-    let account_id = random::prefixed_id("acct").map_err(internal)?;
-    let personal_org_id = random::prefixed_id("org").map_err(internal)?;
+    let account_id = random::prefixed_id("acct")?;
+    let personal_org_id = random::prefixed_id("org")?;
     let created = state
         .store
         .create_account(NewAccount {
@@ -200,7 +200,7 @@ async fn login_a(
 
     let (m1, m2, key) = handshake.proof.parts();
     let now = now_ms();
-    let attempt_id = to_hex(&random::bytes::<16>().map_err(internal)?);
+    let attempt_id = to_hex(&random::bytes::<16>()?);
     state
         .store
         .put_login_attempt(LoginAttempt {
@@ -279,7 +279,7 @@ async fn whoami(caller: Authenticated) -> ApiResult<axum::Json<WhoamiResponse>> 
     let account = caller.account;
     let session = caller.session;
     let expires = session.idle_expires_at.min(session.absolute_expires_at);
-    let created = iso8601(account.created_at);
+    let created = super::rfc3339(account.created_at);
     Ok(axum::Json(WhoamiResponse {
         session_age: (now - session.created_at) / 1000,
         session_expiry: ((expires - now) / 1000).max(0),
@@ -305,11 +305,6 @@ async fn whoami(caller: Authenticated) -> ApiResult<axum::Json<WhoamiResponse>> 
         can_unset_password: false,
         unsubscribed_from_emails: true,
     }))
-}
-
-fn iso8601(ms: i64) -> String {
-    let time = std::time::UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0));
-    humantime::format_rfc3339_millis(time).to_string()
 }
 
 async fn logout(State(state): State<AppState>, caller: Authenticated) -> ApiResult<StatusCode> {
@@ -464,8 +459,4 @@ async fn security_event(
         .store
         .record_security_event(kind, account_id, Some(&address), None, now)
         .await?)
-}
-
-fn internal(err: hypnos_crypto::CryptoError) -> ApiError {
-    ApiError::Internal(err.to_string())
 }

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod health;
+pub mod orgs;
 pub mod validate;
 
 use axum::Router;
@@ -10,5 +11,15 @@ use crate::state::AppState;
 
 /// Every REST route.
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(health::routes()).merge(auth::routes())
+    Router::new()
+        .merge(health::routes())
+        .merge(auth::routes())
+        .merge(orgs::routes())
+}
+
+/// Unix milliseconds as RFC 3339 with milliseconds, as the app's dates are written.
+pub(crate) fn rfc3339(ms: i64) -> String {
+    let time =
+        std::time::UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(ms).unwrap_or(0));
+    humantime::format_rfc3339_millis(time).to_string()
 }

@@ -21,8 +21,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 pub use model::{
-    Account, ChangeCredentials, HASH_LEN, LoginAttempt, NewAccount, NewSession, OrganizationKind,
-    ResetAccount, Role, SecretHash, Session,
+    Account, AuditEvent, ChangeCredentials, HASH_LEN, LoginAttempt, Membership, NewAccount,
+    NewSession, NewTeam, Organization, OrganizationKind, ResetAccount, Role, SecretHash, Session,
 };
 
 /// What can go wrong in the store. Messages never contain secrets.
@@ -117,6 +117,48 @@ pub trait Store: Send + Sync {
         id_hash: &SecretHash,
         now_ms: i64,
     ) -> Result<Option<Session>, StoreError>;
+
+    /// Every organization the account belongs to, with its role: the personal organization
+    /// first, then the teams, oldest first.
+    async fn memberships_of(&self, account_id: &str) -> Result<Vec<Membership>, StoreError>;
+
+    /// The account's membership of one organization; `None` if it is not a member (or the
+    /// organization does not exist: the two are not told apart).
+    async fn membership(
+        &self,
+        organization_id: &str,
+        account_id: &str,
+    ) -> Result<Option<Membership>, StoreError>;
+
+    /// Creates a team organization with its owner's membership and the audit event, in one
+    /// transaction.
+    async fn create_team(
+        &self,
+        new: NewTeam,
+        event: AuditEvent,
+    ) -> Result<Organization, StoreError>;
+
+    /// Deletes a team organization and everything it holds (members, invitations, projects,
+    /// keys, sync data, audit log) in one transaction. A personal organization gives
+    /// `Conflict(PERSONAL_ORGANIZATION)` and stays; an unknown one `NotFound`.
+    async fn delete_team(&self, organization_id: &str) -> Result<(), StoreError>;
+
+    /// Sets the organization's storage rule and records the audit event, in one transaction.
+    async fn set_storage_rule(
+        &self,
+        organization_id: &str,
+        rule: &str,
+        event: AuditEvent,
+    ) -> Result<(), StoreError>;
+
+    /// The organization's audit log, newest first: at most `limit` events from before
+    /// `before_ms` (exclusive).
+    async fn audit_events(
+        &self,
+        organization_id: &str,
+        before_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<AuditEvent>, StoreError>;
 
     /// Deletes one session (log-out). Deleting a missing session is not an error.
     async fn delete_session(&self, id_hash: &SecretHash) -> Result<(), StoreError>;
@@ -249,6 +291,12 @@ fn personal_org_name(account_id: &str) -> &str {
 
 /// The `display_name` of every personal organization.
 const PERSONAL_ORG_DISPLAY_NAME: &str = "Personal workspace";
+
+/// The storage rule an organization starts with (insomnia-wire.md §5).
+pub const DEFAULT_STORAGE_RULE: &str = "cloud_plus_local";
+
+/// The conflict label when a personal organization is asked to go the way of a team.
+pub const PERSONAL_ORGANIZATION: &str = "personal organization";
 
 /// The conflict label when an account owns a team that others still belong to.
 const OWNS_SHARED_TEAM: &str = "owns a team with other members";

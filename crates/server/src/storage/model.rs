@@ -219,6 +219,66 @@ impl Role {
     }
 }
 
+/// An organization as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Organization {
+    /// `org_…`.
+    pub id: String,
+    /// The short name.
+    pub name: String,
+    /// The name shown.
+    pub display_name: String,
+    /// Personal (one per account, made at sign-up) or team.
+    pub kind: OrganizationKind,
+    /// The one owner.
+    pub owner_account_id: String,
+    /// `cloud_plus_local`, `cloud_only` or `local_only`.
+    pub storage_rule: String,
+    /// When it was created.
+    pub created_at: i64,
+}
+
+/// An account's place in an organization: the organization and the account's role there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Membership {
+    /// The organization.
+    pub organization: Organization,
+    /// The member's role.
+    pub role: Role,
+}
+
+/// A team organization to create, with its owner.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewTeam {
+    /// The new organization's id.
+    pub id: String,
+    /// Its name (also its display name).
+    pub name: String,
+    /// The account that creates it and becomes its owner.
+    pub owner_account_id: String,
+    /// The current time.
+    pub now_ms: i64,
+}
+
+/// One line of an organization's audit log: who did what to what, never key material.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEvent {
+    /// The event's id (made by the caller).
+    pub id: String,
+    /// The organization it belongs to.
+    pub organization_id: String,
+    /// When.
+    pub at: i64,
+    /// Who, when an account did it.
+    pub actor_account_id: Option<String>,
+    /// What, e.g. `organization.created`, `storage_rule.changed`.
+    pub action: String,
+    /// The id it was done to.
+    pub target: String,
+    /// A short JSON document with the particulars (never secrets).
+    pub details: String,
+}
+
 /// A logged-in session. The session id itself is never stored, only its SHA-256.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Session {

@@ -8,16 +8,18 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode};
 use sqlx::{Postgres, Transaction};
 
 use super::model::{
-    Account, ChangeCredentials, LoginAttempt, NewAccount, NewSession, OrganizationKind,
-    ResetAccount, Role, SecretHash, Session,
+    Account, AuditEvent, ChangeCredentials, LoginAttempt, Membership, NewAccount, NewSession,
+    NewTeam, Organization, OrganizationKind, ResetAccount, Role, SecretHash, Session,
 };
 use super::rows::{
-    AccountRow, LoginAttemptRow, SessionAccountRow, SessionRow, account_columns,
-    session_account_columns, session_columns,
+    AccountRow, AuditEventRow, LoginAttemptRow, MembershipRow, SessionAccountRow, SessionRow,
+    account_columns, audit_event_columns, membership_columns, session_account_columns,
+    session_columns,
 };
 use super::{
-    ConnectOptions, OWNS_SHARED_TEAM, PERSONAL_ORG_DISPLAY_NAME, Store, StoreError,
-    map_migrate_error, map_non_database_error, personal_org_name,
+    ConnectOptions, DEFAULT_STORAGE_RULE, OWNS_SHARED_TEAM, PERSONAL_ORG_DISPLAY_NAME,
+    PERSONAL_ORGANIZATION, Store, StoreError, map_migrate_error, map_non_database_error,
+    personal_org_name,
 };
 
 /// The store on a PostgreSQL pool.
@@ -115,6 +117,29 @@ fn map_error(error: sqlx::Error) -> StoreError {
         };
     }
     map_non_database_error(error)
+}
+
+/// Records an audit event inside a transaction.
+async fn insert_audit_event(
+    tx: &mut Transaction<'static, Postgres>,
+    event: &AuditEvent,
+) -> Result<(), StoreError> {
+    sqlx::query(concat!(
+        "INSERT INTO audit_events (",
+        audit_event_columns!(),
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    ))
+    .bind(&event.id)
+    .bind(&event.organization_id)
+    .bind(event.at)
+    .bind(&event.actor_account_id)
+    .bind(&event.action)
+    .bind(&event.target)
+    .bind(&event.details)
+    .execute(&mut **tx)
+    .await
+    .map_err(map_error)?;
+    Ok(())
 }
 
 /// Reads an account inside a transaction (after an update, to return it).
@@ -424,6 +449,150 @@ impl Store for PostgresStore {
         .await
         .map_err(map_error)?;
         row.map(TryInto::try_into).transpose()
+    }
+
+    async fn memberships_of(&self, account_id: &str) -> Result<Vec<Membership>, StoreError> {
+        let rows = sqlx::query_as::<_, MembershipRow>(concat!(
+            "SELECT ",
+            membership_columns!(),
+            " FROM memberships m JOIN organizations o ON o.id = m.organization_id \
+             WHERE m.account_id = $1 \
+             ORDER BY CASE o.kind WHEN 'personal' THEN 0 ELSE 1 END, o.created_at, o.id"
+        ))
+        .bind(account_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_error)?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn membership(
+        &self,
+        organization_id: &str,
+        account_id: &str,
+    ) -> Result<Option<Membership>, StoreError> {
+        let row = sqlx::query_as::<_, MembershipRow>(concat!(
+            "SELECT ",
+            membership_columns!(),
+            " FROM memberships m JOIN organizations o ON o.id = m.organization_id \
+             WHERE m.organization_id = $1 AND m.account_id = $2"
+        ))
+        .bind(organization_id)
+        .bind(account_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_error)?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    async fn create_team(
+        &self,
+        new: NewTeam,
+        event: AuditEvent,
+    ) -> Result<Organization, StoreError> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO organizations \
+             (id, name, display_name, kind, owner_account_id, storage_rule, created_at) \
+             VALUES ($1, $2, $2, 'team', $3, $4, $5)",
+        )
+        .bind(&new.id)
+        .bind(&new.name)
+        .bind(&new.owner_account_id)
+        .bind(DEFAULT_STORAGE_RULE)
+        .bind(new.now_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_error)?;
+        sqlx::query(
+            "INSERT INTO memberships (organization_id, account_id, role, created_at) \
+             VALUES ($1, $2, 'owner', $3)",
+        )
+        .bind(&new.id)
+        .bind(&new.owner_account_id)
+        .bind(new.now_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_error)?;
+        insert_audit_event(&mut tx, &event).await?;
+        tx.commit().await.map_err(map_error)?;
+        Ok(Organization {
+            id: new.id,
+            display_name: new.name.clone(),
+            name: new.name,
+            kind: OrganizationKind::Team,
+            owner_account_id: new.owner_account_id,
+            storage_rule: DEFAULT_STORAGE_RULE.into(),
+            created_at: new.now_ms,
+        })
+    }
+
+    async fn delete_team(&self, organization_id: &str) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        let kind: Option<String> =
+            sqlx::query_scalar("SELECT kind FROM organizations WHERE id = $1")
+                .bind(organization_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map_error)?;
+        match kind.as_deref().and_then(OrganizationKind::parse) {
+            None => return Err(StoreError::NotFound),
+            Some(OrganizationKind::Personal) => {
+                return Err(StoreError::Conflict(PERSONAL_ORGANIZATION));
+            }
+            Some(OrganizationKind::Team) => {}
+        }
+        // Every tenant table's rows go with their organization (ON DELETE CASCADE).
+        sqlx::query("DELETE FROM organizations WHERE id = $1")
+            .bind(organization_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_error)?;
+        tx.commit().await.map_err(map_error)?;
+        Ok(())
+    }
+
+    async fn set_storage_rule(
+        &self,
+        organization_id: &str,
+        rule: &str,
+        event: AuditEvent,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        let updated = sqlx::query("UPDATE organizations SET storage_rule = $2 WHERE id = $1")
+            .bind(organization_id)
+            .bind(rule)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_error)?
+            .rows_affected();
+        if updated == 0 {
+            return Err(StoreError::NotFound);
+        }
+        insert_audit_event(&mut tx, &event).await?;
+        tx.commit().await.map_err(map_error)?;
+        Ok(())
+    }
+
+    async fn audit_events(
+        &self,
+        organization_id: &str,
+        before_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        let rows = sqlx::query_as::<_, AuditEventRow>(concat!(
+            "SELECT ",
+            audit_event_columns!(),
+            " FROM audit_events WHERE organization_id = $1 AND at < $2 \
+             ORDER BY at DESC, id DESC LIMIT $3"
+        ))
+        .bind(organization_id)
+        .bind(before_ms)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_error)?;
+        Ok(rows.into_iter().map(AuditEvent::from).collect())
     }
 
     async fn delete_session(&self, id_hash: &SecretHash) -> Result<(), StoreError> {

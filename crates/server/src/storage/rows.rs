@@ -6,7 +6,9 @@
 use sqlx::FromRow;
 
 use super::StoreError;
-use super::model::{Account, LoginAttempt, Session};
+use super::model::{
+    Account, AuditEvent, LoginAttempt, Membership, Organization, OrganizationKind, Role, Session,
+};
 
 /// The columns of `accounts`, in [`AccountRow`] order.
 macro_rules! account_columns {
@@ -125,6 +127,88 @@ impl From<LoginAttemptRow> for LoginAttempt {
             key_hash: row.key_hash,
             created_at: row.created_at,
             expires_at: row.expires_at,
+        }
+    }
+}
+
+/// The columns of an `organizations o JOIN memberships m`, in [`MembershipRow`] order.
+macro_rules! membership_columns {
+    () => {
+        "o.id, o.name, o.display_name, o.kind, o.owner_account_id, o.storage_rule, o.created_at, \
+         m.role"
+    };
+}
+pub(super) use membership_columns;
+
+/// An organization and the role of one of its members.
+#[derive(FromRow)]
+pub(super) struct MembershipRow {
+    pub(super) id: String,
+    pub(super) name: String,
+    pub(super) display_name: String,
+    pub(super) kind: String,
+    pub(super) owner_account_id: String,
+    pub(super) storage_rule: String,
+    pub(super) created_at: i64,
+    pub(super) role: String,
+}
+
+impl TryFrom<MembershipRow> for Membership {
+    type Error = StoreError;
+
+    fn try_from(row: MembershipRow) -> Result<Self, StoreError> {
+        let corrupt = |what: &str, value: &str| {
+            StoreError::Other(format!(
+                "organization {} has the unknown {what} {value:?}",
+                row.id
+            ))
+        };
+        Ok(Self {
+            role: Role::parse(&row.role).ok_or_else(|| corrupt("role", &row.role))?,
+            organization: Organization {
+                kind: OrganizationKind::parse(&row.kind)
+                    .ok_or_else(|| corrupt("kind", &row.kind))?,
+                id: row.id,
+                name: row.name,
+                display_name: row.display_name,
+                owner_account_id: row.owner_account_id,
+                storage_rule: row.storage_rule,
+                created_at: row.created_at,
+            },
+        })
+    }
+}
+
+/// The columns of `audit_events`, in [`AuditEventRow`] order.
+macro_rules! audit_event_columns {
+    () => {
+        "id, organization_id, at, actor_account_id, action, target, details"
+    };
+}
+pub(super) use audit_event_columns;
+
+/// One audit event.
+#[derive(FromRow)]
+pub(super) struct AuditEventRow {
+    pub(super) id: String,
+    pub(super) organization_id: String,
+    pub(super) at: i64,
+    pub(super) actor_account_id: Option<String>,
+    pub(super) action: String,
+    pub(super) target: String,
+    pub(super) details: String,
+}
+
+impl From<AuditEventRow> for AuditEvent {
+    fn from(row: AuditEventRow) -> Self {
+        Self {
+            id: row.id,
+            organization_id: row.organization_id,
+            at: row.at,
+            actor_account_id: row.actor_account_id,
+            action: row.action,
+            target: row.target,
+            details: row.details,
         }
     }
 }

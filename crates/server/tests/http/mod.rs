@@ -6,6 +6,8 @@
     reason = "test helpers; each test file uses a part"
 )]
 
+pub mod users;
+
 use std::net::SocketAddr;
 
 use hypnos_server::ServerConfig;
@@ -72,7 +74,28 @@ impl TestServer {
 
 /// POSTs JSON; returns the status and the body (JSON, `Null` when empty, a string otherwise).
 pub async fn post(http: &Client, url: String, body: Value) -> (StatusCode, Value) {
-    let response = http.post(url).json(&body).send().await.unwrap();
+    answer(http.post(url).json(&body)).await
+}
+
+/// Any request, with the session in `X-Session-Id` and a JSON body when given; returns the status
+/// and the body as [`post`] does.
+pub async fn call(
+    http: &Client,
+    method: reqwest::Method,
+    url: String,
+    session: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = http.request(method, url).header("X-Session-Id", session);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    answer(request).await
+}
+
+/// Sends the request; the status and the body (JSON, `Null` when empty, a string otherwise).
+async fn answer(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
+    let response = request.send().await.unwrap();
     let status = response.status();
     let text = response.text().await.unwrap();
     let value = if text.is_empty() {

@@ -1,0 +1,217 @@
+//! Organizations (insomnia-wire.md §5, extensions.md "Organizations"): the list the app loads
+//! after log-in, one organization, the caller's profile, plan, storage rule, features, roles and
+//! permissions, and creating a team.
+//!
+//! The app mixes naming styles within one body (`display_name` and `logo_url` beside
+//! `organizationType`); each field is named exactly as the app reads it.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// `GET /v1/organizations`: the caller's personal organization first, then its teams.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganizationList {
+    /// The organizations.
+    pub organizations: Vec<Organization>,
+    /// Index of the first one (always 0: the list is not paged).
+    pub start: u64,
+    /// How many one page holds (the whole list).
+    pub limit: u64,
+    /// How many this answer holds.
+    pub length: u64,
+    /// How many there are.
+    pub total: u64,
+}
+
+/// One organization, in the list and from `GET /v1/organizations/{org}`; and the answer to
+/// `POST /v1/organizations`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organization {
+    /// `org_…`.
+    pub id: String,
+    /// The short name.
+    pub name: String,
+    /// The name shown.
+    pub display_name: String,
+    /// Logo (none on a self-hosted server).
+    pub branding: Branding,
+    /// Kind and owner.
+    pub metadata: OrganizationMetadata,
+}
+
+/// An organization's branding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Branding {
+    /// A logo's address; empty for none.
+    pub logo_url: String,
+}
+
+/// What kind of organization it is and who owns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrganizationMetadata {
+    /// `personal` or `team`.
+    pub organization_type: String,
+    /// The owner's account id.
+    pub owner_account_id: String,
+    /// A description, in the answer for one organization.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// `POST /v1/organizations`: a new team organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateOrganizationRequest {
+    /// Its name (also the display name).
+    pub name: String,
+}
+
+/// `GET /v1/user/profile`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserProfile {
+    /// The account id.
+    pub id: String,
+    /// The e-mail.
+    pub email: String,
+    /// First and last name.
+    pub name: String,
+    /// An avatar's address; empty for none.
+    pub picture: String,
+    /// Empty on a self-hosted server.
+    pub bio: String,
+    /// Empty on a self-hosted server.
+    pub github: String,
+    /// Empty on a self-hosted server.
+    pub linkedin: String,
+    /// Empty on a self-hosted server.
+    pub twitter: String,
+    /// External identities (none).
+    pub identities: Vec<String>,
+    /// First name.
+    pub given_name: String,
+    /// Last name.
+    pub family_name: String,
+}
+
+/// `GET /v1/billing/current-plan`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CurrentPlan {
+    /// Whether the plan is active.
+    pub is_active: bool,
+    /// `month` or `year`.
+    pub period: String,
+    /// The plan's id.
+    pub plan_id: String,
+    /// Its price.
+    pub price: u64,
+    /// Seats paid for.
+    pub quantity: u64,
+    /// `free`, `individual`, `team`, `enterprise` or `enterprise-member`.
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// `GET /v1/organizations/{org}/storage-rule`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StorageRule {
+    /// `cloud_plus_local`, `cloud_only` or `local_only`.
+    pub storage: String,
+    /// Whether it differs from the default.
+    pub is_overridden: bool,
+}
+
+/// `PUT /v1/organizations/{org}/storage-rule` (owner only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetStorageRuleRequest {
+    /// `cloud_plus_local`, `cloud_only` or `local_only`.
+    pub storage: String,
+}
+
+/// `GET /v1/organizations/{org}/features`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Features {
+    /// The features.
+    pub features: FeatureFlags,
+    /// The billing state the app checks.
+    pub billing: BillingState,
+}
+
+/// Which features the organization has.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FeatureFlags {
+    /// Git sync (the app talks to the git host itself).
+    pub git_sync: Feature,
+    /// Roles beyond owner.
+    pub org_basic_rbac: Feature,
+    /// Cloud sync: this server.
+    pub cloud_sync: Feature,
+    /// Local-only projects.
+    pub local_vault: Feature,
+}
+
+/// One feature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Feature {
+    /// Whether it is on.
+    pub enabled: bool,
+    /// Why not, when it is off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The billing part of `features`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BillingState {
+    /// Whether the plan is active.
+    pub is_active: bool,
+    /// A warning to show; empty for none.
+    pub expiration_warning_message: String,
+    /// An error to show; empty for none.
+    pub expiration_error_message: String,
+    /// Whether access is denied for billing reasons.
+    pub access_denied: bool,
+}
+
+/// One entry of `GET /v1/organizations/roles`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleInfo {
+    /// The role's id (its name, on this server).
+    pub id: String,
+    /// `owner`, `admin` or `member`.
+    pub name: String,
+    /// What the role may do.
+    pub description: String,
+}
+
+/// `GET /v1/organizations/{org}/user-permissions`: permission name → whether the caller has it.
+pub type UserPermissions = BTreeMap<String, bool>;
+
+/// `GET /v1/organizations/{org}/audit-log?limit&before` (owner and admin).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditLog {
+    /// The events, newest first.
+    pub events: Vec<AuditLogEvent>,
+}
+
+/// One event of the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditLogEvent {
+    /// The event's id.
+    pub id: String,
+    /// When, RFC 3339.
+    pub at: String,
+    /// Who, when an account did it.
+    pub actor_account_id: Option<String>,
+    /// What, e.g. `organization.created`.
+    pub action: String,
+    /// The id it was done to.
+    pub target: String,
+    /// The particulars (never key material).
+    pub details: serde_json::Value,
+}
