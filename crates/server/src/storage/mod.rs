@@ -12,6 +12,7 @@
 pub mod model;
 mod postgres;
 mod rows;
+mod shared_sql;
 mod sqlite;
 
 use std::path::Path;

@@ -119,28 +119,7 @@ fn map_error(error: sqlx::Error) -> StoreError {
     map_non_database_error(error)
 }
 
-/// Records an audit event inside a transaction.
-async fn insert_audit_event(
-    tx: &mut Transaction<'static, Postgres>,
-    event: &AuditEvent,
-) -> Result<(), StoreError> {
-    sqlx::query(concat!(
-        "INSERT INTO audit_events (",
-        audit_event_columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7)"
-    ))
-    .bind(&event.id)
-    .bind(&event.organization_id)
-    .bind(event.at)
-    .bind(&event.actor_account_id)
-    .bind(&event.action)
-    .bind(&event.target)
-    .bind(&event.details)
-    .execute(&mut **tx)
-    .await
-    .map_err(map_error)?;
-    Ok(())
-}
+super::shared_sql::shared_sql!(Postgres);
 
 /// Reads an account inside a transaction (after an update, to return it).
 async fn account_in(
@@ -452,18 +431,7 @@ impl Store for PostgresStore {
     }
 
     async fn memberships_of(&self, account_id: &str) -> Result<Vec<Membership>, StoreError> {
-        let rows = sqlx::query_as::<_, MembershipRow>(concat!(
-            "SELECT ",
-            membership_columns!(),
-            " FROM memberships m JOIN organizations o ON o.id = m.organization_id \
-             WHERE m.account_id = $1 \
-             ORDER BY CASE o.kind WHEN 'personal' THEN 0 ELSE 1 END, o.created_at, o.id"
-        ))
-        .bind(account_id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_error)?;
-        rows.into_iter().map(TryInto::try_into).collect()
+        select_memberships_of(&self.pool, account_id).await
     }
 
     async fn membership(
@@ -471,18 +439,7 @@ impl Store for PostgresStore {
         organization_id: &str,
         account_id: &str,
     ) -> Result<Option<Membership>, StoreError> {
-        let row = sqlx::query_as::<_, MembershipRow>(concat!(
-            "SELECT ",
-            membership_columns!(),
-            " FROM memberships m JOIN organizations o ON o.id = m.organization_id \
-             WHERE m.organization_id = $1 AND m.account_id = $2"
-        ))
-        .bind(organization_id)
-        .bind(account_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(map_error)?;
-        row.map(TryInto::try_into).transpose()
+        select_membership(&self.pool, organization_id, account_id).await
     }
 
     async fn create_team(
@@ -491,65 +448,15 @@ impl Store for PostgresStore {
         event: AuditEvent,
     ) -> Result<Organization, StoreError> {
         let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO organizations \
-             (id, name, display_name, kind, owner_account_id, storage_rule, created_at) \
-             VALUES ($1, $2, $2, 'team', $3, $4, $5)",
-        )
-        .bind(&new.id)
-        .bind(&new.name)
-        .bind(&new.owner_account_id)
-        .bind(DEFAULT_STORAGE_RULE)
-        .bind(new.now_ms)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_error)?;
-        sqlx::query(
-            "INSERT INTO memberships (organization_id, account_id, role, created_at) \
-             VALUES ($1, $2, 'owner', $3)",
-        )
-        .bind(&new.id)
-        .bind(&new.owner_account_id)
-        .bind(new.now_ms)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_error)?;
-        insert_audit_event(&mut tx, &event).await?;
+        let organization = insert_team(&mut tx, new, &event).await?;
         tx.commit().await.map_err(map_error)?;
-        Ok(Organization {
-            id: new.id,
-            display_name: new.name.clone(),
-            name: new.name,
-            kind: OrganizationKind::Team,
-            owner_account_id: new.owner_account_id,
-            storage_rule: DEFAULT_STORAGE_RULE.into(),
-            created_at: new.now_ms,
-        })
+        Ok(organization)
     }
 
     async fn delete_team(&self, organization_id: &str) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
-        let kind: Option<String> =
-            sqlx::query_scalar("SELECT kind FROM organizations WHERE id = $1")
-                .bind(organization_id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(map_error)?;
-        match kind.as_deref().and_then(OrganizationKind::parse) {
-            None => return Err(StoreError::NotFound),
-            Some(OrganizationKind::Personal) => {
-                return Err(StoreError::Conflict(PERSONAL_ORGANIZATION));
-            }
-            Some(OrganizationKind::Team) => {}
-        }
-        // Every tenant table's rows go with their organization (ON DELETE CASCADE).
-        sqlx::query("DELETE FROM organizations WHERE id = $1")
-            .bind(organization_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_error)?;
-        tx.commit().await.map_err(map_error)?;
-        Ok(())
+        delete_team_in(&mut tx, organization_id).await?;
+        tx.commit().await.map_err(map_error)
     }
 
     async fn set_storage_rule(
@@ -559,19 +466,8 @@ impl Store for PostgresStore {
         event: AuditEvent,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
-        let updated = sqlx::query("UPDATE organizations SET storage_rule = $2 WHERE id = $1")
-            .bind(organization_id)
-            .bind(rule)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_error)?
-            .rows_affected();
-        if updated == 0 {
-            return Err(StoreError::NotFound);
-        }
-        insert_audit_event(&mut tx, &event).await?;
-        tx.commit().await.map_err(map_error)?;
-        Ok(())
+        update_storage_rule(&mut tx, organization_id, rule, &event).await?;
+        tx.commit().await.map_err(map_error)
     }
 
     async fn audit_events(
@@ -580,19 +476,7 @@ impl Store for PostgresStore {
         before_ms: i64,
         limit: u32,
     ) -> Result<Vec<AuditEvent>, StoreError> {
-        let rows = sqlx::query_as::<_, AuditEventRow>(concat!(
-            "SELECT ",
-            audit_event_columns!(),
-            " FROM audit_events WHERE organization_id = $1 AND at < $2 \
-             ORDER BY at DESC, id DESC LIMIT $3"
-        ))
-        .bind(organization_id)
-        .bind(before_ms)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_error)?;
-        Ok(rows.into_iter().map(AuditEvent::from).collect())
+        select_audit_events(&self.pool, organization_id, before_ms, limit).await
     }
 
     async fn delete_session(&self, id_hash: &SecretHash) -> Result<(), StoreError> {
