@@ -93,6 +93,15 @@ impl Permission {
     }
 }
 
+/// What a role may do, in a sentence (for `GET /v1/organizations/roles` and a member's role).
+pub fn describe(role: Role) -> &'static str {
+    match role {
+        Owner => "Owns the organization: everything an admin may do, the storage rule, deleting it",
+        Admin => "Manages members, invitations and team projects",
+        Member => "Uses the team projects shared with it",
+    }
+}
+
 /// Whether `role` has `permission`.
 pub fn allows(role: Role, permission: Permission) -> bool {
     TABLE

@@ -19,7 +19,8 @@ use std::time::Duration;
 use common::{Backend, TestDb};
 use hypnos_server::storage::{
     self, AuditEvent, ChangeCredentials, LoginAttempt, NewAccount, NewSession, NewTeam,
-    OrganizationKind, PERSONAL_ORGANIZATION, ResetAccount, Role, SecretHash, Store, StoreError,
+    OWNER_STAYS, OrganizationKind, PERSONAL_ORGANIZATION, ResetAccount, Role, SecretHash, Store,
+    StoreError, TeamProject,
 };
 
 /// Runs each story as one `#[tokio::test]` per backend: `sqlite::<story>` and
@@ -60,6 +61,7 @@ on_both_backends!(
     migrations_are_idempotent,
     login_attempts_are_unlogged_and_go_with_their_account,
     teams_are_created_listed_ruled_and_deleted,
+    members_and_team_projects_stay_in_their_organization,
 );
 
 /// A moment in 2023, in unix milliseconds.
@@ -1200,4 +1202,157 @@ async fn teams_are_created_listed_ruled_and_deleted(db: TestDb) {
     );
     let twice = store.delete_team("org_team").await;
     assert!(matches!(twice, Err(StoreError::NotFound)), "{twice:?}");
+}
+
+async fn members_and_team_projects_stay_in_their_organization(db: TestDb) {
+    let store = db.connect().await;
+    let alice = sign_up(&store, "alice").await;
+    let bob = sign_up(&store, "bob").await;
+    let carol = sign_up(&store, "carol").await;
+    make_team(&db, "org_a", &alice).await;
+    make_team(&db, "org_b", &bob).await;
+    add_member(&db, "org_a", &bob).await;
+    add_member(&db, "org_a", &carol).await;
+    let ev = |id: &str, org: &str| event(id, org, T0, "test");
+
+    // Members: by e-mail, paged, filtered with LIKE's wildcards taken literally.
+    let (page, total) = store.members("org_a", None, 0, 10).await.unwrap();
+    assert_eq!(total, 3);
+    let emails: Vec<&str> = page.iter().map(|m| m.email.as_str()).collect();
+    assert_eq!(
+        emails,
+        ["alice@example.com", "bob@example.com", "carol@example.com"]
+    );
+    assert_eq!(page[0].role, Role::Owner);
+    let (page, total) = store.members("org_a", None, 1, 1).await.unwrap();
+    assert_eq!((page[0].account_id.as_str(), total), (bob.as_str(), 3));
+    let (page, total) = store.members("org_a", Some("CAROL"), 0, 10).await.unwrap();
+    assert_eq!((page.len(), total), (1, 1));
+    for pattern in ["%", "_", "\\"] {
+        let (_, total) = store.members("org_a", Some(pattern), 0, 10).await.unwrap();
+        assert_eq!(total, 0, "{pattern:?} is a character, not a wildcard");
+    }
+
+    // Roles: the owner keeps the role; nobody else becomes owner; non-members are not found.
+    store
+        .set_member_role("org_a", &bob, Role::Admin, ev("evt_1", "org_a"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.membership("org_a", &bob).await.unwrap().unwrap().role,
+        Role::Admin
+    );
+    for (account, role) in [(&alice, Role::Member), (&carol, Role::Owner)] {
+        let result = store
+            .set_member_role("org_a", account, role, ev("evt_x", "org_a"))
+            .await;
+        assert!(
+            matches!(result, Err(StoreError::Conflict(OWNER_STAYS))),
+            "{result:?}"
+        );
+    }
+    let outsider = store
+        .set_member_role("org_b", &carol, Role::Admin, ev("evt_y", "org_b"))
+        .await;
+    assert!(
+        matches!(outsider, Err(StoreError::NotFound)),
+        "{outsider:?}"
+    );
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM audit_events WHERE id IN ('evt_x', 'evt_y')")
+            .await,
+        0,
+        "refused changes record nothing"
+    );
+
+    // Removal: not the owner; a member once, with its invitations in that organization only.
+    db.execute(&format!(
+        "INSERT INTO invitations (organization_id, id, invitee_account_id, inviter_account_id, \
+         role, created_at, expires_at) VALUES \
+         ('org_a', 'inv_1', '{carol}', '{alice}', 'member', {T0}, {T0}), \
+         ('org_b', 'inv_2', '{carol}', '{bob}', 'member', {T0}, {T0});"
+    ))
+    .await;
+    let owner = store
+        .remove_member("org_a", &alice, ev("evt_2", "org_a"))
+        .await;
+    assert!(
+        matches!(owner, Err(StoreError::Conflict(OWNER_STAYS))),
+        "{owner:?}"
+    );
+    store
+        .remove_member("org_a", &carol, ev("evt_3", "org_a"))
+        .await
+        .unwrap();
+    assert!(store.membership("org_a", &carol).await.unwrap().is_none());
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM invitations WHERE id = 'inv_1'")
+            .await,
+        0
+    );
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM invitations WHERE id = 'inv_2'")
+            .await,
+        1,
+        "another organization's invitation stays"
+    );
+    let again = store
+        .remove_member("org_a", &carol, ev("evt_4", "org_a"))
+        .await;
+    assert!(matches!(again, Err(StoreError::NotFound)), "{again:?}");
+
+    // Team projects: listed per organization; another organization's id is not found.
+    let project = |org: &str, id: &str, at: i64| TeamProject {
+        id: id.into(),
+        organization_id: org.into(),
+        name: format!("Project {id}"),
+        created_at: at,
+    };
+    store
+        .create_team_project(project("org_a", "proj_2", T0 + 1), ev("evt_5", "org_a"))
+        .await
+        .unwrap();
+    store
+        .create_team_project(project("org_a", "proj_1", T0), ev("evt_6", "org_a"))
+        .await
+        .unwrap();
+    store
+        .create_team_project(project("org_b", "proj_b", T0), ev("evt_7", "org_b"))
+        .await
+        .unwrap();
+    let ids: Vec<String> = store
+        .team_projects("org_a")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(ids, ["proj_1", "proj_2"]);
+    let taken = store
+        .create_team_project(project("org_a", "proj_b", T0), ev("evt_8", "org_a"))
+        .await;
+    assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
+    store
+        .rename_team_project("org_a", "proj_1", "Renamed", ev("evt_9", "org_a"))
+        .await
+        .unwrap();
+    for result in [
+        store
+            .rename_team_project("org_a", "proj_b", "Mine", ev("evt_10", "org_a"))
+            .await,
+        store
+            .delete_team_project("org_a", "proj_b", ev("evt_11", "org_a"))
+            .await,
+    ] {
+        assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
+    }
+    assert_eq!(
+        store.team_projects("org_b").await.unwrap()[0].name,
+        "Project proj_b"
+    );
+    store
+        .delete_team_project("org_a", "proj_1", ev("evt_12", "org_a"))
+        .await
+        .unwrap();
+    assert_eq!(store.team_projects("org_a").await.unwrap().len(), 1);
 }

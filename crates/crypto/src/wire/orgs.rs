@@ -215,3 +215,90 @@ pub struct AuditLogEvent {
     /// The particulars (never key material).
     pub details: serde_json::Value,
 }
+
+/// `GET /v1/organizations/{org}/members?per_page&page&email`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberList {
+    /// This page of members, by e-mail.
+    pub members: Vec<MemberInfo>,
+    /// Index of the first member on this page.
+    pub start: u64,
+    /// The page size asked for.
+    pub limit: u64,
+    /// How many this page holds.
+    pub length: u64,
+    /// How many match in all.
+    pub total: u64,
+}
+
+/// One member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberInfo {
+    /// The account id.
+    pub user_id: String,
+    /// An avatar's address; empty for none.
+    pub picture: String,
+    /// First and last name.
+    pub name: String,
+    /// The e-mail.
+    pub email: String,
+    /// `owner`, `admin` or `member`.
+    pub role_name: String,
+    /// When the account joined, RFC 3339.
+    pub created: String,
+}
+
+/// `GET /v1/organizations/{org}/members/{account}/roles`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberRole {
+    /// The role's id (its name, on this server).
+    pub role_id: String,
+    /// `owner`, `admin` or `member`.
+    pub name: String,
+    /// What the role may do.
+    pub description: String,
+}
+
+/// `PUT /v1/organizations/{org}/members/{account}/roles`: exactly one role id, `admin` or
+/// `member`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetMemberRoleRequest {
+    /// The new role.
+    pub roles: Vec<String>,
+}
+
+/// `GET /v1/organizations/{org}/team-projects`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamProjectList {
+    /// The team projects, oldest first.
+    pub data: Vec<TeamProjectInfo>,
+}
+
+/// One team project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamProjectInfo {
+    /// `proj_…`.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+}
+
+/// `POST /v1/organizations/{org}/team-projects` and `PATCH …/team-projects/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamProjectName {
+    /// The (new) name.
+    pub name: String,
+}
+
+/// What `POST /v1/organizations/{org}/team-projects` answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedTeamProject {
+    /// `proj_…`.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The organization it belongs to.
+    pub organization_id: String,
+}

@@ -2,7 +2,9 @@
 
 pub mod auth;
 pub mod health;
+pub mod members;
 pub mod orgs;
+pub mod team_projects;
 pub mod validate;
 
 use axum::Router;
@@ -15,6 +17,8 @@ pub fn routes() -> Router<AppState> {
         .merge(health::routes())
         .merge(auth::routes())
         .merge(orgs::routes())
+        .merge(members::routes())
+        .merge(team_projects::routes())
 }
 
 /// Unix milliseconds as RFC 3339 with milliseconds, as the app's dates are written.

@@ -31,7 +31,8 @@ use crate::{
     session::Authenticated,
     state::{AppState, now_ms},
     storage::{
-        AuditEvent, DEFAULT_STORAGE_RULE, NewTeam, Organization, PERSONAL_ORGANIZATION, StoreError,
+        AuditEvent, DEFAULT_STORAGE_RULE, NewTeam, Organization, PERSONAL_ORGANIZATION, Role,
+        StoreError,
     },
 };
 
@@ -80,7 +81,7 @@ fn to_wire(organization: Organization, with_description: bool) -> WireOrganizati
 }
 
 /// An audit event for `organization_id`, done now by the caller.
-fn audit_event(
+pub(super) fn audit_event(
     caller: &Authenticated,
     organization_id: &str,
     action: &str,
@@ -325,19 +326,16 @@ async fn audit_log(
 }
 
 async fn roles(_caller: Authenticated) -> axum::Json<Vec<RoleInfo>> {
-    let role = |name: &str, description: &str| RoleInfo {
-        id: name.into(),
-        name: name.into(),
-        description: description.into(),
-    };
-    axum::Json(vec![
-        role(
-            "owner",
-            "Owns the organization: everything an admin may do, the storage rule, deleting it",
-        ),
-        role("admin", "Manages members, invitations and team projects"),
-        role("member", "Uses the team projects shared with it"),
-    ])
+    axum::Json(
+        [Role::Owner, Role::Admin, Role::Member]
+            .into_iter()
+            .map(|role| RoleInfo {
+                id: role.as_str().into(),
+                name: role.as_str().into(),
+                description: permissions::describe(role).into(),
+            })
+            .collect(),
+    )
 }
 
 async fn profile(caller: Authenticated) -> axum::Json<UserProfile> {

@@ -22,8 +22,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 pub use model::{
-    Account, AuditEvent, ChangeCredentials, HASH_LEN, LoginAttempt, Membership, NewAccount,
+    Account, AuditEvent, ChangeCredentials, HASH_LEN, LoginAttempt, Member, Membership, NewAccount,
     NewSession, NewTeam, Organization, OrganizationKind, ResetAccount, Role, SecretHash, Session,
+    TeamProject,
 };
 
 /// What can go wrong in the store. Messages never contain secrets.
@@ -160,6 +161,67 @@ pub trait Store: Send + Sync {
         before_ms: i64,
         limit: u32,
     ) -> Result<Vec<AuditEvent>, StoreError>;
+
+    /// One page of an organization's members, ordered by e-mail, and how many match in all.
+    /// `email_contains` keeps those whose e-mail contains it (case-insensitive).
+    async fn members(
+        &self,
+        organization_id: &str,
+        email_contains: Option<&str>,
+        offset: u64,
+        limit: u32,
+    ) -> Result<(Vec<Member>, u64), StoreError>;
+
+    /// Changes a member's role, with the audit event, in one transaction. `NotFound` if the
+    /// account is not a member; `Conflict(OWNER_STAYS)` if it is the owner or `role` is
+    /// [`Role::Owner`] (an organization has one owner).
+    async fn set_member_role(
+        &self,
+        organization_id: &str,
+        account_id: &str,
+        role: Role,
+        event: AuditEvent,
+    ) -> Result<(), StoreError>;
+
+    /// Removes a member with its project keys and any invitation to it in this organization,
+    /// and records the audit event, in one transaction. `NotFound` if it is not a member;
+    /// `Conflict(OWNER_STAYS)` for the owner.
+    async fn remove_member(
+        &self,
+        organization_id: &str,
+        account_id: &str,
+        event: AuditEvent,
+    ) -> Result<(), StoreError>;
+
+    /// The organization's team projects, oldest first.
+    async fn team_projects(&self, organization_id: &str) -> Result<Vec<TeamProject>, StoreError>;
+
+    /// Creates a team project and records the audit event, in one transaction.
+    async fn create_team_project(
+        &self,
+        project: TeamProject,
+        event: AuditEvent,
+    ) -> Result<(), StoreError>;
+
+    /// Renames a team project of the organization and records the audit event. `NotFound` if
+    /// the organization has no such team project.
+    async fn rename_team_project(
+        &self,
+        organization_id: &str,
+        team_project_id: &str,
+        name: &str,
+        event: AuditEvent,
+    ) -> Result<(), StoreError>;
+
+    /// Deletes a team project of the organization with the synced projects in it (their keys,
+    /// branches, snapshots and blobs), and records the audit event, in one transaction.
+    /// `NotFound` if the organization has no such team project.
+    async fn delete_team_project(
+        &self,
+        organization_id: &str,
+        team_project_id: &str,
+        event: AuditEvent,
+    ) -> Result<(), StoreError>;
 
     /// Deletes one session (log-out). Deleting a missing session is not an error.
     async fn delete_session(&self, id_hash: &SecretHash) -> Result<(), StoreError>;
@@ -298,6 +360,9 @@ pub const DEFAULT_STORAGE_RULE: &str = "cloud_plus_local";
 
 /// The conflict label when a personal organization is asked to go the way of a team.
 pub const PERSONAL_ORGANIZATION: &str = "personal organization";
+
+/// The conflict label when a change would take an organization's owner away.
+pub const OWNER_STAYS: &str = "the owner stays";
 
 /// The conflict label when an account owns a team that others still belong to.
 const OWNS_SHARED_TEAM: &str = "owns a team with other members";

@@ -260,6 +260,36 @@ pub struct NewTeam {
     pub now_ms: i64,
 }
 
+/// A member of an organization, as the member list shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    /// The member's account.
+    pub account_id: String,
+    /// Its e-mail.
+    pub email: String,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Its role here.
+    pub role: Role,
+    /// When it joined.
+    pub joined_at: i64,
+}
+
+/// A team project: a folder of synced projects in an organization.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TeamProject {
+    /// `proj_…`.
+    pub id: String,
+    /// The organization it belongs to.
+    pub organization_id: String,
+    /// Its name.
+    pub name: String,
+    /// When it was created.
+    pub created_at: i64,
+}
+
 /// One line of an organization's audit log: who did what to what, never key material.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditEvent {

@@ -8,16 +8,17 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode};
 use sqlx::{Postgres, Transaction};
 
 use super::model::{
-    Account, AuditEvent, ChangeCredentials, LoginAttempt, Membership, NewAccount, NewSession,
-    NewTeam, Organization, OrganizationKind, ResetAccount, Role, SecretHash, Session,
+    Account, AuditEvent, ChangeCredentials, LoginAttempt, Member, Membership, NewAccount,
+    NewSession, NewTeam, Organization, OrganizationKind, ResetAccount, Role, SecretHash, Session,
+    TeamProject,
 };
 use super::rows::{
-    AccountRow, AuditEventRow, LoginAttemptRow, MembershipRow, SessionAccountRow, SessionRow,
-    account_columns, audit_event_columns, membership_columns, session_account_columns,
-    session_columns,
+    AccountRow, AuditEventRow, LoginAttemptRow, MemberRow, MembershipRow, SessionAccountRow,
+    SessionRow, TeamProjectRow, account_columns, audit_event_columns, membership_columns,
+    session_account_columns, session_columns,
 };
 use super::{
-    ConnectOptions, DEFAULT_STORAGE_RULE, OWNS_SHARED_TEAM, PERSONAL_ORG_DISPLAY_NAME,
+    ConnectOptions, DEFAULT_STORAGE_RULE, OWNER_STAYS, OWNS_SHARED_TEAM, PERSONAL_ORG_DISPLAY_NAME,
     PERSONAL_ORGANIZATION, Store, StoreError, map_migrate_error, map_non_database_error,
     personal_org_name,
 };
@@ -477,6 +478,76 @@ impl Store for PostgresStore {
         limit: u32,
     ) -> Result<Vec<AuditEvent>, StoreError> {
         select_audit_events(&self.pool, organization_id, before_ms, limit).await
+    }
+
+    async fn members(
+        &self,
+        organization_id: &str,
+        email_contains: Option<&str>,
+        offset: u64,
+        limit: u32,
+    ) -> Result<(Vec<Member>, u64), StoreError> {
+        select_members(&self.pool, organization_id, email_contains, offset, limit).await
+    }
+
+    async fn set_member_role(
+        &self,
+        organization_id: &str,
+        account_id: &str,
+        role: Role,
+        event: AuditEvent,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        update_member_role(&mut tx, organization_id, account_id, role, &event).await?;
+        tx.commit().await.map_err(map_error)
+    }
+
+    async fn remove_member(
+        &self,
+        organization_id: &str,
+        account_id: &str,
+        event: AuditEvent,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        delete_member(&mut tx, organization_id, account_id, &event).await?;
+        tx.commit().await.map_err(map_error)
+    }
+
+    async fn team_projects(&self, organization_id: &str) -> Result<Vec<TeamProject>, StoreError> {
+        select_team_projects(&self.pool, organization_id).await
+    }
+
+    async fn create_team_project(
+        &self,
+        project: TeamProject,
+        event: AuditEvent,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        insert_team_project(&mut tx, &project, &event).await?;
+        tx.commit().await.map_err(map_error)
+    }
+
+    async fn rename_team_project(
+        &self,
+        organization_id: &str,
+        team_project_id: &str,
+        name: &str,
+        event: AuditEvent,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        update_team_project(&mut tx, organization_id, team_project_id, name, &event).await?;
+        tx.commit().await.map_err(map_error)
+    }
+
+    async fn delete_team_project(
+        &self,
+        organization_id: &str,
+        team_project_id: &str,
+        event: AuditEvent,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        delete_team_project_in(&mut tx, organization_id, team_project_id, &event).await?;
+        tx.commit().await.map_err(map_error)
     }
 
     async fn delete_session(&self, id_hash: &SecretHash) -> Result<(), StoreError> {

@@ -7,7 +7,8 @@ use sqlx::FromRow;
 
 use super::StoreError;
 use super::model::{
-    Account, AuditEvent, LoginAttempt, Membership, Organization, OrganizationKind, Role, Session,
+    Account, AuditEvent, LoginAttempt, Member, Membership, Organization, OrganizationKind, Role,
+    Session, TeamProject,
 };
 
 /// The columns of `accounts`, in [`AccountRow`] order.
@@ -209,6 +210,57 @@ impl From<AuditEventRow> for AuditEvent {
             action: row.action,
             target: row.target,
             details: row.details,
+        }
+    }
+}
+
+/// One member, from `memberships m JOIN accounts a`.
+#[derive(FromRow)]
+pub(super) struct MemberRow {
+    pub(super) account_id: String,
+    pub(super) email: String,
+    pub(super) first_name: String,
+    pub(super) last_name: String,
+    pub(super) role: String,
+    pub(super) created_at: i64,
+}
+
+impl TryFrom<MemberRow> for Member {
+    type Error = StoreError;
+
+    fn try_from(row: MemberRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            role: Role::parse(&row.role).ok_or_else(|| {
+                StoreError::Other(format!(
+                    "member {} has the unknown role {:?}",
+                    row.account_id, row.role
+                ))
+            })?,
+            account_id: row.account_id,
+            email: row.email,
+            first_name: row.first_name,
+            last_name: row.last_name,
+            joined_at: row.created_at,
+        })
+    }
+}
+
+/// One team project.
+#[derive(FromRow)]
+pub(super) struct TeamProjectRow {
+    pub(super) id: String,
+    pub(super) organization_id: String,
+    pub(super) name: String,
+    pub(super) created_at: i64,
+}
+
+impl From<TeamProjectRow> for TeamProject {
+    fn from(row: TeamProjectRow) -> Self {
+        Self {
+            id: row.id,
+            organization_id: row.organization_id,
+            name: row.name,
+            created_at: row.created_at,
         }
     }
 }

@@ -180,6 +180,207 @@ macro_rules! shared_sql {
             .map_err(map_error)?;
             Ok(rows.into_iter().map(AuditEvent::from).collect())
         }
+        /// See [`Store::members`].
+        async fn select_members(
+            pool: &sqlx::Pool<$db>,
+            organization_id: &str,
+            email_contains: Option<&str>,
+            offset: u64,
+            limit: u32,
+        ) -> Result<(Vec<Member>, u64), StoreError> {
+            // LIKE with its wildcards escaped: the filter is text, not a pattern.
+            let pattern = format!(
+                "%{}%",
+                email_contains
+                    .unwrap_or_default()
+                    .to_lowercase()
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
+            let rows = sqlx::query_as::<_, MemberRow>(
+                "SELECT a.id AS account_id, a.email, a.first_name, a.last_name, m.role, \
+                 m.created_at \
+                 FROM memberships m JOIN accounts a ON a.id = m.account_id \
+                 WHERE m.organization_id = $1 AND a.email LIKE $2 ESCAPE '\\' \
+                 ORDER BY a.email LIMIT $3 OFFSET $4",
+            )
+            .bind(organization_id)
+            .bind(&pattern)
+            .bind(i64::from(limit))
+            .bind(i64::try_from(offset).unwrap_or(i64::MAX))
+            .fetch_all(pool)
+            .await
+            .map_err(map_error)?;
+            let total: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM memberships m JOIN accounts a ON a.id = m.account_id \
+                 WHERE m.organization_id = $1 AND a.email LIKE $2 ESCAPE '\\'",
+            )
+            .bind(organization_id)
+            .bind(&pattern)
+            .fetch_one(pool)
+            .await
+            .map_err(map_error)?;
+            let members = rows.into_iter().map(TryInto::try_into).collect::<Result<_, _>>()?;
+            Ok((members, u64::try_from(total).unwrap_or_default()))
+        }
+
+        /// The role of a member, read inside a transaction (`NotFound` for a non-member).
+        async fn member_role_in(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            organization_id: &str,
+            account_id: &str,
+        ) -> Result<Role, StoreError> {
+            let role: Option<String> = sqlx::query_scalar(
+                "SELECT role FROM memberships WHERE organization_id = $1 AND account_id = $2",
+            )
+            .bind(organization_id)
+            .bind(account_id)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(map_error)?;
+            let role = role.ok_or(StoreError::NotFound)?;
+            Role::parse(&role)
+                .ok_or_else(|| StoreError::Other(format!("a membership has the unknown role {role:?}")))
+        }
+
+        /// See [`Store::set_member_role`].
+        async fn update_member_role(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            organization_id: &str,
+            account_id: &str,
+            role: Role,
+            event: &AuditEvent,
+        ) -> Result<(), StoreError> {
+            let current = member_role_in(tx, organization_id, account_id).await?;
+            if current == Role::Owner || role == Role::Owner {
+                return Err(StoreError::Conflict(OWNER_STAYS));
+            }
+            sqlx::query(
+                "UPDATE memberships SET role = $3 WHERE organization_id = $1 AND account_id = $2",
+            )
+            .bind(organization_id)
+            .bind(account_id)
+            .bind(role.as_str())
+            .execute(&mut **tx)
+            .await
+            .map_err(map_error)?;
+            insert_audit_event(tx, event).await
+        }
+
+        /// See [`Store::remove_member`].
+        async fn delete_member(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            organization_id: &str,
+            account_id: &str,
+            event: &AuditEvent,
+        ) -> Result<(), StoreError> {
+            if member_role_in(tx, organization_id, account_id).await? == Role::Owner {
+                return Err(StoreError::Conflict(OWNER_STAYS));
+            }
+            // Its project keys go with the membership (ON DELETE CASCADE); invitations to it
+            // (and the keys they hold) go here.
+            for statement in [
+                "DELETE FROM invitations WHERE organization_id = $1 AND invitee_account_id = $2",
+                "DELETE FROM memberships WHERE organization_id = $1 AND account_id = $2",
+            ] {
+                sqlx::query(statement)
+                    .bind(organization_id)
+                    .bind(account_id)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map_error)?;
+            }
+            insert_audit_event(tx, event).await
+        }
+
+        /// See [`Store::team_projects`].
+        async fn select_team_projects(
+            pool: &sqlx::Pool<$db>,
+            organization_id: &str,
+        ) -> Result<Vec<TeamProject>, StoreError> {
+            let rows = sqlx::query_as::<_, TeamProjectRow>(
+                "SELECT id, organization_id, name, created_at FROM team_projects \
+                 WHERE organization_id = $1 ORDER BY created_at, id",
+            )
+            .bind(organization_id)
+            .fetch_all(pool)
+            .await
+            .map_err(map_error)?;
+            Ok(rows.into_iter().map(TeamProject::from).collect())
+        }
+
+        /// See [`Store::create_team_project`].
+        async fn insert_team_project(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            project: &TeamProject,
+            event: &AuditEvent,
+        ) -> Result<(), StoreError> {
+            sqlx::query(
+                "INSERT INTO team_projects (organization_id, id, name, created_at) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&project.organization_id)
+            .bind(&project.id)
+            .bind(&project.name)
+            .bind(project.created_at)
+            .execute(&mut **tx)
+            .await
+            .map_err(map_error)?;
+            insert_audit_event(tx, event).await
+        }
+
+        /// See [`Store::rename_team_project`].
+        async fn update_team_project(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            organization_id: &str,
+            team_project_id: &str,
+            name: &str,
+            event: &AuditEvent,
+        ) -> Result<(), StoreError> {
+            let updated = sqlx::query(
+                "UPDATE team_projects SET name = $3 WHERE organization_id = $1 AND id = $2",
+            )
+            .bind(organization_id)
+            .bind(team_project_id)
+            .bind(name)
+            .execute(&mut **tx)
+            .await
+            .map_err(map_error)?
+            .rows_affected();
+            if updated == 0 {
+                return Err(StoreError::NotFound);
+            }
+            insert_audit_event(tx, event).await
+        }
+
+        /// See [`Store::delete_team_project`].
+        async fn delete_team_project_in(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            organization_id: &str,
+            team_project_id: &str,
+            event: &AuditEvent,
+        ) -> Result<(), StoreError> {
+            // The synced projects in it first (their keys and sync data cascade), then it.
+            sqlx::query("DELETE FROM projects WHERE organization_id = $1 AND team_project_id = $2")
+                .bind(organization_id)
+                .bind(team_project_id)
+                .execute(&mut **tx)
+                .await
+                .map_err(map_error)?;
+            let deleted =
+                sqlx::query("DELETE FROM team_projects WHERE organization_id = $1 AND id = $2")
+                    .bind(organization_id)
+                    .bind(team_project_id)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map_error)?
+                    .rows_affected();
+            if deleted == 0 {
+                return Err(StoreError::NotFound);
+            }
+            insert_audit_event(tx, event).await
+        }
     };
 }
 pub(super) use shared_sql;
