@@ -45,6 +45,43 @@ pub enum StoreError {
     Other(String),
 }
 
+/// Whose rows a storage transaction acts on. On PostgreSQL the backend sets these for the
+/// transaction, and row-level security (migration 0003) confines every statement to the
+/// organization's rows and the account's own; SQLite has no such guard and ignores them.
+#[derive(Clone, Copy, Debug, Default)]
+struct Scope<'a> {
+    /// The organization the transaction acts in (from the caller's verified membership).
+    organization_id: Option<&'a str>,
+    /// The account it acts for.
+    account_id: Option<&'a str>,
+}
+
+impl<'a> Scope<'a> {
+    /// Acting in one organization.
+    fn organization(organization_id: &'a str) -> Self {
+        Self {
+            organization_id: Some(organization_id),
+            account_id: None,
+        }
+    }
+
+    /// Acting for one account, on its own rows in every organization.
+    fn account(account_id: &'a str) -> Self {
+        Self {
+            organization_id: None,
+            account_id: Some(account_id),
+        }
+    }
+
+    /// Acting for an account in one organization.
+    fn both(organization_id: &'a str, account_id: &'a str) -> Self {
+        Self {
+            organization_id: Some(organization_id),
+            account_id: Some(account_id),
+        }
+    }
+}
+
 /// Tuning for [`connect_with`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConnectOptions {

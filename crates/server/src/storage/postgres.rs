@@ -19,7 +19,7 @@ use super::rows::{
 };
 use super::{
     ConnectOptions, DEFAULT_STORAGE_RULE, OWNER_STAYS, OWNS_SHARED_TEAM, PERSONAL_ORG_DISPLAY_NAME,
-    PERSONAL_ORGANIZATION, Store, StoreError, map_migrate_error, map_non_database_error,
+    PERSONAL_ORGANIZATION, Scope, Store, StoreError, map_migrate_error, map_non_database_error,
     personal_org_name,
 };
 
@@ -43,6 +43,7 @@ impl PostgresStore {
             .run(&pool)
             .await
             .map_err(|error| map_migrate_error(error, map_error))?;
+        warn_if_unbound_by_row_security(&pool).await?;
         tracing::info!(backend = "postgres", "storage ready");
         Ok(Self { pool })
     }
@@ -50,6 +51,52 @@ impl PostgresStore {
     async fn begin(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
         self.pool.begin().await.map_err(map_error)
     }
+
+    /// Begins a transaction in `scope`: the settings row-level security reads (migration 0003),
+    /// for this transaction only.
+    async fn begin_in(
+        &self,
+        scope: Scope<'_>,
+    ) -> Result<Transaction<'static, Postgres>, StoreError> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "SELECT set_config('hypnos.organization_id', $1, true), \
+             set_config('hypnos.account_id', $2, true)",
+        )
+        .bind(scope.organization_id.unwrap_or_default())
+        .bind(scope.account_id.unwrap_or_default())
+        .execute(&mut *tx)
+        .await
+        .map_err(map_error)?;
+        Ok(tx)
+    }
+
+    /// A transaction for reading in `scope` (on PostgreSQL the same as for writing).
+    async fn read_in(
+        &self,
+        scope: Scope<'_>,
+    ) -> Result<Transaction<'static, Postgres>, StoreError> {
+        self.begin_in(scope).await
+    }
+}
+
+/// Row-level security (migration 0003) binds neither superusers nor BYPASSRLS roles: say so
+/// loudly when the server connects as one, since tenant isolation then rests on the server alone.
+async fn warn_if_unbound_by_row_security(pool: &PgPool) -> Result<(), StoreError> {
+    let unbound: bool = sqlx::query_scalar(
+        "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user",
+    )
+    .fetch_one(pool)
+    .await
+    .map_err(map_error)?;
+    if unbound {
+        tracing::warn!(
+            "connected to PostgreSQL as a superuser or BYPASSRLS role: row-level security does \
+             not apply to it, so the database does not enforce tenant isolation; connect as an \
+             ordinary role that owns the database (README, PostgreSQL)"
+        );
+    }
+    Ok(())
 }
 
 /// The connection settings of a `postgres://` URL.
@@ -150,7 +197,9 @@ impl Store for PostgresStore {
     }
 
     async fn create_account(&self, new: NewAccount) -> Result<Account, StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self
+            .begin_in(Scope::both(&new.personal_org_id, &new.id))
+            .await?;
         let account = sqlx::query_as::<_, AccountRow>(concat!(
             "INSERT INTO accounts (",
             account_columns!(),
@@ -277,7 +326,7 @@ impl Store for PostgresStore {
     }
 
     async fn reset_account(&self, reset: ResetAccount) -> Result<Account, StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_in(Scope::account(&reset.account_id)).await?;
         let updated = sqlx::query(
             "UPDATE accounts SET salt_key = $2, salt_auth = $3, salt_enc = $4, verifier = $5, \
              public_key = $6, enc_private_key = $7, enc_symmetric_key = $8, updated_at = $9 \
@@ -319,7 +368,7 @@ impl Store for PostgresStore {
     }
 
     async fn delete_account(&self, account_id: &str) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_in(Scope::account(account_id)).await?;
         // Lock the account and the organizations it owns: a concurrent invitation acceptance
         // (which inserts a membership referencing one of them) waits for this transaction.
         let exists = sqlx::query("SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE")
@@ -432,7 +481,10 @@ impl Store for PostgresStore {
     }
 
     async fn memberships_of(&self, account_id: &str) -> Result<Vec<Membership>, StoreError> {
-        select_memberships_of(&self.pool, account_id).await
+        let mut tx = self.read_in(Scope::account(account_id)).await?;
+        let memberships = select_memberships_of(&mut tx, account_id).await?;
+        tx.commit().await.map_err(map_error)?;
+        Ok(memberships)
     }
 
     async fn membership(
@@ -440,7 +492,12 @@ impl Store for PostgresStore {
         organization_id: &str,
         account_id: &str,
     ) -> Result<Option<Membership>, StoreError> {
-        select_membership(&self.pool, organization_id, account_id).await
+        let mut tx = self
+            .read_in(Scope::both(organization_id, account_id))
+            .await?;
+        let membership = select_membership(&mut tx, organization_id, account_id).await?;
+        tx.commit().await.map_err(map_error)?;
+        Ok(membership)
     }
 
     async fn create_team(
@@ -448,14 +505,16 @@ impl Store for PostgresStore {
         new: NewTeam,
         event: AuditEvent,
     ) -> Result<Organization, StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self
+            .begin_in(Scope::both(&new.id, &new.owner_account_id))
+            .await?;
         let organization = insert_team(&mut tx, new, &event).await?;
         tx.commit().await.map_err(map_error)?;
         Ok(organization)
     }
 
     async fn delete_team(&self, organization_id: &str) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_in(Scope::organization(organization_id)).await?;
         delete_team_in(&mut tx, organization_id).await?;
         tx.commit().await.map_err(map_error)
     }
@@ -466,7 +525,7 @@ impl Store for PostgresStore {
         rule: &str,
         event: AuditEvent,
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_in(Scope::organization(organization_id)).await?;
         update_storage_rule(&mut tx, organization_id, rule, &event).await?;
         tx.commit().await.map_err(map_error)
     }
@@ -477,7 +536,10 @@ impl Store for PostgresStore {
         before_ms: i64,
         limit: u32,
     ) -> Result<Vec<AuditEvent>, StoreError> {
-        select_audit_events(&self.pool, organization_id, before_ms, limit).await
+        let mut tx = self.read_in(Scope::organization(organization_id)).await?;
+        let events = select_audit_events(&mut tx, organization_id, before_ms, limit).await?;
+        tx.commit().await.map_err(map_error)?;
+        Ok(events)
     }
 
     async fn members(
@@ -487,7 +549,10 @@ impl Store for PostgresStore {
         offset: u64,
         limit: u32,
     ) -> Result<(Vec<Member>, u64), StoreError> {
-        select_members(&self.pool, organization_id, email_contains, offset, limit).await
+        let mut tx = self.read_in(Scope::organization(organization_id)).await?;
+        let page = select_members(&mut tx, organization_id, email_contains, offset, limit).await?;
+        tx.commit().await.map_err(map_error)?;
+        Ok(page)
     }
 
     async fn set_member_role(
@@ -497,7 +562,7 @@ impl Store for PostgresStore {
         role: Role,
         event: AuditEvent,
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_in(Scope::organization(organization_id)).await?;
         update_member_role(&mut tx, organization_id, account_id, role, &event).await?;
         tx.commit().await.map_err(map_error)
     }
@@ -508,13 +573,16 @@ impl Store for PostgresStore {
         account_id: &str,
         event: AuditEvent,
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_in(Scope::organization(organization_id)).await?;
         delete_member(&mut tx, organization_id, account_id, &event).await?;
         tx.commit().await.map_err(map_error)
     }
 
     async fn team_projects(&self, organization_id: &str) -> Result<Vec<TeamProject>, StoreError> {
-        select_team_projects(&self.pool, organization_id).await
+        let mut tx = self.read_in(Scope::organization(organization_id)).await?;
+        let projects = select_team_projects(&mut tx, organization_id).await?;
+        tx.commit().await.map_err(map_error)?;
+        Ok(projects)
     }
 
     async fn create_team_project(
@@ -522,7 +590,9 @@ impl Store for PostgresStore {
         project: TeamProject,
         event: AuditEvent,
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self
+            .begin_in(Scope::organization(&project.organization_id))
+            .await?;
         insert_team_project(&mut tx, &project, &event).await?;
         tx.commit().await.map_err(map_error)
     }
@@ -534,7 +604,7 @@ impl Store for PostgresStore {
         name: &str,
         event: AuditEvent,
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_in(Scope::organization(organization_id)).await?;
         update_team_project(&mut tx, organization_id, team_project_id, name, &event).await?;
         tx.commit().await.map_err(map_error)
     }
@@ -545,7 +615,7 @@ impl Store for PostgresStore {
         team_project_id: &str,
         event: AuditEvent,
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_in(Scope::organization(organization_id)).await?;
         delete_team_project_in(&mut tx, organization_id, team_project_id, &event).await?;
         tx.commit().await.map_err(map_error)
     }

@@ -2,8 +2,9 @@
 //!
 //! sqlx's executors are typed by database, and a function generic over it drowns in trait bounds,
 //! so [`shared_sql!`] writes these functions into each backend module, for that module's database
-//! type, where they use that module's `map_error`. Reads take the backend's reading pool; writes
-//! take a transaction the backend began (on SQLite, on its one writing connection) and commits.
+//! type, where they use that module's `map_error`. Each takes a transaction the backend began in
+//! the right [`super::Scope`] (on PostgreSQL that sets what row-level security lets it see; on
+//! SQLite writes run on its one writing connection) and commits.
 //! A query whose text differs between the databases stays in the backend.
 
 /// Writes the shared query functions for `$db` (`Postgres` or `Sqlite`) into the calling module.
@@ -34,7 +35,7 @@ macro_rules! shared_sql {
 
         /// See [`Store::memberships_of`].
         async fn select_memberships_of(
-            pool: &sqlx::Pool<$db>,
+            tx: &mut sqlx::Transaction<'static, $db>,
             account_id: &str,
         ) -> Result<Vec<Membership>, StoreError> {
             let rows = sqlx::query_as::<_, MembershipRow>(concat!(
@@ -45,7 +46,7 @@ macro_rules! shared_sql {
                  ORDER BY CASE o.kind WHEN 'personal' THEN 0 ELSE 1 END, o.created_at, o.id"
             ))
             .bind(account_id)
-            .fetch_all(pool)
+            .fetch_all(&mut **tx)
             .await
             .map_err(map_error)?;
             rows.into_iter().map(TryInto::try_into).collect()
@@ -53,7 +54,7 @@ macro_rules! shared_sql {
 
         /// See [`Store::membership`].
         async fn select_membership(
-            pool: &sqlx::Pool<$db>,
+            tx: &mut sqlx::Transaction<'static, $db>,
             organization_id: &str,
             account_id: &str,
         ) -> Result<Option<Membership>, StoreError> {
@@ -65,7 +66,7 @@ macro_rules! shared_sql {
             ))
             .bind(organization_id)
             .bind(account_id)
-            .fetch_optional(pool)
+            .fetch_optional(&mut **tx)
             .await
             .map_err(map_error)?;
             row.map(TryInto::try_into).transpose()
@@ -161,7 +162,7 @@ macro_rules! shared_sql {
 
         /// See [`Store::audit_events`].
         async fn select_audit_events(
-            pool: &sqlx::Pool<$db>,
+            tx: &mut sqlx::Transaction<'static, $db>,
             organization_id: &str,
             before_ms: i64,
             limit: u32,
@@ -175,14 +176,14 @@ macro_rules! shared_sql {
             .bind(organization_id)
             .bind(before_ms)
             .bind(i64::from(limit))
-            .fetch_all(pool)
+            .fetch_all(&mut **tx)
             .await
             .map_err(map_error)?;
             Ok(rows.into_iter().map(AuditEvent::from).collect())
         }
         /// See [`Store::members`].
         async fn select_members(
-            pool: &sqlx::Pool<$db>,
+            tx: &mut sqlx::Transaction<'static, $db>,
             organization_id: &str,
             email_contains: Option<&str>,
             offset: u64,
@@ -209,7 +210,7 @@ macro_rules! shared_sql {
             .bind(&pattern)
             .bind(i64::from(limit))
             .bind(i64::try_from(offset).unwrap_or(i64::MAX))
-            .fetch_all(pool)
+            .fetch_all(&mut **tx)
             .await
             .map_err(map_error)?;
             let total: i64 = sqlx::query_scalar(
@@ -218,7 +219,7 @@ macro_rules! shared_sql {
             )
             .bind(organization_id)
             .bind(&pattern)
-            .fetch_one(pool)
+            .fetch_one(&mut **tx)
             .await
             .map_err(map_error)?;
             let members = rows.into_iter().map(TryInto::try_into).collect::<Result<_, _>>()?;
@@ -296,7 +297,7 @@ macro_rules! shared_sql {
 
         /// See [`Store::team_projects`].
         async fn select_team_projects(
-            pool: &sqlx::Pool<$db>,
+            tx: &mut sqlx::Transaction<'static, $db>,
             organization_id: &str,
         ) -> Result<Vec<TeamProject>, StoreError> {
             let rows = sqlx::query_as::<_, TeamProjectRow>(
@@ -304,7 +305,7 @@ macro_rules! shared_sql {
                  WHERE organization_id = $1 ORDER BY created_at, id",
             )
             .bind(organization_id)
-            .fetch_all(pool)
+            .fetch_all(&mut **tx)
             .await
             .map_err(map_error)?;
             Ok(rows.into_iter().map(TeamProject::from).collect())

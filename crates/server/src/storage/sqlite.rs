@@ -29,7 +29,7 @@ use super::rows::{
 };
 use super::{
     ConnectOptions, DEFAULT_STORAGE_RULE, OWNER_STAYS, OWNS_SHARED_TEAM, PERSONAL_ORG_DISPLAY_NAME,
-    PERSONAL_ORGANIZATION, Store, StoreError, map_migrate_error, map_non_database_error,
+    PERSONAL_ORGANIZATION, Scope, Store, StoreError, map_migrate_error, map_non_database_error,
     personal_org_name,
 };
 
@@ -105,6 +105,19 @@ impl SqliteStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(map_error)
+    }
+
+    /// Begins a write transaction; SQLite has no row-level security, so `scope` changes nothing.
+    async fn begin_in(
+        &self,
+        _scope: Scope<'_>,
+    ) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        self.begin().await
+    }
+
+    /// A read transaction on the reading pool; `scope` changes nothing on SQLite.
+    async fn read_in(&self, _scope: Scope<'_>) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        self.pool.begin().await.map_err(map_error)
     }
 }
 
@@ -194,7 +207,9 @@ impl Store for SqliteStore {
     }
 
     async fn create_account(&self, new: NewAccount) -> Result<Account, StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self
+            .begin_in(Scope::both(&new.personal_org_id, &new.id))
+            .await?;
         let account = sqlx::query_as::<_, AccountRow>(concat!(
             "INSERT INTO accounts (",
             account_columns!(),
@@ -321,7 +336,7 @@ impl Store for SqliteStore {
     }
 
     async fn reset_account(&self, reset: ResetAccount) -> Result<Account, StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_in(Scope::account(&reset.account_id)).await?;
         let updated = sqlx::query(
             "UPDATE accounts SET salt_key = $2, salt_auth = $3, salt_enc = $4, verifier = $5, \
              public_key = $6, enc_private_key = $7, enc_symmetric_key = $8, updated_at = $9 \
@@ -363,7 +378,7 @@ impl Store for SqliteStore {
     }
 
     async fn delete_account(&self, account_id: &str) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_in(Scope::account(account_id)).await?;
         // The transaction began IMMEDIATE: no other writer runs until it ends.
         let exists = sqlx::query("SELECT 1 FROM accounts WHERE id = $1")
             .bind(account_id)
@@ -470,7 +485,10 @@ impl Store for SqliteStore {
     }
 
     async fn memberships_of(&self, account_id: &str) -> Result<Vec<Membership>, StoreError> {
-        select_memberships_of(&self.pool, account_id).await
+        let mut tx = self.read_in(Scope::account(account_id)).await?;
+        let memberships = select_memberships_of(&mut tx, account_id).await?;
+        tx.commit().await.map_err(map_error)?;
+        Ok(memberships)
     }
 
     async fn membership(
@@ -478,7 +496,12 @@ impl Store for SqliteStore {
         organization_id: &str,
         account_id: &str,
     ) -> Result<Option<Membership>, StoreError> {
-        select_membership(&self.pool, organization_id, account_id).await
+        let mut tx = self
+            .read_in(Scope::both(organization_id, account_id))
+            .await?;
+        let membership = select_membership(&mut tx, organization_id, account_id).await?;
+        tx.commit().await.map_err(map_error)?;
+        Ok(membership)
     }
 
     async fn create_team(
@@ -486,14 +509,16 @@ impl Store for SqliteStore {
         new: NewTeam,
         event: AuditEvent,
     ) -> Result<Organization, StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self
+            .begin_in(Scope::both(&new.id, &new.owner_account_id))
+            .await?;
         let organization = insert_team(&mut tx, new, &event).await?;
         tx.commit().await.map_err(map_error)?;
         Ok(organization)
     }
 
     async fn delete_team(&self, organization_id: &str) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_in(Scope::organization(organization_id)).await?;
         delete_team_in(&mut tx, organization_id).await?;
         tx.commit().await.map_err(map_error)
     }
@@ -504,7 +529,7 @@ impl Store for SqliteStore {
         rule: &str,
         event: AuditEvent,
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_in(Scope::organization(organization_id)).await?;
         update_storage_rule(&mut tx, organization_id, rule, &event).await?;
         tx.commit().await.map_err(map_error)
     }
@@ -515,7 +540,10 @@ impl Store for SqliteStore {
         before_ms: i64,
         limit: u32,
     ) -> Result<Vec<AuditEvent>, StoreError> {
-        select_audit_events(&self.pool, organization_id, before_ms, limit).await
+        let mut tx = self.read_in(Scope::organization(organization_id)).await?;
+        let events = select_audit_events(&mut tx, organization_id, before_ms, limit).await?;
+        tx.commit().await.map_err(map_error)?;
+        Ok(events)
     }
 
     async fn members(
@@ -525,7 +553,10 @@ impl Store for SqliteStore {
         offset: u64,
         limit: u32,
     ) -> Result<(Vec<Member>, u64), StoreError> {
-        select_members(&self.pool, organization_id, email_contains, offset, limit).await
+        let mut tx = self.read_in(Scope::organization(organization_id)).await?;
+        let page = select_members(&mut tx, organization_id, email_contains, offset, limit).await?;
+        tx.commit().await.map_err(map_error)?;
+        Ok(page)
     }
 
     async fn set_member_role(
@@ -535,7 +566,7 @@ impl Store for SqliteStore {
         role: Role,
         event: AuditEvent,
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_in(Scope::organization(organization_id)).await?;
         update_member_role(&mut tx, organization_id, account_id, role, &event).await?;
         tx.commit().await.map_err(map_error)
     }
@@ -546,13 +577,16 @@ impl Store for SqliteStore {
         account_id: &str,
         event: AuditEvent,
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_in(Scope::organization(organization_id)).await?;
         delete_member(&mut tx, organization_id, account_id, &event).await?;
         tx.commit().await.map_err(map_error)
     }
 
     async fn team_projects(&self, organization_id: &str) -> Result<Vec<TeamProject>, StoreError> {
-        select_team_projects(&self.pool, organization_id).await
+        let mut tx = self.read_in(Scope::organization(organization_id)).await?;
+        let projects = select_team_projects(&mut tx, organization_id).await?;
+        tx.commit().await.map_err(map_error)?;
+        Ok(projects)
     }
 
     async fn create_team_project(
@@ -560,7 +594,9 @@ impl Store for SqliteStore {
         project: TeamProject,
         event: AuditEvent,
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self
+            .begin_in(Scope::organization(&project.organization_id))
+            .await?;
         insert_team_project(&mut tx, &project, &event).await?;
         tx.commit().await.map_err(map_error)
     }
@@ -572,7 +608,7 @@ impl Store for SqliteStore {
         name: &str,
         event: AuditEvent,
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_in(Scope::organization(organization_id)).await?;
         update_team_project(&mut tx, organization_id, team_project_id, name, &event).await?;
         tx.commit().await.map_err(map_error)
     }
@@ -583,7 +619,7 @@ impl Store for SqliteStore {
         team_project_id: &str,
         event: AuditEvent,
     ) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.begin_in(Scope::organization(organization_id)).await?;
         delete_team_project_in(&mut tx, organization_id, team_project_id, &event).await?;
         tx.commit().await.map_err(map_error)
     }

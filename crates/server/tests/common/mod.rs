@@ -21,6 +21,11 @@ use sqlx::sqlite::{SqlitePool, SqlitePoolOptions};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 use tokio::sync::OnceCell;
 
+/// The role the store and the server connect as in PostgreSQL tests: an ordinary role that owns
+/// its test database, so that row-level security binds it as it binds a production server. Test
+/// setup SQL ([`TestDb::execute`]) runs as the admin role of the test URL, unbound by it.
+pub const APP_ROLE: &str = "hypnos_app_test";
+
 /// The PostgreSQL server used when `HYPNOS_TEST_POSTGRES_URL` is not set.
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
@@ -37,8 +42,11 @@ pub enum Backend {
 pub struct TestDb {
     /// The backend.
     pub backend: Backend,
-    /// The URL to give [`storage::connect`].
+    /// The URL to give [`storage::connect`] (on PostgreSQL, as [`APP_ROLE`]).
     pub url: String,
+    /// The URL test setup SQL runs on (on PostgreSQL, as the admin role, unbound by row-level
+    /// security; on SQLite the same as `url`).
+    admin_url: String,
     /// Keeps the SQLite file's directory alive.
     _directory: Option<tempfile::TempDir>,
     /// For PostgreSQL: the maintenance URL and the database to drop at the end.
@@ -62,6 +70,7 @@ impl TestDb {
         let url = storage::default_sqlite_url(&directory.path().join("data"));
         Self {
             backend: Backend::Sqlite,
+            admin_url: url.clone(),
             url,
             _directory: Some(directory),
             postgres_drop: None,
@@ -82,15 +91,26 @@ impl TestDb {
                  `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`."
             )
         });
-        sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-            .execute(&mut admin)
-            .await
-            .unwrap_or_else(|error| panic!("cannot create test database {name}: {error}"));
+        // Tests run in parallel: several may create the role at once.
+        sqlx::raw_sql(AssertSqlSafe(format!(
+            "DO $$ BEGIN CREATE ROLE {APP_ROLE} LOGIN; \
+             EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+        )))
+        .execute(&mut admin)
+        .await
+        .unwrap_or_else(|error| panic!("cannot create the role {APP_ROLE}: {error}"));
+        sqlx::raw_sql(AssertSqlSafe(format!(
+            "CREATE DATABASE \"{name}\" OWNER {APP_ROLE}"
+        )))
+        .execute(&mut admin)
+        .await
+        .unwrap_or_else(|error| panic!("cannot create test database {name}: {error}"));
         admin.close().await.ok();
-        let url = database_url(&admin_url, &name);
+        let admin_db_url = database_url(&admin_url, &name);
         Self {
             backend: Backend::Postgres,
-            url,
+            url: with_user(&admin_db_url, APP_ROLE),
+            admin_url: admin_db_url,
             _directory: None,
             postgres_drop: Some((admin_url, name)),
             helper: OnceCell::new(),
@@ -145,9 +165,11 @@ impl TestDb {
                     Backend::Postgres => Helper::Postgres(
                         PgPoolOptions::new()
                             .max_connections(1)
-                            .connect(&self.url)
+                            .connect(&self.admin_url)
                             .await
-                            .unwrap_or_else(|error| panic!("cannot open {}: {error}", self.url)),
+                            .unwrap_or_else(|error| {
+                                panic!("cannot open {}: {error}", self.admin_url)
+                            }),
                     ),
                 }
             })
@@ -199,6 +221,14 @@ pub fn sqlite_db() -> TestDb {
 /// A fresh PostgreSQL database ([`TestDb::postgres`]), dropped with the returned value.
 pub async fn postgres_db() -> TestDb {
     TestDb::postgres().await
+}
+
+/// `url` with its user (and password) replaced by `user`.
+fn with_user(url: &str, user: &str) -> String {
+    let authority_start = url.find("://").map_or(0, |index| index + 3);
+    let rest = &url[authority_start..];
+    let host = rest.split_once('@').map_or(rest, |(_, host)| host);
+    format!("{}{user}@{host}", &url[..authority_start])
 }
 
 /// `admin_url` with its database path replaced by `name` (query parameters kept).
