@@ -52,6 +52,8 @@ fn server_help_documents_every_setting() {
         "--public-url",
         "--session-idle-timeout",
         "--session-max-age",
+        "--invitation-ttl",
+        "HYPNOS_INVITATION_TTL",
         "--login-rate-per-account",
         "--login-rate-per-ip",
         "--max-body-bytes",

@@ -40,6 +40,10 @@ pub struct ServerConfig {
     #[arg(long, env = "HYPNOS_SESSION_MAX_AGE", default_value = "56d", value_parser = parse_duration)]
     pub session_max_age: Duration,
 
+    /// An invitation not accepted within this long expires (e.g. 48h, 7d).
+    #[arg(long, env = "HYPNOS_INVITATION_TTL", default_value = "7d", value_parser = parse_duration)]
+    pub invitation_ttl: Duration,
+
     /// Log-in attempts (login-a and login-m1 steps) allowed per account per minute.
     #[arg(long, env = "HYPNOS_LOGIN_RATE_PER_ACCOUNT", default_value_t = 10)]
     pub login_rate_per_account: u32,

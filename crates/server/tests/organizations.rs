@@ -94,20 +94,64 @@ fn scoped_endpoints(
             Some(json!({"name": "Renamed in the matrix"})),
             Permission::UpdateTeamProject,
         ),
+        (
+            Method::POST,
+            path("/check-seats"),
+            Some(json!({"emails": ["someone@example.com"]})),
+            Permission::CreateInvitation,
+        ),
+        (
+            Method::GET,
+            path("/invites"),
+            None,
+            Permission::ReadInvitation,
+        ),
+        (
+            Method::GET,
+            path("/my-project-keys"),
+            None,
+            Permission::ReadTeamProject,
+        ),
+        (
+            Method::POST,
+            path("/reconcile-keys"),
+            Some(json!({"keys": []})),
+            Permission::ReadTeamProject,
+        ),
     ]
 }
 
-/// The destructive endpoints, tried by non-members (they must change nothing).
-fn destructive_endpoints(org: &str, project: &str, member: &str) -> Vec<(Method, String)> {
+/// The destructive endpoints (and those that would create something for the caller), with
+/// valid bodies, tried by non-members only: they must change nothing.
+fn destructive_endpoints(
+    org: &str,
+    project: &str,
+    member: &str,
+) -> Vec<(Method, String, Option<Value>)> {
+    let path = |rest: &str| format!("/v1/organizations/{org}{rest}");
     vec![
-        (Method::DELETE, format!("/v1/organizations/{org}")),
+        (Method::DELETE, path(""), None),
+        (Method::DELETE, path(&format!("/members/{member}")), None),
         (
             Method::DELETE,
-            format!("/v1/organizations/{org}/members/{member}"),
+            path(&format!("/team-projects/{project}")),
+            None,
+        ),
+        (Method::DELETE, path("/invites/inv_any"), None),
+        (
+            Method::PATCH,
+            path("/invites/inv_any"),
+            Some(json!({"roles": ["member"]})),
         ),
         (
-            Method::DELETE,
-            format!("/v1/organizations/{org}/team-projects/{project}"),
+            Method::POST,
+            path("/invites/instructions"),
+            Some(json!({"inviteeEmail": "someone@example.com"})),
+        ),
+        (
+            Method::POST,
+            path("/invites"),
+            Some(json!({"inviteeId": "acct_any", "inviteKeys": []})),
         ),
     ]
 }
@@ -243,11 +287,7 @@ async fn organizations(db: common::TestDb) {
                 .into_iter()
                 .map(|(method, path, body, _)| (method, path, body))
                 .collect();
-        endpoints.extend(
-            destructive_endpoints(org, &project_id, member)
-                .into_iter()
-                .map(|(method, path)| (method, path, None)),
-        );
+        endpoints.extend(destructive_endpoints(org, &project_id, member));
         endpoints.push((
             Method::PUT,
             format!("/v1/organizations/{org}/storage-rule"),

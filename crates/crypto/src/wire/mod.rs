@@ -5,6 +5,7 @@
 //! the server's job, with the parsers of this crate.
 
 pub mod auth;
+pub mod invites;
 pub mod orgs;
 
 use serde::{Deserialize, Serialize};

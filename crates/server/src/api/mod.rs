@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod health;
+pub mod invitations;
 pub mod members;
 pub mod orgs;
 pub mod team_projects;
@@ -19,6 +20,7 @@ pub fn routes() -> Router<AppState> {
         .merge(orgs::routes())
         .merge(members::routes())
         .merge(team_projects::routes())
+        .merge(invitations::routes())
 }
 
 /// Unix milliseconds as RFC 3339 with milliseconds, as the app's dates are written.

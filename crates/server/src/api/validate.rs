@@ -100,6 +100,28 @@ pub fn hex_exact(field: &str, value: &str, digits: usize) -> Result<Vec<u8>, Api
     from_hex(value, "value").map_err(|_| bad(format!("{field} is not hex")))
 }
 
+/// An id the client names (a project, an account, an invitation): 1 to 64 ASCII letters,
+/// digits, `_` or `-`.
+pub fn id(field: &str, value: &str) -> Result<(), ApiError> {
+    let fits = (1..=64).contains(&value.len())
+        && value
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-');
+    if fits {
+        Ok(())
+    } else {
+        Err(bad(format!(
+            "{field} must be 1 to 64 letters, digits, _ or -"
+        )))
+    }
+}
+
+/// A project key encrypted to a member: RSA-OAEP-256 with a 2048-bit key, as 512 lowercase hex
+/// digits.
+pub fn wrapped_key(field: &str, value: &str) -> Result<(), ApiError> {
+    hex_exact(field, value, 512).map(drop)
+}
+
 /// The credentials a sign-up or a reset uploads, checked together.
 pub struct Credentials<'a> {
     /// `saltKey`.

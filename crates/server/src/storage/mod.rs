@@ -22,9 +22,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 pub use model::{
-    Account, AuditEvent, ChangeCredentials, HASH_LEN, LoginAttempt, Member, Membership, NewAccount,
-    NewSession, NewTeam, Organization, OrganizationKind, ResetAccount, Role, SecretHash, Session,
-    TeamProject,
+    Account, AuditEvent, ChangeCredentials, HASH_LEN, Invitation, InvitationKey, InvitationView,
+    KeyGap, LoginAttempt, Member, Membership, NewAccount, NewSession, NewTeam, Organization,
+    OrganizationKind, ProjectKey, ResetAccount, Role, SecretHash, Session, TeamProject,
 };
 
 /// What can go wrong in the store. Messages never contain secrets.
@@ -101,10 +101,10 @@ impl Default for ConnectOptions {
     }
 }
 
-/// The server's storage: accounts, sessions, log-in state, settings (and, in later issues,
-/// organizations and sync data). Implemented once per database backend.
+/// The server's storage: accounts, sessions, log-in state and settings here, organizations in
+/// [`TenantStore`] (and, in later issues, sync data). Implemented once per database backend.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: TenantStore + Send + Sync {
     /// `Ok` when the database answers a trivial query.
     async fn ping(&self) -> Result<(), StoreError>;
 
@@ -157,6 +157,70 @@ pub trait Store: Send + Sync {
         now_ms: i64,
     ) -> Result<Option<Session>, StoreError>;
 
+    /// Deletes one session (log-out). Deleting a missing session is not an error.
+    async fn delete_session(&self, id_hash: &SecretHash) -> Result<(), StoreError>;
+
+    /// Deletes every session of an account; returns how many there were.
+    async fn delete_sessions_of(&self, account_id: &str) -> Result<u64, StoreError>;
+
+    /// Stores the state of a started SRP log-in. A reused id gives `Conflict("login attempt")`.
+    async fn put_login_attempt(&self, attempt: LoginAttempt) -> Result<(), StoreError>;
+
+    /// Removes and returns a log-in attempt, atomically: of two concurrent takes at most one gets
+    /// it. `None` if it does not exist or has expired.
+    async fn take_login_attempt(
+        &self,
+        id: &str,
+        now_ms: i64,
+    ) -> Result<Option<LoginAttempt>, StoreError>;
+
+    /// Deletes expired log-in attempts, sessions and reset tokens; returns how many rows went.
+    async fn purge_expired(&self, now_ms: i64) -> Result<u64, StoreError>;
+
+    /// Stores the hash of a one-time reset token for an account, valid for `ttl_ms`. An unknown
+    /// account gives `NotFound`.
+    async fn put_reset_token(
+        &self,
+        token_hash: &SecretHash,
+        account_id: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<(), StoreError>;
+
+    /// Consumes a reset token: `true` (and the token is gone) if it exists, belongs to this
+    /// account and has not expired; `false` otherwise.
+    async fn take_reset_token(
+        &self,
+        token_hash: &SecretHash,
+        account_id: &str,
+        now_ms: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Appends a security event (failed log-in, reset, …). `details` must not hold secrets.
+    async fn record_security_event(
+        &self,
+        kind: &str,
+        account_id: Option<&str>,
+        client_ip: Option<&str>,
+        details: Option<&str>,
+        now_ms: i64,
+    ) -> Result<(), StoreError>;
+
+    /// The server-wide secret called `name`, created with `generate()` on first use. When two
+    /// processes race, both get the value that was stored first.
+    async fn server_secret(
+        &self,
+        name: &str,
+        generate: &(dyn Fn() -> Vec<u8> + Sync),
+    ) -> Result<Vec<u8>, StoreError>;
+}
+
+/// The organizations' part of the storage: memberships, teams, members, team projects,
+/// invitations, project keys and the audit log. Every method's transaction begins in the
+/// [`Scope`] of the organization (or account) it names, so on PostgreSQL row-level security
+/// confines it. Both backends run the same SQL: `shared_sql.rs` implements this trait for each.
+#[async_trait]
+pub trait TenantStore: Send + Sync {
     /// Every organization the account belongs to, with its role: the personal organization
     /// first, then the teams, oldest first.
     async fn memberships_of(&self, account_id: &str) -> Result<Vec<Membership>, StoreError>;
@@ -260,62 +324,95 @@ pub trait Store: Send + Sync {
         event: AuditEvent,
     ) -> Result<(), StoreError>;
 
-    /// Deletes one session (log-out). Deleting a missing session is not an error.
-    async fn delete_session(&self, id_hash: &SecretHash) -> Result<(), StoreError>;
-
-    /// Deletes every session of an account; returns how many there were.
-    async fn delete_sessions_of(&self, account_id: &str) -> Result<u64, StoreError>;
-
-    /// Stores the state of a started SRP log-in. A reused id gives `Conflict("login attempt")`.
-    async fn put_login_attempt(&self, attempt: LoginAttempt) -> Result<(), StoreError>;
-
-    /// Removes and returns a log-in attempt, atomically: of two concurrent takes at most one gets
-    /// it. `None` if it does not exist or has expired.
-    async fn take_login_attempt(
+    /// Invites an account, with the project keys the inviter encrypted to it, and records the
+    /// audit event, in one transaction. `Conflict(ALREADY_MEMBER)` if the invitee belongs to the
+    /// organization, `Conflict(ALREADY_INVITED)` if a live invitation to it exists (an expired
+    /// one is replaced), `Conflict(KEY_NOT_SHAREABLE)` if a key names a project that is not the
+    /// organization's or that the inviter holds no key for. Nothing is written on a conflict.
+    async fn create_invitation(
         &self,
-        id: &str,
-        now_ms: i64,
-    ) -> Result<Option<LoginAttempt>, StoreError>;
-
-    /// Deletes expired log-in attempts, sessions and reset tokens; returns how many rows went.
-    async fn purge_expired(&self, now_ms: i64) -> Result<u64, StoreError>;
-
-    /// Stores the hash of a one-time reset token for an account, valid for `ttl_ms`. An unknown
-    /// account gives `NotFound`.
-    async fn put_reset_token(
-        &self,
-        token_hash: &SecretHash,
-        account_id: &str,
-        now_ms: i64,
-        ttl_ms: i64,
+        invitation: Invitation,
+        keys: Vec<InvitationKey>,
+        event: AuditEvent,
     ) -> Result<(), StoreError>;
 
-    /// Consumes a reset token: `true` (and the token is gone) if it exists, belongs to this
-    /// account and has not expired; `false` otherwise.
-    async fn take_reset_token(
+    /// The organization's invitations that have not expired, oldest first.
+    async fn invitations_of(
         &self,
-        token_hash: &SecretHash,
+        organization_id: &str,
+        now_ms: i64,
+    ) -> Result<Vec<InvitationView>, StoreError>;
+
+    /// The invitations addressed to the account that have not expired, oldest first.
+    async fn invitations_for(
+        &self,
         account_id: &str,
         now_ms: i64,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<Vec<InvitationView>, StoreError>;
 
-    /// Appends a security event (failed log-in, reset, …). `details` must not hold secrets.
-    async fn record_security_event(
+    /// Changes the role a live invitation of the organization offers, with the audit event.
+    /// `NotFound` if there is none with this id.
+    async fn set_invitation_role(
         &self,
-        kind: &str,
-        account_id: Option<&str>,
-        client_ip: Option<&str>,
-        details: Option<&str>,
+        organization_id: &str,
+        invitation_id: &str,
+        role: Role,
         now_ms: i64,
+        event: AuditEvent,
     ) -> Result<(), StoreError>;
 
-    /// The server-wide secret called `name`, created with `generate()` on first use. When two
-    /// processes race, both get the value that was stored first.
-    async fn server_secret(
+    /// Withdraws an invitation of the organization (and the keys it holds), with the audit
+    /// event. `NotFound` if there is none with this id.
+    async fn delete_invitation(
         &self,
-        name: &str,
-        generate: &(dyn Fn() -> Vec<u8> + Sync),
-    ) -> Result<Vec<u8>, StoreError>;
+        organization_id: &str,
+        invitation_id: &str,
+        event: AuditEvent,
+    ) -> Result<(), StoreError>;
+
+    /// The invitee accepts: it becomes a member with the invited role, the invitation's keys
+    /// become its project keys (for the projects that still exist), and the invitation goes, in
+    /// one transaction with the audit event (its organization filled in here).
+    /// Returns the organization joined. `NotFound` unless the invitation is addressed to the
+    /// account and live.
+    async fn accept_invitation(
+        &self,
+        account_id: &str,
+        invitation_id: &str,
+        now_ms: i64,
+        event: AuditEvent,
+    ) -> Result<String, StoreError>;
+
+    /// The invitee declines: the invitation and its keys go, with the audit event (its
+    /// organization filled in here). `NotFound` unless it is addressed to the account and live.
+    async fn decline_invitation(
+        &self,
+        account_id: &str,
+        invitation_id: &str,
+        now_ms: i64,
+        event: AuditEvent,
+    ) -> Result<(), StoreError>;
+
+    /// The account's project keys in the organization, and for each of those projects the
+    /// members that lack a key for it, with their public keys.
+    async fn my_project_keys(
+        &self,
+        organization_id: &str,
+        account_id: &str,
+    ) -> Result<(Vec<ProjectKey>, Vec<KeyGap>), StoreError>;
+
+    /// Stores project keys one member encrypted for others, in one transaction with the audit
+    /// event: every key must name a project of the organization that `sharer_account_id` holds a
+    /// key for, and a member of the organization (else `Conflict(KEY_NOT_SHAREABLE)` and nothing
+    /// is written). A key that exists already is left as it is. Returns how many were new.
+    async fn reconcile_keys(
+        &self,
+        organization_id: &str,
+        sharer_account_id: &str,
+        keys: Vec<ProjectKey>,
+        now_ms: i64,
+        event: AuditEvent,
+    ) -> Result<u64, StoreError>;
 }
 
 /// Connects to the database named by `url` with default [`ConnectOptions`] and migrates it.
@@ -400,6 +497,15 @@ pub const PERSONAL_ORGANIZATION: &str = "personal organization";
 
 /// The conflict label when a change would take an organization's owner away.
 pub const OWNER_STAYS: &str = "the owner stays";
+
+/// The conflict label when the invitee already belongs to the organization.
+pub const ALREADY_MEMBER: &str = "already a member";
+
+/// The conflict label when a live invitation to the same account exists.
+pub const ALREADY_INVITED: &str = "already invited";
+
+/// The conflict label when a key names a project the sharer cannot share, or a non-member.
+pub const KEY_NOT_SHAREABLE: &str = "key not shareable";
 
 /// The conflict label when an account owns a team that others still belong to.
 const OWNS_SHARED_TEAM: &str = "owns a team with other members";

@@ -290,6 +290,75 @@ pub struct TeamProject {
     pub created_at: i64,
 }
 
+/// An invitation of an existing account into an organization.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invitation {
+    /// `inv_…`.
+    pub id: String,
+    /// The organization invited into.
+    pub organization_id: String,
+    /// The account invited.
+    pub invitee_account_id: String,
+    /// The member who invited it.
+    pub inviter_account_id: String,
+    /// The role it gets on accepting.
+    pub role: Role,
+    /// When it was made.
+    pub created_at: i64,
+    /// It cannot be accepted from this time on.
+    pub expires_at: i64,
+}
+
+/// A project key held with an invitation: the project's key encrypted to the invitee's public
+/// key, which becomes the invitee's own project key when it accepts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvitationKey {
+    /// The synced project (`prj_…`).
+    pub project_id: String,
+    /// The key, RSA-OAEP-256 encrypted to the invitee (hex).
+    pub enc_symmetric_key: String,
+    /// The app's `autoLinked` flag, kept as given.
+    pub auto_linked: bool,
+}
+
+/// An invitation with the names a list shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvitationView {
+    /// The invitation.
+    pub invitation: Invitation,
+    /// The organization's display name.
+    pub organization_name: String,
+    /// The inviter's first and last name.
+    pub inviter_name: String,
+    /// The inviter's e-mail.
+    pub inviter_email: String,
+    /// The invitee's e-mail.
+    pub invitee_email: String,
+}
+
+/// A project key: a synced project's key encrypted to one member's public key (a "link").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProjectKey {
+    /// The synced project (`prj_…`).
+    pub project_id: String,
+    /// The member it is for.
+    pub account_id: String,
+    /// The key, RSA-OAEP-256 encrypted to that member (hex).
+    pub enc_symmetric_key: String,
+}
+
+/// A member without a key for a project that the asking member has a key for: whom the asking
+/// member can re-share to (after a reset, say).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyGap {
+    /// The member lacking the key.
+    pub account_id: String,
+    /// The project.
+    pub project_id: String,
+    /// The member's public key (JWK JSON), to encrypt the project key to.
+    pub public_key: String,
+}
+
 /// One line of an organization's audit log: who did what to what, never key material.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditEvent {

@@ -7,8 +7,8 @@ use sqlx::FromRow;
 
 use super::StoreError;
 use super::model::{
-    Account, AuditEvent, LoginAttempt, Member, Membership, Organization, OrganizationKind, Role,
-    Session, TeamProject,
+    Account, AuditEvent, Invitation, InvitationView, KeyGap, LoginAttempt, Member, Membership,
+    Organization, OrganizationKind, ProjectKey, Role, Session, TeamProject,
 };
 
 /// The columns of `accounts`, in [`AccountRow`] order.
@@ -261,6 +261,100 @@ impl From<TeamProjectRow> for TeamProject {
             organization_id: row.organization_id,
             name: row.name,
             created_at: row.created_at,
+        }
+    }
+}
+
+/// The columns of `invitations i JOIN organizations o JOIN accounts inviter JOIN accounts
+/// invitee`, in [`InvitationViewRow`] order.
+macro_rules! invitation_view_columns {
+    () => {
+        "i.id, i.organization_id, i.invitee_account_id, i.inviter_account_id, i.role, \
+         i.created_at, i.expires_at, o.display_name AS organization_name, \
+         TRIM(inviter.first_name || ' ' || inviter.last_name) AS inviter_name, \
+         inviter.email AS inviter_email, invitee.email AS invitee_email \
+         FROM invitations i JOIN organizations o ON o.id = i.organization_id \
+         JOIN accounts inviter ON inviter.id = i.inviter_account_id \
+         JOIN accounts invitee ON invitee.id = i.invitee_account_id"
+    };
+}
+pub(super) use invitation_view_columns;
+
+/// An invitation with the names a list shows.
+#[derive(FromRow)]
+pub(super) struct InvitationViewRow {
+    pub(super) id: String,
+    pub(super) organization_id: String,
+    pub(super) invitee_account_id: String,
+    pub(super) inviter_account_id: String,
+    pub(super) role: String,
+    pub(super) created_at: i64,
+    pub(super) expires_at: i64,
+    pub(super) organization_name: String,
+    pub(super) inviter_name: String,
+    pub(super) inviter_email: String,
+    pub(super) invitee_email: String,
+}
+
+impl TryFrom<InvitationViewRow> for InvitationView {
+    type Error = StoreError;
+
+    fn try_from(row: InvitationViewRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            invitation: Invitation {
+                role: Role::parse(&row.role).ok_or_else(|| {
+                    StoreError::Other(format!(
+                        "invitation {} has the unknown role {:?}",
+                        row.id, row.role
+                    ))
+                })?,
+                id: row.id,
+                organization_id: row.organization_id,
+                invitee_account_id: row.invitee_account_id,
+                inviter_account_id: row.inviter_account_id,
+                created_at: row.created_at,
+                expires_at: row.expires_at,
+            },
+            organization_name: row.organization_name,
+            inviter_name: row.inviter_name,
+            inviter_email: row.inviter_email,
+            invitee_email: row.invitee_email,
+        })
+    }
+}
+
+/// A project key.
+#[derive(FromRow)]
+pub(super) struct ProjectKeyRow {
+    pub(super) project_id: String,
+    pub(super) account_id: String,
+    pub(super) enc_symmetric_key: String,
+}
+
+impl From<ProjectKeyRow> for ProjectKey {
+    fn from(row: ProjectKeyRow) -> Self {
+        Self {
+            project_id: row.project_id,
+            account_id: row.account_id,
+            enc_symmetric_key: row.enc_symmetric_key,
+        }
+    }
+}
+
+/// A member lacking a project key.
+#[derive(FromRow)]
+pub(super) struct KeyGapRow {
+    pub(super) account_id: String,
+    pub(super) project_id: String,
+    pub(super) public_key: String,
+}
+
+impl From<KeyGapRow> for KeyGap {
+    fn from(row: KeyGapRow) -> Self {
+        Self {
+            account_id: row.account_id,
+            project_id: row.project_id,
+            public_key: row.public_key,
         }
     }
 }

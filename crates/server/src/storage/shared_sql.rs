@@ -7,9 +7,12 @@
 //! SQLite writes run on its one writing connection) and commits.
 //! A query whose text differs between the databases stays in the backend.
 
-/// Writes the shared query functions for `$db` (`Postgres` or `Sqlite`) into the calling module.
+/// Writes the shared query functions for `$db` (`Postgres` or `Sqlite`) into the calling module,
+/// and [`super::TenantStore`] for its store `$store` on top of them: each method begins its
+/// transaction in the right scope with the backend's `read_in` or `begin_in`, runs the shared
+/// function and commits.
 macro_rules! shared_sql {
-    ($db:ty) => {
+    ($db:ty, $store:ty) => {
         /// Records an audit event inside a transaction.
         async fn insert_audit_event(
             tx: &mut sqlx::Transaction<'static, $db>,
@@ -381,6 +384,639 @@ macro_rules! shared_sql {
                 return Err(StoreError::NotFound);
             }
             insert_audit_event(tx, event).await
+        }
+        /// Whether a row exists for `sql` with the two text parameters.
+        async fn exists2(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            sql: &'static str,
+            first: &str,
+            second: &str,
+        ) -> Result<bool, StoreError> {
+            Ok(sqlx::query(sql)
+                .bind(first)
+                .bind(second)
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(map_error)?
+                .is_some())
+        }
+
+        /// Whether `account_id` holds a key for the organization's project `project_id`.
+        async fn holds_key(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            organization_id: &str,
+            project_id: &str,
+            account_id: &str,
+        ) -> Result<bool, StoreError> {
+            Ok(sqlx::query(
+                "SELECT 1 FROM project_keys \
+                 WHERE organization_id = $1 AND project_id = $2 AND account_id = $3",
+            )
+            .bind(organization_id)
+            .bind(project_id)
+            .bind(account_id)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(map_error)?
+            .is_some())
+        }
+
+        /// See [`Store::create_invitation`].
+        async fn insert_invitation(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            invitation: &Invitation,
+            keys: &[InvitationKey],
+            event: &AuditEvent,
+        ) -> Result<(), StoreError> {
+            let org = invitation.organization_id.as_str();
+            let invitee = invitation.invitee_account_id.as_str();
+            if exists2(
+                tx,
+                "SELECT 1 FROM memberships WHERE organization_id = $1 AND account_id = $2",
+                org,
+                invitee,
+            )
+            .await?
+            {
+                return Err(StoreError::Conflict(ALREADY_MEMBER));
+            }
+            sqlx::query(
+                "DELETE FROM invitations \
+                 WHERE organization_id = $1 AND invitee_account_id = $2 AND expires_at <= $3",
+            )
+            .bind(org)
+            .bind(invitee)
+            .bind(invitation.created_at)
+            .execute(&mut **tx)
+            .await
+            .map_err(map_error)?;
+            if exists2(
+                tx,
+                "SELECT 1 FROM invitations WHERE organization_id = $1 AND invitee_account_id = $2",
+                org,
+                invitee,
+            )
+            .await?
+            {
+                return Err(StoreError::Conflict(ALREADY_INVITED));
+            }
+            for key in keys {
+                if !holds_key(tx, org, &key.project_id, &invitation.inviter_account_id).await? {
+                    return Err(StoreError::Conflict(KEY_NOT_SHAREABLE));
+                }
+            }
+            sqlx::query(
+                "INSERT INTO invitations (organization_id, id, invitee_account_id, \
+                 inviter_account_id, role, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(org)
+            .bind(&invitation.id)
+            .bind(invitee)
+            .bind(&invitation.inviter_account_id)
+            .bind(invitation.role.as_str())
+            .bind(invitation.created_at)
+            .bind(invitation.expires_at)
+            .execute(&mut **tx)
+            .await
+            .map_err(map_error)?;
+            for key in keys {
+                sqlx::query(
+                    "INSERT INTO invitation_keys (organization_id, invitation_id, project_id, \
+                     enc_symmetric_key, auto_linked) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(org)
+                .bind(&invitation.id)
+                .bind(&key.project_id)
+                .bind(&key.enc_symmetric_key)
+                .bind(key.auto_linked)
+                .execute(&mut **tx)
+                .await
+                .map_err(map_error)?;
+            }
+            insert_audit_event(tx, event).await
+        }
+
+        /// See [`Store::invitations_of`] (`by_invitee` false) and [`Store::invitations_for`].
+        async fn select_invitations(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            by_invitee: bool,
+            id: &str,
+            now_ms: i64,
+        ) -> Result<Vec<InvitationView>, StoreError> {
+            let sql = if by_invitee {
+                concat!(
+                    "SELECT ",
+                    invitation_view_columns!(),
+                    " WHERE i.invitee_account_id = $1 AND i.expires_at > $2 \
+                     ORDER BY i.created_at, i.id"
+                )
+            } else {
+                concat!(
+                    "SELECT ",
+                    invitation_view_columns!(),
+                    " WHERE i.organization_id = $1 AND i.expires_at > $2 \
+                     ORDER BY i.created_at, i.id"
+                )
+            };
+            let rows = sqlx::query_as::<_, InvitationViewRow>(sql)
+                .bind(id)
+                .bind(now_ms)
+                .fetch_all(&mut **tx)
+                .await
+                .map_err(map_error)?;
+            rows.into_iter().map(TryInto::try_into).collect()
+        }
+
+        /// See [`Store::set_invitation_role`].
+        async fn update_invitation_role(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            organization_id: &str,
+            invitation_id: &str,
+            role: Role,
+            now_ms: i64,
+            event: &AuditEvent,
+        ) -> Result<(), StoreError> {
+            let updated = sqlx::query(
+                "UPDATE invitations SET role = $3 \
+                 WHERE organization_id = $1 AND id = $2 AND expires_at > $4",
+            )
+            .bind(organization_id)
+            .bind(invitation_id)
+            .bind(role.as_str())
+            .bind(now_ms)
+            .execute(&mut **tx)
+            .await
+            .map_err(map_error)?
+            .rows_affected();
+            if updated == 0 {
+                return Err(StoreError::NotFound);
+            }
+            insert_audit_event(tx, event).await
+        }
+
+        /// See [`Store::delete_invitation`].
+        async fn delete_invitation_in(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            organization_id: &str,
+            invitation_id: &str,
+            event: &AuditEvent,
+        ) -> Result<(), StoreError> {
+            let deleted =
+                sqlx::query("DELETE FROM invitations WHERE organization_id = $1 AND id = $2")
+                    .bind(organization_id)
+                    .bind(invitation_id)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map_error)?
+                    .rows_affected();
+            if deleted == 0 {
+                return Err(StoreError::NotFound);
+            }
+            insert_audit_event(tx, event).await
+        }
+
+        /// The organization and role of a live invitation addressed to the account, and from
+        /// then on acts in that organization (`NotFound` for any other).
+        async fn take_up_invitation(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            account_id: &str,
+            invitation_id: &str,
+            now_ms: i64,
+        ) -> Result<(String, String), StoreError> {
+            let found: Option<(String, String)> = sqlx::query_as(
+                "SELECT organization_id, role FROM invitations \
+                 WHERE id = $1 AND invitee_account_id = $2 AND expires_at > $3",
+            )
+            .bind(invitation_id)
+            .bind(account_id)
+            .bind(now_ms)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(map_error)?;
+            let (organization_id, role) = found.ok_or(StoreError::NotFound)?;
+            set_scope(tx, super::Scope::both(&organization_id, account_id)).await?;
+            Ok((organization_id, role))
+        }
+
+        /// See [`Store::accept_invitation`].
+        async fn accept_invitation_in(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            account_id: &str,
+            invitation_id: &str,
+            now_ms: i64,
+            mut event: AuditEvent,
+        ) -> Result<String, StoreError> {
+            let (org, role) = take_up_invitation(tx, account_id, invitation_id, now_ms).await?;
+            sqlx::query(
+                "INSERT INTO memberships (organization_id, account_id, role, created_at) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&org)
+            .bind(account_id)
+            .bind(&role)
+            .bind(now_ms)
+            .execute(&mut **tx)
+            .await
+            .map_err(map_error)?;
+            // Keys for projects deleted since the invitation are dropped.
+            sqlx::query(
+                "INSERT INTO project_keys (organization_id, project_id, account_id, \
+                 enc_symmetric_key, auto_linked, created_at) \
+                 SELECT k.organization_id, k.project_id, $3, k.enc_symmetric_key, k.auto_linked, $4 \
+                 FROM invitation_keys k JOIN projects p \
+                   ON p.organization_id = k.organization_id AND p.id = k.project_id \
+                 WHERE k.organization_id = $1 AND k.invitation_id = $2",
+            )
+            .bind(&org)
+            .bind(invitation_id)
+            .bind(account_id)
+            .bind(now_ms)
+            .execute(&mut **tx)
+            .await
+            .map_err(map_error)?;
+            sqlx::query("DELETE FROM invitations WHERE organization_id = $1 AND id = $2")
+                .bind(&org)
+                .bind(invitation_id)
+                .execute(&mut **tx)
+                .await
+                .map_err(map_error)?;
+            event.organization_id = org.clone();
+            insert_audit_event(tx, &event).await?;
+            Ok(org)
+        }
+
+        /// See [`Store::decline_invitation`].
+        async fn decline_invitation_in(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            account_id: &str,
+            invitation_id: &str,
+            now_ms: i64,
+            mut event: AuditEvent,
+        ) -> Result<(), StoreError> {
+            let (org, _) = take_up_invitation(tx, account_id, invitation_id, now_ms).await?;
+            sqlx::query("DELETE FROM invitations WHERE organization_id = $1 AND id = $2")
+                .bind(&org)
+                .bind(invitation_id)
+                .execute(&mut **tx)
+                .await
+                .map_err(map_error)?;
+            event.organization_id = org;
+            insert_audit_event(tx, &event).await
+        }
+
+        /// See [`Store::my_project_keys`].
+        async fn select_my_project_keys(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            organization_id: &str,
+            account_id: &str,
+        ) -> Result<(Vec<ProjectKey>, Vec<KeyGap>), StoreError> {
+            let keys = sqlx::query_as::<_, ProjectKeyRow>(
+                "SELECT project_id, account_id, enc_symmetric_key FROM project_keys \
+                 WHERE organization_id = $1 AND account_id = $2 ORDER BY project_id",
+            )
+            .bind(organization_id)
+            .bind(account_id)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(map_error)?;
+            let gaps = sqlx::query_as::<_, KeyGapRow>(
+                "SELECT m.account_id, mine.project_id, a.public_key \
+                 FROM project_keys mine \
+                 JOIN memberships m ON m.organization_id = mine.organization_id \
+                 JOIN accounts a ON a.id = m.account_id \
+                 WHERE mine.organization_id = $1 AND mine.account_id = $2 \
+                   AND NOT EXISTS (SELECT 1 FROM project_keys k \
+                                   WHERE k.organization_id = mine.organization_id \
+                                     AND k.project_id = mine.project_id \
+                                     AND k.account_id = m.account_id) \
+                 ORDER BY mine.project_id, m.account_id",
+            )
+            .bind(organization_id)
+            .bind(account_id)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(map_error)?;
+            Ok((
+                keys.into_iter().map(ProjectKey::from).collect(),
+                gaps.into_iter().map(KeyGap::from).collect(),
+            ))
+        }
+
+        /// See [`Store::reconcile_keys`].
+        async fn insert_reconciled_keys(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            organization_id: &str,
+            sharer_account_id: &str,
+            keys: &[ProjectKey],
+            now_ms: i64,
+            event: &AuditEvent,
+        ) -> Result<u64, StoreError> {
+            for key in keys {
+                let member = exists2(
+                    tx,
+                    "SELECT 1 FROM memberships WHERE organization_id = $1 AND account_id = $2",
+                    organization_id,
+                    &key.account_id,
+                )
+                .await?;
+                if !member
+                    || !holds_key(tx, organization_id, &key.project_id, sharer_account_id).await?
+                {
+                    return Err(StoreError::Conflict(KEY_NOT_SHAREABLE));
+                }
+            }
+            let mut created = 0;
+            for key in keys {
+                // An existing key is never overwritten.
+                created += sqlx::query(
+                    "INSERT INTO project_keys (organization_id, project_id, account_id, \
+                     enc_symmetric_key, auto_linked, created_at) VALUES ($1, $2, $3, $4, FALSE, $5) \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(organization_id)
+                .bind(&key.project_id)
+                .bind(&key.account_id)
+                .bind(&key.enc_symmetric_key)
+                .bind(now_ms)
+                .execute(&mut **tx)
+                .await
+                .map_err(map_error)?
+                .rows_affected();
+            }
+            insert_audit_event(tx, event).await?;
+            Ok(created)
+        }
+
+        #[async_trait::async_trait]
+        impl super::TenantStore for $store {
+            async fn memberships_of(&self, account_id: &str) -> Result<Vec<Membership>, StoreError> {
+                let mut tx = self.read_in(Scope::account(account_id)).await?;
+                let memberships = select_memberships_of(&mut tx, account_id).await?;
+                tx.commit().await.map_err(map_error)?;
+                Ok(memberships)
+            }
+
+            async fn membership(
+                &self,
+                organization_id: &str,
+                account_id: &str,
+            ) -> Result<Option<Membership>, StoreError> {
+                let mut tx = self
+                    .read_in(Scope::both(organization_id, account_id))
+                    .await?;
+                let membership = select_membership(&mut tx, organization_id, account_id).await?;
+                tx.commit().await.map_err(map_error)?;
+                Ok(membership)
+            }
+
+            async fn create_team(
+                &self,
+                new: NewTeam,
+                event: AuditEvent,
+            ) -> Result<Organization, StoreError> {
+                let mut tx = self
+                    .begin_in(Scope::both(&new.id, &new.owner_account_id))
+                    .await?;
+                let organization = insert_team(&mut tx, new, &event).await?;
+                tx.commit().await.map_err(map_error)?;
+                Ok(organization)
+            }
+
+            async fn delete_team(&self, organization_id: &str) -> Result<(), StoreError> {
+                let mut tx = self.begin_in(Scope::organization(organization_id)).await?;
+                delete_team_in(&mut tx, organization_id).await?;
+                tx.commit().await.map_err(map_error)
+            }
+
+            async fn set_storage_rule(
+                &self,
+                organization_id: &str,
+                rule: &str,
+                event: AuditEvent,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.begin_in(Scope::organization(organization_id)).await?;
+                update_storage_rule(&mut tx, organization_id, rule, &event).await?;
+                tx.commit().await.map_err(map_error)
+            }
+
+            async fn audit_events(
+                &self,
+                organization_id: &str,
+                before_ms: i64,
+                limit: u32,
+            ) -> Result<Vec<AuditEvent>, StoreError> {
+                let mut tx = self.read_in(Scope::organization(organization_id)).await?;
+                let events = select_audit_events(&mut tx, organization_id, before_ms, limit).await?;
+                tx.commit().await.map_err(map_error)?;
+                Ok(events)
+            }
+
+            async fn members(
+                &self,
+                organization_id: &str,
+                email_contains: Option<&str>,
+                offset: u64,
+                limit: u32,
+            ) -> Result<(Vec<Member>, u64), StoreError> {
+                let mut tx = self.read_in(Scope::organization(organization_id)).await?;
+                let page = select_members(&mut tx, organization_id, email_contains, offset, limit).await?;
+                tx.commit().await.map_err(map_error)?;
+                Ok(page)
+            }
+
+            async fn set_member_role(
+                &self,
+                organization_id: &str,
+                account_id: &str,
+                role: Role,
+                event: AuditEvent,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.begin_in(Scope::organization(organization_id)).await?;
+                update_member_role(&mut tx, organization_id, account_id, role, &event).await?;
+                tx.commit().await.map_err(map_error)
+            }
+
+            async fn remove_member(
+                &self,
+                organization_id: &str,
+                account_id: &str,
+                event: AuditEvent,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.begin_in(Scope::organization(organization_id)).await?;
+                delete_member(&mut tx, organization_id, account_id, &event).await?;
+                tx.commit().await.map_err(map_error)
+            }
+
+            async fn team_projects(&self, organization_id: &str) -> Result<Vec<TeamProject>, StoreError> {
+                let mut tx = self.read_in(Scope::organization(organization_id)).await?;
+                let projects = select_team_projects(&mut tx, organization_id).await?;
+                tx.commit().await.map_err(map_error)?;
+                Ok(projects)
+            }
+
+            async fn create_team_project(
+                &self,
+                project: TeamProject,
+                event: AuditEvent,
+            ) -> Result<(), StoreError> {
+                let mut tx = self
+                    .begin_in(Scope::organization(&project.organization_id))
+                    .await?;
+                insert_team_project(&mut tx, &project, &event).await?;
+                tx.commit().await.map_err(map_error)
+            }
+
+            async fn rename_team_project(
+                &self,
+                organization_id: &str,
+                team_project_id: &str,
+                name: &str,
+                event: AuditEvent,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.begin_in(Scope::organization(organization_id)).await?;
+                update_team_project(&mut tx, organization_id, team_project_id, name, &event).await?;
+                tx.commit().await.map_err(map_error)
+            }
+
+            async fn delete_team_project(
+                &self,
+                organization_id: &str,
+                team_project_id: &str,
+                event: AuditEvent,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.begin_in(Scope::organization(organization_id)).await?;
+                delete_team_project_in(&mut tx, organization_id, team_project_id, &event).await?;
+                tx.commit().await.map_err(map_error)
+            }
+
+            async fn create_invitation(
+                &self,
+                invitation: Invitation,
+                keys: Vec<InvitationKey>,
+                event: AuditEvent,
+            ) -> Result<(), StoreError> {
+                let mut tx = self
+                    .begin_in(Scope::organization(&invitation.organization_id))
+                    .await?;
+                insert_invitation(&mut tx, &invitation, &keys, &event).await?;
+                tx.commit().await.map_err(map_error)
+            }
+
+            async fn invitations_of(
+                &self,
+                organization_id: &str,
+                now_ms: i64,
+            ) -> Result<Vec<InvitationView>, StoreError> {
+                let mut tx = self.read_in(Scope::organization(organization_id)).await?;
+                let invitations = select_invitations(&mut tx, false, organization_id, now_ms).await?;
+                tx.commit().await.map_err(map_error)?;
+                Ok(invitations)
+            }
+
+            async fn invitations_for(
+                &self,
+                account_id: &str,
+                now_ms: i64,
+            ) -> Result<Vec<InvitationView>, StoreError> {
+                let mut tx = self.read_in(Scope::account(account_id)).await?;
+                let invitations = select_invitations(&mut tx, true, account_id, now_ms).await?;
+                tx.commit().await.map_err(map_error)?;
+                Ok(invitations)
+            }
+
+            async fn set_invitation_role(
+                &self,
+                organization_id: &str,
+                invitation_id: &str,
+                role: Role,
+                now_ms: i64,
+                event: AuditEvent,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.begin_in(Scope::organization(organization_id)).await?;
+                update_invitation_role(
+                    &mut tx,
+                    organization_id,
+                    invitation_id,
+                    role,
+                    now_ms,
+                    &event,
+                )
+                .await?;
+                tx.commit().await.map_err(map_error)
+            }
+
+            async fn delete_invitation(
+                &self,
+                organization_id: &str,
+                invitation_id: &str,
+                event: AuditEvent,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.begin_in(Scope::organization(organization_id)).await?;
+                delete_invitation_in(&mut tx, organization_id, invitation_id, &event).await?;
+                tx.commit().await.map_err(map_error)
+            }
+
+            async fn accept_invitation(
+                &self,
+                account_id: &str,
+                invitation_id: &str,
+                now_ms: i64,
+                event: AuditEvent,
+            ) -> Result<String, StoreError> {
+                let mut tx = self.begin_in(Scope::account(account_id)).await?;
+                let organization_id =
+                    accept_invitation_in(&mut tx, account_id, invitation_id, now_ms, event).await?;
+                tx.commit().await.map_err(map_error)?;
+                Ok(organization_id)
+            }
+
+            async fn decline_invitation(
+                &self,
+                account_id: &str,
+                invitation_id: &str,
+                now_ms: i64,
+                event: AuditEvent,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.begin_in(Scope::account(account_id)).await?;
+                decline_invitation_in(&mut tx, account_id, invitation_id, now_ms, event).await?;
+                tx.commit().await.map_err(map_error)
+            }
+
+            async fn my_project_keys(
+                &self,
+                organization_id: &str,
+                account_id: &str,
+            ) -> Result<(Vec<ProjectKey>, Vec<KeyGap>), StoreError> {
+                let mut tx = self
+                    .read_in(Scope::both(organization_id, account_id))
+                    .await?;
+                let found = select_my_project_keys(&mut tx, organization_id, account_id).await?;
+                tx.commit().await.map_err(map_error)?;
+                Ok(found)
+            }
+
+            async fn reconcile_keys(
+                &self,
+                organization_id: &str,
+                sharer_account_id: &str,
+                keys: Vec<ProjectKey>,
+                now_ms: i64,
+                event: AuditEvent,
+            ) -> Result<u64, StoreError> {
+                let mut tx = self.begin_in(Scope::organization(organization_id)).await?;
+                let created = insert_reconciled_keys(
+                    &mut tx,
+                    organization_id,
+                    sharer_account_id,
+                    &keys,
+                    now_ms,
+                    &event,
+                )
+                .await?;
+                tx.commit().await.map_err(map_error)?;
+                Ok(created)
+            }
         }
     };
 }

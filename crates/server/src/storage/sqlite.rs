@@ -18,19 +18,20 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::{Sqlite, Transaction};
 
 use super::model::{
-    Account, AuditEvent, ChangeCredentials, LoginAttempt, Member, Membership, NewAccount,
-    NewSession, NewTeam, Organization, OrganizationKind, ResetAccount, Role, SecretHash, Session,
-    TeamProject,
+    Account, AuditEvent, ChangeCredentials, Invitation, InvitationKey, InvitationView, KeyGap,
+    LoginAttempt, Member, Membership, NewAccount, NewSession, NewTeam, Organization,
+    OrganizationKind, ProjectKey, ResetAccount, Role, SecretHash, Session, TeamProject,
 };
 use super::rows::{
-    AccountRow, AuditEventRow, LoginAttemptRow, MemberRow, MembershipRow, SessionAccountRow,
-    SessionRow, TeamProjectRow, account_columns, audit_event_columns, membership_columns,
-    session_account_columns, session_columns,
+    AccountRow, AuditEventRow, InvitationViewRow, KeyGapRow, LoginAttemptRow, MemberRow,
+    MembershipRow, ProjectKeyRow, SessionAccountRow, SessionRow, TeamProjectRow, account_columns,
+    audit_event_columns, invitation_view_columns, membership_columns, session_account_columns,
+    session_columns,
 };
 use super::{
-    ConnectOptions, DEFAULT_STORAGE_RULE, OWNER_STAYS, OWNS_SHARED_TEAM, PERSONAL_ORG_DISPLAY_NAME,
-    PERSONAL_ORGANIZATION, Scope, Store, StoreError, map_migrate_error, map_non_database_error,
-    personal_org_name,
+    ALREADY_INVITED, ALREADY_MEMBER, ConnectOptions, DEFAULT_STORAGE_RULE, KEY_NOT_SHAREABLE,
+    OWNER_STAYS, OWNS_SHARED_TEAM, PERSONAL_ORG_DISPLAY_NAME, PERSONAL_ORGANIZATION, Scope, Store,
+    StoreError, map_migrate_error, map_non_database_error, personal_org_name,
 };
 
 /// How long a connection waits for another writer before giving up.
@@ -177,7 +178,15 @@ fn map_error(error: sqlx::Error) -> StoreError {
     map_non_database_error(error)
 }
 
-super::shared_sql::shared_sql!(Sqlite);
+/// SQLite has no row-level security: a transaction's scope changes nothing.
+async fn set_scope(
+    _tx: &mut Transaction<'static, Sqlite>,
+    _scope: Scope<'_>,
+) -> Result<(), StoreError> {
+    Ok(())
+}
+
+super::shared_sql::shared_sql!(Sqlite, SqliteStore);
 
 /// Reads an account inside a transaction (after an update, to return it).
 async fn account_in(
@@ -482,146 +491,6 @@ impl Store for SqliteStore {
         .await
         .map_err(map_error)?;
         row.map(TryInto::try_into).transpose()
-    }
-
-    async fn memberships_of(&self, account_id: &str) -> Result<Vec<Membership>, StoreError> {
-        let mut tx = self.read_in(Scope::account(account_id)).await?;
-        let memberships = select_memberships_of(&mut tx, account_id).await?;
-        tx.commit().await.map_err(map_error)?;
-        Ok(memberships)
-    }
-
-    async fn membership(
-        &self,
-        organization_id: &str,
-        account_id: &str,
-    ) -> Result<Option<Membership>, StoreError> {
-        let mut tx = self
-            .read_in(Scope::both(organization_id, account_id))
-            .await?;
-        let membership = select_membership(&mut tx, organization_id, account_id).await?;
-        tx.commit().await.map_err(map_error)?;
-        Ok(membership)
-    }
-
-    async fn create_team(
-        &self,
-        new: NewTeam,
-        event: AuditEvent,
-    ) -> Result<Organization, StoreError> {
-        let mut tx = self
-            .begin_in(Scope::both(&new.id, &new.owner_account_id))
-            .await?;
-        let organization = insert_team(&mut tx, new, &event).await?;
-        tx.commit().await.map_err(map_error)?;
-        Ok(organization)
-    }
-
-    async fn delete_team(&self, organization_id: &str) -> Result<(), StoreError> {
-        let mut tx = self.begin_in(Scope::organization(organization_id)).await?;
-        delete_team_in(&mut tx, organization_id).await?;
-        tx.commit().await.map_err(map_error)
-    }
-
-    async fn set_storage_rule(
-        &self,
-        organization_id: &str,
-        rule: &str,
-        event: AuditEvent,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.begin_in(Scope::organization(organization_id)).await?;
-        update_storage_rule(&mut tx, organization_id, rule, &event).await?;
-        tx.commit().await.map_err(map_error)
-    }
-
-    async fn audit_events(
-        &self,
-        organization_id: &str,
-        before_ms: i64,
-        limit: u32,
-    ) -> Result<Vec<AuditEvent>, StoreError> {
-        let mut tx = self.read_in(Scope::organization(organization_id)).await?;
-        let events = select_audit_events(&mut tx, organization_id, before_ms, limit).await?;
-        tx.commit().await.map_err(map_error)?;
-        Ok(events)
-    }
-
-    async fn members(
-        &self,
-        organization_id: &str,
-        email_contains: Option<&str>,
-        offset: u64,
-        limit: u32,
-    ) -> Result<(Vec<Member>, u64), StoreError> {
-        let mut tx = self.read_in(Scope::organization(organization_id)).await?;
-        let page = select_members(&mut tx, organization_id, email_contains, offset, limit).await?;
-        tx.commit().await.map_err(map_error)?;
-        Ok(page)
-    }
-
-    async fn set_member_role(
-        &self,
-        organization_id: &str,
-        account_id: &str,
-        role: Role,
-        event: AuditEvent,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.begin_in(Scope::organization(organization_id)).await?;
-        update_member_role(&mut tx, organization_id, account_id, role, &event).await?;
-        tx.commit().await.map_err(map_error)
-    }
-
-    async fn remove_member(
-        &self,
-        organization_id: &str,
-        account_id: &str,
-        event: AuditEvent,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.begin_in(Scope::organization(organization_id)).await?;
-        delete_member(&mut tx, organization_id, account_id, &event).await?;
-        tx.commit().await.map_err(map_error)
-    }
-
-    async fn team_projects(&self, organization_id: &str) -> Result<Vec<TeamProject>, StoreError> {
-        let mut tx = self.read_in(Scope::organization(organization_id)).await?;
-        let projects = select_team_projects(&mut tx, organization_id).await?;
-        tx.commit().await.map_err(map_error)?;
-        Ok(projects)
-    }
-
-    async fn create_team_project(
-        &self,
-        project: TeamProject,
-        event: AuditEvent,
-    ) -> Result<(), StoreError> {
-        let mut tx = self
-            .begin_in(Scope::organization(&project.organization_id))
-            .await?;
-        insert_team_project(&mut tx, &project, &event).await?;
-        tx.commit().await.map_err(map_error)
-    }
-
-    async fn rename_team_project(
-        &self,
-        organization_id: &str,
-        team_project_id: &str,
-        name: &str,
-        event: AuditEvent,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.begin_in(Scope::organization(organization_id)).await?;
-        update_team_project(&mut tx, organization_id, team_project_id, name, &event).await?;
-        tx.commit().await.map_err(map_error)
-    }
-
-    async fn delete_team_project(
-        &self,
-        organization_id: &str,
-        team_project_id: &str,
-        event: AuditEvent,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.begin_in(Scope::organization(organization_id)).await?;
-        delete_team_project_in(&mut tx, organization_id, team_project_id, &event).await?;
-        tx.commit().await.map_err(map_error)
     }
 
     async fn delete_session(&self, id_hash: &SecretHash) -> Result<(), StoreError> {

@@ -1,0 +1,470 @@
+//! Invitations and key sharing (insomnia-wire.md §4.5; extensions.md "Invitations, seen from the
+//! invitee"). The inviter's steps: check-seats, instructions (the invitee's id and public key),
+//! my-project-keys (its own keys and who lacks one), the invitation with the keys it encrypted to
+//! the invitee, and reconcile-keys (keys for members lacking them). The invitee lists, accepts
+//! or declines; on accepting, the keys held with the invitation become its project keys.
+//!
+//! An invitation needs an existing account; it expires after `--invitation-ttl`.
+
+use std::collections::HashSet;
+
+use axum::{
+    Router,
+    extract::{Path, State},
+    http::StatusCode,
+    routing::{get, patch, post},
+};
+use hypnos_crypto::{
+    random,
+    wire::invites::{
+        AcceptedInvitation, CheckSeatsRequest, CheckSeatsResponse, EmailOnly, InstructionsRequest,
+        InstructionsResponse, InvitationRolesRequest, InviteRequest, InviteResponse, Inviter,
+        KeylessMember, MyInvitation, MyInvitations, MyProjectKey, MyProjectKeys, NamedPerson,
+        OrganizationInvitation, OrganizationInvitations, ReconcileKeysRequest,
+        ReconcileKeysResponse,
+    },
+};
+use serde_json::json;
+
+use super::{orgs::audit_event, rfc3339, validate};
+use crate::{
+    error::{ApiError, ApiResult},
+    extract::Json,
+    membership,
+    permissions::Permission,
+    session::Authenticated,
+    state::{AppState, now_ms},
+    storage::{
+        ALREADY_INVITED, ALREADY_MEMBER, Invitation, InvitationKey, KEY_NOT_SHAREABLE, ProjectKey,
+        Role, StoreError,
+    },
+};
+
+/// The most keys one request may carry.
+const MAX_KEYS: usize = 10_000;
+
+/// The routes of this module.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/organizations/{org}/check-seats", post(check_seats))
+        .route(
+            "/v1/organizations/{org}/invites/instructions",
+            post(instructions),
+        )
+        .route(
+            "/v1/organizations/{org}/my-project-keys",
+            get(my_project_keys),
+        )
+        .route("/v1/organizations/{org}/invites", get(list).post(invite))
+        .route(
+            "/v1/organizations/{org}/invites/{id}",
+            patch(set_role).delete(withdraw),
+        )
+        .route(
+            "/v1/organizations/{org}/reconcile-keys",
+            post(reconcile_keys),
+        )
+        .route("/v1/user/invites", get(mine))
+        .route("/v1/user/invites/{id}/accept", post(accept))
+        .route("/v1/user/invites/{id}/decline", post(decline))
+}
+
+const NO_SUCH_INVITATION: ApiError = ApiError::NotFound("no live invitation with this id");
+const NOT_SHAREABLE: ApiError = ApiError::Conflict {
+    code: "KEY_NOT_SHAREABLE",
+    message: "a key names a project of another organization or one you hold no key for, or \
+              an account that is not a member",
+};
+
+/// The one role a `roles` list names: `admin` or `member`.
+fn offered_role(roles: &[String]) -> ApiResult<Role> {
+    match roles {
+        [one] => Role::parse(one)
+            .filter(|role| *role != Role::Owner)
+            .ok_or(ApiError::BadRequest(
+                "roles must name one role: admin or member".into(),
+            )),
+        _ => Err(ApiError::BadRequest(
+            "roles must name exactly one role: admin or member".into(),
+        )),
+    }
+}
+
+async fn check_seats(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Path(org): Path<String>,
+    Json(body): Json<CheckSeatsRequest>,
+) -> ApiResult<axum::Json<CheckSeatsResponse>> {
+    for email in &body.emails {
+        validate::email("emails", email)?;
+    }
+    membership::require(&state, &caller, &org, Permission::CreateInvitation).await?;
+    // No seat limit on a self-hosted server.
+    Ok(axum::Json(CheckSeatsResponse { is_allowed: true }))
+}
+
+async fn instructions(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Path(org): Path<String>,
+    Json(body): Json<InstructionsRequest>,
+) -> ApiResult<axum::Json<InstructionsResponse>> {
+    validate::email("inviteeEmail", &body.invitee_email)?;
+    let membership =
+        membership::require(&state, &caller, &org, Permission::CreateInvitation).await?;
+    let invitee = state
+        .store
+        .account_by_email(&body.invitee_email)
+        .await?
+        .ok_or(ApiError::NotFound(
+            "no account with this e-mail: they sign up first, then you invite them",
+        ))?;
+    if state
+        .store
+        .membership(&membership.organization.id, &invitee.id)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::Conflict {
+            code: "ALREADY_MEMBER",
+            message: "this account is a member already",
+        });
+    }
+    Ok(axum::Json(InstructionsResponse {
+        invite_keys: Vec::new(),
+        invitee_id: invitee.id,
+        invitee_email: invitee.email,
+        invitee_public_key: invitee.public_key,
+        invitee_auto_linked: false,
+    }))
+}
+
+async fn my_project_keys(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Path(org): Path<String>,
+) -> ApiResult<axum::Json<MyProjectKeys>> {
+    let membership =
+        membership::require(&state, &caller, &org, Permission::ReadTeamProject).await?;
+    let (keys, gaps) = state
+        .store
+        .my_project_keys(&membership.organization.id, &caller.account.id)
+        .await?;
+    Ok(axum::Json(MyProjectKeys {
+        project_keys: keys
+            .into_iter()
+            .map(|key| MyProjectKey {
+                project_id: key.project_id,
+                enc_key: key.enc_symmetric_key,
+            })
+            .collect(),
+        members: gaps
+            .into_iter()
+            .map(|gap| KeylessMember {
+                account_id: gap.account_id,
+                project_id: gap.project_id,
+                public_key: gap.public_key,
+            })
+            .collect(),
+    }))
+}
+
+async fn invite(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Path(org): Path<String>,
+    Json(body): Json<InviteRequest>,
+) -> ApiResult<(StatusCode, axum::Json<InviteResponse>)> {
+    validate::id("inviteeId", &body.invitee_id)?;
+    let role = match &body.roles {
+        Some(roles) => offered_role(roles)?,
+        None => Role::Member,
+    };
+    if body.invite_keys.len() > MAX_KEYS {
+        return Err(ApiError::BadRequest(format!(
+            "inviteKeys holds at most {MAX_KEYS} keys"
+        )));
+    }
+    let mut projects = HashSet::new();
+    for key in &body.invite_keys {
+        validate::id("inviteKeys.projectId", &key.project_id)?;
+        validate::wrapped_key("inviteKeys.encSymmetricKey", &key.enc_symmetric_key)?;
+        if !projects.insert(key.project_id.as_str()) {
+            return Err(ApiError::BadRequest(
+                "inviteKeys names a project twice".into(),
+            ));
+        }
+    }
+    let membership =
+        membership::require(&state, &caller, &org, Permission::CreateInvitation).await?;
+    let invitee = state
+        .store
+        .account_by_id(&body.invitee_id)
+        .await?
+        .ok_or(ApiError::NotFound("no account with this inviteeId"))?;
+    if body
+        .invitee_email
+        .as_deref()
+        .is_some_and(|email| email != invitee.email)
+    {
+        return Err(ApiError::BadRequest(
+            "inviteeEmail is not the e-mail of inviteeId".into(),
+        ));
+    }
+    let org_id = membership.organization.id;
+    let now = now_ms();
+    let invitation = Invitation {
+        id: random::prefixed_id("inv")?,
+        organization_id: org_id.clone(),
+        invitee_account_id: invitee.id.clone(),
+        inviter_account_id: caller.account.id.clone(),
+        role,
+        created_at: now,
+        expires_at: now + state.config.invitation_ttl.as_millis() as i64,
+    };
+    let event = audit_event(
+        &caller,
+        &org_id,
+        "invitation.created",
+        &invitation.id,
+        json!({
+            "invitee": invitee.id,
+            "role": role.as_str(),
+            "projects": body.invite_keys.iter().map(|k| &k.project_id).collect::<Vec<_>>(),
+        }),
+    )?;
+    let keys = body
+        .invite_keys
+        .into_iter()
+        .map(|key| InvitationKey {
+            project_id: key.project_id,
+            enc_symmetric_key: key.enc_symmetric_key,
+            auto_linked: key.auto_linked,
+        })
+        .collect();
+    match state
+        .store
+        .create_invitation(invitation.clone(), keys, event)
+        .await
+    {
+        Ok(()) => {}
+        Err(StoreError::Conflict(ALREADY_MEMBER)) => {
+            return Err(ApiError::Conflict {
+                code: "ALREADY_MEMBER",
+                message: "this account is a member already",
+            });
+        }
+        Err(StoreError::Conflict(ALREADY_INVITED)) => {
+            return Err(ApiError::Conflict {
+                code: "ALREADY_INVITED",
+                message: "this account has a live invitation: change or withdraw it",
+            });
+        }
+        Err(StoreError::Conflict(KEY_NOT_SHAREABLE)) => return Err(NOT_SHAREABLE),
+        Err(other) => return Err(other.into()),
+    }
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(InviteResponse {
+            id: invitation.id,
+            expires_at: rfc3339(invitation.expires_at),
+        }),
+    ))
+}
+
+async fn reconcile_keys(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Path(org): Path<String>,
+    Json(body): Json<ReconcileKeysRequest>,
+) -> ApiResult<axum::Json<ReconcileKeysResponse>> {
+    if body.keys.len() > MAX_KEYS {
+        return Err(ApiError::BadRequest(format!(
+            "keys holds at most {MAX_KEYS} keys"
+        )));
+    }
+    let mut seen = HashSet::new();
+    for key in &body.keys {
+        validate::id("keys.projectId", &key.project_id)?;
+        validate::id("keys.accountId", &key.account_id)?;
+        validate::wrapped_key("keys.encSymmetricKey", &key.enc_symmetric_key)?;
+        if !seen.insert((key.project_id.as_str(), key.account_id.as_str())) {
+            return Err(ApiError::BadRequest(
+                "keys names a project and account twice".into(),
+            ));
+        }
+    }
+    // Any member may re-share what it holds; the store checks that it holds each key.
+    let membership =
+        membership::require(&state, &caller, &org, Permission::ReadTeamProject).await?;
+    let org_id = membership.organization.id;
+    let total = body.keys.len() as u64;
+    let event = audit_event(
+        &caller,
+        &org_id,
+        "project_keys.shared",
+        &caller.account.id,
+        json!({
+            "keys": body.keys.iter()
+                .map(|k| json!({"project": k.project_id, "account": k.account_id}))
+                .collect::<Vec<_>>(),
+        }),
+    )?;
+    let keys = body
+        .keys
+        .into_iter()
+        .map(|key| ProjectKey {
+            project_id: key.project_id,
+            account_id: key.account_id,
+            enc_symmetric_key: key.enc_symmetric_key,
+        })
+        .collect();
+    match state
+        .store
+        .reconcile_keys(&org_id, &caller.account.id, keys, now_ms(), event)
+        .await
+    {
+        Ok(created) => Ok(axum::Json(ReconcileKeysResponse {
+            created,
+            skipped: total - created,
+        })),
+        Err(StoreError::Conflict(KEY_NOT_SHAREABLE)) => Err(NOT_SHAREABLE),
+        Err(other) => Err(other.into()),
+    }
+}
+
+async fn list(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Path(org): Path<String>,
+) -> ApiResult<axum::Json<OrganizationInvitations>> {
+    let membership = membership::require(&state, &caller, &org, Permission::ReadInvitation).await?;
+    let invitations = state
+        .store
+        .invitations_of(&membership.organization.id, now_ms())
+        .await?
+        .into_iter()
+        .map(|view| OrganizationInvitation {
+            id: view.invitation.id,
+            inviter: NamedPerson {
+                name: view.inviter_name,
+            },
+            invitee: EmailOnly {
+                email: view.invitee_email,
+            },
+            created_at: rfc3339(view.invitation.created_at),
+            expires_at: rfc3339(view.invitation.expires_at),
+            roles: vec![view.invitation.role.as_str().into()],
+        })
+        .collect();
+    Ok(axum::Json(OrganizationInvitations { invitations }))
+}
+
+async fn set_role(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Path((org, id)): Path<(String, String)>,
+    Json(body): Json<InvitationRolesRequest>,
+) -> ApiResult<StatusCode> {
+    let role = offered_role(&body.roles)?;
+    let membership =
+        membership::require(&state, &caller, &org, Permission::UpdateInvitation).await?;
+    let org_id = membership.organization.id;
+    let event = audit_event(
+        &caller,
+        &org_id,
+        "invitation.role_changed",
+        &id,
+        json!({ "role": role.as_str() }),
+    )?;
+    match state
+        .store
+        .set_invitation_role(&org_id, &id, role, now_ms(), event)
+        .await
+    {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(StoreError::NotFound) => Err(NO_SUCH_INVITATION),
+        Err(other) => Err(other.into()),
+    }
+}
+
+async fn withdraw(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let membership =
+        membership::require(&state, &caller, &org, Permission::DeleteInvitation).await?;
+    let org_id = membership.organization.id;
+    let event = audit_event(&caller, &org_id, "invitation.withdrawn", &id, json!({}))?;
+    match state.store.delete_invitation(&org_id, &id, event).await {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(StoreError::NotFound) => Err(NO_SUCH_INVITATION),
+        Err(other) => Err(other.into()),
+    }
+}
+
+async fn mine(
+    State(state): State<AppState>,
+    caller: Authenticated,
+) -> ApiResult<axum::Json<MyInvitations>> {
+    let invitations = state
+        .store
+        .invitations_for(&caller.account.id, now_ms())
+        .await?
+        .into_iter()
+        .map(|view| MyInvitation {
+            id: view.invitation.id,
+            organization_id: view.invitation.organization_id,
+            organization_name: view.organization_name,
+            inviter: Inviter {
+                name: view.inviter_name,
+                email: view.inviter_email,
+            },
+            roles: vec![view.invitation.role.as_str().into()],
+            created_at: rfc3339(view.invitation.created_at),
+            expires_at: rfc3339(view.invitation.expires_at),
+        })
+        .collect();
+    Ok(axum::Json(MyInvitations { invitations }))
+}
+
+async fn accept(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<AcceptedInvitation>> {
+    // The store fills in the organization, which only the invitation knows.
+    let event = audit_event(&caller, "", "invitation.accepted", &id, json!({}))?;
+    match state
+        .store
+        .accept_invitation(&caller.account.id, &id, now_ms(), event)
+        .await
+    {
+        Ok(organization_id) => Ok(axum::Json(AcceptedInvitation { organization_id })),
+        Err(StoreError::NotFound) => Err(NO_SUCH_INVITATION),
+        Err(StoreError::Conflict(_)) => Err(ApiError::Conflict {
+            code: "ALREADY_MEMBER",
+            message: "you are a member of this organization already",
+        }),
+        Err(other) => Err(other.into()),
+    }
+}
+
+async fn decline(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let event = audit_event(&caller, "", "invitation.declined", &id, json!({}))?;
+    match state
+        .store
+        .decline_invitation(&caller.account.id, &id, now_ms(), event)
+        .await
+    {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(StoreError::NotFound) => Err(NO_SUCH_INVITATION),
+        Err(other) => Err(other.into()),
+    }
+}
