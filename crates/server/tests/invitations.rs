@@ -9,8 +9,8 @@ mod common;
 mod http;
 
 use http::{
-    TestServer, call,
-    users::{User, sign_up_and_log_in},
+    TestServer, call, post,
+    users::{User, login, sign_up_and_log_in},
 };
 use hypnos_crypto::{aes::AesKey, rsa::RsaPublicKey};
 use reqwest::{Client, Method, StatusCode};
@@ -481,6 +481,44 @@ async fn invitations(db: common::TestDb) {
             "key material in the audit log"
         );
     }
+    // 12. Bob loses his passphrase: the reset takes his project keys, he stays a member, and a
+    //     key holder re-shares to his new public key.
+    let token = hypnos_server::admin::issue_reset_token(&server.config, &bob.email)
+        .await
+        .unwrap();
+    let new_bob = User::new(&bob.email, "bob's new passphrase");
+    let mut reset = new_bob.keys_body();
+    reset["email"] = json!(bob.email);
+    reset["token"] = json!(token);
+    let (status, body) = post(&http, server.url("/auth/reset"), reset).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let new_bob_s = login(&server, &http, &new_bob.email, &new_bob.passphrase)
+        .await
+        .unwrap();
+    let (_, keys) = request(Method::GET, &new_bob_s, &org("/my-project-keys"), None).await;
+    assert_eq!(keys["projectKeys"], json!([]), "the reset took his keys");
+    let (_, gaps) = request(Method::GET, &carol_s, &org("/my-project-keys"), None).await;
+    assert_eq!(gaps["members"].as_array().unwrap().len(), 1, "{gaps}");
+    assert_eq!(gaps["members"][0]["accountId"], bob_id.as_str());
+    let new_public =
+        RsaPublicKey::from_jwk_json(gaps["members"][0]["publicKey"].as_str().unwrap()).unwrap();
+    let for_new_bob = new_public.encrypt_string(&carols_key).unwrap();
+    let (_, done) = request(
+        Method::POST,
+        &carol_s,
+        &org("/reconcile-keys"),
+        reconcile(
+            json!([{"projectId": "prj_1", "accountId": bob_id, "encSymmetricKey": for_new_bob}]),
+        ),
+    )
+    .await;
+    assert_eq!(done, json!({"created": 1, "skipped": 0}));
+    let (_, keys) = request(Method::GET, &new_bob_s, &org("/my-project-keys"), None).await;
+    let reopened = new_bob
+        .private
+        .decrypt_string(keys["projectKeys"][0]["encKey"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(*reopened, project_key);
     server.stop().await;
 }
 

@@ -413,6 +413,53 @@ async fn organizations(db: common::TestDb) {
                 assert_eq!(answer["error"], "FORBIDDEN");
             }
         }
+        // The destructive ones, refused to the roles that lack them (the allowed are shown
+        // elsewhere: they would end the story).
+        for (method, path, body, permission) in [
+            (
+                Method::DELETE,
+                format!("/v1/organizations/{team_id}/team-projects/{project_id}"),
+                None,
+                Permission::DeleteTeamProject,
+            ),
+            (
+                Method::DELETE,
+                format!("/v1/organizations/{team_id}/invites/inv_any"),
+                None,
+                Permission::DeleteInvitation,
+            ),
+            (
+                Method::PATCH,
+                format!("/v1/organizations/{team_id}/invites/inv_any"),
+                Some(json!({"roles": ["member"]})),
+                Permission::UpdateInvitation,
+            ),
+            (
+                Method::DELETE,
+                format!(
+                    "/v1/organizations/{team_id}/members/{}",
+                    alice_ids.account_id
+                ),
+                None,
+                Permission::DeleteMembership,
+            ),
+            (
+                Method::DELETE,
+                format!("/v1/organizations/{team_id}"),
+                None,
+                Permission::OwnOrganization,
+            ),
+        ] {
+            if !allows(role, permission) {
+                let (status, answer) =
+                    call(&http, method.clone(), server.url(&path), session, body).await;
+                assert_eq!(
+                    status,
+                    StatusCode::FORBIDDEN,
+                    "{role:?} {method} {path}: {answer}"
+                );
+            }
+        }
         let (_, granted) = get(
             session,
             &format!("/v1/organizations/{team_id}/user-permissions"),
