@@ -26,7 +26,7 @@ use hypnos_crypto::{
 };
 use serde_json::json;
 
-use super::{orgs::audit_event, rfc3339, validate};
+use super::{audit_event, rfc3339, validate};
 use crate::{
     error::{ApiError, ApiResult},
     extract::Json,

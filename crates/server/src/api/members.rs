@@ -11,7 +11,7 @@ use hypnos_crypto::wire::orgs::{MemberInfo, MemberList, MemberRole, SetMemberRol
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{orgs::audit_event, rfc3339};
+use super::{audit_event, rfc3339};
 use crate::{
     error::{ApiError, ApiResult},
     extract::Json,

@@ -10,7 +10,7 @@ pub mod validate;
 
 use axum::Router;
 
-use crate::state::AppState;
+use crate::{error::ApiResult, session::Authenticated, state::AppState, storage::AuditEvent};
 
 /// Every REST route.
 pub fn routes() -> Router<AppState> {
@@ -28,4 +28,24 @@ pub(crate) fn rfc3339(ms: i64) -> String {
     let time =
         std::time::UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(ms).unwrap_or(0));
     humantime::format_rfc3339_millis(time).to_string()
+}
+
+/// An audit event for `organization_id`, done now by the caller (its id made here; the store
+/// writes it in the same transaction as the change it records).
+pub(crate) fn audit_event(
+    caller: &Authenticated,
+    organization_id: &str,
+    action: &str,
+    target: &str,
+    details: serde_json::Value,
+) -> ApiResult<AuditEvent> {
+    Ok(AuditEvent {
+        id: hypnos_crypto::random::prefixed_id("evt")?,
+        organization_id: organization_id.into(),
+        at: crate::state::now_ms(),
+        actor_account_id: Some(caller.account.id.clone()),
+        action: action.into(),
+        target: target.into(),
+        details: details.to_string(),
+    })
 }

@@ -22,17 +22,16 @@ use hypnos_crypto::{
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{rfc3339, validate};
+use super::{audit_event, rfc3339, validate};
 use crate::{
     error::{ApiError, ApiResult},
     extract::Json,
     membership::{self, NOT_A_MEMBER},
     permissions::{self, Permission},
     session::Authenticated,
-    state::{AppState, now_ms},
+    state::AppState,
     storage::{
-        AuditEvent, DEFAULT_STORAGE_RULE, NewTeam, Organization, PERSONAL_ORGANIZATION, Role,
-        StoreError,
+        DEFAULT_STORAGE_RULE, NewTeam, Organization, PERSONAL_ORGANIZATION, Role, StoreError,
     },
 };
 
@@ -78,25 +77,6 @@ fn to_wire(organization: Organization, with_description: bool) -> WireOrganizati
             description: with_description.then(String::new),
         },
     }
-}
-
-/// An audit event for `organization_id`, done now by the caller.
-pub(super) fn audit_event(
-    caller: &Authenticated,
-    organization_id: &str,
-    action: &str,
-    target: &str,
-    details: serde_json::Value,
-) -> ApiResult<AuditEvent> {
-    Ok(AuditEvent {
-        id: random::prefixed_id("evt")?,
-        organization_id: organization_id.into(),
-        at: now_ms(),
-        actor_account_id: Some(caller.account.id.clone()),
-        action: action.into(),
-        target: target.into(),
-        details: details.to_string(),
-    })
 }
 
 async fn list(

@@ -13,7 +13,7 @@ use hypnos_crypto::{
 };
 use serde_json::json;
 
-use super::{orgs::audit_event, validate};
+use super::{audit_event, validate};
 use crate::{
     error::{ApiError, ApiResult},
     extract::Json,
