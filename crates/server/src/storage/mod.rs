@@ -22,9 +22,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 pub use model::{
-    Account, AuditEvent, ChangeCredentials, HASH_LEN, Invitation, InvitationKey, InvitationView,
-    KeyGap, LoginAttempt, Member, Membership, NewAccount, NewSession, NewTeam, Organization,
-    OrganizationKind, ProjectKey, ResetAccount, Role, SecretHash, Session, TeamProject,
+    Account, AuditEvent, Blob, Branch, ChangeCredentials, HASH_LEN, Invitation, InvitationKey,
+    InvitationView, KeyGap, LoginAttempt, Member, Membership, NewAccount, NewProjectKey,
+    NewSession, NewTeam, Organization, OrganizationKind, Project, ProjectKey, ResetAccount, Role,
+    SecretHash, Session, Snapshot, TeamProject,
 };
 
 /// What can go wrong in the store. Messages never contain secrets.
@@ -102,9 +103,9 @@ impl Default for ConnectOptions {
 }
 
 /// The server's storage: accounts, sessions, log-in state and settings here, organizations in
-/// [`TenantStore`] (and, in later issues, sync data). Implemented once per database backend.
+/// [`TenantStore`], synced projects in [`SyncStore`]. Implemented once per database backend.
 #[async_trait]
-pub trait Store: TenantStore + Send + Sync {
+pub trait Store: TenantStore + SyncStore + Send + Sync {
     /// `Ok` when the database answers a trivial query.
     async fn ping(&self) -> Result<(), StoreError>;
 
@@ -213,6 +214,135 @@ pub trait Store: TenantStore + Send + Sync {
         name: &str,
         generate: &(dyn Fn() -> Vec<u8> + Sync),
     ) -> Result<Vec<u8>, StoreError>;
+}
+
+/// Synced projects: their keys, branches, snapshots and blobs (insomnia-wire.md §4). Every
+/// method but [`SyncStore::project_of`] acts in the organization it is given, which the caller
+/// took from [`SyncStore::project_of`] (the caller's membership); `shared_sql.rs` implements this
+/// trait for both backends.
+#[async_trait]
+pub trait SyncStore: Send + Sync {
+    /// The project and the account's role in its organization, if the account is a member of
+    /// it. `None` for an unknown project and for a non-member alike.
+    async fn project_of(
+        &self,
+        account_id: &str,
+        project_id: &str,
+    ) -> Result<Option<(Project, Role)>, StoreError>;
+
+    /// The organization's projects, oldest first; only those under `team_project_id` if given.
+    async fn projects_in(
+        &self,
+        organization_id: &str,
+        team_project_id: Option<&str>,
+    ) -> Result<Vec<Project>, StoreError>;
+
+    /// Creates a project with a key for every member, with the audit event, in one transaction.
+    /// The keys must name exactly the organization's current members (else
+    /// `Conflict(KEYS_MISMATCH)`). The same project again in the same organization returns the
+    /// stored one and writes nothing; its id in another organization gives `Conflict(_)`; an
+    /// unknown team project `Conflict("reference")`.
+    async fn create_project(
+        &self,
+        project: Project,
+        keys: Vec<NewProjectKey>,
+        event: AuditEvent,
+    ) -> Result<Project, StoreError>;
+
+    /// The account's key for the project, if it has one.
+    async fn project_key(
+        &self,
+        organization_id: &str,
+        project_id: &str,
+        account_id: &str,
+    ) -> Result<Option<String>, StoreError>;
+
+    /// Every member of the organization with its public key (JWK JSON), by account id.
+    async fn member_public_keys(
+        &self,
+        organization_id: &str,
+    ) -> Result<Vec<(String, String)>, StoreError>;
+
+    /// Deletes the project with its keys, branches, snapshots and blobs, with the audit event.
+    /// `NotFound` if the organization has no such project.
+    async fn archive_project(
+        &self,
+        organization_id: &str,
+        project_id: &str,
+        event: AuditEvent,
+    ) -> Result<(), StoreError>;
+
+    /// The project's branch names, sorted.
+    async fn branch_names(
+        &self,
+        organization_id: &str,
+        project_id: &str,
+    ) -> Result<Vec<String>, StoreError>;
+
+    /// One branch with its snapshot ids, oldest first.
+    async fn branch(
+        &self,
+        organization_id: &str,
+        project_id: &str,
+        name: &str,
+    ) -> Result<Option<Branch>, StoreError>;
+
+    /// Deletes a branch (its snapshots stay: other branches may share them). `NotFound` if there
+    /// is none with this name.
+    async fn remove_branch(
+        &self,
+        organization_id: &str,
+        project_id: &str,
+        name: &str,
+    ) -> Result<(), StoreError>;
+
+    /// The project's snapshots with these ids, in the order asked; unknown ids are left out.
+    async fn snapshots(
+        &self,
+        organization_id: &str,
+        project_id: &str,
+        ids: &[String],
+    ) -> Result<Vec<Snapshot>, StoreError>;
+
+    /// Appends `snapshots` (checked by the caller: ids recomputed, parents chained) to the branch,
+    /// creating it if it is new, in one transaction. The first snapshot's parent must be the
+    /// branch's tip (40 zeros for a new or empty branch), else `Conflict(NOT_FAST_FORWARD)`; of
+    /// two pushes racing on one branch exactly one gets through and the other gets that. Every id
+    /// in `blob_ids` must be a stored blob of the project, else `Conflict(MISSING_BLOBS)`.
+    /// Nothing is written on any error.
+    async fn push_snapshots(
+        &self,
+        organization_id: &str,
+        project_id: &str,
+        branch: &str,
+        snapshots: Vec<Snapshot>,
+        blob_ids: Vec<String>,
+        now_ms: i64,
+    ) -> Result<(), StoreError>;
+
+    /// Which of these blob ids the project lacks, in the order asked.
+    async fn blobs_missing(
+        &self,
+        organization_id: &str,
+        project_id: &str,
+        ids: &[String],
+    ) -> Result<Vec<String>, StoreError>;
+
+    /// Stores blobs; one the project has already is left as it is. Returns how many were new.
+    async fn create_blobs(
+        &self,
+        organization_id: &str,
+        project_id: &str,
+        blobs: Vec<Blob>,
+    ) -> Result<u64, StoreError>;
+
+    /// The project's blobs with these ids, in the order asked; unknown ids are left out.
+    async fn blobs(
+        &self,
+        organization_id: &str,
+        project_id: &str,
+        ids: &[String],
+    ) -> Result<Vec<Blob>, StoreError>;
 }
 
 /// The organizations' part of the storage: memberships, teams, members, team projects,
@@ -506,6 +636,15 @@ pub const ALREADY_INVITED: &str = "already invited";
 
 /// The conflict label when a key names a project the sharer cannot share, or a non-member.
 pub const KEY_NOT_SHAREABLE: &str = "key not shareable";
+
+/// The conflict label when a new project's keys do not name exactly the organization's members.
+pub const KEYS_MISMATCH: &str = "keys do not match the members";
+
+/// The conflict label when a push does not continue its branch's tip.
+pub const NOT_FAST_FORWARD: &str = "not a fast-forward";
+
+/// The conflict label when a pushed snapshot names a blob the project lacks.
+pub const MISSING_BLOBS: &str = "missing blobs";
 
 /// The conflict label when an account owns a team that others still belong to.
 const OWNS_SHARED_TEAM: &str = "owns a team with other members";

@@ -359,6 +359,85 @@ pub struct KeyGap {
     pub public_key: String,
 }
 
+/// A synced project (the app's "backend project", `prj_…`): one workspace's history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Project {
+    /// `prj_…`, made by the client.
+    pub id: String,
+    /// The organization it belongs to.
+    pub organization_id: String,
+    /// The team project it hangs under, if any.
+    pub team_project_id: Option<String>,
+    /// The workspace's name.
+    pub name: String,
+    /// The workspace's id (`wrk_…`).
+    pub root_document_id: String,
+    /// When it was created.
+    pub created_at: i64,
+}
+
+/// A member's key for a new project: the project key encrypted to the member's public key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewProjectKey {
+    /// The member.
+    pub account_id: String,
+    /// The project key, RSA-OAEP-256 encrypted to it (hex).
+    pub enc_symmetric_key: String,
+    /// The app's `autoLinked` flag, kept as given.
+    pub auto_linked: bool,
+}
+
+/// A branch: a name and its snapshots, oldest first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Branch {
+    /// Its name (lower-case).
+    pub name: String,
+    /// When it was created.
+    pub created_at: i64,
+    /// When a push last changed it.
+    pub modified_at: i64,
+    /// Its snapshots' ids, oldest first; the last is the tip.
+    pub snapshots: Vec<String>,
+}
+
+/// A snapshot (a commit), as the client made it: the server checks its id, stores it and hands it
+/// back unchanged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    /// `sha1(project ‖ parent ‖ sorted blob ids)`, 40 hex.
+    pub id: String,
+    /// The previous snapshot's id, or 40 zeros.
+    pub parent: String,
+    /// When the client made it (ISO date, as the client wrote it).
+    pub created: String,
+    /// The author's account id.
+    pub author: String,
+    /// The message.
+    pub name: String,
+    /// A longer description.
+    pub description: String,
+    /// The documents: JSON `[{key, blob, name}]`, as the client sent it.
+    pub state: String,
+}
+
+/// An encrypted, content-addressed document version.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Blob {
+    /// `sha1(plaintext)`, 40 hex.
+    pub id: String,
+    /// The AES message (JSON text); the server never decrypts it.
+    pub content: String,
+}
+
+impl fmt::Debug for Blob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Blob")
+            .field("id", &self.id)
+            .field("content_len", &self.content.len())
+            .finish()
+    }
+}
+
 /// One line of an organization's audit log: who did what to what, never key material.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditEvent {

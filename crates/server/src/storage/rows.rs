@@ -7,8 +7,9 @@ use sqlx::FromRow;
 
 use super::StoreError;
 use super::model::{
-    Account, AuditEvent, Invitation, InvitationView, KeyGap, LoginAttempt, Member, Membership,
-    Organization, OrganizationKind, ProjectKey, Role, Session, TeamProject,
+    Account, AuditEvent, Blob, Invitation, InvitationView, KeyGap, LoginAttempt, Member,
+    Membership, Organization, OrganizationKind, Project, ProjectKey, Role, Session, Snapshot,
+    TeamProject,
 };
 
 /// The columns of `accounts`, in [`AccountRow`] order.
@@ -355,6 +356,99 @@ impl From<KeyGapRow> for KeyGap {
             account_id: row.account_id,
             project_id: row.project_id,
             public_key: row.public_key,
+        }
+    }
+}
+
+/// The columns of `projects`, in [`ProjectRow`] order (prefixed `p.`).
+macro_rules! project_columns {
+    () => {
+        "p.id, p.organization_id, p.team_project_id, p.name, p.root_document_id, p.created_at"
+    };
+}
+pub(super) use project_columns;
+
+/// A synced project.
+#[derive(FromRow)]
+pub(super) struct ProjectRow {
+    pub(super) id: String,
+    pub(super) organization_id: String,
+    pub(super) team_project_id: Option<String>,
+    pub(super) name: String,
+    pub(super) root_document_id: String,
+    pub(super) created_at: i64,
+}
+
+impl From<ProjectRow> for Project {
+    fn from(row: ProjectRow) -> Self {
+        Self {
+            id: row.id,
+            organization_id: row.organization_id,
+            team_project_id: row.team_project_id,
+            name: row.name,
+            root_document_id: row.root_document_id,
+            created_at: row.created_at,
+        }
+    }
+}
+
+/// A project and a member's role in its organization.
+#[derive(FromRow)]
+pub(super) struct ProjectRoleRow {
+    #[sqlx(flatten)]
+    pub(super) project: ProjectRow,
+    pub(super) role: String,
+}
+
+impl TryFrom<ProjectRoleRow> for (Project, Role) {
+    type Error = StoreError;
+
+    fn try_from(row: ProjectRoleRow) -> Result<Self, StoreError> {
+        let role = Role::parse(&row.role).ok_or_else(|| {
+            StoreError::Other(format!("a membership has the unknown role {:?}", row.role))
+        })?;
+        Ok((row.project.into(), role))
+    }
+}
+
+/// A snapshot.
+#[derive(FromRow)]
+pub(super) struct SnapshotRow {
+    pub(super) id: String,
+    pub(super) parent: String,
+    pub(super) created: String,
+    pub(super) author: String,
+    pub(super) name: String,
+    pub(super) description: String,
+    pub(super) state: String,
+}
+
+impl From<SnapshotRow> for Snapshot {
+    fn from(row: SnapshotRow) -> Self {
+        Self {
+            id: row.id,
+            parent: row.parent,
+            created: row.created,
+            author: row.author,
+            name: row.name,
+            description: row.description,
+            state: row.state,
+        }
+    }
+}
+
+/// A blob.
+#[derive(FromRow)]
+pub(super) struct BlobRow {
+    pub(super) id: String,
+    pub(super) content: String,
+}
+
+impl From<BlobRow> for Blob {
+    fn from(row: BlobRow) -> Self {
+        Self {
+            id: row.id,
+            content: row.content,
         }
     }
 }

@@ -1018,6 +1018,667 @@ macro_rules! shared_sql {
                 Ok(created)
             }
         }
+        /// Rows of one project whose ids are in `ids`: `select` is `SELECT … FROM table`, to
+        /// which the organization, project and id filters are added (a few hundred ids a query).
+        async fn select_in<R>(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            select: &'static str,
+            organization_id: &str,
+            project_id: &str,
+            ids: &[String],
+        ) -> Result<Vec<R>, StoreError>
+        where
+            R: for<'r> sqlx::FromRow<'r, <$db as sqlx::Database>::Row> + Send + Unpin,
+        {
+            let mut rows = Vec::with_capacity(ids.len());
+            for chunk in ids.chunks(500) {
+                let mut query = sqlx::QueryBuilder::<$db>::new(select);
+                query
+                    .push(" WHERE organization_id = ")
+                    .push_bind(organization_id.to_owned())
+                    .push(" AND project_id = ")
+                    .push_bind(project_id.to_owned())
+                    .push(" AND id IN (");
+                let mut list = query.separated(", ");
+                for id in chunk {
+                    list.push_bind(id.clone());
+                }
+                list.push_unseparated(")");
+                rows.extend(
+                    query
+                        .build_query_as::<R>()
+                        .fetch_all(&mut **tx)
+                        .await
+                        .map_err(map_error)?,
+                );
+            }
+            Ok(rows)
+        }
+
+        /// `found` put in the order of `ids` (each id once), dropping ids not found.
+        fn in_order<T>(ids: &[String], found: Vec<T>, id_of: impl Fn(&T) -> &str) -> Vec<T> {
+            let mut by_id: std::collections::HashMap<String, T> =
+                found.into_iter().map(|item| (id_of(&item).to_owned(), item)).collect();
+            ids.iter().filter_map(|id| by_id.remove(id)).collect()
+        }
+
+        /// See [`SyncStore::project_of`].
+        async fn select_project_of(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            account_id: &str,
+            project_id: &str,
+        ) -> Result<Option<(Project, Role)>, StoreError> {
+            let row = sqlx::query_as::<_, ProjectRoleRow>(concat!(
+                "SELECT ",
+                project_columns!(),
+                ", m.role FROM projects p JOIN memberships m \
+                 ON m.organization_id = p.organization_id \
+                 WHERE p.id = $1 AND m.account_id = $2"
+            ))
+            .bind(project_id)
+            .bind(account_id)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(map_error)?;
+            row.map(TryInto::try_into).transpose()
+        }
+
+        /// See [`SyncStore::projects_in`].
+        async fn select_projects_in(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            organization_id: &str,
+            team_project_id: Option<&str>,
+        ) -> Result<Vec<Project>, StoreError> {
+            let rows = sqlx::query_as::<_, ProjectRow>(concat!(
+                "SELECT ",
+                project_columns!(),
+                " FROM projects p WHERE p.organization_id = $1 \
+                 AND ($2 IS NULL OR p.team_project_id = $2) ORDER BY p.created_at, p.id"
+            ))
+            .bind(organization_id)
+            .bind(team_project_id)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(map_error)?;
+            Ok(rows.into_iter().map(Project::from).collect())
+        }
+
+        /// See [`SyncStore::create_project`].
+        async fn insert_project(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            project: Project,
+            keys: &[NewProjectKey],
+            event: &AuditEvent,
+        ) -> Result<Project, StoreError> {
+            let existing = sqlx::query_as::<_, ProjectRow>(concat!(
+                "SELECT ",
+                project_columns!(),
+                " FROM projects p WHERE p.organization_id = $1 AND p.id = $2"
+            ))
+            .bind(&project.organization_id)
+            .bind(&project.id)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(map_error)?;
+            if let Some(existing) = existing {
+                return Ok(existing.into());
+            }
+            let members: Vec<(String,)> =
+                sqlx::query_as("SELECT account_id FROM memberships WHERE organization_id = $1")
+                    .bind(&project.organization_id)
+                    .fetch_all(&mut **tx)
+                    .await
+                    .map_err(map_error)?;
+            let members: std::collections::BTreeSet<&str> =
+                members.iter().map(|(id,)| id.as_str()).collect();
+            let keyed: std::collections::BTreeSet<&str> =
+                keys.iter().map(|key| key.account_id.as_str()).collect();
+            if keyed.len() != keys.len() || keyed != members {
+                return Err(StoreError::Conflict(KEYS_MISMATCH));
+            }
+            sqlx::query(
+                "INSERT INTO projects (organization_id, id, team_project_id, name, \
+                 root_document_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&project.organization_id)
+            .bind(&project.id)
+            .bind(&project.team_project_id)
+            .bind(&project.name)
+            .bind(&project.root_document_id)
+            .bind(project.created_at)
+            .execute(&mut **tx)
+            .await
+            .map_err(map_error)?;
+            for key in keys {
+                sqlx::query(
+                    "INSERT INTO project_keys (organization_id, project_id, account_id, \
+                     enc_symmetric_key, auto_linked, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&project.organization_id)
+                .bind(&project.id)
+                .bind(&key.account_id)
+                .bind(&key.enc_symmetric_key)
+                .bind(key.auto_linked)
+                .bind(project.created_at)
+                .execute(&mut **tx)
+                .await
+                .map_err(map_error)?;
+            }
+            insert_audit_event(tx, event).await?;
+            Ok(project)
+        }
+
+        /// See [`SyncStore::project_key`].
+        async fn select_project_key(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            organization_id: &str,
+            project_id: &str,
+            account_id: &str,
+        ) -> Result<Option<String>, StoreError> {
+            sqlx::query_scalar(
+                "SELECT enc_symmetric_key FROM project_keys \
+                 WHERE organization_id = $1 AND project_id = $2 AND account_id = $3",
+            )
+            .bind(organization_id)
+            .bind(project_id)
+            .bind(account_id)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(map_error)
+        }
+
+        /// See [`SyncStore::member_public_keys`].
+        async fn select_member_public_keys(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            organization_id: &str,
+        ) -> Result<Vec<(String, String)>, StoreError> {
+            sqlx::query_as(
+                "SELECT m.account_id, a.public_key FROM memberships m \
+                 JOIN accounts a ON a.id = m.account_id \
+                 WHERE m.organization_id = $1 ORDER BY m.account_id",
+            )
+            .bind(organization_id)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(map_error)
+        }
+
+        /// See [`SyncStore::archive_project`].
+        async fn delete_project(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            organization_id: &str,
+            project_id: &str,
+            event: &AuditEvent,
+        ) -> Result<(), StoreError> {
+            // Keys, branches (with their snapshot lists), snapshots and blobs cascade.
+            let deleted =
+                sqlx::query("DELETE FROM projects WHERE organization_id = $1 AND id = $2")
+                    .bind(organization_id)
+                    .bind(project_id)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map_error)?
+                    .rows_affected();
+            if deleted == 0 {
+                return Err(StoreError::NotFound);
+            }
+            insert_audit_event(tx, event).await
+        }
+
+        /// See [`SyncStore::branch_names`].
+        async fn select_branch_names(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            organization_id: &str,
+            project_id: &str,
+        ) -> Result<Vec<String>, StoreError> {
+            sqlx::query_scalar(
+                "SELECT name FROM branches WHERE organization_id = $1 AND project_id = $2 \
+                 ORDER BY name",
+            )
+            .bind(organization_id)
+            .bind(project_id)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(map_error)
+        }
+
+        /// See [`SyncStore::branch`].
+        async fn select_branch(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            organization_id: &str,
+            project_id: &str,
+            name: &str,
+        ) -> Result<Option<Branch>, StoreError> {
+            let times: Option<(i64, i64)> = sqlx::query_as(
+                "SELECT created_at, modified_at FROM branches \
+                 WHERE organization_id = $1 AND project_id = $2 AND name = $3",
+            )
+            .bind(organization_id)
+            .bind(project_id)
+            .bind(name)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(map_error)?;
+            let Some((created_at, modified_at)) = times else {
+                return Ok(None);
+            };
+            let snapshots = sqlx::query_scalar(
+                "SELECT snapshot_id FROM branch_snapshots \
+                 WHERE organization_id = $1 AND project_id = $2 AND branch = $3 \
+                 ORDER BY position",
+            )
+            .bind(organization_id)
+            .bind(project_id)
+            .bind(name)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(map_error)?;
+            Ok(Some(Branch {
+                name: name.to_owned(),
+                created_at,
+                modified_at,
+                snapshots,
+            }))
+        }
+
+        /// See [`SyncStore::remove_branch`].
+        async fn delete_branch(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            organization_id: &str,
+            project_id: &str,
+            name: &str,
+        ) -> Result<(), StoreError> {
+            let deleted = sqlx::query(
+                "DELETE FROM branches WHERE organization_id = $1 AND project_id = $2 AND name = $3",
+            )
+            .bind(organization_id)
+            .bind(project_id)
+            .bind(name)
+            .execute(&mut **tx)
+            .await
+            .map_err(map_error)?
+            .rows_affected();
+            if deleted == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        }
+
+        /// See [`SyncStore::snapshots`].
+        async fn select_snapshots(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            organization_id: &str,
+            project_id: &str,
+            ids: &[String],
+        ) -> Result<Vec<Snapshot>, StoreError> {
+            let rows: Vec<SnapshotRow> = select_in(
+                tx,
+                "SELECT id, parent, created, author, name, description, state FROM snapshots",
+                organization_id,
+                project_id,
+                ids,
+            )
+            .await?;
+            let snapshots = rows.into_iter().map(Snapshot::from).collect();
+            Ok(in_order(ids, snapshots, |snapshot: &Snapshot| &snapshot.id))
+        }
+
+        /// A unique violation while pushing means another push got there first.
+        fn raced(error: StoreError) -> StoreError {
+            match error {
+                StoreError::Conflict(_) => StoreError::Conflict(NOT_FAST_FORWARD),
+                other => other,
+            }
+        }
+
+        /// See [`SyncStore::push_snapshots`].
+        async fn push_in(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            organization_id: &str,
+            project_id: &str,
+            branch: &str,
+            snapshots: &[Snapshot],
+            blob_ids: &[String],
+            now_ms: i64,
+        ) -> Result<(), StoreError> {
+            let Some(first) = snapshots.first() else {
+                return Ok(());
+            };
+            let branch_exists = sqlx::query(
+                "SELECT 1 FROM branches WHERE organization_id = $1 AND project_id = $2 AND name = $3",
+            )
+            .bind(organization_id)
+            .bind(project_id)
+            .bind(branch)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(map_error)?
+            .is_some();
+            let tip: Option<(String, i64)> = sqlx::query_as(
+                "SELECT snapshot_id, position FROM branch_snapshots \
+                 WHERE organization_id = $1 AND project_id = $2 AND branch = $3 \
+                 ORDER BY position DESC LIMIT 1",
+            )
+            .bind(organization_id)
+            .bind(project_id)
+            .bind(branch)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(map_error)?;
+            let (expected, next_position) = match &tip {
+                Some((id, position)) => (id.as_str(), position + 1),
+                None => (hypnos_crypto::sync::EMPTY_HASH, 0),
+            };
+            if first.parent != expected {
+                return Err(StoreError::Conflict(NOT_FAST_FORWARD));
+            }
+            let wanted: std::collections::BTreeSet<&String> = blob_ids.iter().collect();
+            let wanted: Vec<String> = wanted.into_iter().cloned().collect();
+            let found: Vec<(String,)> =
+                select_in(tx, "SELECT id FROM blobs", organization_id, project_id, &wanted).await?;
+            if found.len() != wanted.len() {
+                return Err(StoreError::Conflict(MISSING_BLOBS));
+            }
+            if !branch_exists {
+                sqlx::query(
+                    "INSERT INTO branches (organization_id, project_id, name, created_at, \
+                     modified_at) VALUES ($1, $2, $3, $4, $4)",
+                )
+                .bind(organization_id)
+                .bind(project_id)
+                .bind(branch)
+                .bind(now_ms)
+                .execute(&mut **tx)
+                .await
+                .map_err(map_error)
+                .map_err(raced)?;
+            }
+            for snapshot in snapshots {
+                // Content-addressed: the same snapshot may be on another branch already.
+                sqlx::query(
+                    "INSERT INTO snapshots (organization_id, project_id, id, parent, created, \
+                     author, name, description, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(organization_id)
+                .bind(project_id)
+                .bind(&snapshot.id)
+                .bind(&snapshot.parent)
+                .bind(&snapshot.created)
+                .bind(&snapshot.author)
+                .bind(&snapshot.name)
+                .bind(&snapshot.description)
+                .bind(&snapshot.state)
+                .execute(&mut **tx)
+                .await
+                .map_err(map_error)?;
+            }
+            // The branch's next positions are unique: of two racing pushes only one can take
+            // them; the other fails here and rolls back.
+            for (offset, snapshot) in snapshots.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO branch_snapshots (organization_id, project_id, branch, position, \
+                     snapshot_id) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(organization_id)
+                .bind(project_id)
+                .bind(branch)
+                .bind(next_position + offset as i64)
+                .bind(&snapshot.id)
+                .execute(&mut **tx)
+                .await
+                .map_err(map_error)
+                .map_err(raced)?;
+            }
+            sqlx::query(
+                "UPDATE branches SET modified_at = $4 \
+                 WHERE organization_id = $1 AND project_id = $2 AND name = $3",
+            )
+            .bind(organization_id)
+            .bind(project_id)
+            .bind(branch)
+            .bind(now_ms)
+            .execute(&mut **tx)
+            .await
+            .map_err(map_error)?;
+            Ok(())
+        }
+
+        /// See [`SyncStore::blobs_missing`].
+        async fn select_blobs_missing(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            organization_id: &str,
+            project_id: &str,
+            ids: &[String],
+        ) -> Result<Vec<String>, StoreError> {
+            let found: Vec<(String,)> =
+                select_in(tx, "SELECT id FROM blobs", organization_id, project_id, ids).await?;
+            let found: std::collections::HashSet<String> =
+                found.into_iter().map(|(id,)| id).collect();
+            let mut seen = std::collections::HashSet::new();
+            Ok(ids
+                .iter()
+                .filter(|id| !found.contains(*id) && seen.insert(*id))
+                .cloned()
+                .collect())
+        }
+
+        /// See [`SyncStore::create_blobs`].
+        async fn insert_blobs(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            organization_id: &str,
+            project_id: &str,
+            blobs: &[Blob],
+        ) -> Result<u64, StoreError> {
+            let mut created = 0;
+            for blob in blobs {
+                created += sqlx::query(
+                    "INSERT INTO blobs (organization_id, project_id, id, content, size) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                )
+                .bind(organization_id)
+                .bind(project_id)
+                .bind(&blob.id)
+                .bind(&blob.content)
+                .bind(blob.content.len() as i64)
+                .execute(&mut **tx)
+                .await
+                .map_err(map_error)?
+                .rows_affected();
+            }
+            Ok(created)
+        }
+
+        /// See [`SyncStore::blobs`].
+        async fn select_blobs(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            organization_id: &str,
+            project_id: &str,
+            ids: &[String],
+        ) -> Result<Vec<Blob>, StoreError> {
+            let rows: Vec<BlobRow> =
+                select_in(tx, "SELECT id, content FROM blobs", organization_id, project_id, ids)
+                    .await?;
+            let blobs = rows.into_iter().map(Blob::from).collect();
+            Ok(in_order(ids, blobs, |blob: &Blob| &blob.id))
+        }
+
+        #[async_trait::async_trait]
+        impl super::SyncStore for $store {
+            async fn project_of(
+                &self,
+                account_id: &str,
+                project_id: &str,
+            ) -> Result<Option<(Project, Role)>, StoreError> {
+                let mut tx = self.read_in(Scope::account(account_id)).await?;
+                let found = select_project_of(&mut tx, account_id, project_id).await?;
+                tx.commit().await.map_err(map_error)?;
+                Ok(found)
+            }
+
+            async fn projects_in(
+                &self,
+                organization_id: &str,
+                team_project_id: Option<&str>,
+            ) -> Result<Vec<Project>, StoreError> {
+                let mut tx = self.read_in(Scope::organization(organization_id)).await?;
+                let found = select_projects_in(&mut tx, organization_id, team_project_id).await?;
+                tx.commit().await.map_err(map_error)?;
+                Ok(found)
+            }
+
+            async fn create_project(
+                &self,
+                project: Project,
+                keys: Vec<NewProjectKey>,
+                event: AuditEvent,
+            ) -> Result<Project, StoreError> {
+                let mut tx = self
+                    .begin_in(Scope::organization(&project.organization_id))
+                    .await?;
+                let created = insert_project(&mut tx, project, &keys, &event).await?;
+                tx.commit().await.map_err(map_error)?;
+                Ok(created)
+            }
+
+            async fn project_key(
+                &self,
+                organization_id: &str,
+                project_id: &str,
+                account_id: &str,
+            ) -> Result<Option<String>, StoreError> {
+                let mut tx = self.read_in(Scope::organization(organization_id)).await?;
+                let key = select_project_key(&mut tx, organization_id, project_id, account_id).await?;
+                tx.commit().await.map_err(map_error)?;
+                Ok(key)
+            }
+
+            async fn member_public_keys(
+                &self,
+                organization_id: &str,
+            ) -> Result<Vec<(String, String)>, StoreError> {
+                let mut tx = self.read_in(Scope::organization(organization_id)).await?;
+                let keys = select_member_public_keys(&mut tx, organization_id).await?;
+                tx.commit().await.map_err(map_error)?;
+                Ok(keys)
+            }
+
+            async fn archive_project(
+                &self,
+                organization_id: &str,
+                project_id: &str,
+                event: AuditEvent,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.begin_in(Scope::organization(organization_id)).await?;
+                delete_project(&mut tx, organization_id, project_id, &event).await?;
+                tx.commit().await.map_err(map_error)
+            }
+
+            async fn branch_names(
+                &self,
+                organization_id: &str,
+                project_id: &str,
+            ) -> Result<Vec<String>, StoreError> {
+                let mut tx = self.read_in(Scope::organization(organization_id)).await?;
+                let names = select_branch_names(&mut tx, organization_id, project_id).await?;
+                tx.commit().await.map_err(map_error)?;
+                Ok(names)
+            }
+
+            async fn branch(
+                &self,
+                organization_id: &str,
+                project_id: &str,
+                name: &str,
+            ) -> Result<Option<Branch>, StoreError> {
+                let mut tx = self.read_in(Scope::organization(organization_id)).await?;
+                let branch = select_branch(&mut tx, organization_id, project_id, name).await?;
+                tx.commit().await.map_err(map_error)?;
+                Ok(branch)
+            }
+
+            async fn remove_branch(
+                &self,
+                organization_id: &str,
+                project_id: &str,
+                name: &str,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.begin_in(Scope::organization(organization_id)).await?;
+                delete_branch(&mut tx, organization_id, project_id, name).await?;
+                tx.commit().await.map_err(map_error)
+            }
+
+            async fn snapshots(
+                &self,
+                organization_id: &str,
+                project_id: &str,
+                ids: &[String],
+            ) -> Result<Vec<Snapshot>, StoreError> {
+                let mut tx = self.read_in(Scope::organization(organization_id)).await?;
+                let found = select_snapshots(&mut tx, organization_id, project_id, ids).await?;
+                tx.commit().await.map_err(map_error)?;
+                Ok(found)
+            }
+
+            async fn push_snapshots(
+                &self,
+                organization_id: &str,
+                project_id: &str,
+                branch: &str,
+                snapshots: Vec<Snapshot>,
+                blob_ids: Vec<String>,
+                now_ms: i64,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.begin_in(Scope::organization(organization_id)).await?;
+                push_in(
+                    &mut tx,
+                    organization_id,
+                    project_id,
+                    branch,
+                    &snapshots,
+                    &blob_ids,
+                    now_ms,
+                )
+                .await?;
+                tx.commit().await.map_err(map_error).map_err(raced)
+            }
+
+            async fn blobs_missing(
+                &self,
+                organization_id: &str,
+                project_id: &str,
+                ids: &[String],
+            ) -> Result<Vec<String>, StoreError> {
+                let mut tx = self.read_in(Scope::organization(organization_id)).await?;
+                let missing = select_blobs_missing(&mut tx, organization_id, project_id, ids).await?;
+                tx.commit().await.map_err(map_error)?;
+                Ok(missing)
+            }
+
+            async fn create_blobs(
+                &self,
+                organization_id: &str,
+                project_id: &str,
+                blobs: Vec<Blob>,
+            ) -> Result<u64, StoreError> {
+                let mut tx = self.begin_in(Scope::organization(organization_id)).await?;
+                let created = insert_blobs(&mut tx, organization_id, project_id, &blobs).await?;
+                tx.commit().await.map_err(map_error)?;
+                Ok(created)
+            }
+
+            async fn blobs(
+                &self,
+                organization_id: &str,
+                project_id: &str,
+                ids: &[String],
+            ) -> Result<Vec<Blob>, StoreError> {
+                let mut tx = self.read_in(Scope::organization(organization_id)).await?;
+                let found = select_blobs(&mut tx, organization_id, project_id, ids).await?;
+                tx.commit().await.map_err(map_error)?;
+                Ok(found)
+            }
+        }
     };
 }
 pub(super) use shared_sql;

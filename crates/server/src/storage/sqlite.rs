@@ -18,20 +18,22 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::{Sqlite, Transaction};
 
 use super::model::{
-    Account, AuditEvent, ChangeCredentials, Invitation, InvitationKey, InvitationView, KeyGap,
-    LoginAttempt, Member, Membership, NewAccount, NewSession, NewTeam, Organization,
-    OrganizationKind, ProjectKey, ResetAccount, Role, SecretHash, Session, TeamProject,
+    Account, AuditEvent, Blob, Branch, ChangeCredentials, Invitation, InvitationKey,
+    InvitationView, KeyGap, LoginAttempt, Member, Membership, NewAccount, NewProjectKey,
+    NewSession, NewTeam, Organization, OrganizationKind, Project, ProjectKey, ResetAccount, Role,
+    SecretHash, Session, Snapshot, TeamProject,
 };
 use super::rows::{
-    AccountRow, AuditEventRow, InvitationViewRow, KeyGapRow, LoginAttemptRow, MemberRow,
-    MembershipRow, ProjectKeyRow, SessionAccountRow, SessionRow, TeamProjectRow, account_columns,
-    audit_event_columns, invitation_view_columns, membership_columns, session_account_columns,
-    session_columns,
+    AccountRow, AuditEventRow, BlobRow, InvitationViewRow, KeyGapRow, LoginAttemptRow, MemberRow,
+    MembershipRow, ProjectKeyRow, ProjectRoleRow, ProjectRow, SessionAccountRow, SessionRow,
+    SnapshotRow, TeamProjectRow, account_columns, audit_event_columns, invitation_view_columns,
+    membership_columns, project_columns, session_account_columns, session_columns,
 };
 use super::{
     ALREADY_INVITED, ALREADY_MEMBER, ConnectOptions, DEFAULT_STORAGE_RULE, KEY_NOT_SHAREABLE,
-    OWNER_STAYS, OWNS_SHARED_TEAM, PERSONAL_ORG_DISPLAY_NAME, PERSONAL_ORGANIZATION, Scope, Store,
-    StoreError, map_migrate_error, map_non_database_error, personal_org_name,
+    KEYS_MISMATCH, MISSING_BLOBS, NOT_FAST_FORWARD, OWNER_STAYS, OWNS_SHARED_TEAM,
+    PERSONAL_ORG_DISPLAY_NAME, PERSONAL_ORGANIZATION, Scope, Store, StoreError, map_migrate_error,
+    map_non_database_error, personal_org_name,
 };
 
 /// How long a connection waits for another writer before giving up.
