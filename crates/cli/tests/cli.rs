@@ -57,6 +57,8 @@ fn server_help_documents_every_setting() {
         "--login-rate-per-account",
         "--login-rate-per-ip",
         "--max-body-bytes",
+        "--max-blob-bytes",
+        "HYPNOS_MAX_BLOB_BYTES",
     ] {
         assert!(help.contains(flag), "{flag} missing from:\n{help}");
     }

@@ -52,6 +52,10 @@ pub struct ServerConfig {
     #[arg(long, env = "HYPNOS_LOGIN_RATE_PER_IP", default_value_t = 60)]
     pub login_rate_per_ip: u32,
 
+    /// Largest blob (one encrypted document version) the sync API accepts, in bytes.
+    #[arg(long, env = "HYPNOS_MAX_BLOB_BYTES", default_value_t = 8 * 1024 * 1024)]
+    pub max_blob_bytes: usize,
+
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "HYPNOS_MAX_BODY_BYTES", default_value_t = 32 * 1024 * 1024)]
     pub max_body_bytes: usize,

@@ -22,6 +22,8 @@ pub struct AppState {
     pub unknown_account_key: hmac::Key,
     /// Per-account and per-address log-in limits.
     pub limiter: Arc<RateLimiter>,
+    /// The sync API's GraphQL schema, built once.
+    pub graphql: crate::api::graphql::SyncSchema,
 }
 
 /// Name of the secret in `server_settings`.
@@ -46,6 +48,7 @@ impl AppState {
                 config.login_rate_per_account,
                 config.login_rate_per_ip,
             )),
+            graphql: crate::api::graphql::schema(),
             config: Arc::new(config),
             unknown_account_key: hmac::Key::new(hmac::HMAC_SHA256, &secret),
         })

@@ -1,6 +1,7 @@
 //! The REST API, one module per resource, each with its `routes()`.
 
 pub mod auth;
+pub mod graphql;
 pub mod health;
 pub mod invitations;
 pub mod members;
@@ -21,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .merge(members::routes())
         .merge(team_projects::routes())
         .merge(invitations::routes())
+        .merge(graphql::routes())
 }
 
 /// Unix milliseconds as RFC 3339 with milliseconds, as the app's dates are written.

@@ -1,0 +1,873 @@
+//! Cloud sync: the app's GraphQL version-control API (insomnia-wire.md §4.3), `POST /graphql`.
+//!
+//! The schema's argument names, input type names, nullability and fields are the app's. Every
+//! operation names a project (or an organization); the caller must be a member of its
+//! organization, and reading a project's key, branches, snapshots or blobs, or pushing, also
+//! takes the caller's own key for the project. Every refusal is an error whose message contains
+//! "invalid access" (the app shows it as a lost permission) and carries no data of the project.
+//! The server never decrypts anything: it checks shapes and ids, and stores ciphertext.
+
+use std::collections::BTreeSet;
+
+use async_graphql::{
+    Context, EmptySubscription, Error, ID, InputObject, Object, Result, Schema, SimpleObject,
+};
+use axum::{Router, extract::State, routing::post};
+use hypnos_crypto::{
+    aes::AesMessage,
+    sync::{is_object_id, snapshot_id},
+};
+use serde_json::json;
+
+use super::{audit_event, validate};
+use crate::{
+    error::ApiResult,
+    extract::Json,
+    session::Authenticated,
+    state::{AppState, now_ms},
+    storage::{
+        Blob, KEYS_MISMATCH, MISSING_BLOBS, NOT_FAST_FORWARD, NewProjectKey, Project, Snapshot,
+        StoreError,
+    },
+};
+
+/// The schema the server answers with.
+pub type SyncSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// The most ids one query may name, and snapshots or blobs one mutation may carry: well above
+/// the app's batches (50 blobs, 20 snapshots, 200 blobs per upload).
+const MAX_BATCH: usize = 1_000;
+
+/// Builds the schema (once, at start).
+pub fn schema() -> SyncSchema {
+    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+        .limit_depth(8)
+        .finish()
+}
+
+/// The route: `POST /graphql` (the app adds `?<label>`, which is only a tag).
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/graphql", post(graphql))
+}
+
+async fn graphql(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Json(request): Json<async_graphql::Request>,
+) -> ApiResult<axum::Json<async_graphql::Response>> {
+    let request = request.data(state.clone()).data(caller);
+    Ok(axum::Json(state.graphql.execute(request).await))
+}
+
+/// What a refusal says: the app looks for "invalid access".
+fn invalid_access(why: &str) -> Error {
+    Error::new(format!("invalid access: {why}"))
+}
+
+fn internal(error: StoreError) -> Error {
+    tracing::warn!(%error, "sync storage failed");
+    Error::new("the server could not complete this request; try again")
+}
+
+/// The caller, the shared state and the project it may use (with its key when `need_key`).
+async fn project_for<'a>(
+    ctx: &Context<'a>,
+    project_id: &str,
+    need_key: bool,
+) -> Result<(&'a AppState, &'a Authenticated, Project)> {
+    let state = ctx.data::<AppState>()?;
+    let caller = ctx.data::<Authenticated>()?;
+    let (project, _role) = state
+        .store
+        .project_of(&caller.account.id, project_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| invalid_access("no such project among your organizations"))?;
+    if need_key
+        && state
+            .store
+            .project_key(&project.organization_id, &project.id, &caller.account.id)
+            .await
+            .map_err(internal)?
+            .is_none()
+    {
+        return Err(invalid_access("you hold no key for this project"));
+    }
+    Ok((state, caller, project))
+}
+
+/// The caller's membership of an organization named by `teamId`.
+async fn organization_for<'a>(
+    ctx: &Context<'a>,
+    team_id: &str,
+) -> Result<(&'a AppState, &'a Authenticated, crate::storage::Membership)> {
+    let state = ctx.data::<AppState>()?;
+    let caller = ctx.data::<Authenticated>()?;
+    let membership = state
+        .store
+        .membership(team_id, &caller.account.id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| invalid_access("you are not a member of this organization"))?;
+    Ok((state, caller, membership))
+}
+
+fn check_batch(what: &str, len: usize) -> Result<()> {
+    if len > MAX_BATCH {
+        return Err(Error::new(format!("{what}: at most {MAX_BATCH} at once")));
+    }
+    Ok(())
+}
+
+fn ids_of(ids: Vec<ID>) -> Vec<String> {
+    ids.into_iter().map(|id| id.0).collect()
+}
+
+/// A project as the app reads it.
+#[derive(SimpleObject)]
+#[graphql(name = "Project")]
+struct ProjectOut {
+    id: ID,
+    name: String,
+    #[graphql(name = "rootDocumentId")]
+    root_document_id: ID,
+    teams: Vec<TeamOut>,
+}
+
+/// The organization a project belongs to.
+#[derive(SimpleObject)]
+#[graphql(name = "Team")]
+struct TeamOut {
+    id: ID,
+    name: String,
+}
+
+async fn project_out(state: &AppState, caller: &Authenticated, project: Project) -> ProjectOut {
+    let team_name = state
+        .store
+        .membership(&project.organization_id, &caller.account.id)
+        .await
+        .ok()
+        .flatten()
+        .map(|membership| membership.organization.display_name)
+        .unwrap_or_default();
+    ProjectOut {
+        id: ID(project.id),
+        name: project.name,
+        root_document_id: ID(project.root_document_id),
+        teams: vec![TeamOut {
+            id: ID(project.organization_id),
+            name: team_name,
+        }],
+    }
+}
+
+#[derive(SimpleObject)]
+#[graphql(name = "ProjectKey")]
+struct ProjectKeyOut {
+    #[graphql(name = "encSymmetricKey")]
+    enc_symmetric_key: String,
+}
+
+#[derive(SimpleObject)]
+#[graphql(name = "TeamMemberKeys")]
+struct TeamMemberKeysOut {
+    #[graphql(name = "memberKeys")]
+    member_keys: Vec<MemberKeyOut>,
+}
+
+#[derive(SimpleObject)]
+#[graphql(name = "MemberKey")]
+struct MemberKeyOut {
+    #[graphql(name = "accountId")]
+    account_id: ID,
+    #[graphql(name = "publicKey")]
+    public_key: String,
+    #[graphql(name = "autoLinked")]
+    auto_linked: bool,
+}
+
+#[derive(SimpleObject)]
+#[graphql(name = "Branch")]
+struct BranchOut {
+    created: String,
+    modified: String,
+    name: String,
+    snapshots: Vec<ID>,
+}
+
+#[derive(SimpleObject)]
+#[graphql(name = "Snapshot")]
+struct SnapshotOut {
+    id: ID,
+    parent: ID,
+    created: String,
+    author: ID,
+    #[graphql(name = "authorAccount")]
+    author_account: AuthorOut,
+    name: String,
+    description: String,
+    state: Vec<StateEntryOut>,
+}
+
+#[derive(SimpleObject)]
+#[graphql(name = "AuthorAccount")]
+struct AuthorOut {
+    #[graphql(name = "firstName")]
+    first_name: String,
+    #[graphql(name = "lastName")]
+    last_name: String,
+    email: String,
+}
+
+#[derive(SimpleObject, serde::Serialize, serde::Deserialize)]
+#[graphql(name = "SnapshotStateEntry")]
+struct StateEntryOut {
+    blob: ID,
+    key: ID,
+    name: String,
+}
+
+async fn snapshot_out(state: &AppState, snapshot: Snapshot) -> SnapshotOut {
+    let author = state
+        .store
+        .account_by_id(&snapshot.author)
+        .await
+        .ok()
+        .flatten();
+    let entries: Vec<StateEntryOut> = serde_json::from_str(&snapshot.state).unwrap_or_default();
+    SnapshotOut {
+        id: ID(snapshot.id),
+        parent: ID(snapshot.parent),
+        created: snapshot.created,
+        author: ID(snapshot.author),
+        author_account: match author {
+            Some(account) => AuthorOut {
+                first_name: account.first_name,
+                last_name: account.last_name,
+                email: account.email,
+            },
+            None => AuthorOut {
+                first_name: String::new(),
+                last_name: String::new(),
+                email: String::new(),
+            },
+        },
+        name: snapshot.name,
+        description: snapshot.description,
+        state: entries,
+    }
+}
+
+#[derive(SimpleObject)]
+#[graphql(name = "BlobsMissing")]
+struct BlobsMissingOut {
+    missing: Vec<ID>,
+}
+
+#[derive(SimpleObject)]
+#[graphql(name = "BlobsCreate")]
+struct BlobsCreateOut {
+    count: u64,
+}
+
+#[derive(SimpleObject)]
+#[graphql(name = "Blob")]
+struct BlobOut {
+    id: ID,
+    content: String,
+}
+
+/// The read operations.
+pub struct QueryRoot;
+
+#[Object]
+impl QueryRoot {
+    /// The projects of an organization (`teamId`), only those under `teamProjectId` if given;
+    /// without `teamId`, those of every organization the caller belongs to.
+    async fn projects(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "teamId")] team_id: Option<ID>,
+        #[graphql(name = "teamProjectId")] team_project_id: Option<ID>,
+    ) -> Result<Vec<ProjectOut>> {
+        let state = ctx.data::<AppState>()?;
+        let caller = ctx.data::<Authenticated>()?;
+        let organizations = match &team_id {
+            Some(team_id) => vec![organization_for(ctx, team_id).await?.2.organization.id],
+            None => state
+                .store
+                .memberships_of(&caller.account.id)
+                .await
+                .map_err(internal)?
+                .into_iter()
+                .map(|membership| membership.organization.id)
+                .collect(),
+        };
+        let mut out = Vec::new();
+        for organization in organizations {
+            let projects = state
+                .store
+                .projects_in(
+                    &organization,
+                    team_project_id.as_ref().map(|id| id.as_str()),
+                )
+                .await
+                .map_err(internal)?;
+            for project in projects {
+                out.push(project_out(state, caller, project).await);
+            }
+        }
+        Ok(out)
+    }
+
+    /// One project, or null when the caller's organizations have none with this id.
+    async fn project(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ProjectOut>> {
+        let state = ctx.data::<AppState>()?;
+        let caller = ctx.data::<Authenticated>()?;
+        let found = state
+            .store
+            .project_of(&caller.account.id, &id)
+            .await
+            .map_err(internal)?;
+        Ok(match found {
+            Some((project, _)) => Some(project_out(state, caller, project).await),
+            None => None,
+        })
+    }
+
+    /// The caller's key for the project (its project key encrypted to the caller).
+    #[graphql(name = "projectKey")]
+    async fn project_key(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "projectId")] project_id: ID,
+    ) -> Result<ProjectKeyOut> {
+        let (state, caller, project) = project_for(ctx, &project_id, true).await?;
+        let key = state
+            .store
+            .project_key(&project.organization_id, &project.id, &caller.account.id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| invalid_access("you hold no key for this project"))?;
+        Ok(ProjectKeyOut {
+            enc_symmetric_key: key,
+        })
+    }
+
+    /// Every member of the organization with its public key (the caller included), to encrypt
+    /// a new project's key to.
+    #[graphql(name = "teamMemberKeys")]
+    async fn team_member_keys(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "teamId")] team_id: ID,
+    ) -> Result<TeamMemberKeysOut> {
+        let (state, _, membership) = organization_for(ctx, &team_id).await?;
+        let keys = state
+            .store
+            .member_public_keys(&membership.organization.id)
+            .await
+            .map_err(internal)?;
+        Ok(TeamMemberKeysOut {
+            member_keys: keys
+                .into_iter()
+                .map(|(account_id, public_key)| MemberKeyOut {
+                    account_id: ID(account_id),
+                    public_key,
+                    auto_linked: false,
+                })
+                .collect(),
+        })
+    }
+
+    /// The project's branches.
+    async fn branches(&self, ctx: &Context<'_>, project: ID) -> Result<Vec<BranchOut>> {
+        let (state, _, project) = project_for(ctx, &project, true).await?;
+        let names = state
+            .store
+            .branch_names(&project.organization_id, &project.id)
+            .await
+            .map_err(internal)?;
+        let mut out = Vec::with_capacity(names.len());
+        for name in names {
+            if let Some(branch) = state
+                .store
+                .branch(&project.organization_id, &project.id, &name)
+                .await
+                .map_err(internal)?
+            {
+                out.push(branch_out(branch));
+            }
+        }
+        Ok(out)
+    }
+
+    /// One branch, or null.
+    async fn branch(
+        &self,
+        ctx: &Context<'_>,
+        project: ID,
+        name: String,
+    ) -> Result<Option<BranchOut>> {
+        let (state, _, project) = project_for(ctx, &project, true).await?;
+        Ok(state
+            .store
+            .branch(&project.organization_id, &project.id, &name)
+            .await
+            .map_err(internal)?
+            .map(branch_out))
+    }
+
+    /// Snapshots by id, in the order asked (unknown ids left out).
+    async fn snapshots(
+        &self,
+        ctx: &Context<'_>,
+        ids: Vec<ID>,
+        project: ID,
+    ) -> Result<Vec<SnapshotOut>> {
+        check_batch("ids", ids.len())?;
+        let (state, _, project) = project_for(ctx, &project, true).await?;
+        let snapshots = state
+            .store
+            .snapshots(&project.organization_id, &project.id, &ids_of(ids))
+            .await
+            .map_err(internal)?;
+        let mut out = Vec::with_capacity(snapshots.len());
+        for snapshot in snapshots {
+            out.push(snapshot_out(state, snapshot).await);
+        }
+        Ok(out)
+    }
+
+    /// Which of these blobs the project lacks, in the order asked.
+    #[graphql(name = "blobsMissing")]
+    async fn blobs_missing(
+        &self,
+        ctx: &Context<'_>,
+        project: ID,
+        ids: Vec<ID>,
+    ) -> Result<BlobsMissingOut> {
+        check_batch("ids", ids.len())?;
+        let (state, _, project) = project_for(ctx, &project, true).await?;
+        let missing = state
+            .store
+            .blobs_missing(&project.organization_id, &project.id, &ids_of(ids))
+            .await
+            .map_err(internal)?;
+        Ok(BlobsMissingOut {
+            missing: missing.into_iter().map(ID).collect(),
+        })
+    }
+
+    /// Blobs by id, in the order asked (unknown ids left out).
+    async fn blobs(&self, ctx: &Context<'_>, ids: Vec<ID>, project: ID) -> Result<Vec<BlobOut>> {
+        check_batch("ids", ids.len())?;
+        let (state, _, project) = project_for(ctx, &project, true).await?;
+        let blobs = state
+            .store
+            .blobs(&project.organization_id, &project.id, &ids_of(ids))
+            .await
+            .map_err(internal)?;
+        Ok(blobs
+            .into_iter()
+            .map(|blob| BlobOut {
+                id: ID(blob.id),
+                content: blob.content,
+            })
+            .collect())
+    }
+}
+
+fn branch_out(branch: crate::storage::Branch) -> BranchOut {
+    BranchOut {
+        created: super::rfc3339(branch.created_at),
+        modified: super::rfc3339(branch.modified_at),
+        name: branch.name,
+        snapshots: branch.snapshots.into_iter().map(ID).collect(),
+    }
+}
+
+/// A member's key for a new project.
+#[derive(InputObject)]
+#[graphql(name = "ProjectCreateKeyInput")]
+struct ProjectCreateKeyInput {
+    #[graphql(name = "accountId")]
+    account_id: ID,
+    #[graphql(name = "encSymmetricKey")]
+    enc_symmetric_key: String,
+    #[graphql(name = "autoLinked")]
+    auto_linked: Option<bool>,
+}
+
+/// A snapshot to push.
+#[derive(InputObject)]
+#[graphql(name = "SnapshotInput")]
+struct SnapshotInput {
+    created: String,
+    name: String,
+    description: Option<String>,
+    parent: ID,
+    id: ID,
+    author: Option<ID>,
+    state: Vec<SnapshotStateEntryInput>,
+}
+
+/// One document of a snapshot.
+#[derive(InputObject)]
+#[graphql(name = "SnapshotStateEntryInput")]
+struct SnapshotStateEntryInput {
+    blob: ID,
+    key: ID,
+    name: String,
+}
+
+/// A blob to upload.
+#[derive(InputObject)]
+#[graphql(name = "BlobInput")]
+struct BlobInput {
+    id: ID,
+    content: String,
+}
+
+/// The write operations.
+pub struct MutationRoot;
+
+#[Object]
+impl MutationRoot {
+    /// Creates a project in an organization, with its key encrypted to every member.
+    #[graphql(name = "projectCreate")]
+    #[allow(clippy::too_many_arguments, reason = "the app's argument list")]
+    async fn project_create(
+        &self,
+        ctx: &Context<'_>,
+        name: String,
+        id: ID,
+        #[graphql(name = "rootDocumentId")] root_document_id: ID,
+        #[graphql(name = "teamId")] team_id: Option<ID>,
+        #[graphql(name = "teamKeys")] team_keys: Option<Vec<ProjectCreateKeyInput>>,
+        #[graphql(name = "teamProjectId")] team_project_id: Option<ID>,
+    ) -> Result<ProjectOut> {
+        let state = ctx.data::<AppState>()?;
+        let caller = ctx.data::<Authenticated>()?;
+        let is_project_id = id.strip_prefix("prj_").is_some_and(|hex| {
+            !hex.is_empty() && hex.len() <= 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())
+        });
+        if !is_project_id {
+            return Err(Error::new("id must be prj_ followed by hex digits"));
+        }
+        validate::name("name", &name).map_err(|error| Error::new(error.to_string()))?;
+        validate::id("rootDocumentId", &root_document_id)
+            .map_err(|error| Error::new(error.to_string()))?;
+        // Without a team, the caller's personal organization.
+        let organization_id = match &team_id {
+            Some(team_id) => organization_for(ctx, team_id).await?.2.organization.id,
+            None => state
+                .store
+                .memberships_of(&caller.account.id)
+                .await
+                .map_err(internal)?
+                .into_iter()
+                .next()
+                .map(|membership| membership.organization.id)
+                .ok_or_else(|| invalid_access("you have no organization"))?,
+        };
+        let keys: Vec<NewProjectKey> = team_keys
+            .unwrap_or_default()
+            .into_iter()
+            .map(|key| NewProjectKey {
+                account_id: key.account_id.0,
+                enc_symmetric_key: key.enc_symmetric_key,
+                auto_linked: key.auto_linked.unwrap_or(false),
+            })
+            .collect();
+        for key in &keys {
+            validate::wrapped_key("teamKeys.encSymmetricKey", &key.enc_symmetric_key)
+                .map_err(|error| Error::new(error.to_string()))?;
+        }
+        let project = Project {
+            id: id.0.clone(),
+            organization_id: organization_id.clone(),
+            team_project_id: team_project_id.map(|id| id.0),
+            name,
+            root_document_id: root_document_id.0,
+            created_at: now_ms(),
+        };
+        let event = audit_event(caller, &organization_id, "project.created", &id, json!({}))
+            .map_err(|error| Error::new(error.to_string()))?;
+        match state
+            .store
+            .create_project(project, keys.clone(), event)
+            .await
+        {
+            Ok(project) => Ok(project_out(state, caller, project).await),
+            Err(StoreError::Conflict(KEYS_MISMATCH)) => {
+                let members: BTreeSet<String> = state
+                    .store
+                    .member_public_keys(&organization_id)
+                    .await
+                    .map_err(internal)?
+                    .into_iter()
+                    .map(|(account, _)| account)
+                    .collect();
+                let keyed: BTreeSet<String> = keys.into_iter().map(|k| k.account_id).collect();
+                let missing: Vec<&String> = members.difference(&keyed).collect();
+                let strangers: Vec<&String> = keyed.difference(&members).collect();
+                Err(Error::new(format!(
+                    "teamKeys must hold one key for each member of the organization, no more: \
+                     missing {missing:?}, not members {strangers:?}"
+                )))
+            }
+            Err(StoreError::Conflict("reference")) => Err(Error::new(
+                "teamProjectId names no team project of this organization",
+            )),
+            Err(StoreError::Conflict(_)) => Err(invalid_access(
+                "a project with this id exists in another organization",
+            )),
+            Err(other) => Err(internal(other)),
+        }
+    }
+
+    /// Deletes a project with its keys, branches, snapshots and blobs.
+    #[graphql(name = "projectArchive")]
+    async fn project_archive(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
+        let (state, caller, project) = project_for(ctx, &id, true).await?;
+        let event = audit_event(
+            caller,
+            &project.organization_id,
+            "project.archived",
+            &project.id,
+            json!({}),
+        )
+        .map_err(|error| Error::new(error.to_string()))?;
+        state
+            .store
+            .archive_project(&project.organization_id, &project.id, event)
+            .await
+            .map_err(internal)?;
+        Ok(true)
+    }
+
+    /// Deletes a branch (never `master`).
+    #[graphql(name = "branchRemove")]
+    async fn branch_remove(&self, ctx: &Context<'_>, project: ID, name: String) -> Result<bool> {
+        if name.eq_ignore_ascii_case("master") {
+            return Err(Error::new("the master branch cannot be removed"));
+        }
+        let (state, _, project) = project_for(ctx, &project, true).await?;
+        match state
+            .store
+            .remove_branch(&project.organization_id, &project.id, &name)
+            .await
+        {
+            Ok(()) => Ok(true),
+            Err(StoreError::NotFound) => Err(Error::new("no branch with this name")),
+            Err(other) => Err(internal(other)),
+        }
+    }
+
+    /// Appends snapshots to a branch: all of them or none.
+    #[graphql(name = "snapshotsCreate")]
+    async fn snapshots_create(
+        &self,
+        ctx: &Context<'_>,
+        project: ID,
+        snapshots: Vec<SnapshotInput>,
+        branch: String,
+    ) -> Result<Vec<SnapshotOut>> {
+        check_batch("snapshots", snapshots.len())?;
+        if !is_branch_name(&branch) {
+            return Err(Error::new(
+                "branch names are 3 or more letters, digits, -, _ or ., starting with a letter or digit",
+            ));
+        }
+        let (state, caller, project) = project_for(ctx, &project, true).await?;
+        let mut checked = Vec::with_capacity(snapshots.len());
+        let mut blob_ids = BTreeSet::new();
+        let mut previous: Option<String> = None;
+        for input in snapshots {
+            let snapshot = check_snapshot(&project.id, &caller.account.id, input)?;
+            if let Some(previous) = &previous
+                && snapshot.parent != *previous
+            {
+                return Err(Error::new(
+                    "each snapshot's parent must be the snapshot before it in the batch",
+                ));
+            }
+            let entries: Vec<StateEntryOut> =
+                serde_json::from_str(&snapshot.state).unwrap_or_default();
+            blob_ids.extend(entries.into_iter().map(|entry| entry.blob.0));
+            previous = Some(snapshot.id.clone());
+            checked.push(snapshot);
+        }
+        match state
+            .store
+            .push_snapshots(
+                &project.organization_id,
+                &project.id,
+                &branch,
+                checked.clone(),
+                blob_ids.into_iter().collect(),
+                now_ms(),
+            )
+            .await
+        {
+            Ok(()) => {}
+            Err(StoreError::Conflict(NOT_FAST_FORWARD)) => {
+                return Err(Error::new(
+                    "not a fast-forward: the branch moved on; pull, then push again",
+                ));
+            }
+            Err(StoreError::Conflict(MISSING_BLOBS)) => {
+                return Err(Error::new(
+                    "a snapshot names a blob the project does not have: upload it first",
+                ));
+            }
+            Err(other) => return Err(internal(other)),
+        }
+        let mut out = Vec::with_capacity(checked.len());
+        for snapshot in checked {
+            out.push(snapshot_out(state, snapshot).await);
+        }
+        Ok(out)
+    }
+
+    /// Stores blobs; one the project has already is kept as it is.
+    #[graphql(name = "blobsCreate")]
+    async fn blobs_create(
+        &self,
+        ctx: &Context<'_>,
+        project: ID,
+        blobs: Vec<BlobInput>,
+    ) -> Result<BlobsCreateOut> {
+        check_batch("blobs", blobs.len())?;
+        let (state, _, project) = project_for(ctx, &project, true).await?;
+        let limit = state.config.max_blob_bytes;
+        let mut checked = Vec::with_capacity(blobs.len());
+        for blob in blobs {
+            if !is_object_id(&blob.id) {
+                return Err(Error::new("a blob id must be 40 lowercase hex digits"));
+            }
+            if blob.content.len() > limit {
+                return Err(Error::new(format!(
+                    "blob {} is larger than {limit} bytes",
+                    blob.id.0
+                )));
+            }
+            if AesMessage::from_json(&blob.content).is_err() {
+                return Err(Error::new(format!(
+                    "blob {} is not an AES-GCM message",
+                    blob.id.0
+                )));
+            }
+            checked.push(Blob {
+                id: blob.id.0,
+                content: blob.content,
+            });
+        }
+        let count = checked.len() as u64;
+        state
+            .store
+            .create_blobs(&project.organization_id, &project.id, checked)
+            .await
+            .map_err(internal)?;
+        Ok(BlobsCreateOut { count })
+    }
+}
+
+/// `^[a-zA-Z0-9][a-zA-Z0-9-_.]{2,}$`, at most 100 characters.
+fn is_branch_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    (3..=100).contains(&bytes.len())
+        && bytes[0].is_ascii_alphanumeric()
+        && bytes[1..]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// Checks a pushed snapshot's shape and recomputes its id from its parent and blobs.
+fn check_snapshot(project_id: &str, caller: &str, input: SnapshotInput) -> Result<Snapshot> {
+    if !is_object_id(&input.id) || !is_object_id(&input.parent) {
+        return Err(Error::new(
+            "a snapshot's id and parent are 40 lowercase hex digits",
+        ));
+    }
+    let mut blobs = Vec::with_capacity(input.state.len());
+    for entry in &input.state {
+        if !is_object_id(&entry.blob) || entry.key.is_empty() {
+            return Err(Error::new(
+                "each state entry needs a key and a blob id of 40 lowercase hex digits",
+            ));
+        }
+        blobs.push(entry.blob.0.as_str());
+    }
+    let expected = snapshot_id(project_id, &input.parent, &blobs);
+    if expected != input.id.0 {
+        return Err(Error::new(format!(
+            "snapshot {} does not match its content (expected {expected})",
+            input.id.0
+        )));
+    }
+    let state: Vec<StateEntryOut> = input
+        .state
+        .into_iter()
+        .map(|entry| StateEntryOut {
+            blob: entry.blob,
+            key: entry.key,
+            name: entry.name,
+        })
+        .collect();
+    Ok(Snapshot {
+        id: input.id.0,
+        parent: input.parent.0,
+        created: input.created,
+        author: input
+            .author
+            .map(|author| author.0)
+            .filter(|author| !author.is_empty())
+            .unwrap_or_else(|| caller.to_owned()),
+        name: input.name,
+        description: input.description.unwrap_or_default(),
+        state: serde_json::to_string(&state).unwrap_or_else(|_| "[]".into()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hypnos_crypto::sync::EMPTY_HASH;
+
+    #[test]
+    fn branch_names_follow_the_app() {
+        for good in ["master", "feature-1", "v1.2", "a_b"] {
+            assert!(is_branch_name(good), "{good}");
+        }
+        for bad in ["", "ab", "-abc", ".abc", "has space", "ümlaut"] {
+            assert!(!is_branch_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_snapshot_must_match_its_content() {
+        let blob = "a".repeat(40);
+        let id = snapshot_id("prj_1", EMPTY_HASH, &[blob.as_str()]);
+        let input = |id: &str| SnapshotInput {
+            created: "2026-01-01T00:00:00.000Z".into(),
+            name: "m".into(),
+            description: None,
+            parent: ID(EMPTY_HASH.into()),
+            id: ID(id.into()),
+            author: None,
+            state: vec![SnapshotStateEntryInput {
+                blob: ID(blob.clone()),
+                key: ID("req_1".into()),
+                name: "R".into(),
+            }],
+        };
+        let ok = check_snapshot("prj_1", "acct_me", input(&id))
+            .expect("the snapshot matches its content");
+        assert_eq!(ok.author, "acct_me", "an empty author is the pusher");
+        assert!(check_snapshot("prj_2", "acct_me", input(&id)).is_err());
+        assert!(check_snapshot("prj_1", "acct_me", input(&"b".repeat(40))).is_err());
+    }
+}

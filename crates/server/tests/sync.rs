@@ -1,0 +1,441 @@
+//! The app's GraphQL sync API over real HTTP, on SQLite and on PostgreSQL, with blobs encrypted
+//! the way the app encrypts them: create a project with keys for its members, push, pull and
+//! decrypt, push a second snapshot uploading only the changed blob, and see non-fast-forward,
+//! malformed and unauthorized requests refused with nothing changed.
+#![allow(clippy::unwrap_used, reason = "tests may panic")]
+
+mod common;
+#[path = "http/mod.rs"]
+mod http;
+
+use http::{
+    TestServer, call,
+    users::{User, sign_up_and_log_in},
+};
+use hypnos_crypto::{
+    aes::AesKey,
+    jwk::SymmetricJwk,
+    rsa::RsaPublicKey,
+    sync::{EMPTY_HASH, blob_content, blob_id, open_blob, seal_blob, snapshot_id},
+};
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
+
+/// Runs one GraphQL operation as the app does (`POST /graphql?<label>`); returns `data` or the
+/// first error's message.
+async fn gql(
+    server: &TestServer,
+    http: &Client,
+    session: &str,
+    query: &str,
+    variables: Value,
+) -> Result<Value, String> {
+    let (status, body) = call(
+        http,
+        Method::POST,
+        server.url("/graphql?op"),
+        session,
+        Some(json!({"query": query, "variables": variables})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    match body["errors"].as_array() {
+        Some(errors) if !errors.is_empty() => {
+            Err(errors[0]["message"].as_str().unwrap().to_owned())
+        }
+        _ => Ok(body["data"].clone()),
+    }
+}
+
+const SNAPSHOT_FIELDS: &str = "id parent created author authorAccount { firstName lastName email } name description state { blob key name }";
+
+/// A snapshot input over `docs` (document id → blob id) on top of `parent`.
+fn snapshot(project: &str, parent: &str, docs: &[(&str, &str)]) -> Value {
+    let blobs: Vec<&str> = docs.iter().map(|(_, blob)| *blob).collect();
+    json!({
+        "id": snapshot_id(project, parent, &blobs),
+        "parent": parent,
+        "created": "2026-11-28T08:00:00.000Z",
+        "author": "",
+        "name": "a change",
+        "description": "",
+        "state": docs.iter().map(|(key, blob)| json!({"key": key, "blob": blob, "name": key})).collect::<Vec<_>>(),
+    })
+}
+
+async fn sync(db: common::TestDb) {
+    let server = TestServer::start(&db.url, 1_000).await;
+    let http = Client::new();
+    let alice = User::new("alice@example.com", "alice's passphrase");
+    let (alice_ids, alice_s) = sign_up_and_log_in(&server, &http, &alice).await;
+    let bob = User::new("bob@example.com", "bob's passphrase");
+    let (bob_ids, bob_s) = sign_up_and_log_in(&server, &http, &bob).await;
+    let carol = User::new("carol@example.com", "carol's passphrase");
+    let (carol_ids, carol_s) = sign_up_and_log_in(&server, &http, &carol).await;
+    let (_, team) = call(
+        &http,
+        Method::POST,
+        server.url("/v1/organizations"),
+        &alice_s,
+        Some(json!({"name": "Acme"})),
+    )
+    .await;
+    let team = team["id"].as_str().unwrap().to_owned();
+    db.execute(&format!(
+        "INSERT INTO memberships (organization_id, account_id, role, created_at) \
+         VALUES ('{team}', '{}', 'member', 0);",
+        bob_ids.account_id
+    ))
+    .await;
+
+    // Ensure the remote project: not there yet; encrypt a new key to every member; create.
+    let project = "prj_0123456789abcdef0123456789abcdef";
+    let found = gql(
+        &server,
+        &http,
+        &alice_s,
+        "query ($id: ID!) { project(id: $id) { id } }",
+        json!({"id": project}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(found["project"], Value::Null);
+    let members = gql(
+        &server,
+        &http,
+        &alice_s,
+        "query ($teamId: ID!) { teamMemberKeys(teamId: $teamId) { memberKeys { accountId publicKey autoLinked } } }",
+        json!({"teamId": team}),
+    )
+    .await
+    .unwrap();
+    let members = members["teamMemberKeys"]["memberKeys"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(members.len(), 2, "alice and bob");
+    let project_key = AesKey::generate().unwrap();
+    let key_json = project_key.to_jwk().to_json().to_string();
+    let team_keys: Vec<Value> = members
+        .iter()
+        .map(|member| {
+            let public =
+                RsaPublicKey::from_jwk_json(member["publicKey"].as_str().unwrap()).unwrap();
+            json!({
+                "accountId": member["accountId"],
+                "encSymmetricKey": public.encrypt_string(&key_json).unwrap(),
+                "autoLinked": false,
+            })
+        })
+        .collect();
+    const CREATE: &str = "mutation ($name: String!, $id: ID!, $rootDocumentId: ID!, $teamId: ID, $teamKeys: [ProjectCreateKeyInput!], $teamProjectId: ID,) { projectCreate(name: $name, id: $id, rootDocumentId: $rootDocumentId, teamId: $teamId, teamKeys: $teamKeys, teamProjectId: $teamProjectId) { id name rootDocumentId } }";
+    let create = |keys: Vec<Value>| json!({"name": "My API", "id": project, "rootDocumentId": "wrk_1", "teamId": team, "teamKeys": keys});
+    let refused = gql(
+        &server,
+        &http,
+        &alice_s,
+        CREATE,
+        create(team_keys[..1].to_vec()),
+    )
+    .await
+    .unwrap_err();
+    assert!(refused.contains("missing"), "{refused}");
+    let made = gql(&server, &http, &alice_s, CREATE, create(team_keys.clone()))
+        .await
+        .unwrap();
+    assert_eq!(
+        made["projectCreate"],
+        json!({"id": project, "name": "My API", "rootDocumentId": "wrk_1"})
+    );
+    let again = gql(&server, &http, &alice_s, CREATE, create(team_keys.clone()))
+        .await
+        .unwrap();
+    assert_eq!(again, made, "creating again returns the project");
+    let listed = gql(&server, &http, &alice_s, "query ($teamId: ID) { projects(teamId: $teamId) { id name rootDocumentId teams { id name } } }", json!({"teamId": team})).await.unwrap();
+    assert_eq!(listed["projects"][0]["teams"][0]["id"], team.as_str());
+    assert_eq!(listed["projects"][0]["teams"][0]["name"], "Acme");
+
+    // The caller's key, decrypted as the app does.
+    let mine = gql(
+        &server,
+        &http,
+        &alice_s,
+        "query ($projectId: ID!) { projectKey(projectId: $projectId) { encSymmetricKey } }",
+        json!({"projectId": project}),
+    )
+    .await
+    .unwrap();
+    let opened = alice
+        .private
+        .decrypt_string(mine["projectKey"]["encSymmetricKey"].as_str().unwrap())
+        .unwrap();
+    let key = SymmetricJwk::from_json(&opened).unwrap().key();
+
+    // Push: upload the missing blobs (gzip + AES-GCM, pretty JSON), then the snapshot.
+    let docs = [
+        json!({"_id": "req_1", "type": "Request", "name": "Get", "url": "https://a.example", "modified": 1}),
+        json!({"_id": "req_2", "type": "Request", "name": "Post", "url": "https://b.example", "modified": 2}),
+    ];
+    let contents: Vec<String> = docs.iter().map(blob_content).collect();
+    let ids: Vec<String> = contents.iter().map(|c| blob_id(c)).collect();
+    const MISSING: &str = "query ($project: ID!, $ids: [ID!]!) { blobsMissing(project: $project, ids: $ids) { missing } }";
+    const UPLOAD: &str = "mutation ($project: ID!, $blobs: [BlobInput!]!) { blobsCreate(project: $project, blobs: $blobs) { count } }";
+    const PUSH: &str = "mutation ($project: ID!, $snapshots: [SnapshotInput!]!, $branch: String!) { snapshotsCreate(project: $project, snapshots: $snapshots, branch: $branch) { id parent author authorAccount { email } } }";
+    let missing = gql(
+        &server,
+        &http,
+        &alice_s,
+        MISSING,
+        json!({"project": project, "ids": ids}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(missing["blobsMissing"]["missing"], json!(ids));
+    let blobs: Vec<Value> = contents
+        .iter()
+        .zip(&ids)
+        .map(|(content, id)| json!({"id": id, "content": seal_blob(&key, content).unwrap()}))
+        .collect();
+    let uploaded = gql(
+        &server,
+        &http,
+        &alice_s,
+        UPLOAD,
+        json!({"project": project, "blobs": blobs}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(uploaded["blobsCreate"]["count"], 2);
+    let missing = gql(
+        &server,
+        &http,
+        &alice_s,
+        MISSING,
+        json!({"project": project, "ids": ids}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(missing["blobsMissing"]["missing"], json!([]));
+    let s1 = snapshot(
+        project,
+        EMPTY_HASH,
+        &[("req_1", &ids[0]), ("req_2", &ids[1])],
+    );
+    let pushed = gql(
+        &server,
+        &http,
+        &alice_s,
+        PUSH,
+        json!({"project": project, "snapshots": [s1], "branch": "master"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(pushed["snapshotsCreate"][0]["id"], s1["id"]);
+    assert_eq!(
+        pushed["snapshotsCreate"][0]["authorAccount"]["email"],
+        "alice@example.com"
+    );
+
+    // Pull as bob: branch, snapshots, blobs, decrypted with his own copy of the key.
+    let bobs_key = gql(
+        &server,
+        &http,
+        &bob_s,
+        "query ($projectId: ID!) { projectKey(projectId: $projectId) { encSymmetricKey } }",
+        json!({"projectId": project}),
+    )
+    .await
+    .unwrap();
+    let bobs_key = SymmetricJwk::from_json(
+        &bob.private
+            .decrypt_string(bobs_key["projectKey"]["encSymmetricKey"].as_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap()
+    .key();
+    let branch = gql(&server, &http, &bob_s, "query ($project: ID!, $name: String!,) { branch(project: $project, name: $name) { created modified name snapshots } }", json!({"project": project, "name": "master"})).await.unwrap();
+    assert_eq!(branch["branch"]["snapshots"], json!([s1["id"]]));
+    let snaps = gql(&server, &http, &bob_s, &format!("query ($ids: [ID!]!, $project: ID!) {{ snapshots(ids: $ids, project: $project) {{ {SNAPSHOT_FIELDS} }} }}"), json!({"ids": [s1["id"]], "project": project})).await.unwrap();
+    assert_eq!(snaps["snapshots"][0]["state"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        snaps["snapshots"][0]["author"],
+        alice_ids.account_id.as_str(),
+        "an empty author is filled in with the pusher"
+    );
+    let pulled = gql(&server, &http, &bob_s, "query ($ids: [ID!]!, $project: ID!) { blobs(ids: $ids, project: $project) { id content } }", json!({"ids": [ids[1], ids[0]], "project": project})).await.unwrap();
+    let pulled = pulled["blobs"].as_array().unwrap();
+    assert_eq!(pulled[0]["id"], ids[1].as_str(), "in the order asked");
+    assert_eq!(
+        open_blob(&bobs_key, pulled[0]["content"].as_str().unwrap(), 1 << 20).unwrap(),
+        contents[1]
+    );
+
+    // A second snapshot: only the changed document's blob is missing and uploaded.
+    let changed = blob_content(
+        &json!({"_id": "req_2", "type": "Request", "name": "Post v2", "url": "https://b.example"}),
+    );
+    let changed_id = blob_id(&changed);
+    let missing = gql(
+        &server,
+        &http,
+        &alice_s,
+        MISSING,
+        json!({"project": project, "ids": [ids[0], changed_id]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(missing["blobsMissing"]["missing"], json!([changed_id]));
+    gql(&server, &http, &alice_s, UPLOAD, json!({"project": project, "blobs": [{"id": changed_id, "content": seal_blob(&key, &changed).unwrap()}]})).await.unwrap();
+    let s2 = snapshot(
+        project,
+        s1["id"].as_str().unwrap(),
+        &[("req_1", &ids[0]), ("req_2", &changed_id)],
+    );
+    gql(
+        &server,
+        &http,
+        &alice_s,
+        PUSH,
+        json!({"project": project, "snapshots": [s2], "branch": "master"}),
+    )
+    .await
+    .unwrap();
+
+    // Refused, each changing nothing: not a fast-forward, a forged id, a missing blob, bad blobs.
+    let stale = snapshot(project, s1["id"].as_str().unwrap(), &[("req_1", &ids[0])]);
+    let mut forged = snapshot(project, s2["id"].as_str().unwrap(), &[("req_1", &ids[0])]);
+    forged["id"] = json!("f".repeat(40));
+    let unknown_blob = snapshot(
+        project,
+        s2["id"].as_str().unwrap(),
+        &[("req_9", &"9".repeat(40))],
+    );
+    for (bad, expected) in [
+        (stale, "fast-forward"),
+        (forged, "does not match"),
+        (unknown_blob, "blob"),
+    ] {
+        let error = gql(
+            &server,
+            &http,
+            &alice_s,
+            PUSH,
+            json!({"project": project, "snapshots": [bad], "branch": "master"}),
+        )
+        .await
+        .unwrap_err();
+        assert!(error.contains(expected), "{error}");
+    }
+    for (blob, expected) in [
+        (json!({"id": "XYZ", "content": "{}"}), "40 lowercase hex"),
+        (
+            json!({"id": "e".repeat(40), "content": "not encrypted"}),
+            "AES-GCM",
+        ),
+    ] {
+        let error = gql(
+            &server,
+            &http,
+            &alice_s,
+            UPLOAD,
+            json!({"project": project, "blobs": [blob]}),
+        )
+        .await
+        .unwrap_err();
+        assert!(error.contains(expected), "{error}");
+    }
+    let branch = gql(&server, &http, &bob_s, "query ($project: ID!, $name: String!) { branch(project: $project, name: $name) { snapshots } }", json!({"project": project, "name": "master"})).await.unwrap();
+    assert_eq!(
+        branch["branch"]["snapshots"],
+        json!([s1["id"], s2["id"]]),
+        "nothing changed"
+    );
+
+    // Access: a non-member and a member without a key get "invalid access" and no data.
+    db.execute(&format!(
+        "INSERT INTO memberships (organization_id, account_id, role, created_at) \
+         VALUES ('{team}', '{}', 'member', 0);",
+        carol_ids.account_id
+    ))
+    .await;
+    let outsider = User::new("dave@example.com", "dave's passphrase");
+    let (_, dave_s) = sign_up_and_log_in(&server, &http, &outsider).await;
+    for session in [&carol_s, &dave_s] {
+        for (query, variables) in [
+            (
+                "query ($projectId: ID!) { projectKey(projectId: $projectId) { encSymmetricKey } }",
+                json!({"projectId": project}),
+            ),
+            (
+                "query ($project: ID!) { branches(project: $project) { name } }",
+                json!({"project": project}),
+            ),
+            (
+                "query ($ids: [ID!]!, $project: ID!) { blobs(ids: $ids, project: $project) { id content } }",
+                json!({"ids": [ids[0]], "project": project}),
+            ),
+            (
+                PUSH,
+                json!({"project": project, "snapshots": [], "branch": "master"}),
+            ),
+        ] {
+            let error = gql(&server, &http, session, query, variables)
+                .await
+                .unwrap_err();
+            assert!(error.contains("invalid access"), "{error}");
+        }
+    }
+    let hidden = gql(
+        &server,
+        &http,
+        &dave_s,
+        "query ($id: ID!) { project(id: $id) { id } }",
+        json!({"id": project}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(hidden["project"], Value::Null);
+
+    // Branches: master stays; others go. Archiving takes everything.
+    let error = gql(
+        &server,
+        &http,
+        &alice_s,
+        "mutation ($project: ID!, $name: String!) { branchRemove(project: $project, name: $name) }",
+        json!({"project": project, "name": "master"}),
+    )
+    .await
+    .unwrap_err();
+    assert!(error.contains("master"), "{error}");
+    gql(
+        &server,
+        &http,
+        &alice_s,
+        "mutation ($id: ID!) { projectArchive(id: $id) }",
+        json!({"id": project}),
+    )
+    .await
+    .unwrap();
+    let gone = gql(
+        &server,
+        &http,
+        &alice_s,
+        "query ($id: ID!) { project(id: $id) { id } }",
+        json!({"id": project}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(gone["project"], Value::Null);
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM blobs").await, 0);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_sqlite() {
+    sync(common::TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_postgres() {
+    sync(common::TestDb::postgres().await).await;
+}
