@@ -17,6 +17,7 @@ pub mod cpu;
 pub mod login;
 pub mod report;
 pub mod run;
+pub mod sync_bench;
 
 /// What stops a load run.
 #[derive(Debug, thiserror::Error)]

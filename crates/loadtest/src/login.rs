@@ -123,13 +123,21 @@ async fn answer<A: DeserializeOwned>(
     })
 }
 
+/// A completed log-in: how long its requests took, and the session id it got.
+pub struct LoggedIn {
+    /// Per request, in [`Step::ALL`] order.
+    pub times: RequestTimes,
+    /// The session id (hex K), for requests that follow.
+    pub session: String,
+}
+
 /// Logs in to `account` on the server at `base` and loads the account with the new session.
 /// `Ok` only when every step succeeded and the server proved it knows the verifier.
 pub async fn log_in(
     http: &reqwest::Client,
     base: &str,
     account: &LoadAccount,
-) -> Result<RequestTimes, Failure> {
+) -> Result<LoggedIn, Failure> {
     let mut times = RequestTimes::default();
     let email = account.email();
     let sent = Instant::now();
@@ -201,12 +209,12 @@ pub async fn log_in(
         what: "wrong M2",
     };
     let m2 = from_hex(&done.srp_m2, "M2").map_err(|_| wrong_m2.clone())?;
-    let session_key = proof.verify_server(&m2).map_err(|_| wrong_m2)?;
+    let session = to_hex(proof.verify_server(&m2).map_err(|_| wrong_m2)?.as_ref());
 
     let sent = Instant::now();
     let response = http
         .get(format!("{base}/auth/whoami"))
-        .header("X-Session-Id", to_hex(session_key.as_ref()))
+        .header("X-Session-Id", &session)
         .send()
         .await
         .map_err(|_| Failure::Transport { step: Step::Whoami })?;
@@ -218,7 +226,7 @@ pub async fn log_in(
             what: "another account's session",
         });
     }
-    Ok(times)
+    Ok(LoggedIn { times, session })
 }
 
 #[cfg(test)]

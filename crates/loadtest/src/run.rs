@@ -150,9 +150,9 @@ pub async fn run(args: &Args) -> Result<Report, LoadError> {
                     }
                 };
                 match login::log_in(&http, &base, &accounts[next]).await {
-                    Ok(times) => {
+                    Ok(logged_in) => {
                         tally.latencies.push(started.elapsed());
-                        tally.request_times.push(times);
+                        tally.request_times.push(logged_in.times);
                     }
                     Err(failure) => {
                         tally.fail(&failure);

@@ -38,6 +38,9 @@ pub type SyncSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 /// the app's batches (50 blobs, 20 snapshots, 200 blobs per upload).
 const MAX_BATCH: usize = 1_000;
 
+/// `blobsMissing` is asked about every blob of a push at once (the app does not batch it).
+const MAX_MISSING_IDS: usize = 100_000;
+
 /// Builds the schema (once, at start).
 pub fn schema() -> SyncSchema {
     Schema::build(QueryRoot, MutationRoot, EmptySubscription)
@@ -448,7 +451,11 @@ impl QueryRoot {
         project: ID,
         ids: Vec<ID>,
     ) -> Result<BlobsMissingOut> {
-        check_batch("ids", ids.len())?;
+        if ids.len() > MAX_MISSING_IDS {
+            return Err(Error::new(format!(
+                "ids: at most {MAX_MISSING_IDS} at once"
+            )));
+        }
         let (state, _, project) = project_for(ctx, &project, true).await?;
         let missing = state
             .store

@@ -66,6 +66,17 @@ impl PostgresStore {
         Ok(tx)
     }
 
+    /// Brings the planner's statistics of the sync tables up to date (see `BULK_PUSH`). A
+    /// failure only costs speed: it is logged, not returned.
+    async fn refresh_statistics(&self) {
+        if let Err(error) = sqlx::query("ANALYZE blobs, snapshots, branch_snapshots")
+            .execute(&self.pool)
+            .await
+        {
+            tracing::warn!(%error, "could not refresh the planner's statistics");
+        }
+    }
+
     /// A transaction for reading in `scope` (on PostgreSQL the same as for writing).
     async fn read_in(
         &self,

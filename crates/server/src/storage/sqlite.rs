@@ -118,6 +118,9 @@ impl SqliteStore {
         self.begin().await
     }
 
+    /// SQLite's planner needs no fresh statistics for the sync queries: nothing to do.
+    async fn refresh_statistics(&self) {}
+
     /// A read transaction on the reading pool; `scope` changes nothing on SQLite.
     async fn read_in(&self, _scope: Scope<'_>) -> Result<Transaction<'static, Sqlite>, StoreError> {
         self.pool.begin().await.map_err(map_error)
