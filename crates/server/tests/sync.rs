@@ -439,3 +439,160 @@ async fn sync_sqlite() {
 async fn sync_postgres() {
     sync(common::TestDb::postgres().await).await;
 }
+
+/// The database dropping every connection mid-traffic (what a restart does to the server) costs
+/// at most the requests in flight: the server lives on and answers again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_restart_costs_requests_not_the_server() {
+    let db = common::TestDb::postgres().await;
+    let server = TestServer::start(&db.url, 1_000).await;
+    let http = Client::new();
+    let user = User::new("alice@example.com", "alice's passphrase");
+    let (_, session) = sign_up_and_log_in(&server, &http, &user).await;
+    const LIST: &str = "query { projects { id } }";
+    gql(&server, &http, &session, LIST, json!({}))
+        .await
+        .unwrap();
+
+    let database = db.url.rsplit('/').next().unwrap().to_owned();
+    for _ in 0..3 {
+        let ended = db
+            .scalar(&format!(
+                "SELECT COUNT(*) FILTER (WHERE pg_terminate_backend(pid)) \
+                 FROM pg_stat_activity WHERE datname = '{database}' AND pid <> pg_backend_pid()"
+            ))
+            .await;
+        assert!(ended >= 1, "the server's connections were ended");
+        // Requests right after may fail (a 503 or an error), never hang or kill the server; it
+        // reconnects within moments.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let (status, body) = call(
+                &http,
+                Method::POST,
+                server.url("/graphql"),
+                &session,
+                Some(json!({"query": LIST})),
+            )
+            .await;
+            if status == StatusCode::OK && body["errors"].is_null() {
+                break;
+            }
+            assert!(
+                status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::OK,
+                "{status}: {body}"
+            );
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the server did not recover"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let health = http.get(server.url("/readyz")).send().await.unwrap();
+        assert_eq!(health.status(), StatusCode::OK);
+    }
+    server.stop().await;
+}
+
+/// Eight clients push onto one branch at once over HTTP, each retrying after a non-fast-forward
+/// on top of the tip it then reads: every snapshot lands exactly once, in one chain.
+async fn racing_pushers(db: common::TestDb) {
+    let server = std::sync::Arc::new(TestServer::start(&db.url, 1_000).await);
+    let http = Client::new();
+    let alice = User::new("alice@example.com", "alice's passphrase");
+    let (_, session) = sign_up_and_log_in(&server, &http, &alice).await;
+    let (_, orgs) = call(
+        &http,
+        Method::GET,
+        server.url("/v1/organizations"),
+        &session,
+        None,
+    )
+    .await;
+    let team = orgs["organizations"][0]["id"].as_str().unwrap().to_owned();
+    let key = AesKey::generate().unwrap();
+    let wrapped = alice
+        .private
+        .public_key()
+        .unwrap()
+        .encrypt_string(&key.to_jwk().to_json())
+        .unwrap();
+    let project = "prj_feedfacefeedfacefeedfacefeedface";
+    gql(&server, &http, &session, "mutation ($name: String!, $id: ID!, $rootDocumentId: ID!, $teamId: ID, $teamKeys: [ProjectCreateKeyInput!]) { projectCreate(name: $name, id: $id, rootDocumentId: $rootDocumentId, teamId: $teamId, teamKeys: $teamKeys) { id } }", json!({"name": "Race", "id": project, "rootDocumentId": "wrk_1", "teamId": team, "teamKeys": [{"accountId": alice_account(&server, &http, &session).await, "encSymmetricKey": wrapped}]})).await.unwrap();
+    let contents: Vec<String> = (0..8)
+        .map(|i| blob_content(&json!({"_id": format!("req_{i}"), "n": i})))
+        .collect();
+    let blobs: Vec<Value> = contents
+        .iter()
+        .map(|c| json!({"id": blob_id(c), "content": seal_blob(&key, c).unwrap()}))
+        .collect();
+    gql(&server, &http, &session, "mutation ($project: ID!, $blobs: [BlobInput!]!) { blobsCreate(project: $project, blobs: $blobs) { count } }", json!({"project": project, "blobs": blobs})).await.unwrap();
+
+    const TIP: &str = "query ($project: ID!, $name: String!) { branch(project: $project, name: $name) { snapshots } }";
+    let mut pushers = tokio::task::JoinSet::new();
+    for content in contents.clone() {
+        let (server, http, session) = (server.clone(), http.clone(), session.clone());
+        pushers.spawn(async move {
+            let blob = blob_id(&content);
+            loop {
+                let branch = gql(&server, &http, &session, TIP, json!({"project": project, "name": "master"})).await.unwrap();
+                let tip = branch["branch"]["snapshots"]
+                    .as_array()
+                    .and_then(|list| list.last())
+                    .and_then(Value::as_str)
+                    .unwrap_or(EMPTY_HASH)
+                    .to_owned();
+                let mine = snapshot(project, &tip, &[("req", &blob)]);
+                match gql(&server, &http, &session, "mutation ($project: ID!, $snapshots: [SnapshotInput!]!, $branch: String!) { snapshotsCreate(project: $project, snapshots: $snapshots, branch: $branch) { id } }", json!({"project": project, "snapshots": [mine], "branch": "master"})).await {
+                    Ok(_) => return,
+                    Err(message) => assert!(message.contains("fast-forward"), "{message}"),
+                }
+            }
+        });
+    }
+    while let Some(done) = pushers.join_next().await {
+        done.unwrap();
+    }
+    let branch = gql(
+        &server,
+        &http,
+        &session,
+        TIP,
+        json!({"project": project, "name": "master"}),
+    )
+    .await
+    .unwrap();
+    let ids: Vec<Value> = branch["branch"]["snapshots"].as_array().unwrap().clone();
+    assert_eq!(ids.len(), 8);
+    let chain = gql(&server, &http, &session, "query ($ids: [ID!]!, $project: ID!) { snapshots(ids: $ids, project: $project) { id parent state { blob } } }", json!({"ids": ids, "project": project})).await.unwrap();
+    let mut parent = EMPTY_HASH.to_owned();
+    let mut seen = std::collections::BTreeSet::new();
+    for snapshot in chain["snapshots"].as_array().unwrap() {
+        assert_eq!(snapshot["parent"], parent.as_str(), "one chain");
+        parent = snapshot["id"].as_str().unwrap().to_owned();
+        seen.insert(snapshot["state"][0]["blob"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(seen.len(), 8, "every pusher's snapshot exactly once");
+}
+
+async fn alice_account(server: &TestServer, http: &Client, session: &str) -> String {
+    let (_, me) = call(
+        http,
+        Method::GET,
+        server.url("/v1/user/profile"),
+        session,
+        None,
+    )
+    .await;
+    me["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_pushers_sqlite() {
+    racing_pushers(common::TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_pushers_postgres() {
+    racing_pushers(common::TestDb::postgres().await).await;
+}
