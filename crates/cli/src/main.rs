@@ -1,5 +1,11 @@
 //! `hypnos`: the Hypnos command line. `hypnos server` runs the sync server, `hypnos admin` holds
-//! the operator's commands; the client commands arrive with the client issue.
+//! the operator's commands, and the account commands (`signup`, `login`, `logout`, `whoami`) are a
+//! client of a server, on `hypnos-client`; the sync commands follow (issue #6).
+
+mod commands;
+mod state;
+
+use commands::account;
 
 use std::process::ExitCode;
 
@@ -10,6 +16,17 @@ use hypnos_server::ServerConfig;
 #[derive(Parser)]
 #[command(name = "hypnos", version, about, long_about = None)]
 struct Cli {
+    /// The server the client commands talk to.
+    #[arg(
+        long,
+        global = true,
+        env = "HYPNOS_SERVER",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    server: String,
+    /// Print one JSON value on stdout instead of text (client commands).
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -21,6 +38,15 @@ enum Command {
     /// Operator commands that work on the server's database.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Create an account (keys are made here; the passphrase never leaves this machine) and log
+    /// in.
+    Signup(account::SignupArgs),
+    /// Log in and keep the session (and the unlocked account key) for the next commands.
+    Login(account::LoginArgs),
+    /// End the session on the server and forget it here.
+    Logout,
+    /// Show the logged-in account.
+    Whoami,
 }
 
 #[derive(Subcommand)]
@@ -55,6 +81,10 @@ fn main() -> ExitCode {
                 .await
                 .map_err(|err| format!("hypnos server: {err}")),
             Command::Admin(AdminCommand::ResetToken(args)) => reset_token(args).await,
+            Command::Signup(args) => account::signup(&cli.server, cli.json, args).await,
+            Command::Login(args) => account::login(&cli.server, cli.json, args).await,
+            Command::Logout => account::logout(cli.json).await,
+            Command::Whoami => account::whoami(cli.json).await,
         }
     });
     match outcome {

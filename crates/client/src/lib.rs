@@ -1,5 +1,13 @@
-//! The Hypnos client library: sign-up, SRP log-in, sharing and sync against a Hypnos server.
+//! The Hypnos client library: what a program needs to be a client of a Hypnos server (or of the
+//! app's own cloud, wire for wire). This first part holds the account: sign-up with keys made
+//! here, the SRP log-in that unlocks the account key, whoami and log-out. Sharing and sync build
+//! on it (issue #6).
 //!
-//! Not built yet: it arrives with the client issue, on top of `hypnos-crypto`.
+//! Modules: [`api`] (HTTP and the server's errors), [`account`] (sign-up, log-in, the session).
 
+pub mod account;
+pub mod api;
+
+pub use account::{NewAccount, Session, log_in, log_out, sign_up, whoami};
+pub use api::{Api, ClientError};
 pub use hypnos_crypto as crypto;

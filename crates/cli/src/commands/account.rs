@@ -1,0 +1,208 @@
+//! `hypnos signup | login | logout | whoami`: the account commands, on `hypnos-client`.
+
+use std::io::BufRead;
+
+use clap::Args;
+use hypnos_client::{Api, ClientError, NewAccount};
+use serde_json::json;
+use zeroize::Zeroizing;
+
+use crate::state::{self, Saved};
+
+/// Where the passphrase comes from.
+#[derive(Args)]
+pub struct PassphraseSource {
+    /// Read the passphrase from the first line of standard input (for scripts). Otherwise
+    /// HYPNOS_PASSPHRASE is used if set, else it is asked for without echo.
+    #[arg(long)]
+    pub passphrase_stdin: bool,
+}
+
+impl PassphraseSource {
+    fn read(&self, confirm: bool) -> Result<Zeroizing<String>, String> {
+        if self.passphrase_stdin {
+            let mut line = Zeroizing::new(String::new());
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .map_err(|err| format!("cannot read the passphrase: {err}"))?;
+            return Ok(Zeroizing::new(
+                line.trim_end_matches(['\r', '\n']).to_owned(),
+            ));
+        }
+        if let Ok(passphrase) = std::env::var("HYPNOS_PASSPHRASE") {
+            return Ok(Zeroizing::new(passphrase));
+        }
+        let first = Zeroizing::new(
+            rpassword::prompt_password("Passphrase: ")
+                .map_err(|err| format!("cannot read the passphrase: {err}"))?,
+        );
+        if confirm {
+            let again = Zeroizing::new(
+                rpassword::prompt_password("Passphrase again: ")
+                    .map_err(|err| format!("cannot read the passphrase: {err}"))?,
+            );
+            if *again != *first {
+                return Err("the two passphrases differ: nothing was done".into());
+            }
+        }
+        Ok(first)
+    }
+}
+
+/// `hypnos signup`.
+#[derive(Args)]
+pub struct SignupArgs {
+    /// The account's e-mail.
+    #[arg(long)]
+    email: String,
+    /// Given name.
+    #[arg(long, default_value = "")]
+    first_name: String,
+    /// Family name.
+    #[arg(long, default_value = "")]
+    last_name: String,
+    #[command(flatten)]
+    passphrase: PassphraseSource,
+}
+
+/// `hypnos login`.
+#[derive(Args)]
+pub struct LoginArgs {
+    /// The account's e-mail.
+    #[arg(long)]
+    email: String,
+    #[command(flatten)]
+    passphrase: PassphraseSource,
+}
+
+fn explain(error: ClientError) -> String {
+    match error {
+        ClientError::Server { status: 401, .. } => {
+            "wrong e-mail or passphrase (or the session ended): run hypnos login --email …".into()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Prints `value` as JSON, or `text` for people.
+fn print(json_output: bool, value: serde_json::Value, text: String) {
+    if json_output {
+        println!("{value}");
+    } else {
+        println!("{text}");
+    }
+}
+
+/// Signs up and logs in.
+pub async fn signup(server: &str, json_output: bool, args: SignupArgs) -> Result<(), String> {
+    let passphrase = args.passphrase.read(true)?;
+    let api = Api::new(server).map_err(explain)?;
+    let created = hypnos_client::sign_up(
+        &api,
+        &NewAccount {
+            email: &args.email,
+            first_name: &args.first_name,
+            last_name: &args.last_name,
+            passphrase: &passphrase,
+        },
+    )
+    .await
+    .map_err(explain)?;
+    let session = hypnos_client::log_in(&api, &args.email, &passphrase)
+        .await
+        .map_err(explain)?;
+    remember(server, &session)?;
+    print(
+        json_output,
+        json!({
+            "id": created.account_id,
+            "accountId": created.account_id,
+            "personalOrganizationId": created.personal_organization_id,
+            "email": session.account.email,
+        }),
+        format!(
+            "Signed up and logged in as {} ({}).",
+            session.account.email, created.account_id
+        ),
+    );
+    Ok(())
+}
+
+/// Logs in and keeps the session.
+pub async fn login(server: &str, json_output: bool, args: LoginArgs) -> Result<(), String> {
+    let passphrase = args.passphrase.read(false)?;
+    let api = Api::new(server).map_err(explain)?;
+    let session = hypnos_client::log_in(&api, &args.email, &passphrase)
+        .await
+        .map_err(explain)?;
+    remember(server, &session)?;
+    print(
+        json_output,
+        json!({"accountId": session.account.account_id, "email": session.account.email}),
+        format!("Logged in as {}.", session.account.email),
+    );
+    Ok(())
+}
+
+fn remember(server: &str, session: &hypnos_client::Session) -> Result<(), String> {
+    state::save(&Saved {
+        server: server.to_owned(),
+        session_id: session.id.to_string(),
+        account_id: session.account.account_id.clone(),
+        email: session.account.email.clone(),
+        account_key: session.account_key.to_json().to_string(),
+    })
+}
+
+fn saved() -> Result<Saved, String> {
+    state::load()?.ok_or_else(|| "not logged in: run hypnos login --email …".into())
+}
+
+/// Shows the logged-in account, as the server sees it.
+pub async fn whoami(json_output: bool) -> Result<(), String> {
+    let saved = saved()?;
+    let api = Api::new(&saved.server).map_err(explain)?;
+    let me = hypnos_client::whoami(&api, &saved.session_id)
+        .await
+        .map_err(explain)?;
+    print(
+        json_output,
+        json!({
+            "accountId": me.account_id,
+            "email": me.email,
+            "firstName": me.first_name,
+            "lastName": me.last_name,
+        }),
+        format!(
+            "{} {} <{}> ({}) on {}",
+            me.first_name, me.last_name, me.email, me.account_id, saved.server
+        ),
+    );
+    Ok(())
+}
+
+/// Ends the session on the server and forgets it here.
+pub async fn logout(json_output: bool) -> Result<(), String> {
+    let Some(saved) = state::load()? else {
+        print(
+            json_output,
+            json!({"loggedOut": false}),
+            "Not logged in.".into(),
+        );
+        return Ok(());
+    };
+    let api = Api::new(&saved.server).map_err(explain)?;
+    // A session the server already ended is still forgotten here.
+    match hypnos_client::log_out(&api, &saved.session_id).await {
+        Ok(()) | Err(ClientError::Server { status: 401, .. }) => {}
+        Err(other) => return Err(explain(other)),
+    }
+    state::forget()?;
+    print(
+        json_output,
+        json!({"loggedOut": true}),
+        "Logged out.".into(),
+    );
+    Ok(())
+}

@@ -1,0 +1,3 @@
+//! The client commands, one module per group; the logic lives in `hypnos-client`.
+
+pub mod account;

@@ -1,0 +1,151 @@
+//! The account: sign-up with keys made on this machine, the SRP log-in (insomnia-wire.md §2)
+//! that yields the session and unlocks the account key, whoami and log-out.
+//!
+//! Nothing secret leaves the machine: the server gets salts, the SRP verifier, the public key
+//! and the private and account keys encrypted under keys derived from the passphrase.
+
+use hypnos_crypto::{
+    aes::{AesKey, decrypt_string, encrypt_string},
+    encoding::{from_hex, to_hex},
+    jwk::SymmetricJwk,
+    kdf::{derive_key, sanitize_email},
+    random::random_hex_32,
+    rsa::RsaPrivateKey,
+    srp::{ClientHandshake, compute_verifier},
+    wire::auth::{
+        LoginARequest, LoginAResponse, LoginM1Request, LoginM1Response, LoginSRequest,
+        LoginSResponse, SignupRequest, SignupResponse, WhoamiResponse,
+    },
+};
+use zeroize::Zeroizing;
+
+use crate::api::{Api, ClientError};
+
+/// Who signs up.
+pub struct NewAccount<'a> {
+    /// The e-mail (sanitized here: trimmed, lower-cased).
+    pub email: &'a str,
+    /// Given name.
+    pub first_name: &'a str,
+    /// Family name.
+    pub last_name: &'a str,
+    /// The passphrase; it never leaves this machine.
+    pub passphrase: &'a str,
+}
+
+/// A logged-in session with the account key it unlocked.
+pub struct Session {
+    /// The session id (hex K), sent as `X-Session-Id`.
+    pub id: Zeroizing<String>,
+    /// The account as whoami describes it.
+    pub account: WhoamiResponse,
+    /// The account's symmetric key (decrypted with the passphrase), which unlocks its private
+    /// key and the local cache.
+    pub account_key: SymmetricJwk,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("account_id", &self.account.account_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Makes the account's keys and signs up.
+pub async fn sign_up(api: &Api, new: &NewAccount<'_>) -> Result<SignupResponse, ClientError> {
+    let email = sanitize_email(new.email);
+    let (salt_key, salt_auth, salt_enc) = (random_hex_32()?, random_hex_32()?, random_hex_32()?);
+    let auth_secret = Zeroizing::new(derive_key(new.passphrase, &email, &salt_key));
+    let verifier = compute_verifier(
+        &from_hex(&salt_auth, "saltAuth")?,
+        email.as_bytes(),
+        &Zeroizing::new(from_hex(&auth_secret, "authSecret")?),
+    );
+    let private = RsaPrivateKey::generate()?;
+    let account_key = AesKey::generate()?.to_jwk();
+    let wrap = AesKey::from_hex(&derive_key(new.passphrase, &email, &salt_enc))?;
+    let request = SignupRequest {
+        email,
+        first_name: new.first_name.to_owned(),
+        last_name: new.last_name.to_owned(),
+        salt_key,
+        salt_auth,
+        salt_enc,
+        verifier: to_hex(&verifier),
+        public_key: private.public_jwk().to_json(),
+        enc_private_key: encrypt_string(&account_key.key(), &private.jwk().to_json())?.to_json(),
+        enc_symmetric_key: encrypt_string(&wrap, &account_key.to_json())?.to_json(),
+    };
+    api.post("/auth/signup", None, &request).await
+}
+
+/// Logs in with SRP, checks the server's proof, loads the account and unlocks its key.
+pub async fn log_in(api: &Api, email: &str, passphrase: &str) -> Result<Session, ClientError> {
+    let email = sanitize_email(email);
+    let salts: LoginSResponse = api
+        .post(
+            "/auth/login-s",
+            None,
+            &LoginSRequest {
+                email: email.clone(),
+            },
+        )
+        .await?;
+    let auth_secret = Zeroizing::new(derive_key(passphrase, &email, &salts.salt_key));
+    let handshake = ClientHandshake::start(
+        &from_hex(&salts.salt_auth, "saltAuth")?,
+        email.as_bytes(),
+        &Zeroizing::new(from_hex(&auth_secret, "authSecret")?),
+    )?;
+    let started: LoginAResponse = api
+        .post(
+            "/auth/login-a",
+            None,
+            &LoginARequest {
+                srp_a: to_hex(handshake.a_pub()),
+                email: email.clone(),
+            },
+        )
+        .await?;
+    let proof = handshake.process(&from_hex(&started.srp_b, "srpB")?)?;
+    let done: LoginM1Response = api
+        .post(
+            "/auth/login-m1",
+            None,
+            &LoginM1Request {
+                srp_m1: to_hex(proof.m1()),
+                session_starter_id: started.session_starter_id,
+                use_cookies: false,
+            },
+        )
+        .await?;
+    let key = proof
+        .verify_server(&from_hex(&done.srp_m2, "srpM2")?)
+        .map_err(|_| {
+            ClientError::Protocol("the server could not prove it knows the verifier".into())
+        })?;
+    let id = Zeroizing::new(to_hex(key.as_ref()));
+    let account = whoami(api, &id).await?;
+    let wrap = AesKey::from_hex(&derive_key(passphrase, &email, &account.salt_enc))?;
+    let account_key = SymmetricJwk::from_json(&decrypt_string(
+        &wrap,
+        &hypnos_crypto::aes::AesMessage::from_json(&account.enc_symmetric_key)?,
+    )?)?;
+    Ok(Session {
+        id,
+        account,
+        account_key,
+    })
+}
+
+/// The account of a session.
+pub async fn whoami(api: &Api, session_id: &str) -> Result<WhoamiResponse, ClientError> {
+    api.get("/auth/whoami", Some(session_id)).await
+}
+
+/// Ends the session on the server.
+pub async fn log_out(api: &Api, session_id: &str) -> Result<(), ClientError> {
+    api.post_empty("/auth/logout", Some(session_id), &serde_json::json!({}))
+        .await
+}

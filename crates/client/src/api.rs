@@ -1,0 +1,117 @@
+//! HTTP to the server: JSON bodies, the session in `X-Session-Id`, and the server's
+//! `{error, message}` answers turned into [`ClientError::Server`].
+
+use hypnos_crypto::wire::ErrorBody;
+use serde::{Serialize, de::DeserializeOwned};
+
+/// What a client call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The server answered with an error: its status, code and sentence.
+    #[error("{message} ({status} {code})")]
+    Server {
+        /// The HTTP status.
+        status: u16,
+        /// The server's code, e.g. `UNAUTHORIZED`, `EMAIL_TAKEN`.
+        code: String,
+        /// The server's sentence.
+        message: String,
+    },
+    /// The server could not be reached or answered something unreadable.
+    #[error("cannot talk to the server: {0}")]
+    Transport(#[from] reqwest::Error),
+    /// The server's answer broke the protocol (a wrong SRP proof, an unusable key).
+    #[error("the server's answer is not acceptable: {0}")]
+    Protocol(String),
+    /// A local cryptographic step failed (a wrong passphrase cannot unlock the keys, say).
+    #[error("{0}")]
+    Crypto(#[from] hypnos_crypto::CryptoError),
+}
+
+/// A server's base URL and the HTTP client to reach it.
+#[derive(Debug, Clone)]
+pub struct Api {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Api {
+    /// A client for the server at `base` (e.g. `https://sync.example.com`).
+    pub fn new(base: &str) -> Result<Self, ClientError> {
+        Ok(Self {
+            base: base.trim_end_matches('/').to_owned(),
+            http: reqwest::Client::builder().build()?,
+        })
+    }
+
+    /// The server's base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// `POST path` with a JSON body; the JSON answer.
+    pub async fn post<Q: Serialize + ?Sized, A: DeserializeOwned>(
+        &self,
+        path: &str,
+        session: Option<&str>,
+        body: &Q,
+    ) -> Result<A, ClientError> {
+        let mut request = self.http.post(format!("{}{path}", self.base)).json(body);
+        if let Some(session) = session {
+            request = request.header("X-Session-Id", session);
+        }
+        answer(request.send().await?).await
+    }
+
+    /// `GET path`; the JSON answer.
+    pub async fn get<A: DeserializeOwned>(
+        &self,
+        path: &str,
+        session: Option<&str>,
+    ) -> Result<A, ClientError> {
+        let mut request = self.http.get(format!("{}{path}", self.base));
+        if let Some(session) = session {
+            request = request.header("X-Session-Id", session);
+        }
+        answer(request.send().await?).await
+    }
+
+    /// `POST path` expecting no body back (204).
+    pub async fn post_empty<Q: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        session: Option<&str>,
+        body: &Q,
+    ) -> Result<(), ClientError> {
+        let mut request = self.http.post(format!("{}{path}", self.base)).json(body);
+        if let Some(session) = session {
+            request = request.header("X-Session-Id", session);
+        }
+        check(request.send().await?).await.map(drop)
+    }
+}
+
+async fn check(response: reqwest::Response) -> Result<reqwest::Response, ClientError> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    let text = response.text().await.unwrap_or_default();
+    let body: Option<ErrorBody> = serde_json::from_str(&text).ok();
+    Err(match body {
+        Some(body) => ClientError::Server {
+            status: status.as_u16(),
+            code: body.error,
+            message: body.message,
+        },
+        None => ClientError::Server {
+            status: status.as_u16(),
+            code: "HTTP".into(),
+            message: format!("the server answered {status}"),
+        },
+    })
+}
+
+async fn answer<A: DeserializeOwned>(response: reqwest::Response) -> Result<A, ClientError> {
+    Ok(check(response).await?.json().await?)
+}
