@@ -5,7 +5,7 @@
 mod commands;
 mod state;
 
-use commands::account;
+use commands::{account, orgs};
 
 use std::process::ExitCode;
 
@@ -47,6 +47,17 @@ enum Command {
     Logout,
     /// Show the logged-in account.
     Whoami,
+    /// Organizations: list, create, members, invite (sharing your project keys), leave.
+    #[command(subcommand)]
+    Org(orgs::OrgCommand),
+    /// Invitations to you: list them, or accept or decline one.
+    Invites {
+        #[command(subcommand)]
+        command: Option<orgs::InvitesCommand>,
+    },
+    /// Team projects of an organization: list, create.
+    #[command(subcommand)]
+    TeamProject(orgs::TeamProjectCommand),
 }
 
 #[derive(Subcommand)]
@@ -85,6 +96,9 @@ fn main() -> ExitCode {
             Command::Login(args) => account::login(&cli.server, cli.json, args).await,
             Command::Logout => account::logout(cli.json).await,
             Command::Whoami => account::whoami(cli.json).await,
+            Command::Org(command) => orgs::org(cli.json, command).await,
+            Command::Invites { command } => orgs::invites(cli.json, command).await,
+            Command::TeamProject(command) => orgs::team_project(cli.json, command).await,
         }
     });
     match outcome {

@@ -239,3 +239,103 @@ fn client_commands_explain_usage_errors() {
         assert!(help.contains(flag), "{flag} missing from:\n{help}");
     }
 }
+
+/// Signs up `email` with its state in `home`; returns the account id.
+fn sign_up(home: &tempfile::TempDir, server: &Server, email: &str) -> String {
+    let out = hypnos(home)
+        .args([
+            "--server",
+            &server.url,
+            "--json",
+            "signup",
+            "--email",
+            email,
+        ])
+        .env("HYPNOS_PASSPHRASE", format!("{email} passphrase"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    json_of(&out)["id"].as_str().unwrap().to_owned()
+}
+
+fn run_json(home: &tempfile::TempDir, args: &[&str]) -> Value {
+    json_of(
+        &hypnos(home)
+            .arg("--json")
+            .args(args)
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    )
+}
+
+#[test]
+fn a_team_is_made_joined_and_left_from_the_command_line() {
+    let server = Server::start();
+    let (ada_home, bob_home) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    sign_up(&ada_home, &server, "ada@example.com");
+    let bob = sign_up(&bob_home, &server, "bob@example.com");
+
+    let orgs = run_json(&ada_home, &["org", "list"]);
+    assert_eq!(orgs[0]["metadata"]["organizationType"], "personal");
+    let team = run_json(&ada_home, &["org", "create", "Acme"]);
+    let team = team["id"].as_str().unwrap().to_owned();
+    let made = run_json(&ada_home, &["team-project", "create", &team, "Design"]);
+    assert_eq!(made["organizationId"], team.as_str());
+
+    // Ada invites Bob; Bob sees it and accepts; both are members and see the team project.
+    let invited = run_json(
+        &ada_home,
+        &["org", "invite", &team, "bob@example.com", "--role", "admin"],
+    );
+    let invitation = invited["id"].as_str().unwrap().to_owned();
+    let mine = run_json(&bob_home, &["invites"]);
+    assert_eq!(mine[0]["id"], invitation.as_str());
+    assert_eq!(mine[0]["organizationName"], "Acme");
+    let joined = run_json(&bob_home, &["invites", "accept", &invitation]);
+    assert_eq!(joined["organizationId"], team.as_str());
+    let members = run_json(&bob_home, &["org", "members", &team]);
+    let roles: Vec<(&str, &str)> = members
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["email"].as_str().unwrap(),
+                m["role_name"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        roles,
+        [("ada@example.com", "owner"), ("bob@example.com", "admin")]
+    );
+    let projects = run_json(&bob_home, &["team-project", "list", &team]);
+    assert_eq!(projects[0]["name"], "Design");
+
+    // Bob leaves; Ada, the owner, cannot.
+    run_json(&bob_home, &["org", "leave", &team]);
+    let after = run_json(&ada_home, &["org", "members", &team]);
+    assert!(!after.to_string().contains(&bob));
+    let refused = hypnos(&ada_home)
+        .args(["org", "leave", &team])
+        .assert()
+        .code(1)
+        .get_output()
+        .stderr
+        .clone();
+    assert!(String::from_utf8(refused).unwrap().contains("OWNER_STAYS"));
+
+    // Inviting someone without an account says so.
+    let failed = hypnos(&ada_home)
+        .args(["org", "invite", &team, "nobody@example.com"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stderr
+        .clone();
+    assert!(String::from_utf8(failed).unwrap().contains("sign up first"));
+}

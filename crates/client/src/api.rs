@@ -76,6 +76,15 @@ impl Api {
         answer(request.send().await?).await
     }
 
+    /// `DELETE path` expecting no body back.
+    pub async fn delete(&self, path: &str, session: Option<&str>) -> Result<(), ClientError> {
+        let mut request = self.http.delete(format!("{}{path}", self.base));
+        if let Some(session) = session {
+            request = request.header("X-Session-Id", session);
+        }
+        check(request.send().await?).await.map(drop)
+    }
+
     /// `POST path` expecting no body back (204).
     pub async fn post_empty<Q: Serialize + ?Sized>(
         &self,

@@ -3,10 +3,12 @@
 //! here, the SRP log-in that unlocks the account key, whoami and log-out. Sharing and sync build
 //! on it (issue #6).
 //!
-//! Modules: [`api`] (HTTP and the server's errors), [`account`] (sign-up, log-in, the session).
+//! Modules: [`api`] (HTTP and the server's errors), [`account`] (sign-up, log-in, the session),
+//! [`orgs`] (organizations, members, team projects, invitations with key sharing).
 
 pub mod account;
 pub mod api;
+pub mod orgs;
 
 pub use account::{NewAccount, Session, log_in, log_out, sign_up, whoami};
 pub use api::{Api, ClientError};

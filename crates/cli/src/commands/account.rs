@@ -76,7 +76,7 @@ pub struct LoginArgs {
     passphrase: PassphraseSource,
 }
 
-fn explain(error: ClientError) -> String {
+pub(crate) fn explain(error: ClientError) -> String {
     match error {
         ClientError::Server { status: 401, .. } => {
             "wrong e-mail or passphrase (or the session ended): run hypnos login --email …".into()
@@ -86,7 +86,7 @@ fn explain(error: ClientError) -> String {
 }
 
 /// Prints `value` as JSON, or `text` for people.
-fn print(json_output: bool, value: serde_json::Value, text: String) {
+pub(crate) fn print(json_output: bool, value: serde_json::Value, text: String) {
     if json_output {
         println!("{value}");
     } else {
@@ -155,7 +155,7 @@ fn remember(server: &str, session: &hypnos_client::Session) -> Result<(), String
     })
 }
 
-fn saved() -> Result<Saved, String> {
+pub(crate) fn saved() -> Result<Saved, String> {
     state::load()?.ok_or_else(|| "not logged in: run hypnos login --email …".into())
 }
 

@@ -1,3 +1,4 @@
 //! The client commands, one module per group; the logic lives in `hypnos-client`.
 
 pub mod account;
+pub mod orgs;

@@ -1,0 +1,245 @@
+//! `hypnos org …`, `hypnos invites …`, `hypnos team-project …`: organizations, members,
+//! invitations (with key sharing) and team projects, on `hypnos-client`.
+
+use clap::{Subcommand, ValueEnum};
+use hypnos_client::crypto::jwk::SymmetricJwk;
+use hypnos_client::{Api, Session, orgs};
+use serde_json::json;
+
+use super::account::{explain, print, saved};
+
+/// `hypnos org …`.
+#[derive(Subcommand)]
+pub enum OrgCommand {
+    /// The organizations you belong to: your personal one, then your teams.
+    List,
+    /// Create a team organization that you own.
+    Create {
+        /// Its name.
+        name: String,
+    },
+    /// The members of an organization.
+    Members {
+        /// The organization's id (`hypnos org list`).
+        org: String,
+    },
+    /// Invite an existing account, sharing every project key you hold in the organization.
+    Invite {
+        /// The organization's id.
+        org: String,
+        /// The invitee's e-mail (they sign up first).
+        email: String,
+        /// The role the invitee gets.
+        #[arg(long, value_enum, default_value_t = InviteRole::Member)]
+        role: InviteRole,
+    },
+    /// Leave an organization (its owner cannot).
+    Leave {
+        /// The organization's id.
+        org: String,
+    },
+}
+
+/// The roles an invitation can offer.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum InviteRole {
+    /// Uses the team projects shared with it.
+    Member,
+    /// Also manages members, invitations and team projects.
+    Admin,
+}
+
+/// `hypnos invites [accept ID | decline ID]`.
+#[derive(Subcommand)]
+pub enum InvitesCommand {
+    /// Join the organization: you get the role and the project keys offered.
+    Accept {
+        /// The invitation's id (`hypnos invites`).
+        id: String,
+    },
+    /// Decline the invitation.
+    Decline {
+        /// The invitation's id.
+        id: String,
+    },
+}
+
+/// `hypnos team-project …`.
+#[derive(Subcommand)]
+pub enum TeamProjectCommand {
+    /// An organization's team projects.
+    List {
+        /// The organization's id.
+        org: String,
+    },
+    /// Create a team project.
+    Create {
+        /// The organization's id.
+        org: String,
+        /// Its name.
+        name: String,
+    },
+}
+
+/// The saved session and a client for its server.
+fn connect() -> Result<(Api, crate::state::Saved), String> {
+    let saved = saved()?;
+    let api = Api::new(&saved.server).map_err(explain)?;
+    Ok((api, saved))
+}
+
+/// The whole session (with the account's encrypted keys), for commands that share keys.
+async fn full_session(api: &Api, saved: &crate::state::Saved) -> Result<Session, String> {
+    let account = hypnos_client::whoami(api, &saved.session_id)
+        .await
+        .map_err(explain)?;
+    Ok(Session {
+        id: saved.session_id.clone().into(),
+        account,
+        account_key: SymmetricJwk::from_json(&saved.account_key)
+            .map_err(|err| format!("the saved account key is damaged ({err}): run hypnos login"))?,
+    })
+}
+
+/// Runs `hypnos org …`.
+pub async fn org(json_output: bool, command: OrgCommand) -> Result<(), String> {
+    let (api, saved) = connect()?;
+    let session = saved.session_id.as_str();
+    match command {
+        OrgCommand::List => {
+            let list = orgs::list(&api, session).await.map_err(explain)?;
+            let text = list
+                .iter()
+                .map(|org| {
+                    format!(
+                        "{}  {}  ({})",
+                        org.id, org.display_name, org.metadata.organization_type
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(json_output, json!(list), text);
+        }
+        OrgCommand::Create { name } => {
+            let org = orgs::create_team(&api, session, &name)
+                .await
+                .map_err(explain)?;
+            print(
+                json_output,
+                json!({"id": org.id, "name": org.name}),
+                format!("Created {} ({}).", org.name, org.id),
+            );
+        }
+        OrgCommand::Members { org } => {
+            let members = orgs::members(&api, session, &org).await.map_err(explain)?;
+            let text = members
+                .members
+                .iter()
+                .map(|m| format!("{}  {}  {}", m.user_id, m.email, m.role_name))
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(json_output, json!(members.members), text);
+        }
+        OrgCommand::Invite { org, email, role } => {
+            let full = full_session(&api, &saved).await?;
+            let role = match role {
+                InviteRole::Member => "member",
+                InviteRole::Admin => "admin",
+            };
+            let invited = orgs::invite(&api, &full, &org, &email, role)
+                .await
+                .map_err(explain)?;
+            print(
+                json_output,
+                json!({"id": invited.id, "expiresAt": invited.expires_at}),
+                format!(
+                    "Invited {email} as {role} ({}); they run: hypnos invites accept {}",
+                    invited.id, invited.id
+                ),
+            );
+        }
+        OrgCommand::Leave { org } => {
+            let full = full_session(&api, &saved).await?;
+            orgs::leave(&api, &full, &org).await.map_err(explain)?;
+            print(json_output, json!({"left": org}), format!("Left {org}."));
+        }
+    }
+    Ok(())
+}
+
+/// Runs `hypnos invites [accept ID | decline ID]`.
+pub async fn invites(json_output: bool, command: Option<InvitesCommand>) -> Result<(), String> {
+    let (api, saved) = connect()?;
+    let session = saved.session_id.as_str();
+    match command {
+        None => {
+            let mine = orgs::my_invitations(&api, session).await.map_err(explain)?;
+            let text = if mine.invitations.is_empty() {
+                "No invitations.".to_owned()
+            } else {
+                mine.invitations
+                    .iter()
+                    .map(|i| {
+                        format!(
+                            "{}  {} invites you to {} as {}",
+                            i.id,
+                            i.inviter.email,
+                            i.organization_name,
+                            i.roles.join(", ")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            print(json_output, json!(mine.invitations), text);
+        }
+        Some(InvitesCommand::Accept { id }) => {
+            let org = orgs::accept(&api, session, &id).await.map_err(explain)?;
+            print(
+                json_output,
+                json!({"id": id, "organizationId": org}),
+                format!("Joined {org}."),
+            );
+        }
+        Some(InvitesCommand::Decline { id }) => {
+            orgs::decline(&api, session, &id).await.map_err(explain)?;
+            print(
+                json_output,
+                json!({"id": id, "declined": true}),
+                "Declined.".into(),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Runs `hypnos team-project …`.
+pub async fn team_project(json_output: bool, command: TeamProjectCommand) -> Result<(), String> {
+    let (api, saved) = connect()?;
+    let session = saved.session_id.as_str();
+    match command {
+        TeamProjectCommand::List { org } => {
+            let list = orgs::team_projects(&api, session, &org)
+                .await
+                .map_err(explain)?;
+            let text = list
+                .data
+                .iter()
+                .map(|p| format!("{}  {}", p.id, p.name))
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(json_output, json!(list.data), text);
+        }
+        TeamProjectCommand::Create { org, name } => {
+            let made = orgs::create_team_project(&api, session, &org, &name)
+                .await
+                .map_err(explain)?;
+            print(
+                json_output,
+                json!({"id": made.id, "name": made.name, "organizationId": made.organization_id}),
+                format!("Created team project {} ({}).", made.name, made.id),
+            );
+        }
+    }
+    Ok(())
+}
