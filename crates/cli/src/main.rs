@@ -58,6 +58,38 @@ enum Command {
     /// Team projects of an organization: list, create.
     #[command(subcommand)]
     TeamProject(orgs::TeamProjectCommand),
+    /// Give the members of an organization that lack project keys (after a reset, say) the
+    /// ones you hold, encrypted to their public keys.
+    Share {
+        /// The organization's id.
+        org: String,
+        /// Share even to a public key that differs from the one pinned here (after comparing
+        /// fingerprints).
+        #[arg(long)]
+        accept_new_key: bool,
+    },
+    /// Public-key fingerprints to compare aloud.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Account actions: reset a lost passphrase.
+    #[command(subcommand)]
+    Account(AccountCommand),
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Reset a lost passphrase with a token from the server's operator: new keys, every session
+    /// ends, shared projects must be shared to you again (hypnos share).
+    Reset(account::ResetArgs),
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// The fingerprint of your public key, or of a teammate's (by e-mail).
+    Fingerprint {
+        /// A teammate's e-mail; yours if left out.
+        email: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -99,6 +131,16 @@ fn main() -> ExitCode {
             Command::Org(command) => orgs::org(cli.json, command).await,
             Command::Invites { command } => orgs::invites(cli.json, command).await,
             Command::TeamProject(command) => orgs::team_project(cli.json, command).await,
+            Command::Share {
+                org,
+                accept_new_key,
+            } => orgs::share(cli.json, &org, accept_new_key).await,
+            Command::Keys(KeysCommand::Fingerprint { email }) => {
+                orgs::fingerprint(cli.json, email).await
+            }
+            Command::Account(AccountCommand::Reset(args)) => {
+                account::reset(&cli.server, cli.json, args).await
+            }
         }
     });
     match outcome {

@@ -90,3 +90,24 @@ pub fn forget() -> Result<(), String> {
         Err(err) => Err(format!("cannot delete {}: {err}", path.display())),
     }
 }
+
+/// The teammates' public keys this machine has shared to, by account id: each key's
+/// fingerprint, pinned the first time (`pins.json` beside the session).
+pub fn load_pins() -> Result<std::collections::BTreeMap<String, String>, String> {
+    let path = home()?.join("pins.json");
+    match fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text)
+            .map_err(|err| format!("{} is damaged: {err}", path.display())),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Default::default()),
+        Err(err) => Err(format!("cannot read {}: {err}", path.display())),
+    }
+}
+
+/// Saves the pinned fingerprints.
+pub fn save_pins(pins: &std::collections::BTreeMap<String, String>) -> Result<(), String> {
+    let home = home()?;
+    fs::create_dir_all(&home).map_err(|err| format!("cannot create {}: {err}", home.display()))?;
+    let path = home.join("pins.json");
+    let text = serde_json::to_string_pretty(pins).map_err(|err| err.to_string())?;
+    fs::write(&path, text).map_err(|err| format!("cannot write {}: {err}", path.display()))
+}

@@ -16,12 +16,14 @@ use serde_json::Value;
 struct Server {
     child: Child,
     url: String,
+    database: String,
     _data: tempfile::TempDir,
 }
 
 impl Server {
     fn start() -> Self {
         let data = tempfile::tempdir().unwrap();
+        let database = format!("sqlite://{}/hypnos.db?mode=rwc", data.path().display());
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -29,10 +31,7 @@ impl Server {
             .port();
         let child = StdCommand::new(cargo_bin("hypnos"))
             .args(["server", "--listen", &format!("127.0.0.1:{port}")])
-            .args([
-                "--database",
-                &format!("sqlite://{}/hypnos.db?mode=rwc", data.path().display()),
-            ])
+            .args(["--database", &database])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -56,6 +55,7 @@ impl Server {
         Self {
             child,
             url: format!("http://127.0.0.1:{port}"),
+            database,
             _data: data,
         }
     }
@@ -338,4 +338,149 @@ fn a_team_is_made_joined_and_left_from_the_command_line() {
         .stderr
         .clone();
     assert!(String::from_utf8(failed).unwrap().contains("sign up first"));
+}
+
+/// The session id `hypnos` keeps in `home`.
+fn session_of(home: &tempfile::TempDir) -> String {
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(home.path().join("session.json")).unwrap())
+            .unwrap();
+    saved["sessionId"].as_str().unwrap().to_owned()
+}
+
+async fn gql(server: &Server, session: &str, query: &str, variables: Value) -> Value {
+    reqwest::Client::new()
+        .post(format!("{}/graphql", server.url))
+        .header("X-Session-Id", session)
+        .json(&serde_json::json!({"query": query, "variables": variables}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// After a teammate's reset, `hypnos share` refuses the changed public key until the sharer
+/// accepts it (having compared fingerprints), then gives the teammate the project key again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_are_pinned_and_shared_again_after_a_reset() {
+    let server = Server::start();
+    let (ada_home, bob_home) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    sign_up(&ada_home, &server, "ada@example.com");
+    sign_up(&bob_home, &server, "bob@example.com");
+    let team = run_json(&ada_home, &["org", "create", "Acme"])["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let invited = run_json(&ada_home, &["org", "invite", &team, "bob@example.com"]);
+    run_json(
+        &bob_home,
+        &["invites", "accept", invited["id"].as_str().unwrap()],
+    );
+
+    // A project with its key for both, made as the app makes it.
+    let ada = session_of(&ada_home);
+    let members = gql(&server, &ada, "query ($teamId: ID!) { teamMemberKeys(teamId: $teamId) { memberKeys { accountId publicKey } } }", serde_json::json!({"teamId": team})).await;
+    let key = hypnos_crypto::aes::AesKey::generate()
+        .unwrap()
+        .to_jwk()
+        .to_json()
+        .to_string();
+    let team_keys: Vec<Value> = members["data"]["teamMemberKeys"]["memberKeys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let public = hypnos_crypto::rsa::RsaPublicKey::from_jwk_json(m["publicKey"].as_str().unwrap()).unwrap();
+            serde_json::json!({"accountId": m["accountId"], "encSymmetricKey": public.encrypt_string(&key).unwrap()})
+        })
+        .collect();
+    let created = gql(&server, &ada, "mutation ($name: String!, $id: ID!, $rootDocumentId: ID!, $teamId: ID, $teamKeys: [ProjectCreateKeyInput!]) { projectCreate(name: $name, id: $id, rootDocumentId: $rootDocumentId, teamId: $teamId, teamKeys: $teamKeys) { id } }", serde_json::json!({"name": "API", "id": "prj_abcdef", "rootDocumentId": "wrk_1", "teamId": team, "teamKeys": team_keys})).await;
+    assert!(created["errors"].is_null(), "{created}");
+
+    // Fingerprints agree, seen from either side.
+    let bobs_own = run_json(&bob_home, &["keys", "fingerprint"]);
+    let seen_by_ada = run_json(&ada_home, &["keys", "fingerprint", "bob@example.com"]);
+    assert_eq!(bobs_own["fingerprint"], seen_by_ada["fingerprint"]);
+
+    // Bob resets his passphrase: new keys, and his project key is gone.
+    let issued = Command::cargo_bin("hypnos")
+        .unwrap()
+        .args([
+            "admin",
+            "reset-token",
+            "bob@example.com",
+            "--database",
+            &server.database,
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let issued = String::from_utf8(issued).unwrap();
+    let token = issued.split_whitespace().last().unwrap();
+    hypnos(&bob_home)
+        .args([
+            "--server",
+            &server.url,
+            "account",
+            "reset",
+            "--email",
+            "bob@example.com",
+            "--token",
+            token,
+        ])
+        .env("HYPNOS_PASSPHRASE", "bob's new passphrase")
+        .assert()
+        .success();
+    let bob = session_of(&bob_home);
+    const KEY: &str =
+        "query ($projectId: ID!) { projectKey(projectId: $projectId) { encSymmetricKey } }";
+    let lost = gql(
+        &server,
+        &bob,
+        KEY,
+        serde_json::json!({"projectId": "prj_abcdef"}),
+    )
+    .await;
+    assert!(lost.to_string().contains("invalid access"), "{lost}");
+
+    // Ada's share refuses the changed key, shares nothing; once she accepts it, Bob has his key.
+    let refused = hypnos(&ada_home)
+        .args(["share", &team])
+        .assert()
+        .code(1)
+        .get_output()
+        .stderr
+        .clone();
+    assert!(
+        String::from_utf8(refused)
+            .unwrap()
+            .contains("changed since you last shared")
+    );
+    let lost = gql(
+        &server,
+        &bob,
+        KEY,
+        serde_json::json!({"projectId": "prj_abcdef"}),
+    )
+    .await;
+    assert!(
+        lost.to_string().contains("invalid access"),
+        "still nothing shared"
+    );
+    let shared = run_json(&ada_home, &["share", &team, "--accept-new-key"]);
+    assert_eq!(shared["created"], 1);
+    let back = gql(
+        &server,
+        &bob,
+        KEY,
+        serde_json::json!({"projectId": "prj_abcdef"}),
+    )
+    .await;
+    assert!(back["errors"].is_null(), "{back}");
+    // From now on the new key is the pinned one.
+    assert_eq!(run_json(&ada_home, &["share", &team])["created"], 0);
 }

@@ -14,7 +14,7 @@ use hypnos_crypto::{
     srp::{ClientHandshake, compute_verifier},
     wire::auth::{
         LoginARequest, LoginAResponse, LoginM1Request, LoginM1Response, LoginSRequest,
-        LoginSResponse, SignupRequest, SignupResponse, WhoamiResponse,
+        LoginSResponse, ResetRequest, SignupRequest, SignupResponse, WhoamiResponse,
     },
 };
 use zeroize::Zeroizing;
@@ -52,11 +52,22 @@ impl std::fmt::Debug for Session {
     }
 }
 
-/// Makes the account's keys and signs up.
-pub async fn sign_up(api: &Api, new: &NewAccount<'_>) -> Result<SignupResponse, ClientError> {
-    let email = sanitize_email(new.email);
+/// A fresh set of credentials for `email` (sanitized) and a passphrase: salts, the SRP
+/// verifier, a new RSA key pair and account key, the latter two encrypted as the app encrypts
+/// them. What sign-up and a reset upload.
+struct Credentials {
+    salt_key: String,
+    salt_auth: String,
+    salt_enc: String,
+    verifier: String,
+    public_key: String,
+    enc_private_key: String,
+    enc_symmetric_key: String,
+}
+
+fn new_credentials(email: &str, passphrase: &str) -> Result<Credentials, ClientError> {
     let (salt_key, salt_auth, salt_enc) = (random_hex_32()?, random_hex_32()?, random_hex_32()?);
-    let auth_secret = Zeroizing::new(derive_key(new.passphrase, &email, &salt_key));
+    let auth_secret = Zeroizing::new(derive_key(passphrase, email, &salt_key));
     let verifier = compute_verifier(
         &from_hex(&salt_auth, "saltAuth")?,
         email.as_bytes(),
@@ -64,11 +75,8 @@ pub async fn sign_up(api: &Api, new: &NewAccount<'_>) -> Result<SignupResponse, 
     );
     let private = RsaPrivateKey::generate()?;
     let account_key = AesKey::generate()?.to_jwk();
-    let wrap = AesKey::from_hex(&derive_key(new.passphrase, &email, &salt_enc))?;
-    let request = SignupRequest {
-        email,
-        first_name: new.first_name.to_owned(),
-        last_name: new.last_name.to_owned(),
+    let wrap = AesKey::from_hex(&derive_key(passphrase, email, &salt_enc))?;
+    Ok(Credentials {
         salt_key,
         salt_auth,
         salt_enc,
@@ -76,8 +84,50 @@ pub async fn sign_up(api: &Api, new: &NewAccount<'_>) -> Result<SignupResponse, 
         public_key: private.public_jwk().to_json(),
         enc_private_key: encrypt_string(&account_key.key(), &private.jwk().to_json())?.to_json(),
         enc_symmetric_key: encrypt_string(&wrap, &account_key.to_json())?.to_json(),
+    })
+}
+
+/// Makes the account's keys and signs up.
+pub async fn sign_up(api: &Api, new: &NewAccount<'_>) -> Result<SignupResponse, ClientError> {
+    let email = sanitize_email(new.email);
+    let credentials = new_credentials(&email, new.passphrase)?;
+    let request = SignupRequest {
+        email,
+        first_name: new.first_name.to_owned(),
+        last_name: new.last_name.to_owned(),
+        salt_key: credentials.salt_key,
+        salt_auth: credentials.salt_auth,
+        salt_enc: credentials.salt_enc,
+        verifier: credentials.verifier,
+        public_key: credentials.public_key,
+        enc_private_key: credentials.enc_private_key,
+        enc_symmetric_key: credentials.enc_symmetric_key,
     };
     api.post("/auth/signup", None, &request).await
+}
+
+/// Resets a lost passphrase with an operator's token: new keys and passphrase; every session
+/// ends, and what was shared with the old keys must be shared again by teammates.
+pub async fn reset(
+    api: &Api,
+    email: &str,
+    token: &str,
+    new_passphrase: &str,
+) -> Result<(), ClientError> {
+    let email = sanitize_email(email);
+    let credentials = new_credentials(&email, new_passphrase)?;
+    let request = ResetRequest {
+        email,
+        token: token.trim().to_owned(),
+        salt_key: credentials.salt_key,
+        salt_auth: credentials.salt_auth,
+        salt_enc: credentials.salt_enc,
+        verifier: credentials.verifier,
+        public_key: credentials.public_key,
+        enc_private_key: credentials.enc_private_key,
+        enc_symmetric_key: credentials.enc_symmetric_key,
+    };
+    api.post_empty("/auth/reset", None, &request).await
 }
 
 /// Logs in with SRP, checks the server's proof, loads the account and unlocks its key.

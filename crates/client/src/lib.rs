@@ -10,6 +10,6 @@ pub mod account;
 pub mod api;
 pub mod orgs;
 
-pub use account::{NewAccount, Session, log_in, log_out, sign_up, whoami};
+pub use account::{NewAccount, Session, log_in, log_out, reset, sign_up, whoami};
 pub use api::{Api, ClientError};
 pub use hypnos_crypto as crypto;

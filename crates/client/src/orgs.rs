@@ -10,7 +10,8 @@ use hypnos_crypto::{
     wire::{
         invites::{
             AcceptedInvitation, InstructionsRequest, InstructionsResponse, InviteKey,
-            InviteRequest, InviteResponse, MyInvitations, MyProjectKeys,
+            InviteRequest, InviteResponse, MyInvitations, MyProjectKeys, ReconcileKey,
+            ReconcileKeysRequest, ReconcileKeysResponse,
         },
         orgs::{
             CreateOrganizationRequest, CreatedTeamProject, MemberList, Organization,
@@ -74,31 +75,35 @@ pub fn private_key(session: &Session) -> Result<RsaPrivateKey, ClientError> {
     Ok(RsaPrivateKey::from_jwk_json(&jwk)?)
 }
 
-/// Invites an existing account, handing it every project key the caller holds in the
+/// What inviting `email` takes: its account id and public key (check that key before sharing
+/// to it: see [`hypnos_crypto::rsa::RsaPublicKey::fingerprint`]).
+pub async fn instructions(
+    api: &Api,
+    session: &str,
+    org: &str,
+    email: &str,
+) -> Result<InstructionsResponse, ClientError> {
+    api.post(
+        &format!("/v1/organizations/{org}/invites/instructions"),
+        Some(session),
+        &InstructionsRequest {
+            invitee_email: email.trim().to_lowercase(),
+        },
+    )
+    .await
+}
+
+/// Invites the account `how` describes, handing it every project key the caller holds in the
 /// organization (each decrypted here and encrypted to the invitee's public key).
 pub async fn invite(
     api: &Api,
     session: &Session,
     org: &str,
-    email: &str,
+    how: InstructionsResponse,
     role: &str,
 ) -> Result<InviteResponse, ClientError> {
-    let how: InstructionsResponse = api
-        .post(
-            &format!("/v1/organizations/{org}/invites/instructions"),
-            Some(&session.id),
-            &InstructionsRequest {
-                invitee_email: email.trim().to_lowercase(),
-            },
-        )
-        .await?;
     let invitee = RsaPublicKey::from_jwk_json(&how.invitee_public_key)?;
-    let mine: MyProjectKeys = api
-        .get(
-            &format!("/v1/organizations/{org}/my-project-keys"),
-            Some(&session.id),
-        )
-        .await?;
+    let mine = key_gaps(api, &session.id, org).await?;
     let private = private_key(session)?;
     let mut invite_keys = Vec::with_capacity(mine.project_keys.len());
     for key in mine.project_keys {
@@ -120,6 +125,90 @@ pub async fn invite(
         },
     )
     .await
+}
+
+/// The caller's project keys in the organization, and the members that lack each.
+pub async fn key_gaps(api: &Api, session: &str, org: &str) -> Result<MyProjectKeys, ClientError> {
+    api.get(
+        &format!("/v1/organizations/{org}/my-project-keys"),
+        Some(session),
+    )
+    .await
+}
+
+/// Gives each member in `gaps.members` the project key it lacks: decrypted with the caller's
+/// private key, encrypted to the member's public key (vet those keys first). The server never
+/// overwrites a key a member has.
+pub async fn share(
+    api: &Api,
+    session: &Session,
+    org: &str,
+    gaps: &MyProjectKeys,
+) -> Result<ReconcileKeysResponse, ClientError> {
+    let private = private_key(session)?;
+    let mut keys = Vec::with_capacity(gaps.members.len());
+    for member in &gaps.members {
+        let Some(mine) = gaps
+            .project_keys
+            .iter()
+            .find(|key| key.project_id == member.project_id)
+        else {
+            continue;
+        };
+        let project_key = private.decrypt_string(&mine.enc_key)?;
+        let public = RsaPublicKey::from_jwk_json(&member.public_key)?;
+        keys.push(ReconcileKey {
+            project_id: member.project_id.clone(),
+            account_id: member.account_id.clone(),
+            enc_symmetric_key: public.encrypt_string(&project_key)?,
+        });
+    }
+    api.post(
+        &format!("/v1/organizations/{org}/reconcile-keys"),
+        Some(&session.id),
+        &ReconcileKeysRequest { keys },
+    )
+    .await
+}
+
+/// The public key (JWK JSON) and account id of the member with this e-mail in any of the
+/// caller's organizations.
+pub async fn member_public_key(
+    api: &Api,
+    session: &str,
+    email: &str,
+) -> Result<Option<(String, String)>, ClientError> {
+    let email = email.trim().to_lowercase();
+    for organization in list(api, session).await? {
+        let found = members(api, session, &organization.id).await?;
+        let Some(member) = found.members.iter().find(|m| m.email == email) else {
+            continue;
+        };
+        let answer: serde_json::Value = api
+            .post(
+                "/graphql",
+                Some(session),
+                &serde_json::json!({
+                    "query": "query ($teamId: ID!) { teamMemberKeys(teamId: $teamId) { memberKeys { accountId publicKey } } }",
+                    "variables": {"teamId": organization.id},
+                }),
+            )
+            .await?;
+        let keys = answer["data"]["teamMemberKeys"]["memberKeys"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if let Some(key) = keys
+            .iter()
+            .find(|k| k["accountId"] == member.user_id.as_str())
+        {
+            return Ok(Some((
+                member.user_id.clone(),
+                key["publicKey"].as_str().unwrap_or_default().to_owned(),
+            )));
+        }
+    }
+    Ok(None)
 }
 
 /// The invitations addressed to the caller.

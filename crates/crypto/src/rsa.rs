@@ -81,6 +81,23 @@ impl RsaPublicKey {
         &self.jwk
     }
 
+    /// A short fingerprint two people can compare aloud: SHA-256 of the key's modulus (its
+    /// length first, as 4 big-endian bytes) and exponent, first 16 bytes as eight groups of four
+    /// hex digits. It depends on the key alone, not on how its JSON was written.
+    pub fn fingerprint(&self) -> String {
+        let mut context = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+        let modulus_len = u32::try_from(self.jwk.n.len()).unwrap_or(u32::MAX);
+        context.update(&modulus_len.to_be_bytes());
+        context.update(&self.jwk.n);
+        context.update(&self.jwk.e);
+        let digest = context.finish();
+        digest.as_ref()[..16]
+            .chunks(2)
+            .map(|pair| format!("{:02x}{:02x}", pair[0], pair[1]))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     /// The app's `encryptRSAWithJWK`: percent-encodes `text`, encrypts, returns lowercase hex
     /// (512 digits). More than [`MAX_PLAINTEXT_LEN`] encoded bytes is an error.
     pub fn encrypt_string(&self, text: &str) -> Result<String, CryptoError> {
@@ -227,6 +244,21 @@ fn jwk_of(key: &PrivateDecryptingKey) -> Result<RsaPrivateJwk, CryptoError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fingerprints_name_the_key() {
+        let one = RsaPrivateKey::generate().expect("generates");
+        let two = RsaPrivateKey::generate().expect("generates");
+        let public = one.public_key().expect("public");
+        let print = public.fingerprint();
+        assert_eq!(print.len(), 39, "{print}");
+        assert_eq!(print.split(' ').count(), 8);
+        assert!(print.chars().all(|c| c == ' ' || c.is_ascii_hexdigit()));
+        // The same key, however it arrives: from the private key, or from its JSON.
+        let again = RsaPublicKey::from_jwk_json(&one.public_jwk().to_json()).expect("imports");
+        assert_eq!(again.fingerprint(), print);
+        assert_ne!(two.public_key().expect("public").fingerprint(), print);
+    }
 
     #[test]
     fn generated_keys_round_trip_through_jwk() {

@@ -206,3 +206,40 @@ pub async fn logout(json_output: bool) -> Result<(), String> {
     );
     Ok(())
 }
+
+/// `hypnos account reset`.
+#[derive(Args)]
+pub struct ResetArgs {
+    /// The account's e-mail.
+    #[arg(long)]
+    email: String,
+    /// The one-time token the server's operator gave you (`hypnos admin reset-token`).
+    #[arg(long)]
+    token: String,
+    #[command(flatten)]
+    passphrase: PassphraseSource,
+}
+
+/// Resets a lost passphrase (new keys; old data unreadable until teammates share again) and
+/// logs in with the new one.
+pub async fn reset(server: &str, json_output: bool, args: ResetArgs) -> Result<(), String> {
+    let passphrase = args.passphrase.read(true)?;
+    let api = Api::new(server).map_err(explain)?;
+    hypnos_client::reset(&api, &args.email, &args.token, &passphrase)
+        .await
+        .map_err(explain)?;
+    let session = hypnos_client::log_in(&api, &args.email, &passphrase)
+        .await
+        .map_err(explain)?;
+    remember(server, &session)?;
+    print(
+        json_output,
+        json!({"id": session.account.account_id, "email": session.account.email}),
+        format!(
+            "Reset {}: new keys, logged in. Ask a teammate in each organization to run \
+             hypnos share ORG so you get the project keys again.",
+            session.account.email
+        ),
+    );
+    Ok(())
+}

@@ -32,6 +32,10 @@ pub enum OrgCommand {
         /// The role the invitee gets.
         #[arg(long, value_enum, default_value_t = InviteRole::Member)]
         role: InviteRole,
+        /// Share even though the invitee's public key differs from the one pinned here (only
+        /// after comparing fingerprints with them: `hypnos keys fingerprint EMAIL`).
+        #[arg(long)]
+        accept_new_key: bool,
     },
     /// Leave an organization (its owner cannot).
     Leave {
@@ -140,15 +144,32 @@ pub async fn org(json_output: bool, command: OrgCommand) -> Result<(), String> {
                 .join("\n");
             print(json_output, json!(members.members), text);
         }
-        OrgCommand::Invite { org, email, role } => {
+        OrgCommand::Invite {
+            org,
+            email,
+            role,
+            accept_new_key,
+        } => {
             let full = full_session(&api, &saved).await?;
             let role = match role {
                 InviteRole::Member => "member",
                 InviteRole::Admin => "admin",
             };
-            let invited = orgs::invite(&api, &full, &org, &email, role)
+            let how = orgs::instructions(&api, session, &org, &email)
                 .await
                 .map_err(explain)?;
+            let mut pins = crate::state::load_pins()?;
+            vet_key(
+                &mut pins,
+                &how.invitee_id,
+                &how.invitee_email,
+                &how.invitee_public_key,
+                accept_new_key,
+            )?;
+            let invited = orgs::invite(&api, &full, &org, how, role)
+                .await
+                .map_err(explain)?;
+            crate::state::save_pins(&pins)?;
             print(
                 json_output,
                 json!({"id": invited.id, "expiresAt": invited.expires_at}),
@@ -241,5 +262,96 @@ pub async fn team_project(json_output: bool, command: TeamProjectCommand) -> Res
             );
         }
     }
+    Ok(())
+}
+
+/// Checks a teammate's public key against the fingerprint pinned here, pinning it the first
+/// time: the defence against a server that swaps public keys, which the app lacks.
+pub fn vet_key(
+    pins: &mut std::collections::BTreeMap<String, String>,
+    account_id: &str,
+    who: &str,
+    public_key: &str,
+    accept_new_key: bool,
+) -> Result<(), String> {
+    let print = hypnos_client::crypto::rsa::RsaPublicKey::from_jwk_json(public_key)
+        .map_err(|err| format!("{who}'s public key is unusable: {err}"))?
+        .fingerprint();
+    match pins.get(account_id) {
+        Some(pinned) if *pinned != print && !accept_new_key => Err(format!(
+            "{who}'s public key changed since you last shared to it (pinned {pinned}, now \
+             {print}). Nothing was shared. If they reset their account, compare fingerprints \
+             with them (they run: hypnos keys fingerprint) and run again with --accept-new-key."
+        )),
+        _ => {
+            pins.insert(account_id.to_owned(), print);
+            Ok(())
+        }
+    }
+}
+
+/// Runs `hypnos share ORG`: gives the members that lack project keys the ones you hold.
+pub async fn share(json_output: bool, org: &str, accept_new_key: bool) -> Result<(), String> {
+    let (api, saved) = connect()?;
+    let full = full_session(&api, &saved).await?;
+    let gaps = orgs::key_gaps(&api, &saved.session_id, org)
+        .await
+        .map_err(explain)?;
+    let mut pins = crate::state::load_pins()?;
+    for member in &gaps.members {
+        vet_key(
+            &mut pins,
+            &member.account_id,
+            &member.account_id,
+            &member.public_key,
+            accept_new_key,
+        )?;
+    }
+    let done = orgs::share(&api, &full, org, &gaps)
+        .await
+        .map_err(explain)?;
+    crate::state::save_pins(&pins)?;
+    print(
+        json_output,
+        json!({"created": done.created, "skipped": done.skipped}),
+        format!(
+            "Shared {} project key(s){}.",
+            done.created,
+            if done.skipped > 0 {
+                format!("; {} were there already", done.skipped)
+            } else {
+                String::new()
+            }
+        ),
+    );
+    Ok(())
+}
+
+/// Runs `hypnos keys fingerprint [EMAIL]`.
+pub async fn fingerprint(json_output: bool, email: Option<String>) -> Result<(), String> {
+    let (api, saved) = connect()?;
+    let (who, public_key) = match &email {
+        None => {
+            let me = hypnos_client::whoami(&api, &saved.session_id)
+                .await
+                .map_err(explain)?;
+            (me.email, me.public_key)
+        }
+        Some(email) => {
+            let (_, key) = orgs::member_public_key(&api, &saved.session_id, email)
+                .await
+                .map_err(explain)?
+                .ok_or_else(|| format!("{email} is not a member of any of your organizations"))?;
+            (email.clone(), key)
+        }
+    };
+    let print_value = hypnos_client::crypto::rsa::RsaPublicKey::from_jwk_json(&public_key)
+        .map_err(|err| format!("{who}'s public key is unusable: {err}"))?
+        .fingerprint();
+    print(
+        json_output,
+        json!({"email": who, "fingerprint": print_value}),
+        format!("{who}: {print_value}"),
+    );
     Ok(())
 }
