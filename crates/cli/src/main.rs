@@ -71,9 +71,25 @@ enum Command {
     /// Public-key fingerprints to compare aloud.
     #[command(subcommand)]
     Keys(KeysCommand),
-    /// Account actions: reset a lost passphrase.
+    /// Account actions: reset a lost passphrase, delete the account.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Your passphrase.
+    #[command(subcommand)]
+    Passphrase(PassphraseCommand),
+    /// A synced project's branches.
+    Branches {
+        /// The project's id (`prj_…`).
+        project: String,
+    },
+    /// A branch's snapshots, newest first.
+    Log {
+        /// The project's id (`prj_…`).
+        project: String,
+        /// The branch.
+        #[arg(long, default_value = "master")]
+        branch: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -81,6 +97,18 @@ enum AccountCommand {
     /// Reset a lost passphrase with a token from the server's operator: new keys, every session
     /// ends, shared projects must be shared to you again (hypnos share).
     Reset(account::ResetArgs),
+    /// Delete your account, its personal organization and everything it owns.
+    Delete {
+        #[command(flatten)]
+        passphrase: account::PassphraseSource,
+    },
+}
+
+#[derive(Subcommand)]
+enum PassphraseCommand {
+    /// Change your passphrase (asked for without echo, or HYPNOS_PASSPHRASE and
+    /// HYPNOS_NEW_PASSPHRASE); your other sessions end.
+    Change,
 }
 
 #[derive(Subcommand)]
@@ -141,6 +169,14 @@ fn main() -> ExitCode {
             Command::Account(AccountCommand::Reset(args)) => {
                 account::reset(&cli.server, cli.json, args).await
             }
+            Command::Account(AccountCommand::Delete { passphrase }) => {
+                account::delete_account(cli.json, &passphrase).await
+            }
+            Command::Passphrase(PassphraseCommand::Change) => {
+                account::change_passphrase(cli.json).await
+            }
+            Command::Branches { project } => orgs::branches(cli.json, &project).await,
+            Command::Log { project, branch } => orgs::log(cli.json, &project, &branch).await,
         }
     });
     match outcome {

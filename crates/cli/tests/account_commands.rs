@@ -484,3 +484,87 @@ async fn keys_are_pinned_and_shared_again_after_a_reset() {
     // From now on the new key is the pinned one.
     assert_eq!(run_json(&ada_home, &["share", &team])["created"], 0);
 }
+
+/// `hypnos branches` and `hypnos log` read a project pushed by the app's protocol;
+/// `hypnos passphrase change` and `hypnos account delete` do what they say.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_passphrase_change_and_deletion() {
+    use hypnos_crypto::sync::{EMPTY_HASH, blob_content, blob_id, seal_blob, snapshot_id};
+    let server = Server::start();
+    let home = tempfile::tempdir().unwrap();
+    sign_up(&home, &server, "ada@example.com");
+    let personal = run_json(&home, &["org", "list"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let session = session_of(&home);
+    let me = run_json(&home, &["whoami"]);
+    let key = hypnos_crypto::aes::AesKey::generate().unwrap();
+    let members = gql(
+        &server,
+        &session,
+        "query ($teamId: ID!) { teamMemberKeys(teamId: $teamId) { memberKeys { publicKey } } }",
+        serde_json::json!({"teamId": personal}),
+    )
+    .await;
+    let public = hypnos_crypto::rsa::RsaPublicKey::from_jwk_json(
+        members["data"]["teamMemberKeys"]["memberKeys"][0]["publicKey"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let project = "prj_0a0b0c";
+    gql(&server, &session, "mutation ($name: String!, $id: ID!, $rootDocumentId: ID!, $teamId: ID, $teamKeys: [ProjectCreateKeyInput!]) { projectCreate(name: $name, id: $id, rootDocumentId: $rootDocumentId, teamId: $teamId, teamKeys: $teamKeys) { id } }", serde_json::json!({"name": "API", "id": project, "rootDocumentId": "wrk_1", "teamId": personal, "teamKeys": [{"accountId": me["accountId"], "encSymmetricKey": public.encrypt_string(&key.to_jwk().to_json()).unwrap()}]})).await;
+    let content =
+        blob_content(&serde_json::json!({"_id": "req_1", "type": "Request", "name": "Get"}));
+    let blob = blob_id(&content);
+    gql(&server, &session, "mutation ($project: ID!, $blobs: [BlobInput!]!) { blobsCreate(project: $project, blobs: $blobs) { count } }", serde_json::json!({"project": project, "blobs": [{"id": blob, "content": seal_blob(&key, &content).unwrap()}]})).await;
+    let pushed = gql(&server, &session, "mutation ($project: ID!, $snapshots: [SnapshotInput!]!, $branch: String!) { snapshotsCreate(project: $project, snapshots: $snapshots, branch: $branch) { id } }", serde_json::json!({"project": project, "branch": "master", "snapshots": [{"id": snapshot_id(project, EMPTY_HASH, &[blob.as_str()]), "parent": EMPTY_HASH, "created": "2026-11-28T09:00:00.000Z", "author": "", "name": "first", "description": "", "state": [{"key": "req_1", "blob": blob, "name": "Get"}]}]})).await;
+    assert!(pushed["errors"].is_null(), "{pushed}");
+
+    assert_eq!(
+        run_json(&home, &["branches", project]),
+        serde_json::json!(["master"])
+    );
+    let log = run_json(&home, &["log", project]);
+    assert_eq!(log[0]["message"], "first");
+    assert_eq!(log[0]["author"], "ada@example.com");
+    assert_eq!(log[0]["documents"], 1);
+
+    // A new passphrase: the old one no longer logs in, the new one does.
+    hypnos(&home)
+        .args(["passphrase", "change"])
+        .env("HYPNOS_PASSPHRASE", "ada@example.com passphrase")
+        .env("HYPNOS_NEW_PASSPHRASE", "ada's new passphrase")
+        .assert()
+        .success();
+    let login = |passphrase: &str| {
+        hypnos(&home)
+            .args([
+                "--server",
+                &server.url,
+                "login",
+                "--email",
+                "ada@example.com",
+                "--passphrase-stdin",
+            ])
+            .write_stdin(format!("{passphrase}\n"))
+            .assert()
+    };
+    login("ada@example.com passphrase").code(1);
+    login("ada's new passphrase").success();
+
+    // Deletion needs the passphrase; afterwards nothing logs in.
+    hypnos(&home)
+        .args(["account", "delete", "--passphrase-stdin"])
+        .write_stdin("not it\n")
+        .assert()
+        .code(1);
+    hypnos(&home)
+        .args(["account", "delete", "--passphrase-stdin"])
+        .write_stdin("ada's new passphrase\n")
+        .assert()
+        .success();
+    hypnos(&home).arg("whoami").assert().code(1);
+    login("ada's new passphrase").code(1);
+}

@@ -199,3 +199,73 @@ pub async fn log_out(api: &Api, session_id: &str) -> Result<(), ClientError> {
     api.post_empty("/auth/logout", Some(session_id), &serde_json::json!({}))
         .await
 }
+
+/// The SRP verifier a passphrase gives with the account's current salts (from login-s): the
+/// proof of the passphrase that passphrase change and deletion ask for.
+async fn current_verifier(
+    api: &Api,
+    email: &str,
+    passphrase: &str,
+) -> Result<(String, LoginSResponse), ClientError> {
+    let salts: LoginSResponse = api
+        .post(
+            "/auth/login-s",
+            None,
+            &LoginSRequest {
+                email: email.to_owned(),
+            },
+        )
+        .await?;
+    let auth_secret = Zeroizing::new(derive_key(passphrase, email, &salts.salt_key));
+    let verifier = compute_verifier(
+        &from_hex(&salts.salt_auth, "saltAuth")?,
+        email.as_bytes(),
+        &Zeroizing::new(from_hex(&auth_secret, "authSecret")?),
+    );
+    Ok((to_hex(&verifier), salts))
+}
+
+/// Changes the passphrase of the logged-in account: the salts stay, the verifier and the
+/// wrapping of the account key change; the server ends the account's other sessions.
+pub async fn change_passphrase(
+    api: &Api,
+    session: &Session,
+    current: &str,
+    new: &str,
+) -> Result<(), ClientError> {
+    let email = session.account.email.clone();
+    let (verifier, salts) = current_verifier(api, &email, current).await?;
+    let new_secret = Zeroizing::new(derive_key(new, &email, &salts.salt_key));
+    let new_verifier = compute_verifier(
+        &from_hex(&salts.salt_auth, "saltAuth")?,
+        email.as_bytes(),
+        &Zeroizing::new(from_hex(&new_secret, "authSecret")?),
+    );
+    let wrap = AesKey::from_hex(&derive_key(new, &email, &session.account.salt_enc))?;
+    let request = hypnos_crypto::wire::auth::ChangePasswordRequest {
+        verifier,
+        enc_symmetric_key: session.account.enc_symmetric_key.clone(),
+        new_email: email,
+        new_verifier: to_hex(&new_verifier),
+        new_enc_symmetric_key: encrypt_string(&wrap, &session.account_key.to_json())?.to_json(),
+        new_first_name: None,
+        new_last_name: None,
+    };
+    api.post_empty("/auth/change-password", Some(&session.id), &request)
+        .await
+}
+
+/// Deletes the logged-in account (the passphrase proves it is meant).
+pub async fn delete_account(
+    api: &Api,
+    session: &Session,
+    passphrase: &str,
+) -> Result<(), ClientError> {
+    let (verifier, _) = current_verifier(api, &session.account.email, passphrase).await?;
+    api.delete_with(
+        "/auth/delete-account",
+        Some(&session.id),
+        &hypnos_crypto::wire::auth::DeleteAccountRequest { verifier },
+    )
+    .await
+}

@@ -85,6 +85,20 @@ impl Api {
         check(request.send().await?).await.map(drop)
     }
 
+    /// `DELETE path` with a JSON body, expecting no body back.
+    pub async fn delete_with<Q: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        session: Option<&str>,
+        body: &Q,
+    ) -> Result<(), ClientError> {
+        let mut request = self.http.delete(format!("{}{path}", self.base)).json(body);
+        if let Some(session) = session {
+            request = request.header("X-Session-Id", session);
+        }
+        check(request.send().await?).await.map(drop)
+    }
+
     /// `POST path` expecting no body back (204).
     pub async fn post_empty<Q: Serialize + ?Sized>(
         &self,

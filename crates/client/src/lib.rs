@@ -4,12 +4,16 @@
 //! on it (issue #6).
 //!
 //! Modules: [`api`] (HTTP and the server's errors), [`account`] (sign-up, log-in, the session),
-//! [`orgs`] (organizations, members, team projects, invitations with key sharing).
+//! [`orgs`] (organizations, members, team projects, invitations with key sharing), [`history`]
+//! (a synced project's branches and log).
 
 pub mod account;
 pub mod api;
+pub mod history;
 pub mod orgs;
 
-pub use account::{NewAccount, Session, log_in, log_out, reset, sign_up, whoami};
+pub use account::{
+    NewAccount, Session, change_passphrase, delete_account, log_in, log_out, reset, sign_up, whoami,
+};
 pub use api::{Api, ClientError};
 pub use hypnos_crypto as crypto;

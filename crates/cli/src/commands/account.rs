@@ -243,3 +243,62 @@ pub async fn reset(server: &str, json_output: bool, args: ResetArgs) -> Result<(
     );
     Ok(())
 }
+
+/// `hypnos passphrase change`: asks for the current passphrase, then the new one (twice), or reads
+/// them from HYPNOS_PASSPHRASE and HYPNOS_NEW_PASSPHRASE.
+pub async fn change_passphrase(json_output: bool) -> Result<(), String> {
+    let saved = saved()?;
+    let api = Api::new(&saved.server).map_err(explain)?;
+    let current = match std::env::var("HYPNOS_PASSPHRASE") {
+        Ok(passphrase) => Zeroizing::new(passphrase),
+        Err(_) => Zeroizing::new(
+            rpassword::prompt_password("Current passphrase: ")
+                .map_err(|err| format!("cannot read the passphrase: {err}"))?,
+        ),
+    };
+    let new = match std::env::var("HYPNOS_NEW_PASSPHRASE") {
+        Ok(passphrase) => Zeroizing::new(passphrase),
+        Err(_) => {
+            let first = Zeroizing::new(
+                rpassword::prompt_password("New passphrase: ")
+                    .map_err(|err| format!("cannot read the passphrase: {err}"))?,
+            );
+            let again = Zeroizing::new(
+                rpassword::prompt_password("New passphrase again: ")
+                    .map_err(|err| format!("cannot read the passphrase: {err}"))?,
+            );
+            if *first != *again {
+                return Err("the two new passphrases differ: nothing was changed".into());
+            }
+            first
+        }
+    };
+    let session = crate::commands::orgs::full_session(&api, &saved).await?;
+    hypnos_client::change_passphrase(&api, &session, &current, &new)
+        .await
+        .map_err(explain)?;
+    print(
+        json_output,
+        json!({"changed": true}),
+        "Passphrase changed; your other sessions have ended.".into(),
+    );
+    Ok(())
+}
+
+/// `hypnos account delete`: the passphrase proves it is meant.
+pub async fn delete_account(json_output: bool, source: &PassphraseSource) -> Result<(), String> {
+    let saved = saved()?;
+    let api = Api::new(&saved.server).map_err(explain)?;
+    let passphrase = source.read(false)?;
+    let session = crate::commands::orgs::full_session(&api, &saved).await?;
+    hypnos_client::delete_account(&api, &session, &passphrase)
+        .await
+        .map_err(explain)?;
+    state::forget()?;
+    print(
+        json_output,
+        json!({"deleted": session.account.account_id}),
+        format!("Deleted {} and everything it owned.", session.account.email),
+    );
+    Ok(())
+}

@@ -93,7 +93,10 @@ fn connect() -> Result<(Api, crate::state::Saved), String> {
 }
 
 /// The whole session (with the account's encrypted keys), for commands that share keys.
-async fn full_session(api: &Api, saved: &crate::state::Saved) -> Result<Session, String> {
+pub(crate) async fn full_session(
+    api: &Api,
+    saved: &crate::state::Saved,
+) -> Result<Session, String> {
     let account = hypnos_client::whoami(api, &saved.session_id)
         .await
         .map_err(explain)?;
@@ -353,5 +356,40 @@ pub async fn fingerprint(json_output: bool, email: Option<String>) -> Result<(),
         json!({"email": who, "fingerprint": print_value}),
         format!("{who}: {print_value}"),
     );
+    Ok(())
+}
+
+/// Runs `hypnos branches PRJ`.
+pub async fn branches(json_output: bool, project: &str) -> Result<(), String> {
+    let (api, saved) = connect()?;
+    let names = hypnos_client::history::branches(&api, &saved.session_id, project)
+        .await
+        .map_err(explain)?;
+    let text = names.join("\n");
+    print(json_output, json!(names), text);
+    Ok(())
+}
+
+/// Runs `hypnos log PRJ [--branch B]`.
+pub async fn log(json_output: bool, project: &str, branch: &str) -> Result<(), String> {
+    let (api, saved) = connect()?;
+    let entries = hypnos_client::history::log(&api, &saved.session_id, project, branch)
+        .await
+        .map_err(explain)?;
+    let text = entries
+        .iter()
+        .map(|e| {
+            format!(
+                "{}  {}  {}  {} ({} documents)",
+                &e.id[..e.id.len().min(8)],
+                e.created,
+                e.author,
+                e.message,
+                e.documents
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    print(json_output, json!(entries), text);
     Ok(())
 }
