@@ -49,6 +49,20 @@ impl Api {
         &self.base
     }
 
+    /// A request to `path`, with the session in `X-Session-Id` when there is one.
+    fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        session: Option<&str>,
+    ) -> reqwest::RequestBuilder {
+        let request = self.http.request(method, format!("{}{path}", self.base));
+        match session {
+            Some(session) => request.header("X-Session-Id", session),
+            None => request,
+        }
+    }
+
     /// `POST path` with a JSON body; the JSON answer.
     pub async fn post<Q: Serialize + ?Sized, A: DeserializeOwned>(
         &self,
@@ -56,10 +70,9 @@ impl Api {
         session: Option<&str>,
         body: &Q,
     ) -> Result<A, ClientError> {
-        let mut request = self.http.post(format!("{}{path}", self.base)).json(body);
-        if let Some(session) = session {
-            request = request.header("X-Session-Id", session);
-        }
+        let request = self
+            .request(reqwest::Method::POST, path, session)
+            .json(body);
         answer(request.send().await?).await
     }
 
@@ -69,19 +82,13 @@ impl Api {
         path: &str,
         session: Option<&str>,
     ) -> Result<A, ClientError> {
-        let mut request = self.http.get(format!("{}{path}", self.base));
-        if let Some(session) = session {
-            request = request.header("X-Session-Id", session);
-        }
+        let request = self.request(reqwest::Method::GET, path, session);
         answer(request.send().await?).await
     }
 
     /// `DELETE path` expecting no body back.
     pub async fn delete(&self, path: &str, session: Option<&str>) -> Result<(), ClientError> {
-        let mut request = self.http.delete(format!("{}{path}", self.base));
-        if let Some(session) = session {
-            request = request.header("X-Session-Id", session);
-        }
+        let request = self.request(reqwest::Method::DELETE, path, session);
         check(request.send().await?).await.map(drop)
     }
 
@@ -92,10 +99,9 @@ impl Api {
         session: Option<&str>,
         body: &Q,
     ) -> Result<(), ClientError> {
-        let mut request = self.http.delete(format!("{}{path}", self.base)).json(body);
-        if let Some(session) = session {
-            request = request.header("X-Session-Id", session);
-        }
+        let request = self
+            .request(reqwest::Method::DELETE, path, session)
+            .json(body);
         check(request.send().await?).await.map(drop)
     }
 
@@ -106,10 +112,9 @@ impl Api {
         session: Option<&str>,
         body: &Q,
     ) -> Result<(), ClientError> {
-        let mut request = self.http.post(format!("{}{path}", self.base)).json(body);
-        if let Some(session) = session {
-            request = request.header("X-Session-Id", session);
-        }
+        let request = self
+            .request(reqwest::Method::POST, path, session)
+            .json(body);
         check(request.send().await?).await.map(drop)
     }
 }
