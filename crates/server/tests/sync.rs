@@ -407,6 +407,19 @@ async fn sync(db: common::TestDb) {
     .await
     .unwrap_err();
     assert!(error.contains("master"), "{error}");
+    let refused = gql(
+        &server,
+        &http,
+        &bob_s,
+        "mutation ($id: ID!) { projectArchive(id: $id) }",
+        json!({"id": project}),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        refused.contains("invalid access"),
+        "a member with a key may not delete the project: {refused}"
+    );
     gql(
         &server,
         &http,

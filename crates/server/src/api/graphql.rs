@@ -23,6 +23,7 @@ use super::{audit_event, validate};
 use crate::{
     error::ApiResult,
     extract::Json,
+    permissions::{self, Permission},
     session::Authenticated,
     state::{AppState, now_ms},
     storage::{
@@ -635,10 +636,23 @@ impl MutationRoot {
         }
     }
 
-    /// Deletes a project with its keys, branches, snapshots and blobs.
+    /// Deletes a project with its keys, branches, snapshots and blobs (owner and admins).
     #[graphql(name = "projectArchive")]
     async fn project_archive(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
         let (state, caller, project) = project_for(ctx, &id, true).await?;
+        // Deleting a team's shared history takes the role that deletes team projects, not
+        // just a key.
+        let role = state
+            .store
+            .membership(&project.organization_id, &caller.account.id)
+            .await
+            .map_err(internal)?
+            .map(|membership| membership.role);
+        if !role.is_some_and(|role| permissions::allows(role, Permission::DeleteTeamProject)) {
+            return Err(invalid_access(
+                "only an organization's owner or admins may delete its projects",
+            ));
+        }
         let event = audit_event(
             caller,
             &project.organization_id,
