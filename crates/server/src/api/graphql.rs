@@ -27,8 +27,8 @@ use crate::{
     session::Authenticated,
     state::{AppState, now_ms},
     storage::{
-        Blob, KEYS_MISMATCH, MISSING_BLOBS, NOT_FAST_FORWARD, NewProjectKey, Project, Snapshot,
-        StoreError,
+        Blob, KEYS_MISMATCH, MISSING_BLOBS, NOT_FAST_FORWARD, NewProjectKey, Project, Role,
+        Snapshot, StoreError,
     },
 };
 
@@ -73,31 +73,40 @@ fn internal(error: StoreError) -> Error {
     Error::new("the server could not complete this request; try again")
 }
 
-/// The caller, the shared state and the project it may use (with its key when `need_key`).
-async fn project_for<'a>(
-    ctx: &Context<'a>,
-    project_id: &str,
-    need_key: bool,
-) -> Result<(&'a AppState, &'a Authenticated, Project)> {
+/// What a caller may use of a project: every project operation but `project` itself needs it.
+struct ProjectAccess<'a> {
+    state: &'a AppState,
+    caller: &'a Authenticated,
+    project: Project,
+    /// The caller's role in the project's organization.
+    role: Role,
+    /// The caller's own key for the project (its link), which reading and pushing require.
+    key: String,
+}
+
+/// The project, if the caller is a member of its organization and holds a key for it.
+async fn project_for<'a>(ctx: &Context<'a>, project_id: &str) -> Result<ProjectAccess<'a>> {
     let state = ctx.data::<AppState>()?;
     let caller = ctx.data::<Authenticated>()?;
-    let (project, _role) = state
+    let (project, role) = state
         .store
         .project_of(&caller.account.id, project_id)
         .await
         .map_err(internal)?
         .ok_or_else(|| invalid_access("no such project among your organizations"))?;
-    if need_key
-        && state
-            .store
-            .project_key(&project.organization_id, &project.id, &caller.account.id)
-            .await
-            .map_err(internal)?
-            .is_none()
-    {
-        return Err(invalid_access("you hold no key for this project"));
-    }
-    Ok((state, caller, project))
+    let key = state
+        .store
+        .project_key(&project.organization_id, &project.id, &caller.account.id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| invalid_access("you hold no key for this project"))?;
+    Ok(ProjectAccess {
+        state,
+        caller,
+        project,
+        role,
+        key,
+    })
 }
 
 /// The caller's membership of an organization named by `teamId`.
@@ -347,15 +356,9 @@ impl QueryRoot {
         ctx: &Context<'_>,
         #[graphql(name = "projectId")] project_id: ID,
     ) -> Result<ProjectKeyOut> {
-        let (state, caller, project) = project_for(ctx, &project_id, true).await?;
-        let key = state
-            .store
-            .project_key(&project.organization_id, &project.id, &caller.account.id)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| invalid_access("you hold no key for this project"))?;
+        let access = project_for(ctx, &project_id).await?;
         Ok(ProjectKeyOut {
-            enc_symmetric_key: key,
+            enc_symmetric_key: access.key,
         })
     }
 
@@ -387,7 +390,7 @@ impl QueryRoot {
 
     /// The project's branches.
     async fn branches(&self, ctx: &Context<'_>, project: ID) -> Result<Vec<BranchOut>> {
-        let (state, _, project) = project_for(ctx, &project, true).await?;
+        let ProjectAccess { state, project, .. } = project_for(ctx, &project).await?;
         let names = state
             .store
             .branch_names(&project.organization_id, &project.id)
@@ -414,7 +417,7 @@ impl QueryRoot {
         project: ID,
         name: String,
     ) -> Result<Option<BranchOut>> {
-        let (state, _, project) = project_for(ctx, &project, true).await?;
+        let ProjectAccess { state, project, .. } = project_for(ctx, &project).await?;
         Ok(state
             .store
             .branch(&project.organization_id, &project.id, &name)
@@ -431,7 +434,7 @@ impl QueryRoot {
         project: ID,
     ) -> Result<Vec<SnapshotOut>> {
         check_batch("ids", ids.len())?;
-        let (state, _, project) = project_for(ctx, &project, true).await?;
+        let ProjectAccess { state, project, .. } = project_for(ctx, &project).await?;
         let snapshots = state
             .store
             .snapshots(&project.organization_id, &project.id, &ids_of(ids))
@@ -457,7 +460,7 @@ impl QueryRoot {
                 "ids: at most {MAX_MISSING_IDS} at once"
             )));
         }
-        let (state, _, project) = project_for(ctx, &project, true).await?;
+        let ProjectAccess { state, project, .. } = project_for(ctx, &project).await?;
         let missing = state
             .store
             .blobs_missing(&project.organization_id, &project.id, &ids_of(ids))
@@ -471,7 +474,7 @@ impl QueryRoot {
     /// Blobs by id, in the order asked (unknown ids left out).
     async fn blobs(&self, ctx: &Context<'_>, ids: Vec<ID>, project: ID) -> Result<Vec<BlobOut>> {
         check_batch("ids", ids.len())?;
-        let (state, _, project) = project_for(ctx, &project, true).await?;
+        let ProjectAccess { state, project, .. } = project_for(ctx, &project).await?;
         let blobs = state
             .store
             .blobs(&project.organization_id, &project.id, &ids_of(ids))
@@ -639,16 +642,16 @@ impl MutationRoot {
     /// Deletes a project with its keys, branches, snapshots and blobs (owner and admins).
     #[graphql(name = "projectArchive")]
     async fn project_archive(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
-        let (state, caller, project) = project_for(ctx, &id, true).await?;
+        let ProjectAccess {
+            state,
+            caller,
+            project,
+            role,
+            ..
+        } = project_for(ctx, &id).await?;
         // Deleting a team's shared history takes the role that deletes team projects, not
         // just a key.
-        let role = state
-            .store
-            .membership(&project.organization_id, &caller.account.id)
-            .await
-            .map_err(internal)?
-            .map(|membership| membership.role);
-        if !role.is_some_and(|role| permissions::allows(role, Permission::DeleteTeamProject)) {
+        if !permissions::allows(role, Permission::DeleteTeamProject) {
             return Err(invalid_access(
                 "only an organization's owner or admins may delete its projects",
             ));
@@ -675,7 +678,7 @@ impl MutationRoot {
         if name.eq_ignore_ascii_case("master") {
             return Err(Error::new("the master branch cannot be removed"));
         }
-        let (state, _, project) = project_for(ctx, &project, true).await?;
+        let ProjectAccess { state, project, .. } = project_for(ctx, &project).await?;
         match state
             .store
             .remove_branch(&project.organization_id, &project.id, &name)
@@ -702,7 +705,12 @@ impl MutationRoot {
                 "branch names are 3 or more letters, digits, -, _ or ., starting with a letter or digit",
             ));
         }
-        let (state, caller, project) = project_for(ctx, &project, true).await?;
+        let ProjectAccess {
+            state,
+            caller,
+            project,
+            ..
+        } = project_for(ctx, &project).await?;
         let mut checked = Vec::with_capacity(snapshots.len());
         let mut blob_ids = BTreeSet::new();
         let mut previous: Option<String> = None;
@@ -762,7 +770,7 @@ impl MutationRoot {
         blobs: Vec<BlobInput>,
     ) -> Result<BlobsCreateOut> {
         check_batch("blobs", blobs.len())?;
-        let (state, _, project) = project_for(ctx, &project, true).await?;
+        let ProjectAccess { state, project, .. } = project_for(ctx, &project).await?;
         let limit = state.config.max_blob_bytes;
         let mut checked = Vec::with_capacity(blobs.len());
         for blob in blobs {
