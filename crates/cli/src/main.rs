@@ -1,11 +1,15 @@
 //! `hypnos`: the Hypnos command line. `hypnos server` runs the sync server, `hypnos admin` holds
 //! the operator's commands, and the account commands (`signup`, `login`, `logout`, `whoami`) are a
-//! client of a server, on `hypnos-client`; the sync commands follow (issue #6).
+//! client of a server, on `hypnos-client`, as are the organization and sync commands.
+//!
+//! Exit codes: 0 done, 1 failed, 2 usage error (clap's), 3 a merge conflict stopped a push or
+//! pull.
 
 mod commands;
+mod progress;
 mod state;
 
-use commands::{account, orgs};
+use commands::{account, orgs, sync};
 
 use std::process::ExitCode;
 
@@ -82,6 +86,13 @@ enum Command {
         /// The project's id (`prj_…`).
         project: String,
     },
+    /// Push an export of the app: each workspace becomes, or updates, its project; teammates'
+    /// changes since your last sync are merged in first (exit 3 on conflicts).
+    Push(sync::PushArgs),
+    /// Pull a project into an export the app imports (merged into the file if it exists).
+    Pull(sync::PullArgs),
+    /// What a push of an export would change, and what it would merge in.
+    Status(sync::StatusArgs),
     /// A branch's snapshots, newest first.
     Log {
         /// The project's id (`prj_…`).
@@ -147,44 +158,88 @@ fn main() -> ExitCode {
         }
     };
     let outcome = runtime.block_on(async {
+        // Commands fail with a sentence (exit 1) unless they say otherwise (a sync's conflict).
+        let failed = Failure::Error;
+        if !matches!(cli.command, Command::Server(_) | Command::Admin(_)) {
+            state::check_settings().map_err(failed)?;
+        }
         match cli.command {
             Command::Server(config) => hypnos_server::serve(config)
                 .await
-                .map_err(|err| format!("hypnos server: {err}")),
-            Command::Admin(AdminCommand::ResetToken(args)) => reset_token(args).await,
-            Command::Signup(args) => account::signup(&cli.server, cli.json, args).await,
-            Command::Login(args) => account::login(&cli.server, cli.json, args).await,
-            Command::Logout => account::logout(cli.json).await,
-            Command::Whoami => account::whoami(cli.json).await,
-            Command::Org(command) => orgs::org(cli.json, command).await,
-            Command::Invites { command } => orgs::invites(cli.json, command).await,
-            Command::TeamProject(command) => orgs::team_project(cli.json, command).await,
+                .map_err(|err| failed(format!("hypnos server: {err}"))),
+            Command::Admin(AdminCommand::ResetToken(args)) => {
+                reset_token(args).await.map_err(failed)
+            }
+            Command::Signup(args) => account::signup(&cli.server, cli.json, args)
+                .await
+                .map_err(failed),
+            Command::Login(args) => account::login(&cli.server, cli.json, args)
+                .await
+                .map_err(failed),
+            Command::Logout => account::logout(cli.json).await.map_err(failed),
+            Command::Whoami => account::whoami(cli.json).await.map_err(failed),
+            Command::Org(command) => orgs::org(cli.json, command).await.map_err(failed),
+            Command::Invites { command } => orgs::invites(cli.json, command).await.map_err(failed),
+            Command::TeamProject(command) => {
+                orgs::team_project(cli.json, command).await.map_err(failed)
+            }
             Command::Share {
                 org,
                 accept_new_key,
-            } => orgs::share(cli.json, &org, accept_new_key).await,
+            } => orgs::share(cli.json, &org, accept_new_key)
+                .await
+                .map_err(failed),
             Command::Keys(KeysCommand::Fingerprint { email }) => {
-                orgs::fingerprint(cli.json, email).await
+                orgs::fingerprint(cli.json, email).await.map_err(failed)
             }
             Command::Account(AccountCommand::Reset(args)) => {
-                account::reset(&cli.server, cli.json, args).await
+                account::reset(&cli.server, cli.json, args)
+                    .await
+                    .map_err(failed)
             }
             Command::Account(AccountCommand::Delete { passphrase }) => {
-                account::delete_account(cli.json, &passphrase).await
+                account::delete_account(cli.json, &passphrase)
+                    .await
+                    .map_err(failed)
             }
             Command::Passphrase(PassphraseCommand::Change) => {
-                account::change_passphrase(cli.json).await
+                account::change_passphrase(cli.json).await.map_err(failed)
             }
-            Command::Branches { project } => orgs::branches(cli.json, &project).await,
-            Command::Log { project, branch } => orgs::log(cli.json, &project, &branch).await,
+            Command::Branches { project } => {
+                orgs::branches(cli.json, &project).await.map_err(failed)
+            }
+            Command::Log { project, branch } => {
+                orgs::log(cli.json, &project, &branch).await.map_err(failed)
+            }
+            Command::Push(args) => sync::push(cli.json, args).await,
+            Command::Pull(args) => sync::pull(cli.json, args).await,
+            Command::Status(args) => sync::status(cli.json, args).await,
         }
     });
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
+        Err(Failure::Error(message)) => {
             eprintln!("{message}");
             ExitCode::FAILURE
         }
+        Err(Failure::Conflict(message)) => {
+            eprintln!("{message}");
+            ExitCode::from(3)
+        }
+    }
+}
+
+/// Why a command failed, which sets its exit code.
+pub enum Failure {
+    /// Exit 1.
+    Error(String),
+    /// A merge conflict: exit 3.
+    Conflict(String),
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Self::Error(message)
     }
 }
 

@@ -1,8 +1,33 @@
 //! What the client keeps between commands: the server, the session id and the unlocked account
-//! key, in `session.json` under `HYPNOS_HOME` (else `$XDG_CONFIG_HOME/hypnos`, else
-//! `~/.config/hypnos`), readable by the user alone (mode 0600).
+//! key.
 //!
-//! The OS keyring is not used yet (issue #6): the file is the fallback the issue allows.
+//! # Where
+//!
+//! The state directory is `HYPNOS_HOME`, else `$XDG_CONFIG_HOME/hypnos`, else
+//! `~/.config/hypnos` (created readable by the user alone, mode 0700). In it `session.json`
+//! (mode 0600) holds the server, the account id and its e-mail, and says where the two secrets,
+//! the session id and the account key, are:
+//!
+//! - `"secrets": "keyring"`: in the OS keyring, as one JSON string under the service `hypnos`
+//!   and the account name `session:` + the canonical path of the state directory (so two
+//!   `HYPNOS_HOME`s never share an entry). The keyrings used are the macOS Keychain, the
+//!   Windows Credential Manager and, on Linux and the BSDs, the Secret Service over the D-Bus
+//!   session bus (GNOME Keyring, KWallet, KeePassXC…). The Linux kernel keyring is not used:
+//!   it does not outlive the login session (in a container, not even the process).
+//! - `"secrets": "file"` (or no `secrets` at all, as written before the keyring was used): in
+//!   `session.json` itself, as `sessionId` and `accountKey`.
+//!
+//! # `HYPNOS_KEYRING`
+//!
+//! - `auto` (the default, also when empty): a new session's secrets go to the OS keyring; when
+//!   none is reachable (no Secret Service on the bus, no session bus at all, a locked keyring
+//!   whose unlock prompt was dismissed…) they go to `session.json`, and log-in says so in one
+//!   line on stderr.
+//! - `off`: the keyring is never touched; the secrets always go to `session.json`, and a
+//!   session kept in the keyring earlier is not read (log in again).
+//!
+//! Any other value is an error. `forget` (log-out, account deletion) deletes the keyring entry
+//! and the file. Secrets are wiped from memory once used.
 
 use std::{
     fs,
@@ -11,7 +36,7 @@ use std::{
 };
 
 use serde::{Deserialize, Serialize};
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 /// The saved session.
 #[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
@@ -27,6 +52,73 @@ pub struct Saved {
     pub email: String,
     /// The account key (JWK JSON), unlocked at log-in.
     pub account_key: String,
+}
+
+/// The keyring entry's service name.
+const SERVICE: &str = "hypnos";
+
+/// What `session.json` holds.
+#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+#[serde(rename_all = "camelCase")]
+struct SessionFile {
+    server: String,
+    account_id: String,
+    email: String,
+    /// Where the secrets are; a file written before the keyring was used has no marker.
+    #[serde(default)]
+    #[zeroize(skip)]
+    secrets: Place,
+    /// The secrets, when kept in the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    session_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    account_key: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Default, PartialEq, Eq, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum Place {
+    #[default]
+    File,
+    Keyring,
+}
+
+/// The secrets, as the keyring entry keeps them (one JSON string).
+#[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
+#[serde(rename_all = "camelCase")]
+struct Secrets {
+    session_id: String,
+    account_key: String,
+}
+
+/// `HYPNOS_KEYRING`.
+#[derive(PartialEq, Eq, Clone, Copy)]
+enum Mode {
+    Auto,
+    Off,
+}
+
+fn mode() -> Result<Mode, String> {
+    match std::env::var("HYPNOS_KEYRING") {
+        Err(std::env::VarError::NotPresent) => Ok(Mode::Auto),
+        Ok(value) => match value.trim().to_ascii_lowercase().as_str() {
+            "" | "auto" => Ok(Mode::Auto),
+            "off" => Ok(Mode::Off),
+            _ => Err(format!(
+                "HYPNOS_KEYRING must be auto (use the OS keyring if there is one) or off (keep \
+                 the session in a file), not {value:?}"
+            )),
+        },
+        Err(std::env::VarError::NotUnicode(value)) => {
+            Err(format!("HYPNOS_KEYRING must be auto or off, not {value:?}"))
+        }
+    }
+}
+
+/// Checks the settings the state depends on (`HYPNOS_KEYRING`) before a command talks to the
+/// server, so a bad value stops it before it signs up or logs in.
+pub fn check_settings() -> Result<(), String> {
+    mode().map(drop)
 }
 
 /// The directory the client keeps its state in.
@@ -46,48 +138,271 @@ fn session_file(home: &Path) -> PathBuf {
     home.join("session.json")
 }
 
+/// The keyring entry's account name: one per state directory.
+fn keyring_user(home: &Path) -> String {
+    let path = fs::canonicalize(home)
+        .or_else(|_| std::path::absolute(home))
+        .unwrap_or_else(|_| home.to_owned());
+    format!("session:{}", path.display())
+}
+
+/// What to do when the session cannot be read.
+const LOG_IN_AGAIN: &str = "run hypnos login --email …";
+
 /// The saved session, if there is one.
 pub fn load() -> Result<Option<Saved>, String> {
-    let path = session_file(&home()?);
-    match fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str(&text).map(Some).map_err(|err| {
-            format!(
-                "{} is damaged ({err}): run hypnos login again",
+    let mode = mode()?;
+    let home = home()?;
+    let path = session_file(&home);
+    let text = match fs::read_to_string(&path) {
+        Ok(text) => Zeroizing::new(text),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(err) => return Err(format!("cannot read {}: {err}", path.display())),
+    };
+    let damaged = |why: &dyn std::fmt::Display| {
+        format!(
+            "{} is damaged ({why}): run hypnos login again",
+            path.display()
+        )
+    };
+    let mut file: SessionFile = serde_json::from_str(&text).map_err(|err| damaged(&err))?;
+    let secrets = match file.secrets {
+        Place::File => match (file.session_id.take(), file.account_key.take()) {
+            (Some(session_id), Some(account_key)) => Secrets {
+                session_id,
+                account_key,
+            },
+            _ => return Err(damaged(&"no session id or account key")),
+        },
+        Place::Keyring if mode == Mode::Off => {
+            return Err(format!(
+                "the session is in the OS keyring but HYPNOS_KEYRING=off: unset it, or {} to \
+                 keep a new session in {}",
+                LOG_IN_AGAIN,
                 path.display()
-            )
-        }),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(err) => Err(format!("cannot read {}: {err}", path.display())),
+            ));
+        }
+        Place::Keyring => {
+            let json = os_keyring::get(&keyring_user(&home)).map_err(|failure| match failure {
+                os_keyring::Failure::NoEntry => format!(
+                    "the session is no longer in the OS keyring: {}",
+                    LOG_IN_AGAIN
+                ),
+                os_keyring::Failure::Other(why) => format!(
+                    "the session is no longer in the OS keyring ({why}): {}",
+                    LOG_IN_AGAIN
+                ),
+            })?;
+            serde_json::from_str(&json).map_err(|err| {
+                format!(
+                    "the session in the OS keyring is damaged ({err}): {}",
+                    LOG_IN_AGAIN
+                )
+            })?
+        }
+    };
+    let mut secrets = secrets;
+    Ok(Some(Saved {
+        server: std::mem::take(&mut file.server),
+        session_id: std::mem::take(&mut secrets.session_id),
+        account_id: std::mem::take(&mut file.account_id),
+        email: std::mem::take(&mut file.email),
+        account_key: std::mem::take(&mut secrets.account_key),
+    }))
+}
+
+/// Saves the session: its secrets in the OS keyring if `HYPNOS_KEYRING` allows and one is
+/// reachable, else in the file; the file readable by the user alone either way.
+pub fn save(saved: &Saved) -> Result<(), String> {
+    let mode = mode()?;
+    let home = home()?;
+    create_private_dir(&home)?;
+    let path = session_file(&home);
+    let mut file = SessionFile {
+        server: saved.server.clone(),
+        account_id: saved.account_id.clone(),
+        email: saved.email.clone(),
+        secrets: Place::File,
+        session_id: None,
+        account_key: None,
+    };
+    let in_keyring = mode == Mode::Auto && {
+        let secrets = Secrets {
+            session_id: saved.session_id.clone(),
+            account_key: saved.account_key.clone(),
+        };
+        let json = Zeroizing::new(serde_json::to_string(&secrets).map_err(|err| err.to_string())?);
+        os_keyring::set(&keyring_user(&home), &json).is_ok()
+    };
+    if in_keyring {
+        file.secrets = Place::Keyring;
+    } else {
+        file.session_id = Some(saved.session_id.clone());
+        file.account_key = Some(saved.account_key.clone());
+    }
+    let text = Zeroizing::new(serde_json::to_string(&file).map_err(|err| err.to_string())?);
+    if let Err(err) = write_private(&path, &text) {
+        if in_keyring {
+            // Leave no secret behind that no file points to.
+            let _ = os_keyring::delete(&keyring_user(&home));
+        }
+        return Err(err);
+    }
+    if mode == Mode::Auto && !in_keyring {
+        eprintln!(
+            "no OS keyring available; the session is kept in {} (readable by you alone)",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Deletes the saved session, from the OS keyring and the file (no error if there is none).
+pub fn forget() -> Result<(), String> {
+    let mode = mode()?;
+    let home = home()?;
+    let path = session_file(&home);
+    let marked_keyring = fs::read_to_string(&path)
+        .ok()
+        .map(Zeroizing::new)
+        .and_then(|text| serde_json::from_str::<SessionFile>(&text).ok())
+        .is_some_and(|file| file.secrets == Place::Keyring);
+    // An entry left by an earlier session is deleted too, but a keyring that cannot be
+    // reached only matters when the file says the secrets are there.
+    let keyring_failure = match mode {
+        Mode::Off => None,
+        Mode::Auto => match os_keyring::delete(&keyring_user(&home)) {
+            Ok(()) | Err(os_keyring::Failure::NoEntry) => None,
+            Err(os_keyring::Failure::Other(why)) => marked_keyring.then_some(why),
+        },
+    };
+    match fs::remove_file(&path) {
+        Ok(()) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => return Err(format!("cannot delete {}: {err}", path.display())),
+    }
+    match keyring_failure {
+        None => Ok(()),
+        Some(why) => Err(format!(
+            "{} is deleted, but the session could not be deleted from the OS keyring: {why}",
+            path.display()
+        )),
     }
 }
 
-/// Saves the session, readable by the user alone.
-pub fn save(saved: &Saved) -> Result<(), String> {
-    let home = home()?;
-    fs::create_dir_all(&home).map_err(|err| format!("cannot create {}: {err}", home.display()))?;
-    let path = session_file(&home);
-    let text = serde_json::to_string(saved).map_err(|err| err.to_string())?;
+fn create_private_dir(dir: &Path) -> Result<(), String> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
+        .map_err(|err| format!("cannot create {}: {err}", dir.display()))
+}
+
+/// Writes `text` to `path` as a file only the user can read, replacing it whole (a new file
+/// renamed over it, so an older file's looser mode is not kept and a crash leaves no half).
+fn write_private(path: &Path, text: &str) -> Result<(), String> {
+    let failed = |err: std::io::Error| format!("cannot write {}: {err}", path.display());
+    let temporary = path.with_extension(format!("json.{}.tmp", std::process::id()));
+    let _ = fs::remove_file(&temporary);
     let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options
-        .open(&path)
-        .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
-    file.write_all(text.as_bytes())
-        .map_err(|err| format!("cannot write {}: {err}", path.display()))
+    let written = options.open(&temporary).and_then(|mut file| {
+        file.write_all(text.as_bytes())?;
+        file.sync_all()
+    });
+    if let Err(err) = written.and_then(|()| fs::rename(&temporary, path)) {
+        let _ = fs::remove_file(&temporary);
+        return Err(failed(err));
+    }
+    Ok(())
 }
 
-/// Deletes the saved session (no error if there is none).
-pub fn forget() -> Result<(), String> {
-    let path = session_file(&home()?);
-    match fs::remove_file(&path) {
-        Ok(()) => Ok(()),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(err) => Err(format!("cannot delete {}: {err}", path.display())),
+/// The OS keyring, where there is one this build knows.
+#[cfg(any(
+    target_os = "linux",
+    target_os = "freebsd",
+    target_os = "openbsd",
+    target_os = "macos",
+    target_os = "windows"
+))]
+mod os_keyring {
+    use zeroize::Zeroizing;
+
+    /// Why the keyring did not answer.
+    pub enum Failure {
+        /// No such entry.
+        NoEntry,
+        /// No keyring reachable, or it failed.
+        Other(String),
+    }
+
+    impl From<keyring::Error> for Failure {
+        fn from(err: keyring::Error) -> Self {
+            match err {
+                keyring::Error::NoEntry => Self::NoEntry,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+
+    fn entry(user: &str) -> Result<keyring::Entry, Failure> {
+        Ok(keyring::Entry::new(super::SERVICE, user)?)
+    }
+
+    pub fn set(user: &str, secret: &str) -> Result<(), Failure> {
+        Ok(entry(user)?.set_password(secret)?)
+    }
+
+    pub fn get(user: &str) -> Result<Zeroizing<String>, Failure> {
+        Ok(Zeroizing::new(entry(user)?.get_password()?))
+    }
+
+    pub fn delete(user: &str) -> Result<(), Failure> {
+        Ok(entry(user)?.delete_credential()?)
+    }
+}
+
+/// No OS keyring this build knows: everything stays in the file.
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "freebsd",
+    target_os = "openbsd",
+    target_os = "macos",
+    target_os = "windows"
+)))]
+mod os_keyring {
+    use zeroize::Zeroizing;
+
+    pub enum Failure {
+        #[allow(dead_code, reason = "the same interface as the real keyring")]
+        NoEntry,
+        Other(String),
+    }
+
+    fn none() -> Failure {
+        Failure::Other("this system has no OS keyring hypnos can use".into())
+    }
+
+    pub fn set(_user: &str, _secret: &str) -> Result<(), Failure> {
+        Err(none())
+    }
+
+    pub fn get(_user: &str) -> Result<Zeroizing<String>, Failure> {
+        Err(none())
+    }
+
+    pub fn delete(_user: &str) -> Result<(), Failure> {
+        Err(none())
     }
 }
 

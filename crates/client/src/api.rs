@@ -119,6 +119,37 @@ impl Api {
     }
 }
 
+impl Api {
+    /// One GraphQL operation of the sync API (`POST /graphql`): its `data`, or the first of
+    /// its `errors` as [`ClientError::Server`] with code `GRAPHQL` (the app reads errors the
+    /// same way: the first message, whatever the HTTP status).
+    pub async fn graphql(
+        &self,
+        session: &str,
+        query: &str,
+        variables: serde_json::Value,
+    ) -> Result<serde_json::Value, ClientError> {
+        let mut answer: serde_json::Value = self
+            .post(
+                "/graphql",
+                Some(session),
+                &serde_json::json!({"query": query, "variables": variables}),
+            )
+            .await?;
+        if let Some(error) = answer["errors"]
+            .as_array()
+            .and_then(|errors| errors.first())
+        {
+            return Err(ClientError::Server {
+                status: 200,
+                code: "GRAPHQL".into(),
+                message: error["message"].as_str().unwrap_or("error").to_owned(),
+            });
+        }
+        Ok(answer["data"].take())
+    }
+}
+
 async fn check(response: reqwest::Response) -> Result<reqwest::Response, ClientError> {
     let status = response.status();
     if status.is_success() {

@@ -1,6 +1,6 @@
 //! A synced project's history, read through the sync API: its branches and a branch's log.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::api::{Api, ClientError};
 
@@ -20,41 +20,15 @@ pub struct LogEntry {
     pub documents: usize,
 }
 
-async fn gql(
-    api: &Api,
-    session: &str,
-    query: &str,
-    variables: Value,
-) -> Result<Value, ClientError> {
-    let answer: Value = api
-        .post(
-            "/graphql",
-            Some(session),
-            &json!({"query": query, "variables": variables}),
-        )
-        .await?;
-    if let Some(error) = answer["errors"]
-        .as_array()
-        .and_then(|errors| errors.first())
-    {
-        return Err(ClientError::Server {
-            status: 200,
-            code: "GRAPHQL".into(),
-            message: error["message"].as_str().unwrap_or("error").to_owned(),
-        });
-    }
-    Ok(answer["data"].clone())
-}
-
 /// The project's branch names.
 pub async fn branches(api: &Api, session: &str, project: &str) -> Result<Vec<String>, ClientError> {
-    let data = gql(
-        api,
-        session,
-        "query ($project: ID!) { branches(project: $project) { name } }",
-        json!({"project": project}),
-    )
-    .await?;
+    let data = api
+        .graphql(
+            session,
+            "query ($project: ID!) { branches(project: $project) { name } }",
+            json!({"project": project}),
+        )
+        .await?;
     Ok(data["branches"]
         .as_array()
         .into_iter()
@@ -70,8 +44,8 @@ pub async fn log(
     project: &str,
     branch: &str,
 ) -> Result<Vec<LogEntry>, ClientError> {
-    let data = gql(
-        api,
+    let data = api
+        .graphql(
         session,
         "query ($project: ID!, $name: String!) { branch(project: $project, name: $name) { snapshots } }",
         json!({"project": project, "name": branch}),
@@ -85,8 +59,8 @@ pub async fn log(
         .collect();
     let mut entries = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(20) {
-        let data = gql(
-            api,
+        let data = api
+            .graphql(
             session,
             "query ($ids: [ID!]!, $project: ID!) { snapshots(ids: $ids, project: $project) { id created name authorAccount { email } state { key } } }",
             json!({"ids": chunk, "project": project}),

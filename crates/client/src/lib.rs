@@ -5,12 +5,14 @@
 //!
 //! Modules: [`api`] (HTTP and the server's errors), [`account`] (sign-up, log-in, the session),
 //! [`orgs`] (organizations, members, team projects, invitations with key sharing), [`history`]
-//! (a synced project's branches and log).
+//! (a synced project's branches and log), [`sync`] (push, pull and status of the app's export
+//! files, merging three ways).
 
 pub mod account;
 pub mod api;
 pub mod history;
 pub mod orgs;
+pub mod sync;
 
 pub use account::{
     NewAccount, Session, change_passphrase, delete_account, log_in, log_out, reset, sign_up, whoami,

@@ -3,27 +3,15 @@
 //! passphrase refused.
 #![allow(clippy::unwrap_used, reason = "tests may panic")]
 
+mod support;
+
 use hypnos_client::{Api, ClientError, NewAccount, log_in, log_out, sign_up, whoami};
-use hypnos_server::ServerConfig;
-use tokio::sync::oneshot;
+use support::Server;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_up_log_in_unlock_and_log_out() {
-    let directory = tempfile::tempdir().unwrap();
-    let mut config = ServerConfig::parse_defaults();
-    config.database_url = Some(format!(
-        "sqlite://{}?mode=rwc",
-        directory.path().join("hypnos.db").display()
-    ));
-    let state = hypnos_server::open(config).await.unwrap();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(hypnos_server::run(state, listener, async {
-        let _ = stopped.await;
-    }));
-
-    let api = Api::new(&base).unwrap();
+    let server = Server::start().await;
+    let api = Api::new(&server.base).unwrap();
     let created = sign_up(
         &api,
         &NewAccount {
@@ -67,6 +55,5 @@ async fn sign_up_log_in_unlock_and_log_out() {
         "{wrong}"
     );
 
-    stop.send(()).unwrap();
-    server.await.unwrap().unwrap();
+    server.stop().await;
 }

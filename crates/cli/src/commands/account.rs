@@ -81,6 +81,14 @@ pub(crate) fn explain(error: ClientError) -> String {
         ClientError::Server { status: 401, .. } => {
             "wrong e-mail or passphrase (or the session ended): run hypnos login --email …".into()
         }
+        ClientError::Server { code, message, .. }
+            if code == "GRAPHQL" && message.contains("invalid access") =>
+        {
+            "the server refused: you are not a member of that organization, or hold no key to \
+             that project (check the ids with hypnos org list; a teammate can give you the \
+             key with hypnos share ORG)"
+                .into()
+        }
         other => other.to_string(),
     }
 }
@@ -184,7 +192,16 @@ pub async fn whoami(json_output: bool) -> Result<(), String> {
 
 /// Ends the session on the server and forgets it here.
 pub async fn logout(json_output: bool) -> Result<(), String> {
-    let Some(saved) = state::load()? else {
+    let saved = match state::load() {
+        Ok(saved) => saved,
+        Err(unreadable) => {
+            // A session that cannot be read cannot be ended on the server either; forgetting
+            // it here is all logging out can still do.
+            state::forget()?;
+            return Err(format!("{unreadable}; forgot it here"));
+        }
+    };
+    let Some(saved) = saved else {
         print(
             json_output,
             json!({"loggedOut": false}),

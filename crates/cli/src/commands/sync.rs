@@ -1,0 +1,386 @@
+//! `hypnos push`, `hypnos pull`, `hypnos status`: the app's export files, synced end to end
+//! with `hypnos_client::sync`.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use hypnos_client::sync::{
+    Changes, Plan, SyncError, Syncer, Target,
+    export::Format,
+    merge::{Conflict, Prefer},
+};
+use serde_json::json;
+
+use super::account::{explain, print, saved};
+use super::orgs::{full_session, vet_key};
+use crate::Failure;
+
+/// The side that wins conflicts.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum PreferSide {
+    /// This file's documents.
+    Ours,
+    /// The server's (your teammates') documents.
+    Theirs,
+}
+
+/// An export's format.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum FileFormat {
+    /// JSON.
+    Json,
+    /// YAML.
+    Yaml,
+}
+
+/// `hypnos push`.
+#[derive(Args)]
+pub struct PushArgs {
+    /// An export of the app (Insomnia v4, JSON or YAML). Each workspace in it becomes, or
+    /// updates, the project of that workspace. If teammates pushed since your last sync, their
+    /// changes are merged into this file first.
+    file: PathBuf,
+    /// The organization's id (`hypnos org list`).
+    #[arg(long)]
+    org: String,
+    /// The team project new projects go into (`hypnos team-project list ORG`).
+    #[arg(long)]
+    team_project: String,
+    /// The branch.
+    #[arg(long, default_value = "master", value_parser = branch_name)]
+    branch: String,
+    /// The snapshot's message.
+    #[arg(short = 'm', long, default_value = "Pushed with hypnos")]
+    message: String,
+    /// Settle conflicts with this side's documents instead of stopping.
+    #[arg(long, value_enum)]
+    prefer: Option<PreferSide>,
+    /// Encrypt a new project's key even to a member whose public key differs from the one
+    /// pinned here (only after comparing fingerprints: hypnos keys fingerprint EMAIL).
+    #[arg(long)]
+    accept_new_key: bool,
+}
+
+/// `hypnos pull`.
+#[derive(Args)]
+#[command(group = clap::ArgGroup::new("which").required(true).args(["workspace", "project"]))]
+pub struct PullArgs {
+    /// The organization's id.
+    #[arg(long)]
+    org: String,
+    /// The workspace's id (`wrk_…`), as the app knows it.
+    #[arg(long)]
+    workspace: Option<String>,
+    /// The project's id (`prj_…`), as hypnos push and hypnos log show it.
+    #[arg(long)]
+    project: Option<String>,
+    /// The branch.
+    #[arg(long, default_value = "master", value_parser = branch_name)]
+    branch: String,
+    /// The export to write (the app imports it). If it exists, the workspace is merged into it.
+    #[arg(short = 'o', long = "output")]
+    output: PathBuf,
+    /// The file's format (default: YAML for a .yaml or .yml name, else JSON; an existing
+    /// file keeps its own).
+    #[arg(long, value_enum)]
+    format: Option<FileFormat>,
+    /// Settle conflicts with this side's documents instead of stopping.
+    #[arg(long, value_enum)]
+    prefer: Option<PreferSide>,
+}
+
+/// `hypnos status`.
+#[derive(Args)]
+pub struct StatusArgs {
+    /// An export of the app.
+    file: PathBuf,
+    /// The branch.
+    #[arg(long, default_value = "master", value_parser = branch_name)]
+    branch: String,
+}
+
+/// The app's rule for branch names; it keeps them lower-cased.
+fn branch_name(name: &str) -> Result<String, String> {
+    let mut chars = name.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
+    let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if first_ok && rest_ok && name.len() >= 3 {
+        Ok(name.to_lowercase())
+    } else {
+        Err("a branch name is 3 or more letters, digits, '-', '_' or '.', starting with a letter or digit".into())
+    }
+}
+
+fn prefer(side: Option<PreferSide>) -> Option<Prefer> {
+    side.map(|side| match side {
+        PreferSide::Ours => Prefer::Ours,
+        PreferSide::Theirs => Prefer::Theirs,
+    })
+}
+
+/// A logged-in syncer and what it needs.
+struct Context {
+    api: hypnos_client::Api,
+    session: hypnos_client::Session,
+    home: PathBuf,
+    bars: crate::progress::Bars,
+}
+
+async fn context(json_output: bool) -> Result<Context, String> {
+    let saved = saved()?;
+    let api = hypnos_client::Api::new(&saved.server).map_err(explain)?;
+    let session = full_session(&api, &saved).await?;
+    Ok(Context {
+        api,
+        session,
+        home: crate::state::home()?,
+        bars: crate::progress::Bars::new(json_output)?,
+    })
+}
+
+impl Context {
+    fn syncer(&self) -> Result<Syncer<'_>, String> {
+        Syncer::new(&self.api, &self.session, &self.home, &self.bars).map_err(explain)
+    }
+}
+
+/// "3 added, 1 changed, 2 removed".
+fn summary(changes: &Changes) -> String {
+    format!(
+        "{} added, {} changed, {} removed",
+        changes.added.len(),
+        changes.modified.len(),
+        changes.removed.len()
+    )
+}
+
+fn failure(err: SyncError, what: &str, json_output: bool) -> Failure {
+    match err {
+        SyncError::Conflicts { conflicts } => {
+            if json_output {
+                println!("{}", json!({"conflicts": conflict_json(&conflicts)}));
+            }
+            let mut text = format!(
+                "{what} stopped: these documents changed both here and on the server since this \
+                 machine last synced; nothing was pushed or written.\n"
+            );
+            for (workspace, list) in &conflicts {
+                text.push_str(&format!("  in {workspace}:\n"));
+                for conflict in list {
+                    text.push_str(&format!(
+                        "    {} \"{}\": {}\n",
+                        conflict.key,
+                        conflict.name,
+                        conflict.kind.describe()
+                    ));
+                }
+            }
+            text.push_str(
+                "Run again with --prefer ours (keep this file's versions) or --prefer theirs \
+                 (take the server's), or edit the file so the two agree.",
+            );
+            Failure::Conflict(text)
+        }
+        SyncError::Client(err) => Failure::Error(explain(err)),
+        other => Failure::Error(other.to_string()),
+    }
+}
+
+fn conflict_json(conflicts: &[(String, Vec<Conflict>)]) -> serde_json::Value {
+    json!(
+        conflicts
+            .iter()
+            .map(|(workspace, list)| json!({"workspaceId": workspace, "conflicts": list}))
+            .collect::<Vec<_>>()
+    )
+}
+
+/// Runs `hypnos push`.
+pub async fn push(json_output: bool, args: PushArgs) -> Result<(), Failure> {
+    let context = context(json_output).await?;
+    let syncer = context.syncer()?;
+    let mut pins = crate::state::load_pins()?;
+    let outcome = syncer
+        .push(
+            &args.file,
+            &args.org,
+            &args.team_project,
+            &args.branch,
+            &args.message,
+            prefer(args.prefer),
+            |account, public| {
+                vet_key(
+                    &mut pins,
+                    account,
+                    account,
+                    &public.jwk().to_json(),
+                    args.accept_new_key,
+                )
+            },
+        )
+        .await
+        .map_err(|err| failure(err, "The push", json_output))?;
+    crate::state::save_pins(&pins)?;
+    let mut lines = Vec::new();
+    for pushed in &outcome {
+        let mut line = match &pushed.snapshot {
+            Some(snapshot) => format!(
+                "Pushed \"{}\" ({}) to {}: {}; snapshot {} ({} blobs uploaded){}.",
+                pushed.name,
+                pushed.id,
+                pushed.branch,
+                summary(&pushed.outgoing),
+                &snapshot[..12],
+                pushed.uploaded_blobs,
+                if pushed.created_project {
+                    ", new project"
+                } else {
+                    ""
+                }
+            ),
+            None => format!(
+                "\"{}\" ({}) on {} is up to date.",
+                pushed.name, pushed.id, pushed.branch
+            ),
+        };
+        if !pushed.incoming.is_empty() {
+            line.push_str(&format!(
+                "\n  Merged teammates' changes into {}: {}.",
+                args.file.display(),
+                summary(&pushed.incoming)
+            ));
+        }
+        if !pushed.conflicts.is_empty() {
+            line.push_str(&format!(
+                "\n  {} conflicts settled with {} documents.",
+                pushed.conflicts.len(),
+                if matches!(args.prefer, Some(PreferSide::Theirs)) {
+                    "the server's"
+                } else {
+                    "this file's"
+                }
+            ));
+        }
+        lines.push(line);
+    }
+    print(json_output, json!({"projects": outcome}), lines.join("\n"));
+    Ok(())
+}
+
+/// Runs `hypnos pull`.
+pub async fn pull(json_output: bool, args: PullArgs) -> Result<(), Failure> {
+    let context = context(json_output).await?;
+    let syncer = context.syncer()?;
+    let target = match (&args.project, &args.workspace) {
+        (Some(project), _) => Target::Project(project),
+        (None, Some(workspace)) => Target::Workspace(workspace),
+        (None, None) => return Err(Failure::Error("name --project or --workspace".into())),
+    };
+    let format = args.format.map(|format| match format {
+        FileFormat::Json => Format::Json,
+        FileFormat::Yaml => Format::Yaml,
+    });
+    let pulled = syncer
+        .pull(
+            &args.org,
+            target,
+            &args.branch,
+            &args.output,
+            format,
+            prefer(args.prefer),
+        )
+        .await
+        .map_err(|err| failure(err, "The pull", json_output))?;
+    let mut text = format!(
+        "Pulled \"{}\" ({}) at {} of {} into {}: {} documents; {}.",
+        pulled.name,
+        pulled.id,
+        &pulled.snapshot[..12],
+        pulled.branch,
+        args.output.display(),
+        pulled.documents,
+        summary(&pulled.incoming)
+    );
+    if !pulled.outgoing.is_empty() {
+        text.push_str(&format!(
+            "\n  The file has changes the server lacks ({}): hypnos push {} --org {} --team-project …",
+            summary(&pulled.outgoing),
+            args.output.display(),
+            args.org
+        ));
+    }
+    print(json_output, json!(pulled), text);
+    Ok(())
+}
+
+/// Runs `hypnos status`.
+pub async fn status(json_output: bool, args: StatusArgs) -> Result<(), Failure> {
+    let context = context(json_output).await?;
+    let syncer = context.syncer()?;
+    let file =
+        hypnos_client::sync::read_export(&args.file).map_err(|err| failure(err, "", false))?;
+    let plans = syncer
+        .status(&file, &args.branch)
+        .await
+        .map_err(|err| failure(err, "The status", json_output))?;
+    let text = plans.iter().map(describe).collect::<Vec<_>>().join("\n");
+    print(json_output, json!({"workspaces": plans}), text);
+    Ok(())
+}
+
+/// A plan, for people.
+fn describe(plan: &Plan) -> String {
+    let mut text = match &plan.project {
+        None => format!(
+            "\"{}\" ({}): not on the server yet; a push creates it with {} documents.",
+            plan.name,
+            plan.workspace_id,
+            plan.outgoing.len()
+        ),
+        Some(project) if plan.outgoing.is_empty() && plan.incoming.is_empty() => format!(
+            "\"{}\" ({}, {}): up to date with {}.",
+            plan.name, plan.workspace_id, project.id, plan.branch
+        ),
+        Some(project) => format!(
+            "\"{}\" ({}, {}) on {}: a push would change {}.",
+            plan.name,
+            plan.workspace_id,
+            project.id,
+            plan.branch,
+            summary(&plan.outgoing)
+        ),
+    };
+    let list = |changes: &Changes| {
+        let mut lines = String::new();
+        for (label, map) in [
+            ("added", &changes.added),
+            ("changed", &changes.modified),
+            ("removed", &changes.removed),
+        ] {
+            for (key, name) in map {
+                lines.push_str(&format!("\n    {label:<8} {key} \"{name}\""));
+            }
+        }
+        lines
+    };
+    text.push_str(&list(&plan.outgoing));
+    if !plan.incoming.is_empty() {
+        text.push_str(&format!(
+            "\n  Teammates' changes a push would merge into the file: {}{}",
+            summary(&plan.incoming),
+            list(&plan.incoming)
+        ));
+    }
+    if !plan.conflicts.is_empty() {
+        text.push_str("\n  Conflicts (a push stops unless --prefer ours|theirs):");
+        for conflict in &plan.conflicts {
+            text.push_str(&format!(
+                "\n    {} \"{}\": {}",
+                conflict.key,
+                conflict.name,
+                conflict.kind.describe()
+            ));
+        }
+    }
+    text
+}

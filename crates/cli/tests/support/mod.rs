@@ -1,0 +1,148 @@
+//! What the command-line tests share: the real server binary on a fresh SQLite database, and
+//! `hypnos` run with its own client state.
+#![allow(dead_code, reason = "each test file uses a part of the support")]
+#![allow(clippy::unwrap_used, reason = "tests may panic")]
+
+use std::{
+    io::{Read, Write},
+    net::{TcpListener, TcpStream},
+    process::{Child, Command as StdCommand, Stdio},
+    thread::sleep,
+    time::{Duration, Instant},
+};
+
+use assert_cmd::{Command, cargo::cargo_bin};
+use serde_json::Value;
+
+pub struct Server {
+    child: Child,
+    pub url: String,
+    pub database: String,
+    _data: tempfile::TempDir,
+}
+
+impl Server {
+    pub fn start() -> Self {
+        let data = tempfile::tempdir().unwrap();
+        let database = format!("sqlite://{}/hypnos.db?mode=rwc", data.path().display());
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = StdCommand::new(cargo_bin("hypnos"))
+            .args(["server", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["--database", &database])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {
+                let _ = write!(
+                    stream,
+                    "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                );
+                let mut answer = String::new();
+                let _ = stream.read_to_string(&mut answer);
+                if answer.starts_with("HTTP/1.1 200") {
+                    break;
+                }
+            }
+            assert!(Instant::now() < deadline, "the server did not start");
+            sleep(Duration::from_millis(50));
+        }
+        Self {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            database,
+            _data: data,
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `hypnos` with the client's state in `home`, its session in `home`/session.json: tests never
+/// write to the developer's OS keyring.
+pub fn hypnos(home: &tempfile::TempDir) -> Command {
+    let mut command = Command::cargo_bin("hypnos").unwrap();
+    command
+        .env("HYPNOS_HOME", home.path())
+        .env("HYPNOS_KEYRING", "off")
+        .env_remove("HYPNOS_PASSPHRASE")
+        .env_remove("HYPNOS_SERVER");
+    command
+}
+
+pub fn json_of(output: &[u8]) -> Value {
+    serde_json::from_slice(output)
+        .unwrap_or_else(|err| panic!("not JSON ({err}): {}", String::from_utf8_lossy(output)))
+}
+
+/// Signs up `email` with its state in `home`; returns the account id.
+pub fn sign_up(home: &tempfile::TempDir, server: &Server, email: &str) -> String {
+    let out = hypnos(home)
+        .args([
+            "--server",
+            &server.url,
+            "--json",
+            "signup",
+            "--email",
+            email,
+        ])
+        .env("HYPNOS_PASSPHRASE", format!("{email} passphrase"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    json_of(&out)["id"].as_str().unwrap().to_owned()
+}
+
+pub fn run_json(home: &tempfile::TempDir, args: &[&str]) -> Value {
+    json_of(
+        &hypnos(home)
+            .arg("--json")
+            .args(args)
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    )
+}
+
+/// The session id `hypnos` keeps in `home` (in session.json, as `hypnos()` has the keyring off).
+pub fn session_of(home: &tempfile::TempDir) -> String {
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(home.path().join("session.json")).unwrap())
+            .unwrap();
+    saved["sessionId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no session id in session.json (in the OS keyring?): {saved}"))
+        .to_owned()
+}
+
+pub async fn gql(server: &Server, session: &str, query: &str, variables: Value) -> Value {
+    reqwest::Client::new()
+        .post(format!("{}/graphql", server.url))
+        .header("X-Session-Id", session)
+        .json(&serde_json::json!({"query": query, "variables": variables}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// What a finished command wrote on stderr.
+pub fn stderr_of(assert: assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
+}

@@ -1,0 +1,378 @@
+//! `hypnos push`, `pull` and `status` against the real server binary: two teammates push and
+//! pull each other's changes through one team, meet a conflict, and settle it.
+#![allow(clippy::unwrap_used, reason = "tests may panic")]
+
+mod support;
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+use support::{Server, hypnos, json_of, run_json, sign_up};
+
+/// An app export (format 4) of one workspace holding these requests (id, url).
+fn export(requests: &[(&str, &str)]) -> Value {
+    let mut resources = vec![
+        json!({"_id": "wrk_team", "_type": "workspace", "parentId": null, "name": "Team API",
+               "description": "", "scope": "collection", "modified": 1_700_000_000_000u64}),
+        json!({"_id": "env_team", "_type": "environment", "parentId": "wrk_team", "name": "Base",
+               "data": {"host": "api.example.com", "ratio": 0.1}, "modified": 1_700_000_000_000u64}),
+        json!({"_id": "jar_team", "_type": "cookie_jar", "parentId": "wrk_team", "name": "Jar",
+               "cookies": []}),
+    ];
+    for (id, url) in requests {
+        resources.push(json!({
+            "_id": id, "_type": "request", "parentId": "wrk_team", "name": format!("Request {id}"),
+            "method": "GET", "url": url, "body": {}, "headers": [], "modified": 1_700_000_000_001u64,
+        }));
+    }
+    json!({"_type": "export", "__export_format": 4, "__export_date": "2026-11-28T10:00:00.000Z",
+           "__export_source": "insomnia.desktop.app:v10.3.0", "resources": resources})
+}
+
+fn write(path: &Path, value: &Value) {
+    std::fs::write(path, serde_json::to_string_pretty(value).unwrap()).unwrap();
+}
+
+/// The file's requests: id → url.
+fn urls(path: &Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let value: Value = if text.trim_start().starts_with('{') {
+        serde_json::from_str(&text).unwrap()
+    } else {
+        serde_norway::from_str(&text).unwrap()
+    };
+    let mut found: Vec<(String, String)> = value["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["_type"] == "request")
+        .map(|r| {
+            (
+                r["_id"].as_str().unwrap().to_owned(),
+                r["url"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+        .collect()
+}
+
+/// Sets a request's url in an export file (JSON or YAML), as an edit in the app would.
+fn edit(path: &Path, id: &str, url: Option<&str>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let yaml = !text.trim_start().starts_with('{');
+    let mut value: Value = if yaml {
+        serde_norway::from_str(&text).unwrap()
+    } else {
+        serde_json::from_str(&text).unwrap()
+    };
+    let resources = value["resources"].as_array_mut().unwrap();
+    match (resources.iter_mut().find(|r| r["_id"] == id), url) {
+        (Some(resource), Some(url)) => resource["url"] = json!(url),
+        (Some(_), None) => resources.retain(|r| r["_id"] != id),
+        (None, Some(url)) => resources.push(json!({
+            "_id": id, "_type": "request", "parentId": "wrk_team", "name": format!("Request {id}"),
+            "method": "GET", "url": url, "body": {}, "headers": [],
+        })),
+        (None, None) => {}
+    }
+    let text = if yaml {
+        serde_norway::to_string(&value).unwrap()
+    } else {
+        serde_json::to_string_pretty(&value).unwrap()
+    };
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn teammates_push_and_pull_each_others_changes_and_settle_a_conflict() {
+    let server = Server::start();
+    let (ada, bob) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    sign_up(&ada, &server, "ada@example.com");
+    sign_up(&bob, &server, "bob@example.com");
+    let org = run_json(&ada, &["org", "create", "Team"])["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let team_project = run_json(&ada, &["team-project", "create", &org, "Backend"])["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    run_json(&ada, &["org", "invite", &org, "bob@example.com"]);
+    let invitation = run_json(&bob, &["invites"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    run_json(&bob, &["invites", "accept", &invitation]);
+
+    // Ada's export: status first says it is new, then the push creates the project.
+    let ada_file = ada.path().join("team.json");
+    write(
+        &ada_file,
+        &export(&[("req_a", "https://a/1"), ("req_b", "https://b/1")]),
+    );
+    let status = run_json(&ada, &["status", ada_file.to_str().unwrap()]);
+    assert_eq!(status["workspaces"][0]["project"], Value::Null, "{status}");
+    assert_eq!(
+        status["workspaces"][0]["outgoing"]["added"]
+            .as_object()
+            .unwrap()
+            .len(),
+        4
+    );
+    let push = |home: &tempfile::TempDir, file: &Path, extra: &[&str]| {
+        let mut command = hypnos(home);
+        command
+            .args(["--json", "push", file.to_str().unwrap(), "--org", &org])
+            .args(["--team-project", &team_project, "-m", "work"])
+            .args(extra);
+        command.assert()
+    };
+    let pushed = json_of(&push(&ada, &ada_file, &[]).success().get_output().stdout);
+    let project = pushed["projects"][0]["id"].as_str().unwrap().to_owned();
+    assert!(project.starts_with("prj_"), "{pushed}");
+    assert_eq!(pushed["projects"][0]["createdProject"], true);
+    assert_eq!(pushed["projects"][0]["workspaceId"], "wrk_team");
+    // The cookie jar stays on this machine: a workspace, an environment and two requests.
+    assert_eq!(pushed["projects"][0]["uploadedBlobs"], 4);
+
+    // Bob pulls it into a new YAML file, changes one request, adds one, and pushes.
+    let bob_file = bob.path().join("team.yaml");
+    let pulled = run_json(
+        &bob,
+        &[
+            "pull",
+            "--org",
+            &org,
+            "--workspace",
+            "wrk_team",
+            "-o",
+            bob_file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(pulled["id"], project.as_str());
+    assert_eq!(pulled["documents"], 4);
+    assert!(
+        std::fs::read_to_string(&bob_file)
+            .unwrap()
+            .contains("_type: workspace")
+    );
+    assert_eq!(
+        urls(&bob_file),
+        pairs(&[("req_a", "https://a/1"), ("req_b", "https://b/1")])
+    );
+    edit(&bob_file, "req_a", Some("https://a/bob"));
+    edit(&bob_file, "req_c", Some("https://c/bob"));
+    let bob_push = json_of(&push(&bob, &bob_file, &[]).success().get_output().stdout);
+    assert_eq!(bob_push["projects"][0]["createdProject"], false);
+    assert_eq!(
+        bob_push["projects"][0]["outgoing"]["modified"]["req_a"],
+        "Request req_a"
+    );
+    assert_eq!(
+        bob_push["projects"][0]["outgoing"]["added"]["req_c"],
+        "Request req_c"
+    );
+
+    // Ada changed req_a too, differently, and req_b alone: the push stops with exit 3,
+    // naming the conflict, and changes nothing anywhere.
+    edit(&ada_file, "req_a", Some("https://a/ada"));
+    edit(&ada_file, "req_b", Some("https://b/ada"));
+    let before = std::fs::read(&ada_file).unwrap();
+    let stopped = push(&ada, &ada_file, &[]).code(3);
+    let stderr = String::from_utf8_lossy(&stopped.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("req_a") && stderr.contains("both modified"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--prefer"), "{stderr}");
+    assert!(!stderr.contains("req_b"), "{stderr}");
+    let listed = json_of(&stopped.get_output().stdout);
+    assert_eq!(listed["conflicts"][0]["conflicts"][0]["key"], "req_a");
+    assert_eq!(std::fs::read(&ada_file).unwrap(), before);
+    let log = run_json(&ada, &["log", &project]);
+    assert_eq!(log.as_array().map_or(0, Vec::len), 2, "{log}");
+
+    // Status shows the same, and what a push would bring in.
+    let status = run_json(&ada, &["status", ada_file.to_str().unwrap()]);
+    let plan = &status["workspaces"][0];
+    assert_eq!(plan["conflicts"][0]["kind"], "bothModified", "{status}");
+    assert_eq!(plan["incoming"]["added"]["req_c"], "Request req_c");
+    let text = hypnos(&ada)
+        .args(["status", ada_file.to_str().unwrap()])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert!(String::from_utf8_lossy(&text).contains("Conflicts"));
+
+    // Preferring theirs: Bob's req_a, Bob's new req_c, Ada's req_b, in Ada's file and on the
+    // server.
+    let settled = json_of(
+        &push(&ada, &ada_file, &["--prefer", "theirs"])
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(settled["projects"][0]["conflicts"][0]["key"], "req_a");
+    assert_eq!(
+        settled["projects"][0]["incoming"]["added"]["req_c"],
+        "Request req_c"
+    );
+    let merged = pairs(&[
+        ("req_a", "https://a/bob"),
+        ("req_b", "https://b/ada"),
+        ("req_c", "https://c/bob"),
+    ]);
+    assert_eq!(urls(&ada_file), merged);
+    // The cookie jar, which sync does not carry, is still in Ada's file.
+    assert!(
+        std::fs::read_to_string(&ada_file)
+            .unwrap()
+            .contains("jar_team")
+    );
+
+    // Bob pulls into his existing file: Ada's req_b arrives, his own edits stay.
+    let pulled = run_json(
+        &bob,
+        &[
+            "pull",
+            "--org",
+            &org,
+            "--project",
+            &project,
+            "-o",
+            bob_file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        pulled["incoming"]["modified"]["req_b"], "Request req_b",
+        "{pulled}"
+    );
+    assert_eq!(urls(&bob_file), merged);
+
+    // Nothing new: up to date, no snapshot.
+    let again = json_of(&push(&ada, &ada_file, &[]).success().get_output().stdout);
+    assert_eq!(again["projects"][0]["snapshot"], Value::Null);
+    assert_eq!(
+        run_json(&ada, &["log", &project]).as_array().unwrap().len(),
+        3
+    );
+
+    // A deletion on one side is a change like any other.
+    edit(&bob_file, "req_c", None);
+    push(&bob, &bob_file, &[]).success();
+    push(&ada, &ada_file, &[]).success();
+    assert_eq!(
+        urls(&ada_file),
+        pairs(&[("req_a", "https://a/bob"), ("req_b", "https://b/ada")])
+    );
+
+    // A pull into a file with its own unpushed conflicting edit stops too (exit 3).
+    edit(&bob_file, "req_b", Some("https://b/bob"));
+    edit(&ada_file, "req_b", Some("https://b/ada2"));
+    push(&ada, &ada_file, &[]).success();
+    let bob_pull = |extra: &[&str]| {
+        let mut command = hypnos(&bob);
+        command
+            .args(["pull", "--org", &org, "--project", &project])
+            .args(["-o", bob_file.to_str().unwrap()])
+            .args(extra);
+        command.assert()
+    };
+    bob_pull(&[]).code(3);
+    bob_pull(&["--prefer", "ours"]).success();
+    assert!(urls(&bob_file).contains(&("req_b".to_owned(), "https://b/bob".to_owned())));
+}
+
+#[test]
+fn sync_commands_explain_bad_input() {
+    let server = Server::start();
+    let home = tempfile::tempdir().unwrap();
+    // Not logged in.
+    let file = home.path().join("x.json");
+    write(&file, &export(&[]));
+    let out = hypnos(&home)
+        .args(["status", file.to_str().unwrap()])
+        .assert()
+        .code(1);
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("hypnos login"));
+    sign_up(&home, &server, "cy@example.com");
+    let org = run_json(&home, &["org", "list"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Not an export.
+    std::fs::write(&file, "{\"hello\": 1}").unwrap();
+    let out = hypnos(&home)
+        .args([
+            "push",
+            file.to_str().unwrap(),
+            "--org",
+            &org,
+            "--team-project",
+            "proj_x",
+        ])
+        .assert()
+        .code(1);
+    assert!(
+        String::from_utf8_lossy(&out.get_output().stderr).contains("not an Insomnia export"),
+        "{out:?}"
+    );
+    // An organization the account is not in.
+    let good = home.path().join("good.json");
+    write(&good, &export(&[("req_1", "https://x")]));
+    let out = hypnos(&home)
+        .args([
+            "push",
+            good.to_str().unwrap(),
+            "--org",
+            "org_00000000000000000000000000000000",
+        ])
+        .args(["--team-project", "proj_x"])
+        .assert()
+        .code(1);
+    assert!(
+        String::from_utf8_lossy(&out.get_output().stderr).contains("hypnos org list"),
+        "{out:?}"
+    );
+    // A bad branch name and a pull naming neither project nor workspace are usage errors.
+    hypnos(&home)
+        .args([
+            "push",
+            file.to_str().unwrap(),
+            "--org",
+            &org,
+            "--team-project",
+            "p",
+            "--branch",
+            "a b",
+        ])
+        .assert()
+        .code(2);
+    hypnos(&home)
+        .args(["pull", "--org", &org, "-o", "x.json"])
+        .assert()
+        .code(2);
+    // An unknown project.
+    let out = hypnos(&home)
+        .args([
+            "pull",
+            "--org",
+            &org,
+            "--project",
+            "prj_00000000000000000000000000000000",
+        ])
+        .args(["-o", home.path().join("y.json").to_str().unwrap()])
+        .assert()
+        .code(1);
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("no such project"));
+    assert!(!home.path().join("y.json").exists());
+}

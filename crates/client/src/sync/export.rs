@@ -1,0 +1,398 @@
+//! The app's export file (format 4, JSON or YAML; insomnia-wire.md §8) and the conversion
+//! between its resources and the documents sync stores.
+//!
+//! A resource is the app's document with its `type` member replaced by an `_type` member (a
+//! different spelling, [`TYPES`]); nothing else differs, so the conversion is lossless for the
+//! synced types. Resources sync does not carry (cookie jars, private documents) stay in the
+//! file untouched.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value, json};
+
+/// The synced document types: the app's `type` and the export's `_type`.
+pub const TYPES: &[(&str, &str)] = &[
+    ("Workspace", "workspace"),
+    ("Environment", "environment"),
+    ("UnitTestSuite", "unit_test_suite"),
+    ("UnitTest", "unit_test"),
+    ("RequestGroup", "request_group"),
+    ("Request", "request"),
+    ("GrpcRequest", "grpc_request"),
+    ("WebSocketPayload", "websocket_payload"),
+    ("WebSocketRequest", "websocket_request"),
+    ("ProtoFile", "proto_file"),
+    ("ProtoDirectory", "proto_directory"),
+    ("ApiSpec", "api_spec"),
+    ("MockServer", "mock"),
+    ("MockRoute", "mock_route"),
+];
+
+/// How an export file is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// JSON, as the app's "Insomnia v4 (JSON)" export.
+    Json,
+    /// YAML, as the app's "Insomnia v4 (YAML)" export.
+    Yaml,
+}
+
+impl Format {
+    /// YAML for a `.yaml` or `.yml` file name, JSON otherwise.
+    pub fn from_path(path: &std::path::Path) -> Self {
+        match path.extension().and_then(|ext| ext.to_str()) {
+            Some(ext) if ext.eq_ignore_ascii_case("yaml") || ext.eq_ignore_ascii_case("yml") => {
+                Self::Yaml
+            }
+            _ => Self::Json,
+        }
+    }
+}
+
+/// What is wrong with an export file.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ExportError(pub String);
+
+/// An export file: its top-level members and its resources, in order.
+#[derive(Debug, Clone)]
+pub struct Export {
+    /// The members besides `resources` (`_type`, `__export_format`, dates, source).
+    pub header: Map<String, Value>,
+    /// The resources.
+    pub resources: Vec<Value>,
+    /// How it was written (and will be written back).
+    pub format: Format,
+}
+
+/// One workspace of an export and the synced documents under it (the workspace first), as
+/// sync stores them (with `type`).
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    /// The workspace's `_id` (`wrk_…`): the backend project's `rootDocumentId`.
+    pub id: String,
+    /// Its name: the backend project's name.
+    pub name: String,
+    /// The synced documents, the workspace first.
+    pub documents: Vec<Value>,
+}
+
+impl Export {
+    /// A new, empty export, as this client writes it.
+    pub fn new(format: Format) -> Self {
+        let mut header = Map::new();
+        header.insert("_type".into(), json!("export"));
+        header.insert("__export_format".into(), json!(4));
+        header.insert(
+            "__export_date".into(),
+            json!(humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()),
+        );
+        header.insert(
+            "__export_source".into(),
+            json!(concat!("hypnos.cli:v", env!("CARGO_PKG_VERSION"))),
+        );
+        Self {
+            header,
+            resources: Vec::new(),
+            format,
+        }
+    }
+
+    /// Reads an export: JSON if it starts with `{`, YAML otherwise.
+    pub fn parse(text: &str) -> Result<Self, ExportError> {
+        let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+        let (value, format): (Value, Format) = if trimmed.starts_with('{') {
+            let value = serde_json::from_str(trimmed)
+                .map_err(|err| ExportError(format!("not valid JSON: {err}")))?;
+            (value, Format::Json)
+        } else {
+            let value = serde_norway::from_str(trimmed)
+                .map_err(|err| ExportError(format!("not valid YAML: {err}")))?;
+            (value, Format::Yaml)
+        };
+        let Value::Object(mut header) = value else {
+            return Err(ExportError("an export is an object at the top".into()));
+        };
+        if header.get("_type") != Some(&json!("export"))
+            || header.get("__export_format").and_then(Value::as_u64) != Some(4)
+        {
+            return Err(ExportError(
+                "not an Insomnia export of format 4 (export it from the app with \
+                 \"Export Data\", Insomnia v4 format)"
+                    .into(),
+            ));
+        }
+        let resources = match header.remove("resources") {
+            Some(Value::Array(resources)) => resources,
+            None => Vec::new(),
+            Some(_) => return Err(ExportError("`resources` is not a list".into())),
+        };
+        for (index, resource) in resources.iter().enumerate() {
+            if resource.get("_id").and_then(Value::as_str).is_none() {
+                return Err(ExportError(format!("resource {index} has no `_id`")));
+            }
+        }
+        Ok(Self {
+            header,
+            resources,
+            format,
+        })
+    }
+
+    /// The file's text, in `self.format`.
+    pub fn render(&self) -> Result<String, ExportError> {
+        let mut whole = self.header.clone();
+        whole.insert("resources".into(), Value::Array(self.resources.clone()));
+        let whole = Value::Object(whole);
+        match self.format {
+            Format::Json => {
+                serde_json::to_string_pretty(&whole).map_err(|err| ExportError(err.to_string()))
+            }
+            Format::Yaml => {
+                serde_norway::to_string(&whole).map_err(|err| ExportError(err.to_string()))
+            }
+        }
+    }
+
+    /// The workspaces and their synced documents.
+    pub fn workspaces(&self) -> Vec<Workspace> {
+        let owners = self.owners();
+        let mut workspaces: Vec<Workspace> = self
+            .resources
+            .iter()
+            .filter(|resource| resource["_type"] == "workspace")
+            .filter_map(to_document)
+            .map(|document| Workspace {
+                id: id_of(&document).to_owned(),
+                name: document["name"].as_str().unwrap_or_default().to_owned(),
+                documents: vec![document],
+            })
+            .collect();
+        for resource in &self.resources {
+            if resource["_type"] == "workspace" {
+                continue;
+            }
+            let Some(owner) = owners.get(id_of(resource)) else {
+                continue;
+            };
+            let Some(document) = to_document(resource) else {
+                continue;
+            };
+            if let Some(workspace) = workspaces.iter_mut().find(|w| w.id == *owner) {
+                workspace.documents.push(document);
+            }
+        }
+        workspaces
+    }
+
+    /// Replaces the synced documents of a workspace (adding the workspace if the file lacks
+    /// it): resources that stay keep their place and their text, new ones follow the last
+    /// of the workspace's resources, and what sync does not carry is left alone.
+    pub fn replace_workspace(&mut self, workspace: &str, documents: &[Value]) {
+        let owners = self.owners();
+        let synced_here = |resource: &Value| {
+            to_document(resource).is_some()
+                && owners.get(id_of(resource)).map(String::as_str) == Some(workspace)
+        };
+        let mut incoming: HashMap<&str, &Value> = documents
+            .iter()
+            .map(|document| (id_of(document), document))
+            .collect();
+        let mut kept = Vec::with_capacity(self.resources.len() + documents.len());
+        let mut insert_at = None;
+        for resource in self.resources.drain(..) {
+            if !synced_here(&resource) {
+                kept.push(resource);
+                continue;
+            }
+            if let Some(document) = incoming.remove(id_of(&resource)) {
+                // A document whose content did not change keeps the file's own text (its
+                // `modified` stamp, which sync does not carry).
+                let same = to_document(&resource).is_some_and(|mine| {
+                    super::state::blob_of(&mine).0 == super::state::blob_of(document).0
+                });
+                kept.push(if same {
+                    resource
+                } else {
+                    to_resource(document)
+                });
+            }
+            insert_at = Some(kept.len());
+        }
+        let added: Vec<Value> = documents
+            .iter()
+            .filter(|document| incoming.contains_key(id_of(document)))
+            .map(to_resource)
+            .collect();
+        let at = insert_at.unwrap_or(kept.len());
+        kept.splice(at..at, added);
+        self.resources = kept;
+    }
+
+    /// Each resource's workspace: the workspace its `parentId` chain reaches.
+    fn owners(&self) -> HashMap<String, String> {
+        let parents: HashMap<&str, &str> = self
+            .resources
+            .iter()
+            .filter_map(|r| Some((id_of(r), r.get("parentId")?.as_str()?)))
+            .collect();
+        let workspaces: std::collections::HashSet<&str> = self
+            .resources
+            .iter()
+            .filter(|r| r["_type"] == "workspace")
+            .map(id_of)
+            .collect();
+        let mut owners = HashMap::new();
+        for resource in &self.resources {
+            let mut at = id_of(resource);
+            // The chain is bounded by the number of resources: a cycle owns nothing.
+            for _ in 0..=self.resources.len() {
+                if workspaces.contains(at) {
+                    owners.insert(id_of(resource).to_owned(), at.to_owned());
+                    break;
+                }
+                match parents.get(at) {
+                    Some(parent) => at = parent,
+                    None => break,
+                }
+            }
+        }
+        owners
+    }
+}
+
+/// A document's `_id`.
+pub fn id_of(value: &Value) -> &str {
+    value["_id"].as_str().unwrap_or_default()
+}
+
+/// The document sync stores for an export resource, if sync carries it (a synced type, not
+/// private).
+pub fn to_document(resource: &Value) -> Option<Value> {
+    let export_type = resource.get("_type")?.as_str()?;
+    let (app_type, _) = TYPES.iter().find(|(_, t)| *t == export_type)?;
+    if resource.get("isPrivate") == Some(&Value::Bool(true)) {
+        return None;
+    }
+    let mut document = resource.as_object()?.clone();
+    document.remove("_type");
+    document.insert("type".into(), json!(app_type));
+    Some(Value::Object(document))
+}
+
+/// The export resource for a stored document.
+pub fn to_resource(document: &Value) -> Value {
+    let mut resource = document.as_object().cloned().unwrap_or_default();
+    if let Some(Value::String(app_type)) = resource.remove("type") {
+        let export_type = TYPES
+            .iter()
+            .find(|(t, _)| *t == app_type)
+            .map_or(app_type.as_str(), |(_, e)| e);
+        resource.insert("_type".into(), json!(export_type));
+        if app_type == "Workspace" {
+            // The app exports a workspace without its parent (its local project).
+            resource.insert("parentId".into(), Value::Null);
+        }
+    }
+    Value::Object(resource)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests may panic")]
+
+    use super::*;
+
+    fn sample() -> Export {
+        Export::parse(
+            &json!({
+                "_type": "export", "__export_format": 4, "__export_date": "2026-01-01T00:00:00.000Z",
+                "__export_source": "insomnia.desktop.app:v10.3.0",
+                "resources": [
+                    {"_id": "wrk_1", "_type": "workspace", "parentId": null, "name": "One"},
+                    {"_id": "fld_1", "_type": "request_group", "parentId": "wrk_1", "name": "F"},
+                    {"_id": "req_1", "_type": "request", "parentId": "fld_1", "name": "R", "modified": 5},
+                    {"_id": "req_p", "_type": "request", "parentId": "wrk_1", "name": "P", "isPrivate": true},
+                    {"_id": "jar_1", "_type": "cookie_jar", "parentId": "wrk_1", "name": "J"},
+                    {"_id": "wrk_2", "_type": "workspace", "parentId": null, "name": "Two"},
+                    {"_id": "env_2", "_type": "environment", "parentId": "wrk_2", "name": "E"},
+                    {"_id": "req_x", "_type": "request", "parentId": "nowhere", "name": "Orphan"},
+                ],
+            })
+            .to_string(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn workspaces_hold_their_synced_descendants_only() {
+        let export = sample();
+        let workspaces = export.workspaces();
+        let ids: Vec<Vec<&str>> = workspaces
+            .iter()
+            .map(|w| w.documents.iter().map(id_of).collect())
+            .collect();
+        assert_eq!(
+            ids,
+            vec![vec!["wrk_1", "fld_1", "req_1"], vec!["wrk_2", "env_2"]]
+        );
+        assert_eq!(workspaces[0].documents[2]["type"], "Request");
+        assert!(workspaces[0].documents[2].get("_type").is_none());
+        assert_eq!(workspaces[1].name, "Two");
+    }
+
+    #[test]
+    fn resources_and_documents_convert_both_ways() {
+        let resource = json!({"_id": "ms_1", "_type": "mock", "parentId": "x", "n": 1.5});
+        let document = to_document(&resource).unwrap();
+        assert_eq!(document["type"], "MockServer");
+        assert_eq!(to_resource(&document), resource);
+        let workspace =
+            to_resource(&json!({"_id": "wrk_1", "type": "Workspace", "parentId": "proj_1"}));
+        assert_eq!(
+            workspace,
+            json!({"_id": "wrk_1", "_type": "workspace", "parentId": null})
+        );
+        assert!(to_document(&json!({"_id": "jar_1", "_type": "cookie_jar"})).is_none());
+    }
+
+    #[test]
+    fn replacing_a_workspace_keeps_what_sync_does_not_carry() {
+        let mut export = sample();
+        let documents = vec![
+            json!({"_id": "wrk_1", "type": "Workspace", "parentId": null, "name": "One"}),
+            json!({"_id": "req_1", "type": "Request", "parentId": "wrk_1", "name": "R2"}),
+            json!({"_id": "req_2", "type": "Request", "parentId": "wrk_1", "name": "New"}),
+        ];
+        export.replace_workspace("wrk_1", &documents);
+        let ids: Vec<&str> = export.resources.iter().map(id_of).collect();
+        assert_eq!(
+            ids,
+            [
+                "wrk_1", "req_1", "req_2", "req_p", "jar_1", "wrk_2", "env_2", "req_x"
+            ]
+        );
+        assert_eq!(export.resources[1]["name"], "R2");
+        assert_eq!(export.resources[1]["_type"], "request");
+        // The unchanged workspace keeps its own text.
+        assert_eq!(export.resources[0], sample().resources[0]);
+    }
+
+    #[test]
+    fn yaml_and_json_read_alike_and_other_files_are_refused() {
+        let export = sample();
+        let mut yaml = export.clone();
+        yaml.format = Format::Yaml;
+        let again = Export::parse(&yaml.render().unwrap()).unwrap();
+        assert_eq!(again.format, Format::Yaml);
+        assert_eq!(again.resources, export.resources);
+        let json_again = Export::parse(&export.render().unwrap()).unwrap();
+        assert_eq!(json_again.resources, export.resources);
+        assert!(Export::parse("{\"_type\": \"export\", \"__export_format\": 3}").is_err());
+        assert!(Export::parse("[1, 2]").is_err());
+        assert!(
+            Export::parse("{\"_type\":\"export\",\"__export_format\":4,\"resources\":[{}]}")
+                .is_err()
+        );
+    }
+}

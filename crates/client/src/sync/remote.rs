@@ -1,0 +1,417 @@
+//! The sync API's operations (insomnia-wire.md §4.3), with the app's argument names and its
+//! batch sizes, as typed calls.
+
+use std::collections::HashMap;
+
+use hypnos_crypto::{
+    aes::AesKey,
+    jwk::SymmetricJwk,
+    rsa::{RsaPrivateKey, RsaPublicKey},
+    sync::{open_blob, seal_blob},
+};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::state::{State, from_wire, to_wire};
+use crate::api::{Api, ClientError};
+
+/// The app's batches: blobs read 50 at a time and uploaded in batches closed at 200 blobs or
+/// 2 MiB.
+const BLOBS_PER_QUERY: usize = 50;
+const UPLOAD_BLOBS: usize = 200;
+const UPLOAD_BYTES: usize = 2 * 1024 * 1024;
+/// Uploads in flight at once: enough to keep the server's cores busy while this one seals.
+const UPLOADS_IN_FLIGHT: usize = 4;
+/// The largest blob content a download may inflate to.
+const MAX_BLOB_BYTES: usize = 64 << 20;
+
+/// A backend project (one synced workspace).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Project {
+    /// `prj_…`.
+    pub id: String,
+    /// The workspace's name.
+    pub name: String,
+    /// The workspace's `_id`.
+    pub root_document_id: String,
+}
+
+/// A snapshot as the server returns it.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// Its id.
+    pub id: String,
+    /// Its parent's id.
+    pub parent: String,
+    /// Its documents.
+    pub state: State,
+}
+
+/// A session's view of the sync API.
+#[derive(Clone)]
+pub struct Remote {
+    api: Api,
+    session: String,
+}
+
+fn project_of(value: &Value) -> Option<Project> {
+    Some(Project {
+        id: value["id"].as_str()?.to_owned(),
+        name: value["name"].as_str().unwrap_or_default().to_owned(),
+        root_document_id: value["rootDocumentId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    })
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|item| item.as_str().map(str::to_owned))
+        .collect()
+}
+
+impl Remote {
+    /// The sync API of `api`'s server, as the holder of `session`.
+    pub fn new(api: &Api, session: &str) -> Self {
+        Self {
+            api: api.clone(),
+            session: session.to_owned(),
+        }
+    }
+
+    async fn gql(&self, query: &str, variables: Value) -> Result<Value, ClientError> {
+        self.api.graphql(&self.session, query, variables).await
+    }
+
+    /// A project by id, if the caller may see it.
+    pub async fn project(&self, id: &str) -> Result<Option<Project>, ClientError> {
+        let data = self
+            .gql(
+                "query ($id: ID!) { project(id: $id) { id name rootDocumentId } }",
+                json!({"id": id}),
+            )
+            .await?;
+        Ok(project_of(&data["project"]))
+    }
+
+    /// The project of the workspace `root`, among an organization's projects (every
+    /// organization's when `org` is `None`).
+    pub async fn project_of_workspace(
+        &self,
+        org: Option<&str>,
+        root: &str,
+    ) -> Result<Option<Project>, ClientError> {
+        let data = self
+            .gql(
+                "query ($teamId: ID) { projects(teamId: $teamId) { id name rootDocumentId } }",
+                json!({"teamId": org}),
+            )
+            .await?;
+        Ok(data["projects"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(project_of)
+            .find(|project| project.root_document_id == root))
+    }
+
+    /// Creates a project for `workspace` with a new key encrypted to every member's public key
+    /// (`check` sees each key first and may refuse it); returns the project key.
+    pub async fn create_project(
+        &self,
+        project: &Project,
+        org: &str,
+        team_project: &str,
+        mut check: impl FnMut(&str, &RsaPublicKey) -> Result<(), String>,
+    ) -> Result<AesKey, SyncFailure> {
+        let data = self
+            .gql(
+                "query ($teamId: ID!) { teamMemberKeys(teamId: $teamId) { memberKeys { accountId publicKey autoLinked } } }",
+                json!({"teamId": org}),
+            )
+            .await?;
+        let key = AesKey::generate().map_err(ClientError::from)?;
+        let jwk = key.to_jwk().to_json();
+        let mut team_keys = Vec::new();
+        for member in data["teamMemberKeys"]["memberKeys"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let account = member["accountId"].as_str().unwrap_or_default();
+            let public =
+                RsaPublicKey::from_jwk_json(member["publicKey"].as_str().unwrap_or_default())
+                    .map_err(ClientError::from)?;
+            check(account, &public).map_err(SyncFailure::Refused)?;
+            team_keys.push(json!({
+                "accountId": account,
+                "encSymmetricKey": public.encrypt_string(&jwk).map_err(ClientError::from)?,
+                "autoLinked": member["autoLinked"].as_bool().unwrap_or(false),
+            }));
+        }
+        self.gql(
+            "mutation ($name: String!, $id: ID!, $rootDocumentId: ID!, $teamId: ID, $teamKeys: [ProjectCreateKeyInput!], $teamProjectId: ID) { projectCreate(name: $name, id: $id, rootDocumentId: $rootDocumentId, teamId: $teamId, teamKeys: $teamKeys, teamProjectId: $teamProjectId) { id } }",
+            json!({
+                "name": project.name, "id": project.id, "rootDocumentId": project.root_document_id,
+                "teamId": org, "teamKeys": team_keys, "teamProjectId": team_project,
+            }),
+        )
+        .await?;
+        Ok(key)
+    }
+
+    /// The project's key, decrypted with the caller's private key.
+    pub async fn project_key(
+        &self,
+        project: &str,
+        private: &RsaPrivateKey,
+    ) -> Result<AesKey, ClientError> {
+        let data = self
+            .gql(
+                "query ($projectId: ID!) { projectKey(projectId: $projectId) { encSymmetricKey } }",
+                json!({"projectId": project}),
+            )
+            .await?;
+        let encrypted = data["projectKey"]["encSymmetricKey"]
+            .as_str()
+            .ok_or_else(|| {
+                ClientError::Protocol(format!(
+                    "the server holds no key of {project} for you: ask a teammate to run hypnos share"
+                ))
+            })?;
+        Ok(SymmetricJwk::from_json(&private.decrypt_string(encrypted)?)?.key())
+    }
+
+    /// A branch's snapshot ids, oldest first (empty for a branch that does not exist).
+    pub async fn branch(&self, project: &str, name: &str) -> Result<Vec<String>, ClientError> {
+        let data = self
+            .gql(
+                "query ($project: ID!, $name: String!) { branch(project: $project, name: $name) { snapshots } }",
+                json!({"project": project, "name": name}),
+            )
+            .await?;
+        Ok(strings(&data["branch"]["snapshots"]))
+    }
+
+    /// One snapshot.
+    pub async fn snapshot(&self, project: &str, id: &str) -> Result<Snapshot, ClientError> {
+        let data = self
+            .gql(
+                "query ($ids: [ID!]!, $project: ID!) { snapshots(ids: $ids, project: $project) { id parent state { blob key name } } }",
+                json!({"ids": [id], "project": project}),
+            )
+            .await?;
+        let found = &data["snapshots"][0];
+        if found["id"] != id {
+            return Err(ClientError::Protocol(format!("snapshot {id} is missing")));
+        }
+        Ok(Snapshot {
+            id: id.to_owned(),
+            parent: found["parent"].as_str().unwrap_or_default().to_owned(),
+            state: from_wire(&found["state"]),
+        })
+    }
+
+    /// Which of these blobs the server lacks.
+    pub async fn missing_blobs(
+        &self,
+        project: &str,
+        ids: &[&str],
+    ) -> Result<std::collections::HashSet<String>, ClientError> {
+        let data = self
+            .gql(
+                "query ($project: ID!, $ids: [ID!]!) { blobsMissing(project: $project, ids: $ids) { missing } }",
+                json!({"project": project, "ids": ids}),
+            )
+            .await?;
+        Ok(strings(&data["blobsMissing"]["missing"])
+            .into_iter()
+            .collect())
+    }
+
+    /// Seals and uploads blobs (id, content), in the app's batches, a few in flight;
+    /// `progress` is told of each batch's blobs as it lands.
+    pub async fn upload_blobs(
+        &self,
+        project: &str,
+        key: &AesKey,
+        blobs: &[(&str, &str)],
+        progress: &dyn super::Progress,
+    ) -> Result<usize, ClientError> {
+        let sealed = seal_all(key, blobs)?;
+        let mut in_flight = tokio::task::JoinSet::new();
+        let mut bytes = 0;
+        let mut batch: Vec<Value> = Vec::new();
+        let mut batch_bytes = 0;
+        let mut batches = Vec::new();
+        for ((id, _), content) in blobs.iter().zip(&sealed) {
+            if !batch.is_empty()
+                && (batch.len() == UPLOAD_BLOBS || batch_bytes + content.len() > UPLOAD_BYTES)
+            {
+                batches.push(std::mem::take(&mut batch));
+                batch_bytes = 0;
+            }
+            batch_bytes += content.len();
+            bytes += content.len();
+            batch.push(json!({"id": id, "content": content}));
+        }
+        if !batch.is_empty() {
+            batches.push(batch);
+        }
+        drop(sealed);
+        for batch in batches {
+            if in_flight.len() == UPLOADS_IN_FLIGHT {
+                progress.advance(joined(in_flight.join_next().await)?);
+            }
+            let remote = self.clone();
+            let project = project.to_owned();
+            in_flight.spawn(async move {
+                let count = batch.len() as u64;
+                remote
+                    .gql(
+                        "mutation ($project: ID!, $blobs: [BlobInput!]!) { blobsCreate(project: $project, blobs: $blobs) { count } }",
+                        json!({"project": project, "blobs": batch}),
+                    )
+                    .await
+                    .map(|_| count)
+            });
+        }
+        while let Some(done) = in_flight.join_next().await {
+            progress.advance(joined(Some(done))?);
+        }
+        Ok(bytes)
+    }
+
+    /// Downloads and opens blobs, checking each against its id; `progress` is told of each
+    /// batch.
+    pub async fn download_blobs(
+        &self,
+        project: &str,
+        key: &AesKey,
+        ids: &[String],
+        progress: &dyn super::Progress,
+    ) -> Result<HashMap<String, String>, ClientError> {
+        let mut contents = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(BLOBS_PER_QUERY) {
+            let data = self
+                .gql(
+                    "query ($ids: [ID!]!, $project: ID!) { blobs(ids: $ids, project: $project) { id content } }",
+                    json!({"ids": chunk, "project": project}),
+                )
+                .await?;
+            for blob in data["blobs"].as_array().into_iter().flatten() {
+                let id = blob["id"].as_str().unwrap_or_default();
+                let content = open_blob(
+                    key,
+                    blob["content"].as_str().unwrap_or_default(),
+                    MAX_BLOB_BYTES,
+                )?;
+                if hypnos_crypto::sync::blob_id(&content) != id {
+                    return Err(ClientError::Protocol(format!(
+                        "blob {id} does not match its content"
+                    )));
+                }
+                contents.insert(id.to_owned(), content);
+            }
+            progress.advance(chunk.len() as u64);
+        }
+        if let Some(missing) = ids.iter().find(|id| !contents.contains_key(*id)) {
+            return Err(ClientError::Protocol(format!(
+                "the server lacks blob {missing}"
+            )));
+        }
+        Ok(contents)
+    }
+
+    /// Appends a snapshot to a branch (the server refuses it unless its parent is the tip).
+    pub async fn push_snapshot(
+        &self,
+        project: &str,
+        branch: &str,
+        snapshot: &NewSnapshot<'_>,
+    ) -> Result<(), ClientError> {
+        self.gql(
+            "mutation ($project: ID!, $snapshots: [SnapshotInput!]!, $branch: String!) { snapshotsCreate(project: $project, snapshots: $snapshots, branch: $branch) { id } }",
+            json!({
+                "project": project,
+                "branch": branch,
+                "snapshots": [{
+                    "id": snapshot.id, "parent": snapshot.parent,
+                    "created": humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
+                    "author": "", "name": snapshot.message, "description": "",
+                    "state": to_wire(snapshot.state),
+                }],
+            }),
+        )
+        .await
+        .map(drop)
+    }
+}
+
+/// A snapshot to push.
+pub struct NewSnapshot<'a> {
+    /// Its id (`snapshot_id(project, parent, blobs)`).
+    pub id: &'a str,
+    /// The branch's tip it follows.
+    pub parent: &'a str,
+    /// Its message.
+    pub message: &'a str,
+    /// Its documents.
+    pub state: &'a State,
+}
+
+/// Why a sync step stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncFailure {
+    /// The server or the crypto failed.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// The caller's check refused a member's public key.
+    #[error("{0}")]
+    Refused(String),
+}
+
+fn joined(
+    done: Option<Result<Result<u64, ClientError>, tokio::task::JoinError>>,
+) -> Result<u64, ClientError> {
+    match done {
+        Some(Ok(result)) => result,
+        Some(Err(err)) => Err(ClientError::Protocol(format!(
+            "an upload task failed: {err}"
+        ))),
+        None => Ok(0),
+    }
+}
+
+/// Seals every blob (gzip, AES-GCM with the project key), spread over the machine's cores:
+/// this is most of a large push's client time.
+fn seal_all(key: &AesKey, blobs: &[(&str, &str)]) -> Result<Vec<String>, ClientError> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let per_thread = blobs.len().div_ceil(threads).max(64);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = blobs
+            .chunks(per_thread)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|(_, content)| seal_blob(key, content))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+            })
+            .collect();
+        let mut sealed = Vec::with_capacity(blobs.len());
+        for handle in handles {
+            let part = handle
+                .join()
+                .map_err(|_| ClientError::Protocol("sealing a blob panicked".into()))??;
+            sealed.extend(part);
+        }
+        Ok(sealed)
+    })
+}
