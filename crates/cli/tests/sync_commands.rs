@@ -104,13 +104,6 @@ fn teammates_push_and_pull_each_others_changes_and_settle_a_conflict() {
         .as_str()
         .unwrap()
         .to_owned();
-    run_json(&ada, &["org", "invite", &org, "bob@example.com"]);
-    let invitation = run_json(&bob, &["invites"])[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    run_json(&bob, &["invites", "accept", &invitation]);
-
     // Ada's export: status first says it is new, then the push creates the project.
     let ada_file = ada.path().join("team.json");
     write(
@@ -141,6 +134,15 @@ fn teammates_push_and_pull_each_others_changes_and_settle_a_conflict() {
     assert_eq!(pushed["projects"][0]["workspaceId"], "wrk_team");
     // The cookie jar stays on this machine: a workspace, an environment and two requests.
     assert_eq!(pushed["projects"][0]["uploadedBlobs"], 4);
+
+    // Ada invites Bob after the push, as the README tells it: the invitation carries the
+    // project key, encrypted to Bob on Ada's machine.
+    run_json(&ada, &["org", "invite", &org, "bob@example.com"]);
+    let invitation = run_json(&bob, &["invites"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    run_json(&bob, &["invites", "accept", &invitation]);
 
     // Bob pulls it into a new YAML file, changes one request, adds one, and pushes.
     let bob_file = bob.path().join("team.yaml");

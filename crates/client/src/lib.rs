@@ -1,7 +1,7 @@
 //! The Hypnos client library: what a program needs to be a client of a Hypnos server (or of the
-//! app's own cloud, wire for wire). This first part holds the account: sign-up with keys made
-//! here, the SRP log-in that unlocks the account key, whoami and log-out. Sharing and sync build
-//! on it (issue #6).
+//! app's own cloud, wire for wire): sign-up with keys made here, the SRP log-in that unlocks the
+//! account key, organizations and key sharing, and sync of the app's export files. Every key is
+//! made and used here; the server sees ciphertext only.
 //!
 //! Modules: [`api`] (HTTP and the server's errors), [`account`] (sign-up, log-in, the session),
 //! [`orgs`] (organizations, members, team projects, invitations with key sharing), [`history`]
