@@ -21,7 +21,7 @@ use hypnos_server::storage::{
     self, AuditEvent, ChangeCredentials, KEYS_MISMATCH, LoginAttempt, MISSING_BLOBS,
     NOT_FAST_FORWARD, NewAccount, NewProjectKey, NewSession, NewTeam, OWNER_STAYS,
     OrganizationKind, PERSONAL_ORGANIZATION, Project, ResetAccount, Role, SecretHash, Snapshot,
-    Store, StoreError, TeamProject,
+    Store, StoreError, TeamProject, VAULT_CHANGED, VAULT_EXISTS, Vault, VaultVerification,
 };
 
 /// Runs each story as one `#[tokio::test]` per backend: `sqlite::<story>` and
@@ -66,6 +66,7 @@ on_both_backends!(
     projects_need_keys_for_exactly_the_members,
     pushes_fast_forward_atomically_and_blobs_are_stored_once,
     racing_pushes_lose_no_snapshot,
+    vaults_are_per_account_and_verifications_single_use,
 );
 
 /// A moment in 2023, in unix milliseconds.
@@ -1968,4 +1969,172 @@ async fn racing_pushes_lose_no_snapshot(db: TestDb) {
         "racing pushes: {} lost rounds",
         losses.load(Ordering::Relaxed)
     );
+}
+
+fn vault(account_id: &str, salt: &str, now_ms: i64) -> Vault {
+    Vault {
+        account_id: account_id.to_owned(),
+        salt: salt.to_owned(),
+        verifier: format!("verifier-{salt}"),
+        created_at: now_ms,
+        updated_at: now_ms,
+    }
+}
+
+fn verification(id: &str, account_id: &str, expires_at: i64) -> VaultVerification {
+    VaultVerification {
+        id: id.to_owned(),
+        account_id: account_id.to_owned(),
+        m1: vec![1; 32],
+        m2: vec![2; 32],
+        created_at: T0,
+        expires_at,
+    }
+}
+
+/// The vault key (insomnia-wire.md §5.1): one per account, created once, replaced by a reset
+/// that drops pending verifications; a verification is stored only against the vault's current
+/// verifier, taken once and by its own account, expires, is purged; an account reset keeps the
+/// vault and an account deletion takes it.
+async fn vaults_are_per_account_and_verifications_single_use(db: TestDb) {
+    let store = db.connect().await;
+    let alice = sign_up(&store, "alice").await;
+    let bob = sign_up(&store, "bob").await;
+    assert_eq!(store.vault(&alice).await.unwrap(), None);
+    let missing = store.create_vault(vault("acct_nobody", "s0", T0)).await;
+    assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
+
+    store.create_vault(vault(&alice, "s1", T0)).await.unwrap();
+    assert_eq!(
+        store.vault(&alice).await.unwrap(),
+        Some(vault(&alice, "s1", T0))
+    );
+    let again = store.create_vault(vault(&alice, "s2", T0 + 1)).await;
+    assert!(
+        matches!(again, Err(StoreError::Conflict(VAULT_EXISTS))),
+        "{again:?}"
+    );
+    assert_eq!(
+        store.vault(&alice).await.unwrap(),
+        Some(vault(&alice, "s1", T0))
+    );
+
+    // Stored only against the current verifier; ids are unique.
+    let far = T0 + 1_000_000;
+    store
+        .put_vault_verification(verification("v1", &alice, far), "verifier-s1")
+        .await
+        .unwrap();
+    for (id, account, verifier) in [
+        ("v0", alice.as_str(), "verifier-s2"),
+        ("v0", bob.as_str(), "verifier-s1"),
+    ] {
+        let refused = store
+            .put_vault_verification(verification(id, account, far), verifier)
+            .await;
+        assert!(
+            matches!(refused, Err(StoreError::Conflict(VAULT_CHANGED))),
+            "{refused:?}"
+        );
+    }
+    let reused = store
+        .put_vault_verification(verification("v1", &alice, far), "verifier-s1")
+        .await;
+    assert!(
+        matches!(reused, Err(StoreError::Conflict("vault verification"))),
+        "{reused:?}"
+    );
+    // Another account cannot take it (and leaves it); its own account takes it once.
+    assert_eq!(
+        store.take_vault_verification("v1", &bob, T0).await.unwrap(),
+        None
+    );
+    let taken = store
+        .take_vault_verification("v1", &alice, T0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(taken, verification("v1", &alice, far));
+    assert_eq!(
+        store
+            .take_vault_verification("v1", &alice, T0)
+            .await
+            .unwrap(),
+        None
+    );
+
+    // A reset replaces the vault (keeping when it was first made) and drops pending ones.
+    store
+        .put_vault_verification(verification("v2", &alice, far), "verifier-s1")
+        .await
+        .unwrap();
+    store
+        .reset_vault(vault(&alice, "s3", T0 + 5))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.vault(&alice).await.unwrap(),
+        Some(Vault {
+            created_at: T0,
+            ..vault(&alice, "s3", T0 + 5)
+        })
+    );
+    assert_eq!(
+        store
+            .take_vault_verification("v2", &alice, T0)
+            .await
+            .unwrap(),
+        None
+    );
+    store.reset_vault(vault(&bob, "b1", T0 + 6)).await.unwrap();
+    assert_eq!(
+        store.vault(&bob).await.unwrap(),
+        Some(vault(&bob, "b1", T0 + 6))
+    );
+    let missing = store.reset_vault(vault("acct_nobody", "s0", T0)).await;
+    assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
+
+    // Expiry, and the purge.
+    for (id, expires_at) in [("v3", T0 + 100), ("v4", T0 + 100), ("v5", T0 + 101)] {
+        store
+            .put_vault_verification(verification(id, &alice, expires_at), "verifier-s3")
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store
+            .take_vault_verification("v3", &alice, T0 + 100)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(store.purge_expired(T0 + 100).await.unwrap(), 1);
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM vault_verifications").await,
+        1
+    );
+
+    // An account reset keeps the vault; deleting the account takes it and its verifications.
+    store
+        .reset_account(ResetAccount {
+            account_id: alice.clone(),
+            salt_key: "k".into(),
+            salt_auth: "a".into(),
+            salt_enc: "e".into(),
+            verifier: "v".into(),
+            public_key: "p".into(),
+            enc_private_key: "ep".into(),
+            enc_symmetric_key: "es".into(),
+            now_ms: T0 + 7,
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.vault(&alice).await.unwrap().unwrap().salt, "s3");
+    store.delete_account(&alice).await.unwrap();
+    assert_eq!(store.vault(&alice).await.unwrap(), None);
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM vault_verifications").await,
+        0
+    );
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM vaults").await, 1);
 }

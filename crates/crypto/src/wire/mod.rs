@@ -1,5 +1,5 @@
 //! The JSON bodies that cross HTTP, defined once for the server and the client
-//! (insomnia-wire.md §2 and extensions.md). Field names are the app's, byte for byte.
+//! (insomnia-wire.md §2, §5.1 and extensions.md). Field names are the app's, byte for byte.
 //!
 //! These types only carry text: checking that a salt is 64 hex digits or a key a valid JWK is
 //! the server's job, with the parsers of this crate.
@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod invites;
 pub mod orgs;
+pub mod vault;
 
 use serde::{Deserialize, Serialize};
 

@@ -8,6 +8,7 @@ pub mod members;
 pub mod orgs;
 pub mod team_projects;
 pub mod validate;
+pub mod vault;
 
 use axum::Router;
 
@@ -22,6 +23,7 @@ pub fn routes() -> Router<AppState> {
         .merge(members::routes())
         .merge(team_projects::routes())
         .merge(invitations::routes())
+        .merge(vault::routes())
         .merge(graphql::routes())
 }
 

@@ -3,7 +3,7 @@
 
 use hypnos_crypto::{
     aes::AesMessage,
-    encoding::{from_hex, is_lower_hex},
+    encoding::{from_hex, is_lower_hex, to_hex},
     jwk::RsaPublicJwk,
     kdf::sanitize_email,
     srp,
@@ -69,6 +69,44 @@ pub fn verifier(field: &str, value: &str) -> Result<Vec<u8>, ApiError> {
     let bytes = from_hex(value, "verifier").map_err(|_| bad(format!("{field} is not hex")))?;
     srp::check_verifier(&bytes).map_err(|_| bad(format!("{field} is not a valid SRP verifier")))?;
     Ok(bytes)
+}
+
+/// Fewest and most hex digits of a vault key's salt (the app sends 64).
+const VAULT_SALT_DIGITS: std::ops::RangeInclusive<usize> = 16..=128;
+
+/// A vault key's SRP salt (insomnia-wire.md §5.1): 16 to 128 hex digits of either case, an even
+/// number of them. Kept as sent; the server never uses it (the client hex-decodes it into `s`).
+pub fn vault_salt(field: &str, value: &str) -> Result<(), ApiError> {
+    let fits = VAULT_SALT_DIGITS.contains(&value.len())
+        && value.len().is_multiple_of(2)
+        && value.bytes().all(|byte| byte.is_ascii_hexdigit());
+    if fits {
+        Ok(())
+    } else {
+        Err(bad(format!(
+            "{field} must be an even number of hex digits, {} to {}",
+            VAULT_SALT_DIGITS.start(),
+            VAULT_SALT_DIGITS.end()
+        )))
+    }
+}
+
+/// A vault key's SRP verifier: hex of either case, an even number of digits, at most 256 bytes
+/// (srp-js pads it to 256; a shorter one is padded here), and, as the sign-up verifier, a value
+/// in [1, N − 1]. Returns it as the 512 lowercase hex digits the server stores.
+pub fn vault_verifier(field: &str, value: &str) -> Result<String, ApiError> {
+    if value.is_empty() || value.len() > 2 * srp::LEN {
+        return Err(bad(format!(
+            "{field} must be 1 to {} bytes of hex",
+            srp::LEN
+        )));
+    }
+    let bytes = from_hex(value, "verifier").map_err(|_| bad(format!("{field} is not hex")))?;
+    let mut padded = [0u8; srp::LEN];
+    padded[srp::LEN - bytes.len()..].copy_from_slice(&bytes);
+    srp::check_verifier(&padded)
+        .map_err(|_| bad(format!("{field} is not a valid SRP verifier")))?;
+    Ok(to_hex(&padded))
 }
 
 /// An RSA-OAEP-256 public JWK as JSON text.
@@ -149,4 +187,42 @@ pub fn credentials(fields: &Credentials<'_>) -> Result<(), ApiError> {
     public_key("publicKey", fields.public_key)?;
     aes_message("encPrivateKey", fields.enc_private_key)?;
     aes_message("encSymmetricKey", fields.enc_symmetric_key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vault_salts_are_even_hex_of_a_sane_length() {
+        assert!(vault_salt("salt", &"ab".repeat(32)).is_ok());
+        assert!(vault_salt("salt", &"AB".repeat(32)).is_ok());
+        assert!(vault_salt("salt", &"ab".repeat(8)).is_ok());
+        assert!(vault_salt("salt", &"ab".repeat(64)).is_ok());
+        assert!(vault_salt("salt", &"ab".repeat(7)).is_err());
+        assert!(vault_salt("salt", &"ab".repeat(65)).is_err());
+        assert!(vault_salt("salt", &format!("{}a", "ab".repeat(16))).is_err());
+        assert!(vault_salt("salt", &"zz".repeat(32)).is_err());
+    }
+
+    #[test]
+    fn vault_verifiers_are_padded_and_checked_like_sign_up_verifiers() {
+        let padded = vault_verifier("verifier", "02").expect("a short verifier is padded");
+        assert_eq!(padded, format!("{}02", "00".repeat(srp::LEN - 1)));
+        assert_eq!(
+            vault_verifier("verifier", &"0A".repeat(srp::LEN)).expect("uppercase hex"),
+            "0a".repeat(srp::LEN)
+        );
+        assert!(verifier("verifier", &padded).is_ok());
+        for refused in [
+            String::new(),
+            "00".repeat(srp::LEN),
+            "ff".repeat(srp::LEN),
+            "01".repeat(srp::LEN + 1),
+            "0".into(),
+            "zz".into(),
+        ] {
+            assert!(vault_verifier("verifier", &refused).is_err(), "{refused}");
+        }
+    }
 }

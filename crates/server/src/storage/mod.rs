@@ -25,7 +25,7 @@ pub use model::{
     Account, AuditEvent, Blob, Branch, ChangeCredentials, HASH_LEN, Invitation, InvitationKey,
     InvitationView, KeyGap, LoginAttempt, Member, Membership, NewAccount, NewProjectKey,
     NewSession, NewTeam, Organization, OrganizationKind, Project, ProjectKey, ResetAccount, Role,
-    SecretHash, Session, Snapshot, TeamProject,
+    SecretHash, Session, Snapshot, TeamProject, Vault, VaultVerification,
 };
 
 /// What can go wrong in the store. Messages never contain secrets.
@@ -105,7 +105,7 @@ impl Default for ConnectOptions {
 /// The server's storage: accounts, sessions, log-in state and settings here, organizations in
 /// [`TenantStore`], synced projects in [`SyncStore`]. Implemented once per database backend.
 #[async_trait]
-pub trait Store: TenantStore + SyncStore + Send + Sync {
+pub trait Store: TenantStore + SyncStore + VaultStore + Send + Sync {
     /// `Ok` when the database answers a trivial query.
     async fn ping(&self) -> Result<(), StoreError>;
 
@@ -175,7 +175,8 @@ pub trait Store: TenantStore + SyncStore + Send + Sync {
         now_ms: i64,
     ) -> Result<Option<LoginAttempt>, StoreError>;
 
-    /// Deletes expired log-in attempts, sessions and reset tokens; returns how many rows went.
+    /// Deletes expired log-in attempts, vault verifications, sessions and reset tokens; returns
+    /// how many rows went.
     async fn purge_expired(&self, now_ms: i64) -> Result<u64, StoreError>;
 
     /// Stores the hash of a one-time reset token for an account, valid for `ttl_ms`. An unknown
@@ -214,6 +215,45 @@ pub trait Store: TenantStore + SyncStore + Send + Sync {
         name: &str,
         generate: &(dyn Fn() -> Vec<u8> + Sync),
     ) -> Result<Vec<u8>, StoreError>;
+}
+
+/// An account's vault key (insomnia-wire.md §5.1): its SRP salt and verifier, and the pending
+/// verifications of it. Each method acts for one account, in that account's [`Scope`];
+/// `shared_sql.rs` implements this trait for both backends. The vault goes with the account
+/// (deletion); a passphrase change or an account reset keeps it.
+#[async_trait]
+pub trait VaultStore: Send + Sync {
+    /// The account's vault, if it has one.
+    async fn vault(&self, account_id: &str) -> Result<Option<Vault>, StoreError>;
+
+    /// Stores the account's first vault (`created_at` = `updated_at` = the vault's
+    /// `updated_at`). If it has one already: `Conflict(VAULT_EXISTS)` and nothing changes; an
+    /// unknown account gives `NotFound`.
+    async fn create_vault(&self, vault: Vault) -> Result<(), StoreError>;
+
+    /// Stores the account's vault, replacing the one it has (keeping its `created_at`), and
+    /// deletes the account's pending vault verifications, in one transaction. An unknown account
+    /// gives `NotFound`.
+    async fn reset_vault(&self, vault: Vault) -> Result<(), StoreError>;
+
+    /// Stores a started verification, but only while the account's vault still has `verifier`
+    /// (the one the proofs were computed against); otherwise `Conflict(VAULT_CHANGED)` and
+    /// nothing is written. A reused id gives `Conflict("vault verification")`.
+    async fn put_vault_verification(
+        &self,
+        verification: VaultVerification,
+        verifier: &str,
+    ) -> Result<(), StoreError>;
+
+    /// Removes and returns the account's verification with this id, atomically: of two
+    /// concurrent takes at most one gets it. `None` if it does not exist, belongs to another
+    /// account (which leaves it in place) or has expired.
+    async fn take_vault_verification(
+        &self,
+        id: &str,
+        account_id: &str,
+        now_ms: i64,
+    ) -> Result<Option<VaultVerification>, StoreError>;
 }
 
 /// Synced projects: their keys, branches, snapshots and blobs (insomnia-wire.md §4). Every
@@ -645,6 +685,12 @@ pub const NOT_FAST_FORWARD: &str = "not a fast-forward";
 
 /// The conflict label when a pushed snapshot names a blob the project lacks.
 pub const MISSING_BLOBS: &str = "missing blobs";
+
+/// The conflict label when an account that has a vault key asks to create one.
+pub const VAULT_EXISTS: &str = "vault exists";
+
+/// The conflict label when the vault key changed during a verification.
+pub const VAULT_CHANGED: &str = "vault changed";
 
 /// The conflict label when an account owns a team that others still belong to.
 const OWNS_SHARED_TEAM: &str = "owns a team with other members";

@@ -520,3 +520,48 @@ impl fmt::Debug for LoginAttempt {
             .finish_non_exhaustive()
     }
 }
+
+/// An account's vault key (insomnia-wire.md §5.1): the SRP salt and verifier of a key the user
+/// keeps. The key itself never reaches the server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Vault {
+    /// The account it belongs to.
+    pub account_id: String,
+    /// The SRP salt as the client sent it (hex).
+    pub salt: String,
+    /// `PAD(g^x)`, 512 lowercase hex.
+    pub verifier: String,
+    /// When the account first made a vault key.
+    pub created_at: i64,
+    /// When it was last made or replaced.
+    pub updated_at: i64,
+}
+
+/// The server's state between the two steps of a vault key verification: only the proofs (the
+/// SRP key K of this exchange is unused).
+#[derive(Clone, PartialEq, Eq)]
+pub struct VaultVerification {
+    /// The `sessionStarterId` handed to the client (random text).
+    pub id: String,
+    /// The account whose vault key is being proven; no other account can finish it.
+    pub account_id: String,
+    /// The client proof the server expects.
+    pub m1: Vec<u8>,
+    /// The server proof to send back.
+    pub m2: Vec<u8>,
+    /// When the verification started.
+    pub created_at: i64,
+    /// It cannot be completed from this time on.
+    pub expires_at: i64,
+}
+
+impl fmt::Debug for VaultVerification {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VaultVerification")
+            .field("id", &self.id)
+            .field("account_id", &self.account_id)
+            .field("created_at", &self.created_at)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}

@@ -11,19 +11,20 @@ use super::model::{
     Account, AuditEvent, Blob, Branch, ChangeCredentials, Invitation, InvitationKey,
     InvitationView, KeyGap, LoginAttempt, Member, Membership, NewAccount, NewProjectKey,
     NewSession, NewTeam, Organization, OrganizationKind, Project, ProjectKey, ResetAccount, Role,
-    SecretHash, Session, Snapshot, TeamProject,
+    SecretHash, Session, Snapshot, TeamProject, Vault, VaultVerification,
 };
 use super::rows::{
     AccountRow, AuditEventRow, BlobRow, InvitationViewRow, KeyGapRow, LoginAttemptRow, MemberRow,
     MembershipRow, ProjectKeyRow, ProjectRoleRow, ProjectRow, SessionAccountRow, SessionRow,
-    SnapshotRow, TeamProjectRow, account_columns, audit_event_columns, invitation_view_columns,
-    membership_columns, project_columns, session_account_columns, session_columns,
+    SnapshotRow, TeamProjectRow, VaultRow, VaultVerificationRow, account_columns,
+    audit_event_columns, invitation_view_columns, membership_columns, project_columns,
+    session_account_columns, session_columns,
 };
 use super::{
     ALREADY_INVITED, ALREADY_MEMBER, ConnectOptions, DEFAULT_STORAGE_RULE, KEY_NOT_SHAREABLE,
     KEYS_MISMATCH, MISSING_BLOBS, NOT_FAST_FORWARD, OWNER_STAYS, OWNS_SHARED_TEAM,
-    PERSONAL_ORG_DISPLAY_NAME, PERSONAL_ORGANIZATION, Scope, Store, StoreError, map_migrate_error,
-    map_non_database_error, personal_org_name,
+    PERSONAL_ORG_DISPLAY_NAME, PERSONAL_ORGANIZATION, Scope, Store, StoreError, VAULT_CHANGED,
+    VAULT_EXISTS, map_migrate_error, map_non_database_error, personal_org_name,
 };
 
 /// The store on a PostgreSQL pool.
@@ -149,6 +150,7 @@ fn map_error(error: sqlx::Error) -> StoreError {
                 Some("memberships_pkey") => "membership",
                 Some("sessions_pkey") => "session",
                 Some("login_attempts_pkey") => "login attempt",
+                Some("vault_verifications_pkey") => "vault verification",
                 Some("reset_tokens_pkey") => "reset token",
                 _ => "duplicate",
             }),
@@ -564,6 +566,7 @@ impl Store for PostgresStore {
         let mut n_deleted = 0;
         for statement in [
             "DELETE FROM login_attempts WHERE expires_at <= $1",
+            "DELETE FROM vault_verifications WHERE expires_at <= $1",
             "DELETE FROM sessions WHERE idle_expires_at <= $1 OR absolute_expires_at <= $1",
             "DELETE FROM reset_tokens WHERE expires_at <= $1",
         ] {

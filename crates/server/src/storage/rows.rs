@@ -9,7 +9,7 @@ use super::StoreError;
 use super::model::{
     Account, AuditEvent, Blob, Invitation, InvitationView, KeyGap, LoginAttempt, Member,
     Membership, Organization, OrganizationKind, Project, ProjectKey, Role, Session, Snapshot,
-    TeamProject,
+    TeamProject, Vault, VaultVerification,
 };
 
 /// The columns of `accounts`, in [`AccountRow`] order.
@@ -127,6 +127,52 @@ impl From<LoginAttemptRow> for LoginAttempt {
             m1: row.m1,
             m2: row.m2,
             key_hash: row.key_hash,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+        }
+    }
+}
+
+/// A row of `vaults`.
+#[derive(FromRow)]
+pub(super) struct VaultRow {
+    pub(super) account_id: String,
+    pub(super) salt: String,
+    pub(super) verifier: String,
+    pub(super) created_at: i64,
+    pub(super) updated_at: i64,
+}
+
+impl From<VaultRow> for Vault {
+    fn from(row: VaultRow) -> Self {
+        Self {
+            account_id: row.account_id,
+            salt: row.salt,
+            verifier: row.verifier,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// A row of `vault_verifications`.
+#[derive(FromRow)]
+pub(super) struct VaultVerificationRow {
+    pub(super) id: String,
+    pub(super) account_id: String,
+    pub(super) m1: Vec<u8>,
+    pub(super) m2: Vec<u8>,
+    pub(super) created_at: i64,
+    pub(super) expires_at: i64,
+}
+
+impl From<VaultVerificationRow> for VaultVerification {
+    fn from(row: VaultVerificationRow) -> Self {
+        Self {
+            id: row.id,
+            account_id: row.account_id,
+            m1: row.m1,
+            m2: row.m2,
             created_at: row.created_at,
             expires_at: row.expires_at,
         }

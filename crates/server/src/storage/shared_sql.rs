@@ -16,9 +16,9 @@
 pub(super) const BULK_PUSH: usize = 1_000;
 
 /// Writes the shared query functions for `$db` (`Postgres` or `Sqlite`) into the calling module,
-/// and [`super::TenantStore`] for its store `$store` on top of them: each method begins its
-/// transaction in the right scope with the backend's `read_in` or `begin_in`, runs the shared
-/// function and commits.
+/// and [`super::TenantStore`], [`super::VaultStore`] and [`super::SyncStore`] for its store
+/// `$store` on top of them: each method begins its transaction in the right scope with the
+/// backend's `read_in` or `begin_in`, runs the shared function and commits.
 macro_rules! shared_sql {
     ($db:ty, $store:ty) => {
         /// Records an audit event inside a transaction.
@@ -1026,6 +1026,174 @@ macro_rules! shared_sql {
                 Ok(created)
             }
         }
+        /// See [`super::VaultStore::vault`].
+        async fn select_vault(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            account_id: &str,
+        ) -> Result<Option<Vault>, StoreError> {
+            let row = sqlx::query_as::<_, VaultRow>(
+                "SELECT account_id, salt, verifier, created_at, updated_at FROM vaults \
+                 WHERE account_id = $1",
+            )
+            .bind(account_id)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(map_error)?;
+            Ok(row.map(Vault::from))
+        }
+
+        /// See [`super::VaultStore::create_vault`].
+        async fn insert_vault(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            vault: &Vault,
+        ) -> Result<(), StoreError> {
+            let inserted = sqlx::query(
+                "INSERT INTO vaults (account_id, salt, verifier, created_at, updated_at) \
+                 SELECT id, $2, $3, $4, $4 FROM accounts WHERE id = $1 \
+                 ON CONFLICT (account_id) DO NOTHING",
+            )
+            .bind(&vault.account_id)
+            .bind(&vault.salt)
+            .bind(&vault.verifier)
+            .bind(vault.updated_at)
+            .execute(&mut **tx)
+            .await
+            .map_err(map_error)?
+            .rows_affected();
+            if inserted == 0 {
+                return Err(if select_vault(tx, &vault.account_id).await?.is_some() {
+                    StoreError::Conflict(VAULT_EXISTS)
+                } else {
+                    StoreError::NotFound
+                });
+            }
+            Ok(())
+        }
+
+        /// See [`super::VaultStore::reset_vault`].
+        async fn replace_vault(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            vault: &Vault,
+        ) -> Result<(), StoreError> {
+            let stored = sqlx::query(
+                "INSERT INTO vaults (account_id, salt, verifier, created_at, updated_at) \
+                 SELECT id, $2, $3, $4, $4 FROM accounts WHERE id = $1 \
+                 ON CONFLICT (account_id) DO UPDATE SET salt = excluded.salt, \
+                 verifier = excluded.verifier, updated_at = excluded.updated_at",
+            )
+            .bind(&vault.account_id)
+            .bind(&vault.salt)
+            .bind(&vault.verifier)
+            .bind(vault.updated_at)
+            .execute(&mut **tx)
+            .await
+            .map_err(map_error)?
+            .rows_affected();
+            if stored == 0 {
+                return Err(StoreError::NotFound);
+            }
+            sqlx::query("DELETE FROM vault_verifications WHERE account_id = $1")
+                .bind(&vault.account_id)
+                .execute(&mut **tx)
+                .await
+                .map_err(map_error)?;
+            Ok(())
+        }
+
+        /// See [`super::VaultStore::put_vault_verification`].
+        async fn insert_vault_verification(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            verification: &VaultVerification,
+            verifier: &str,
+        ) -> Result<(), StoreError> {
+            let inserted = sqlx::query(
+                "INSERT INTO vault_verifications (id, account_id, m1, m2, created_at, expires_at) \
+                 SELECT $1, account_id, $3, $4, $5, $6 FROM vaults \
+                 WHERE account_id = $2 AND verifier = $7",
+            )
+            .bind(&verification.id)
+            .bind(&verification.account_id)
+            .bind(&verification.m1)
+            .bind(&verification.m2)
+            .bind(verification.created_at)
+            .bind(verification.expires_at)
+            .bind(verifier)
+            .execute(&mut **tx)
+            .await
+            .map_err(map_error)?
+            .rows_affected();
+            if inserted == 0 {
+                return Err(StoreError::Conflict(VAULT_CHANGED));
+            }
+            Ok(())
+        }
+
+        /// See [`super::VaultStore::take_vault_verification`].
+        async fn delete_vault_verification(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            id: &str,
+            account_id: &str,
+        ) -> Result<Option<VaultVerification>, StoreError> {
+            // One statement: of two concurrent deletes, only one gets the row back.
+            let row = sqlx::query_as::<_, VaultVerificationRow>(
+                "DELETE FROM vault_verifications WHERE id = $1 AND account_id = $2 \
+                 RETURNING id, account_id, m1, m2, created_at, expires_at",
+            )
+            .bind(id)
+            .bind(account_id)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(map_error)?;
+            Ok(row.map(VaultVerification::from))
+        }
+
+        #[async_trait::async_trait]
+        impl super::VaultStore for $store {
+            async fn vault(&self, account_id: &str) -> Result<Option<Vault>, StoreError> {
+                let mut tx = self.read_in(Scope::account(account_id)).await?;
+                let found = select_vault(&mut tx, account_id).await?;
+                tx.commit().await.map_err(map_error)?;
+                Ok(found)
+            }
+
+            async fn create_vault(&self, vault: Vault) -> Result<(), StoreError> {
+                let mut tx = self.begin_in(Scope::account(&vault.account_id)).await?;
+                insert_vault(&mut tx, &vault).await?;
+                tx.commit().await.map_err(map_error)
+            }
+
+            async fn reset_vault(&self, vault: Vault) -> Result<(), StoreError> {
+                let mut tx = self.begin_in(Scope::account(&vault.account_id)).await?;
+                replace_vault(&mut tx, &vault).await?;
+                tx.commit().await.map_err(map_error)
+            }
+
+            async fn put_vault_verification(
+                &self,
+                verification: VaultVerification,
+                verifier: &str,
+            ) -> Result<(), StoreError> {
+                let mut tx = self
+                    .begin_in(Scope::account(&verification.account_id))
+                    .await?;
+                insert_vault_verification(&mut tx, &verification, verifier).await?;
+                tx.commit().await.map_err(map_error)
+            }
+
+            async fn take_vault_verification(
+                &self,
+                id: &str,
+                account_id: &str,
+                now_ms: i64,
+            ) -> Result<Option<VaultVerification>, StoreError> {
+                let mut tx = self.begin_in(Scope::account(account_id)).await?;
+                let taken = delete_vault_verification(&mut tx, id, account_id).await?;
+                tx.commit().await.map_err(map_error)?;
+                // An expired verification is deleted too, and reported as missing.
+                Ok(taken.filter(|verification| verification.expires_at > now_ms))
+            }
+        }
+
         /// Rows of one project whose ids are in `ids`: `select` is `SELECT … FROM table`, to
         /// which the organization, project and id filters are added (a few hundred ids a query).
         async fn select_in<R>(

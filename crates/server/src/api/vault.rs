@@ -1,0 +1,217 @@
+//! The vault key (insomnia-wire.md §5.1): an account's second secret, a key the user keeps and
+//! the server only knows the SRP salt and verifier of (I = the account id, P = the key's JWK
+//! JSON bytes). Every route needs a session.
+//!
+//! The proof is the log-in's SRP exchange (`hypnos_crypto::srp::ServerHandshake`, the same group,
+//! hashing and server half), started with vault-verify-a and finished with vault-verify-m1; K is
+//! computed but unused. A started verification is single use, lives as long as a log-in attempt,
+//! can be finished only by its own account, and goes when the vault is replaced. Starting one
+//! counts against the log-in rate limits (per client address, and per account under a key of
+//! its own).
+
+use std::net::SocketAddr;
+
+use axum::{
+    Router,
+    extract::{ConnectInfo, State},
+    routing::{get, post},
+};
+use hypnos_crypto::{
+    encoding::{from_hex, to_hex},
+    random,
+    srp::ServerHandshake,
+    wire::vault::{
+        VaultRequest, VaultResponse, VaultVerifyARequest, VaultVerifyAResponse,
+        VaultVerifyM1Request, VaultVerifyM1Response,
+    },
+};
+use subtle::ConstantTimeEq;
+
+use super::{auth::LOGIN_ATTEMPT_TTL, validate};
+use crate::{
+    error::{ApiError, ApiResult},
+    extract::Json,
+    session::Authenticated,
+    state::{AppState, now_ms},
+    storage::{StoreError, VAULT_CHANGED, VAULT_EXISTS, Vault, VaultVerification},
+};
+
+/// The routes of this module.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/user/vault", get(show).post(create))
+        .route("/v1/user/vault/reset", post(reset))
+        .route("/v1/user/vault-verify-a", post(verify_a))
+        .route("/v1/user/vault-verify-m1", post(verify_m1))
+}
+
+fn rate_limited(retry_after_secs: u64) -> ApiError {
+    ApiError::RateLimited { retry_after_secs }
+}
+
+/// The per-account rate-limit key of vault verifications (an e-mail, the log-in's key, always
+/// holds an `@`; this never does).
+fn limit_key(account_id: &str) -> String {
+    format!("vault:{account_id}")
+}
+
+async fn show(
+    State(state): State<AppState>,
+    caller: Authenticated,
+) -> ApiResult<axum::Json<VaultResponse>> {
+    let vault = state.store.vault(&caller.account.id).await?;
+    Ok(axum::Json(VaultResponse {
+        salt: vault.map(|vault| vault.salt),
+    }))
+}
+
+/// The checked body of a create or a reset, as stored.
+fn new_vault(caller: &Authenticated, body: VaultRequest) -> ApiResult<Vault> {
+    validate::vault_salt("salt", &body.salt)?;
+    let verifier = validate::vault_verifier("verifier", &body.verifier)?;
+    let now = now_ms();
+    Ok(Vault {
+        account_id: caller.account.id.clone(),
+        salt: body.salt,
+        verifier,
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+async fn create(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Json(body): Json<VaultRequest>,
+) -> ApiResult<axum::Json<VaultResponse>> {
+    let vault = new_vault(&caller, body)?;
+    let salt = vault.salt.clone();
+    match state.store.create_vault(vault).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict(VAULT_EXISTS)) => {
+            return Err(ApiError::Conflict {
+                code: "VAULT_EXISTS",
+                message: "this account has a vault key: reset it to replace it",
+            });
+        }
+        Err(other) => return Err(other.into()),
+    }
+    tracing::info!(account_id = %caller.account.id, "vault key created");
+    Ok(axum::Json(VaultResponse { salt: Some(salt) }))
+}
+
+async fn reset(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Json(body): Json<VaultRequest>,
+) -> ApiResult<axum::Json<VaultResponse>> {
+    let vault = new_vault(&caller, body)?;
+    let salt = vault.salt.clone();
+    state.store.reset_vault(vault).await?;
+    tracing::info!(account_id = %caller.account.id, "vault key reset");
+    Ok(axum::Json(VaultResponse { salt: Some(salt) }))
+}
+
+async fn verify_a(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    caller: Authenticated,
+    Json(body): Json<VaultVerifyARequest>,
+) -> ApiResult<axum::Json<VaultVerifyAResponse>> {
+    state.limiter.address(peer.ip()).map_err(rate_limited)?;
+    let a_pub = validate::hex_exact("srpA", &body.srp_a, 512)?;
+    let account_id = caller.account.id;
+    state
+        .limiter
+        .account(&limit_key(&account_id))
+        .map_err(rate_limited)?;
+    let vault = state
+        .store
+        .vault(&account_id)
+        .await?
+        .ok_or(ApiError::NotFound(
+            "this account has no vault key: create one first",
+        ))?;
+    let verifier = from_hex(&vault.verifier, "verifier")
+        .map_err(|_| ApiError::Internal("a stored vault verifier is not hex".into()))?;
+    // The SRP arithmetic (about a millisecond) runs off the async workers.
+    let handshake = tokio::task::spawn_blocking(move || ServerHandshake::start(&verifier, &a_pub))
+        .await
+        .map_err(|err| ApiError::Internal(err.to_string()))?
+        .map_err(|_| {
+            ApiError::BadRequest("srpA is not a valid SRP value (zero modulo N)".into())
+        })?;
+
+    // K (the third part) is unused: the exchange only proves the key.
+    let (m1, m2, _) = handshake.proof.parts();
+    let now = now_ms();
+    let id = to_hex(&random::bytes::<16>()?);
+    let stored = state
+        .store
+        .put_vault_verification(
+            VaultVerification {
+                id: id.clone(),
+                account_id,
+                m1: m1.to_vec(),
+                m2: m2.to_vec(),
+                created_at: now,
+                expires_at: now + LOGIN_ATTEMPT_TTL.as_millis() as i64,
+            },
+            &vault.verifier,
+        )
+        .await;
+    match stored {
+        Ok(()) => {}
+        Err(StoreError::Conflict(VAULT_CHANGED)) => {
+            return Err(ApiError::Conflict {
+                code: "VAULT_CHANGED",
+                message: "the vault key was replaced meanwhile: read it again and start over",
+            });
+        }
+        Err(other) => return Err(other.into()),
+    }
+    Ok(axum::Json(VaultVerifyAResponse {
+        session_starter_id: id,
+        srp_b: to_hex(&handshake.b_pub),
+    }))
+}
+
+async fn verify_m1(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    caller: Authenticated,
+    Json(body): Json<VaultVerifyM1Request>,
+) -> ApiResult<axum::Json<VaultVerifyM1Response>> {
+    state.limiter.address(peer.ip()).map_err(rate_limited)?;
+    let client_m1 = validate::hex_exact("srpM1", &body.srp_m1, 64)?;
+    if body.session_starter_id.is_empty() || body.session_starter_id.len() > 64 {
+        return Err(ApiError::BadRequest("sessionStarterId is malformed".into()));
+    }
+    let now = now_ms();
+    let account_id = &caller.account.id;
+    let verification = state
+        .store
+        .take_vault_verification(&body.session_starter_id, account_id, now)
+        .await?
+        .ok_or(ApiError::Unauthorized(
+            "this vault key verification expired, was already used or is not yours: start again",
+        ))?;
+    if !bool::from(verification.m1.ct_eq(&client_m1)) {
+        let address = peer.ip().to_string();
+        state
+            .store
+            .record_security_event(
+                "vault_verify_failed",
+                Some(account_id),
+                Some(&address),
+                None,
+                now,
+            )
+            .await?;
+        tracing::info!(account_id = %account_id, "vault key verification failed");
+        return Err(ApiError::Unauthorized("wrong vault key"));
+    }
+    Ok(axum::Json(VaultVerifyM1Response {
+        srp_m2: to_hex(&verification.m2),
+    }))
+}
