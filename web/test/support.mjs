@@ -1,0 +1,63 @@
+// Shared by the tests that need the real server: starts target/debug/hypnos on a free port with
+// a fresh SQLite database, waits for GET /readyz 200, and stops it.
+import { spawn, execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+export const HYPNOS = fileURLToPath(new URL('../../target/debug/hypnos', import.meta.url));
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Returns {api, dir, stop(), cli(args, env)}. */
+export async function startServer() {
+  if (!existsSync(HYPNOS)) throw new Error(`${HYPNOS} is missing: build the workspace first`);
+  const dir = mkdtempSync(join(tmpdir(), 'hypnos-web-'));
+  const port = await freePort();
+  const api = `http://127.0.0.1:${port}`;
+  let log = '';
+  const child = spawn(
+    HYPNOS,
+    ['server', '--listen', `127.0.0.1:${port}`, '--database', `sqlite://${join(dir, 'db.sqlite')}?mode=rwc`],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HYPNOS_PUBLIC_URL: api } },
+  );
+  child.stdout.on('data', (d) => (log += d));
+  child.stderr.on('data', (d) => (log += d));
+  const stop = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 30000;
+  for (;;) {
+    if (child.exitCode !== null) {
+      stop();
+      throw new Error(`hypnos server exited: ${log}`);
+    }
+    try {
+      if ((await fetch(`${api}/readyz`)).status === 200) break;
+    } catch {}
+    if (Date.now() > deadline) {
+      stop();
+      throw new Error(`hypnos server not ready in 30 s: ${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const cli = (args, env) =>
+    new Promise((resolve, reject) => {
+      execFile(HYPNOS, ['--server', api, ...args], { env: { ...process.env, ...env }, timeout: 60000 }, (err, stdout, stderr) =>
+        err ? reject(new Error(`hypnos ${args.join(' ')} failed: ${err.message}\n${stderr}`)) : resolve(stdout),
+      );
+    });
+  return { api, dir, stop, cli };
+}
