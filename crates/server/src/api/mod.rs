@@ -6,6 +6,7 @@ pub mod health;
 pub mod invitations;
 pub mod members;
 pub mod orgs;
+pub mod pages;
 pub mod team_projects;
 pub mod validate;
 pub mod vault;
@@ -24,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .merge(team_projects::routes())
         .merge(invitations::routes())
         .merge(vault::routes())
+        .merge(pages::routes())
         .merge(graphql::routes())
 }
 
