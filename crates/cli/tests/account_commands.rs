@@ -222,6 +222,15 @@ fn a_team_is_made_joined_and_left_from_the_command_line() {
         .clone();
     assert!(String::from_utf8(refused).unwrap().contains("OWNER_STAYS"));
 
+    // Invited again, Bob declines: the invitation is gone and he is not a member.
+    let again = run_json(&ada_home, &["org", "invite", &team, "bob@example.com"]);
+    let again = again["id"].as_str().unwrap().to_owned();
+    let declined = run_json(&bob_home, &["invites", "decline", &again]);
+    assert_eq!(declined["declined"], true);
+    assert_eq!(run_json(&bob_home, &["invites"]), serde_json::json!([]));
+    let after = run_json(&ada_home, &["org", "members", &team]);
+    assert!(!after.to_string().contains(&bob));
+
     // Inviting someone without an account says so.
     let failed = hypnos(&ada_home)
         .args(["org", "invite", &team, "nobody@example.com"])
