@@ -111,6 +111,8 @@ test('sign up and log in in the browser; the app opens the code and is logged in
   const code = await codeOf(login);
   const again = await absorb(code, app);
   assert.equal(again.accountId, first.accountId);
+  // The key is good only while that app runs: the page says what to do when it is stale.
+  assert.match((await login.innerText('#expiry')).replace(/\s+/g, ' '), /start the log-in from the app again/);
   const href = await login.getAttribute('#open-app', 'href');
   assert.equal(href, DEEP_LINK_PREFIX + encodeURIComponent(code));
   const done = await login.screenshot();
