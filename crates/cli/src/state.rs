@@ -31,7 +31,6 @@
 
 use std::{
     fs,
-    io::Write,
     path::{Path, PathBuf},
 };
 
@@ -306,25 +305,9 @@ fn create_private_dir(dir: &Path) -> Result<(), String> {
 /// Writes `text` to `path` as a file only the user can read, replacing it whole (a new file
 /// renamed over it, so an older file's looser mode is not kept and a crash leaves no half).
 fn write_private(path: &Path, text: &str) -> Result<(), String> {
-    let failed = |err: std::io::Error| format!("cannot write {}: {err}", path.display());
-    let temporary = path.with_extension(format!("json.{}.tmp", std::process::id()));
-    let _ = fs::remove_file(&temporary);
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let written = options.open(&temporary).and_then(|mut file| {
-        file.write_all(text.as_bytes())?;
-        file.sync_all()
-    });
-    if let Err(err) = written.and_then(|()| fs::rename(&temporary, path)) {
-        let _ = fs::remove_file(&temporary);
-        return Err(failed(err));
-    }
-    Ok(())
+    // A temporary file made 0600 beside it, synced, renamed over it: whole or not at all.
+    hypnos_client::sync::local::write_atomically(path, text.as_bytes())
+        .map_err(|err| format!("cannot write {}: {err}", path.display()))
 }
 
 /// The OS keyring, where there is one this build knows.

@@ -190,10 +190,6 @@ impl Export {
     /// of the workspace's resources, and what sync does not carry is left alone.
     pub fn replace_workspace(&mut self, workspace: &str, documents: &[Value]) {
         let owners = self.owners();
-        let synced_here = |resource: &Value| {
-            to_document(resource).is_some()
-                && owners.get(id_of(resource)).map(String::as_str) == Some(workspace)
-        };
         let mut incoming: HashMap<&str, &Value> = documents
             .iter()
             .map(|document| (id_of(document), document))
@@ -201,16 +197,16 @@ impl Export {
         let mut kept = Vec::with_capacity(self.resources.len() + documents.len());
         let mut insert_at = None;
         for resource in self.resources.drain(..) {
-            if !synced_here(&resource) {
+            let mine = to_document(&resource)
+                .filter(|_| owners.get(id_of(&resource)).map(String::as_str) == Some(workspace));
+            let Some(mine) = mine else {
                 kept.push(resource);
                 continue;
-            }
+            };
             if let Some(document) = incoming.remove(id_of(&resource)) {
                 // A document whose content did not change keeps the file's own text (its
                 // `modified` stamp, which sync does not carry).
-                let same = to_document(&resource).is_some_and(|mine| {
-                    super::state::blob_of(&mine).0 == super::state::blob_of(document).0
-                });
+                let same = super::state::blob_of(&mine).0 == super::state::blob_of(document).0;
                 kept.push(if same {
                     resource
                 } else {
