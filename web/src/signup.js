@@ -14,8 +14,17 @@ import {
 } from './appcrypto.js';
 import { request } from './http.js';
 
+/**
+ * The sign-up token of an operator's sign-up link (`hypnos admin signup-link`): the `invite`
+ * parameter of the page's address, or null without one.
+ */
+export function inviteTokenFrom(search) {
+  const token = new URLSearchParams(search).get('invite');
+  return token && token.trim() ? token.trim() : null;
+}
+
 /** Builds the POST /auth/signup body (exported for tests). */
-export async function signUpBody({ email: rawEmail, firstName = '', lastName = '', passphrase: rawPassphrase }) {
+export async function signUpBody({ email: rawEmail, firstName = '', lastName = '', passphrase: rawPassphrase, inviteToken = null }) {
   const email = sanitizeEmail(rawEmail);
   const passphrase = sanitizePassphrase(rawPassphrase);
   if (!email) throw new Error('Enter your e-mail.');
@@ -32,7 +41,7 @@ export async function signUpBody({ email: rawEmail, firstName = '', lastName = '
   const verifier = await computeVerifier(saltAuth, email, authSecret);
   const encSymmetricKey = JSON.stringify(await encryptAES(encKey, stringifySortedMembers(symmetricKey)));
   const encPrivateKey = JSON.stringify(await encryptAES(symmetricKey, stringifySortedMembers(privateKey)));
-  return {
+  const body = {
     email,
     firstName: String(firstName).trim(),
     lastName: String(lastName).trim(),
@@ -44,10 +53,13 @@ export async function signUpBody({ email: rawEmail, firstName = '', lastName = '
     encPrivateKey,
     encSymmetricKey,
   };
+  // Only a server whose sign-up is invite-only or closed needs it; the app never sends it.
+  if (inviteToken) body.inviteToken = inviteToken;
+  return body;
 }
 
 /** Creates the account. Returns the server's answer ({accountId, personalOrganizationId}). */
-export async function signUp({ api, fetch, email, firstName, lastName, passphrase }) {
-  const body = await signUpBody({ email, firstName, lastName, passphrase });
+export async function signUp({ api, fetch, email, firstName, lastName, passphrase, inviteToken = null }) {
+  const body = await signUpBody({ email, firstName, lastName, passphrase, inviteToken });
   return request({ api, fetch }, 'POST', '/auth/signup', body);
 }

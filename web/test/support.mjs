@@ -20,8 +20,8 @@ function freePort() {
   });
 }
 
-/** Returns {api, dir, stop(), cli(args, env)}. */
-export async function startServer() {
+/** Returns {api, dir, stop(), cli(args, env)}; `extraArgs` go to `hypnos server`. */
+export async function startServer(extraArgs = []) {
   if (!existsSync(HYPNOS)) throw new Error(`${HYPNOS} is missing: build the workspace first`);
   const dir = mkdtempSync(join(tmpdir(), 'hypnos-web-'));
   const port = await freePort();
@@ -29,7 +29,7 @@ export async function startServer() {
   let log = '';
   const child = spawn(
     HYPNOS,
-    ['server', '--listen', `127.0.0.1:${port}`, '--database', `sqlite://${join(dir, 'db.sqlite')}?mode=rwc`],
+    ['server', '--listen', `127.0.0.1:${port}`, '--database', `sqlite://${join(dir, 'db.sqlite')}?mode=rwc`, ...extraArgs],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HYPNOS_PUBLIC_URL: api } },
   );
   child.stdout.on('data', (d) => (log += d));

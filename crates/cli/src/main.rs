@@ -36,6 +36,10 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once per process: the server's settings need no box"
+)]
 enum Command {
     /// Run the sync server (HTTP API) on its database.
     Server(ServerConfig),
@@ -67,10 +71,14 @@ enum Command {
     Share {
         /// The organization's id.
         org: String,
-        /// Share even to a public key that differs from the one pinned here (after comparing
-        /// fingerprints).
+        /// Share even to a public key that is not pinned here, new or changed (after
+        /// comparing fingerprints).
         #[arg(long)]
         accept_new_key: bool,
+        /// Owner or admin: give this member (by e-mail) every project key you hold, replacing
+        /// the ones they hold (a wrong key a member gave them).
+        #[arg(long, value_name = "EMAIL")]
+        repair: Option<String>,
     },
     /// Public-key fingerprints to compare aloud.
     #[command(subcommand)]
@@ -124,10 +132,26 @@ enum PassphraseCommand {
 
 #[derive(Subcommand)]
 enum KeysCommand {
-    /// The fingerprint of your public key, or of a teammate's (by e-mail).
+    /// The fingerprint of your public key, or of a teammate's (by e-mail; before they join,
+    /// the key an invitation would go to).
     Fingerprint {
         /// A teammate's e-mail; yours if left out.
         email: Option<String>,
+        /// Look in this organization only (for someone not yet a member: the team you will
+        /// invite them to).
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Pin a teammate's public key after comparing its fingerprint with them: invitations,
+    /// shares and new projects then encrypt to it without asking.
+    Trust {
+        /// The teammate's e-mail.
+        email: String,
+        /// The fingerprint they read to you (they run: hypnos keys fingerprint).
+        fingerprint: String,
+        /// Look in this organization only (as for `keys fingerprint`).
+        #[arg(long)]
+        org: Option<String>,
     },
 }
 
@@ -136,6 +160,28 @@ enum AdminCommand {
     /// Print a one-time token (valid one hour) with which the account can reset its lost
     /// passphrase (POST /auth/reset). The token is the last word of the output.
     ResetToken(ResetTokenArgs),
+    /// Print a one-time sign-up link (and its token, for `hypnos signup --invite`) that lets
+    /// one person create an account whatever the sign-up policy (--signup). This is how an
+    /// operator creates accounts: the account's keys are made by the person, from a passphrase
+    /// the server never sees.
+    SignupLink(SignupLinkArgs),
+}
+
+#[derive(Args)]
+struct SignupLinkArgs {
+    /// Only this e-mail may sign up with the link (--signup-domains then does not apply).
+    #[arg(long)]
+    email: Option<String>,
+    /// How long the link works (e.g. 90m, 48h, 7d; at most 365d).
+    #[arg(long, default_value = "7d", value_parser = hypnos_server::admin::parse_link_ttl)]
+    ttl: std::time::Duration,
+    /// The URL users reach the server at, which the link starts with (default: as `hypnos
+    /// server` derives it).
+    #[arg(long, env = "HYPNOS_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// The database URL, as for `hypnos server` (default: SQLite in ./hypnos-data/).
+    #[arg(long = "database", env = "HYPNOS_DATABASE_URL")]
+    database_url: Option<String>,
 }
 
 #[derive(Args)]
@@ -170,6 +216,9 @@ fn main() -> ExitCode {
             Command::Admin(AdminCommand::ResetToken(args)) => {
                 reset_token(args).await.map_err(failed)
             }
+            Command::Admin(AdminCommand::SignupLink(args)) => {
+                signup_link(cli.json, args).await.map_err(failed)
+            }
             Command::Signup(args) => account::signup(&cli.server, cli.json, args)
                 .await
                 .map_err(failed),
@@ -186,12 +235,22 @@ fn main() -> ExitCode {
             Command::Share {
                 org,
                 accept_new_key,
-            } => orgs::share(cli.json, &org, accept_new_key)
+                repair,
+            } => orgs::share(cli.json, &org, accept_new_key, repair)
                 .await
                 .map_err(failed),
-            Command::Keys(KeysCommand::Fingerprint { email }) => {
-                orgs::fingerprint(cli.json, email).await.map_err(failed)
+            Command::Keys(KeysCommand::Fingerprint { email, org }) => {
+                orgs::fingerprint(cli.json, email, org)
+                    .await
+                    .map_err(failed)
             }
+            Command::Keys(KeysCommand::Trust {
+                email,
+                fingerprint,
+                org,
+            }) => orgs::trust(cli.json, &email, &fingerprint, org)
+                .await
+                .map_err(failed),
             Command::Account(AccountCommand::Reset(args)) => {
                 account::reset(&cli.server, cli.json, args)
                     .await
@@ -254,6 +313,51 @@ async fn reset_token(args: ResetTokenArgs) -> Result<(), String> {
         "Reset token for {} (valid 1 hour, single use; give it to the account's owner): {token}",
         args.email.trim().to_lowercase()
     );
+    Ok(())
+}
+
+async fn signup_link(json_output: bool, args: SignupLinkArgs) -> Result<(), String> {
+    // The database and the public URL matter here; the rest keeps its defaults (and the
+    // server's environment, e.g. HYPNOS_LISTEN or HYPNOS_TLS_CERT for the derived URL).
+    let mut config = ServerConfig::parse_defaults();
+    config.database_url = args.database_url;
+    config.public_url = args.public_url.or(config.public_url);
+    let link = hypnos_server::admin::issue_signup_link(&config, args.email.as_deref(), args.ttl)
+        .await
+        .map_err(|err| format!("hypnos admin signup-link: {err}"))?;
+    let seconds = args.ttl.as_secs();
+    let valid = match seconds {
+        s if s % 86_400 == 0 => format!("{} days", s / 86_400),
+        s if s % 3_600 == 0 => format!("{} hours", s / 3_600),
+        s => format!("{} minutes", s.div_ceil(60)),
+    };
+    if json_output {
+        println!(
+            "{}",
+            serde_json::json!({
+                "url": link.url,
+                "token": link.token,
+                "email": link.email,
+                "expiresAtMs": link.expires_at,
+            })
+        );
+    } else {
+        let whom = link.email.as_deref().map_or_else(
+            || "anyone who has it".to_owned(),
+            |email| format!("{email} only"),
+        );
+        println!(
+            "Sign-up link (single use, for {whom}, valid {valid}; whoever holds it can use \
+             it, so send it to that person only):\n{}\nOr: hypnos signup --email … --invite {}",
+            link.url, link.token
+        );
+    }
+    if config.public_url.is_none() {
+        eprintln!(
+            "note: the link starts with the server's --listen address; set --public-url (or \
+             HYPNOS_PUBLIC_URL) to the URL users reach the server at"
+        );
+    }
     Ok(())
 }
 

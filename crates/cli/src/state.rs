@@ -389,23 +389,62 @@ mod os_keyring {
     }
 }
 
-/// The teammates' public keys this machine has shared to, by account id: each key's
-/// fingerprint, pinned the first time (`pins.json` beside the session).
-pub fn load_pins() -> Result<std::collections::BTreeMap<String, String>, String> {
+/// A teammate's public key as this machine trusts it: its fingerprint, and the e-mail it was
+/// pinned for (absent in pins written before e-mails were kept).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pin {
+    /// The key's fingerprint (`RsaPublicKey::fingerprint`).
+    pub fingerprint: String,
+    /// The account's e-mail when it was pinned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// A pin as `pins.json` holds it: the fingerprint alone (as written before e-mails were kept)
+/// or a [`Pin`].
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum StoredPin {
+    Fingerprint(String),
+    Full(Pin),
+}
+
+/// The pinned keys, by account id.
+pub type Pins = std::collections::BTreeMap<String, Pin>;
+
+/// The teammates' public keys this machine trusts, by account id (`pins.json` beside the
+/// session): pinned when the user confirmed a fingerprint (`hypnos keys trust`, an interactive
+/// confirmation or `--accept-new-key`).
+pub fn load_pins() -> Result<Pins, String> {
     let path = home()?.join("pins.json");
     match fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str(&text)
-            .map_err(|err| format!("{} is damaged: {err}", path.display())),
+        Ok(text) => {
+            let stored: std::collections::BTreeMap<String, StoredPin> = serde_json::from_str(&text)
+                .map_err(|err| format!("{} is damaged: {err}", path.display()))?;
+            Ok(stored
+                .into_iter()
+                .map(|(account, pin)| {
+                    let pin = match pin {
+                        StoredPin::Fingerprint(fingerprint) => Pin {
+                            fingerprint,
+                            email: None,
+                        },
+                        StoredPin::Full(pin) => pin,
+                    };
+                    (account, pin)
+                })
+                .collect())
+        }
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Default::default()),
         Err(err) => Err(format!("cannot read {}: {err}", path.display())),
     }
 }
 
-/// Saves the pinned fingerprints.
-pub fn save_pins(pins: &std::collections::BTreeMap<String, String>) -> Result<(), String> {
+/// Saves the pinned keys.
+pub fn save_pins(pins: &Pins) -> Result<(), String> {
     let home = home()?;
-    fs::create_dir_all(&home).map_err(|err| format!("cannot create {}: {err}", home.display()))?;
+    create_private_dir(&home)?;
     let path = home.join("pins.json");
     let text = serde_json::to_string_pretty(pins).map_err(|err| err.to_string())?;
-    fs::write(&path, text).map_err(|err| format!("cannot write {}: {err}", path.display()))
+    write_private(&path, &text)
 }

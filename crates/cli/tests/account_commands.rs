@@ -6,7 +6,7 @@ mod support;
 
 use assert_cmd::Command;
 use serde_json::Value;
-use support::{Server, gql, hypnos, json_of, run_json, session_of, sign_up};
+use support::{Server, gql, hypnos, json_of, run_json, session_of, sign_up, trust_teammate};
 
 #[test]
 fn the_account_commands_sign_up_log_in_and_out() {
@@ -179,7 +179,20 @@ fn a_team_is_made_joined_and_left_from_the_command_line() {
     let made = run_json(&ada_home, &["team-project", "create", &team, "Design"]);
     assert_eq!(made["organizationId"], team.as_str());
 
-    // Ada invites Bob; Bob sees it and accepts; both are members and see the team project.
+    // Ada has never pinned Bob's key: without a terminal to ask on, the invitation is refused,
+    // showing the fingerprint to compare. Once she has checked it with him and trusted it,
+    // she invites Bob; Bob sees it and accepts; both are members and see the team project.
+    let refused = hypnos(&ada_home)
+        .args(["org", "invite", &team, "bob@example.com"])
+        .assert()
+        .code(1);
+    let refused = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
+    assert!(
+        refused.contains("new to this machine") && refused.contains("hypnos keys trust"),
+        "{refused}"
+    );
+    assert_eq!(run_json(&bob_home, &["invites"]), serde_json::json!([]));
+    trust_teammate(&ada_home, &bob_home, "bob@example.com");
     let invited = run_json(
         &ada_home,
         &["org", "invite", &team, "bob@example.com", "--role", "admin"],
@@ -254,7 +267,16 @@ async fn keys_are_pinned_and_shared_again_after_a_reset() {
         .as_str()
         .unwrap()
         .to_owned();
-    let invited = run_json(&ada_home, &["org", "invite", &team, "bob@example.com"]);
+    let invited = run_json(
+        &ada_home,
+        &[
+            "org",
+            "invite",
+            &team,
+            "bob@example.com",
+            "--accept-new-key",
+        ],
+    );
     run_json(
         &bob_home,
         &["invites", "accept", invited["id"].as_str().unwrap()],
@@ -339,7 +361,7 @@ async fn keys_are_pinned_and_shared_again_after_a_reset() {
     assert!(
         String::from_utf8(refused)
             .unwrap()
-            .contains("changed since you last shared")
+            .contains("changed since you pinned it")
     );
     let lost = gql(
         &server,

@@ -7,7 +7,7 @@ mod support;
 use std::path::Path;
 
 use serde_json::{Value, json};
-use support::{Server, hypnos, json_of, run_json, sign_up};
+use support::{Server, hypnos, json_of, run_json, sign_up, trust_teammate};
 
 /// An app export (format 4) of one workspace holding these requests (id, url).
 fn export(requests: &[(&str, &str)]) -> Value {
@@ -136,7 +136,8 @@ fn teammates_push_and_pull_each_others_changes_and_settle_a_conflict() {
     assert_eq!(pushed["projects"][0]["uploadedBlobs"], 4);
 
     // Ada invites Bob after the push, as the README tells it: the invitation carries the
-    // project key, encrypted to Bob on Ada's machine.
+    // project key, encrypted to Bob on Ada's machine, once Ada has checked Bob's fingerprint.
+    trust_teammate(&ada, &bob, "bob@example.com");
     run_json(&ada, &["org", "invite", &org, "bob@example.com"]);
     let invitation = run_json(&bob, &["invites"])[0]["id"]
         .as_str()

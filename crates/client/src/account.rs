@@ -89,6 +89,16 @@ fn new_credentials(email: &str, passphrase: &str) -> Result<Credentials, ClientE
 
 /// Makes the account's keys and signs up.
 pub async fn sign_up(api: &Api, new: &NewAccount<'_>) -> Result<SignupResponse, ClientError> {
+    sign_up_with_invite(api, new, None).await
+}
+
+/// [`sign_up`] with the token of an operator's sign-up link (`hypnos admin signup-link`), which
+/// a server whose sign-up is invite-only or closed asks for.
+pub async fn sign_up_with_invite(
+    api: &Api,
+    new: &NewAccount<'_>,
+    invite_token: Option<&str>,
+) -> Result<SignupResponse, ClientError> {
     let email = sanitize_email(new.email);
     let credentials = new_credentials(&email, new.passphrase)?;
     let request = SignupRequest {
@@ -102,6 +112,7 @@ pub async fn sign_up(api: &Api, new: &NewAccount<'_>) -> Result<SignupResponse, 
         public_key: credentials.public_key,
         enc_private_key: credentials.enc_private_key,
         enc_symmetric_key: credentials.enc_symmetric_key,
+        invite_token: invite_token.map(|token| token.trim().to_owned()),
     };
     api.post("/auth/signup", None, &request).await
 }

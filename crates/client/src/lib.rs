@@ -15,7 +15,8 @@ pub mod orgs;
 pub mod sync;
 
 pub use account::{
-    NewAccount, Session, change_passphrase, delete_account, log_in, log_out, reset, sign_up, whoami,
+    NewAccount, Session, change_passphrase, delete_account, log_in, log_out, reset, sign_up,
+    sign_up_with_invite, whoami,
 };
 pub use api::{Api, ClientError};
 pub use hypnos_crypto as crypto;

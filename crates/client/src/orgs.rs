@@ -6,6 +6,7 @@
 
 use hypnos_crypto::{
     aes::{AesMessage, decrypt_string},
+    jwk::SymmetricJwk,
     rsa::{RsaPrivateKey, RsaPublicKey},
     wire::{
         invites::{
@@ -23,6 +24,7 @@ use hypnos_crypto::{
 use crate::{
     account::Session,
     api::{Api, ClientError},
+    sync::remote::{KeyCheck, Remote},
 };
 
 /// The caller's organizations: the personal one first, then its teams.
@@ -93,8 +95,30 @@ pub async fn instructions(
     .await
 }
 
+/// Checks that the server's instructions answer what was asked: the invitee's e-mail is the
+/// one asked for (a server answering with another account's identity and key would otherwise
+/// receive the project keys), and its key is a usable RSA public key. The key itself is vetted
+/// by the caller (pinned fingerprints).
+pub fn check_instructions(asked: &str, how: &InstructionsResponse) -> Result<(), ClientError> {
+    let asked = asked.trim().to_lowercase();
+    if how.invitee_email.trim().to_lowercase() != asked {
+        return Err(ClientError::Protocol(format!(
+            "the server answered for {} when asked about {asked}: nothing was shared",
+            how.invitee_email
+        )));
+    }
+    if how.invitee_id.is_empty() {
+        return Err(ClientError::Protocol(
+            "the server's answer names no account: nothing was shared".into(),
+        ));
+    }
+    RsaPublicKey::from_jwk_json(&how.invitee_public_key)?;
+    Ok(())
+}
+
 /// Invites the account `how` describes, handing it every project key the caller holds in the
-/// organization (each decrypted here and encrypted to the invitee's public key).
+/// organization (each decrypted here and encrypted to the invitee's public key). `how` must
+/// have passed [`check_instructions`] and the caller's check of the key.
 pub async fn invite(
     api: &Api,
     session: &Session,
@@ -138,7 +162,8 @@ pub async fn key_gaps(api: &Api, session: &str, org: &str) -> Result<MyProjectKe
 
 /// Gives each member in `gaps.members` the project key it lacks: decrypted with the caller's
 /// private key, encrypted to the member's public key (vet those keys first). The server never
-/// overwrites a key a member has.
+/// overwrites a key a member has. A key of the caller's that does not open its project's data
+/// is not passed on (see [`own_keys`]).
 pub async fn share(
     api: &Api,
     session: &Session,
@@ -146,6 +171,23 @@ pub async fn share(
     gaps: &MyProjectKeys,
 ) -> Result<ReconcileKeysResponse, ClientError> {
     let private = private_key(session)?;
+    // Only the keys about to be passed on are checked.
+    let passed_on = MyProjectKeys {
+        project_keys: gaps
+            .project_keys
+            .iter()
+            .filter(|key| gaps.members.iter().any(|m| m.project_id == key.project_id))
+            .cloned()
+            .collect(),
+        members: Vec::new(),
+    };
+    let checked = own_keys(api, session, &passed_on).await?;
+    if let Some(bad) = checked
+        .iter()
+        .find(|key| key.check == KeyCheck::DoesNotOpen)
+    {
+        return Err(bad_own_key(org, &bad.project_id));
+    }
     let mut keys = Vec::with_capacity(gaps.members.len());
     for member in &gaps.members {
         let Some(mine) = gaps
@@ -166,9 +208,140 @@ pub async fn share(
     api.post(
         &format!("/v1/organizations/{org}/reconcile-keys"),
         Some(&session.id),
-        &ReconcileKeysRequest { keys },
+        &ReconcileKeysRequest {
+            keys,
+            replace: false,
+        },
     )
     .await
+}
+
+/// One of the caller's project keys, and whether it opens its project's data.
+#[derive(Debug, Clone)]
+pub struct CheckedKey {
+    /// The project.
+    pub project_id: String,
+    /// What opening its data showed.
+    pub check: KeyCheck,
+}
+
+/// Checks each of the caller's project keys in `mine` against its project's data.
+pub async fn own_keys(
+    api: &Api,
+    session: &Session,
+    mine: &MyProjectKeys,
+) -> Result<Vec<CheckedKey>, ClientError> {
+    let private = private_key(session)?;
+    let remote = Remote::new(api, &session.id);
+    let mut checked = Vec::with_capacity(mine.project_keys.len());
+    for key in &mine.project_keys {
+        let project_key = SymmetricJwk::from_json(&private.decrypt_string(&key.enc_key)?)?.key();
+        checked.push(CheckedKey {
+            project_id: key.project_id.clone(),
+            check: remote
+                .key_opens_project(&key.project_id, &project_key)
+                .await?,
+        });
+    }
+    Ok(checked)
+}
+
+fn bad_own_key(org: &str, project: &str) -> ClientError {
+    ClientError::Protocol(format!(
+        "your own key for project {project} does not open its data, so it is not passed on: \
+         ask the owner or an admin of {org} to repair it (hypnos share {org} --repair YOUR_EMAIL)"
+    ))
+}
+
+/// What a repair stored.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Repaired {
+    /// Keys stored (replacing what the member held).
+    pub stored: u64,
+    /// Projects without data yet, whose keys could not be checked before sharing them.
+    pub unchecked: Vec<String>,
+}
+
+/// Gives `member` (its account id and public key, vetted by the caller) every project key the
+/// caller holds in the organization, replacing the keys it holds: the repair of a wrong key a
+/// member planted (the server allows it to an owner or admin only). Each of the caller's keys
+/// is first checked to open its project's data; if one does not, nothing is shared.
+pub async fn repair(
+    api: &Api,
+    session: &Session,
+    org: &str,
+    member: &str,
+    public: &RsaPublicKey,
+) -> Result<Repaired, ClientError> {
+    let mine = key_gaps(api, &session.id, org).await?;
+    let checked = own_keys(api, session, &mine).await?;
+    if let Some(bad) = checked
+        .iter()
+        .find(|key| key.check == KeyCheck::DoesNotOpen)
+    {
+        return Err(bad_own_key(org, &bad.project_id));
+    }
+    let private = private_key(session)?;
+    let mut keys = Vec::with_capacity(mine.project_keys.len());
+    for key in &mine.project_keys {
+        let project_key = private.decrypt_string(&key.enc_key)?;
+        keys.push(ReconcileKey {
+            project_id: key.project_id.clone(),
+            account_id: member.to_owned(),
+            enc_symmetric_key: public.encrypt_string(&project_key)?,
+        });
+    }
+    let done: ReconcileKeysResponse = api
+        .post(
+            &format!("/v1/organizations/{org}/reconcile-keys"),
+            Some(&session.id),
+            &ReconcileKeysRequest {
+                keys,
+                replace: true,
+            },
+        )
+        .await?;
+    Ok(Repaired {
+        stored: done.created,
+        unchecked: checked
+            .into_iter()
+            .filter(|key| key.check == KeyCheck::NoData)
+            .map(|key| key.project_id)
+            .collect(),
+    })
+}
+
+/// The account id and public key (JWK JSON) of the member with this e-mail in the
+/// organization `org`.
+pub async fn member_key_in(
+    api: &Api,
+    session: &str,
+    org: &str,
+    email: &str,
+) -> Result<Option<(String, String)>, ClientError> {
+    let email = email.trim().to_lowercase();
+    let found = members(api, session, org).await?;
+    let Some(member) = found.members.iter().find(|m| m.email == email) else {
+        return Ok(None);
+    };
+    let answer: serde_json::Value = api
+        .post(
+            "/graphql",
+            Some(session),
+            &serde_json::json!({
+                "query": "query ($teamId: ID!) { teamMemberKeys(teamId: $teamId) { memberKeys { accountId publicKey } } }",
+                "variables": {"teamId": org},
+            }),
+        )
+        .await?;
+    Ok(answer["data"]["teamMemberKeys"]["memberKeys"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|k| k["accountId"] == member.user_id.as_str())
+        .and_then(|k| k["publicKey"].as_str())
+        .map(|key| (member.user_id.clone(), key.to_owned())))
 }
 
 /// The public key (JWK JSON) and account id of the member with this e-mail in any of the
@@ -264,4 +437,39 @@ pub async fn create_team_project(
         &TeamProjectName { name: name.into() },
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests may panic")]
+
+    use super::*;
+
+    fn answer(email: &str, id: &str) -> InstructionsResponse {
+        let key = RsaPrivateKey::generate().unwrap().public_key().unwrap();
+        InstructionsResponse {
+            invite_keys: Vec::new(),
+            invitee_id: id.into(),
+            invitee_email: email.into(),
+            invitee_public_key: key.jwk().to_json(),
+            invitee_auto_linked: false,
+        }
+    }
+
+    /// A server that answers an invitation's look-up with another account is caught before
+    /// any key is encrypted to it.
+    #[test]
+    fn instructions_must_answer_what_was_asked() {
+        let bob = answer("bob@example.com", "acct_1");
+        check_instructions(" Bob@Example.com ", &bob).unwrap();
+        let mallory = answer("mallory@example.com", "acct_2");
+        let refused = check_instructions("bob@example.com", &mallory)
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("mallory@example.com"), "{refused}");
+        assert!(check_instructions("bob@example.com", &answer("bob@example.com", "")).is_err());
+        let mut broken = answer("bob@example.com", "acct_1");
+        broken.invitee_public_key = "{}".into();
+        assert!(check_instructions("bob@example.com", &broken).is_err());
+    }
 }

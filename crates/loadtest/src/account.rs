@@ -107,6 +107,7 @@ pub fn prepare(
         public_key: shared.public_key.clone(),
         enc_private_key: encrypt_string(&symmetric.key(), &shared.private_jwk)?.to_json(),
         enc_symmetric_key: encrypt_string(&wrap, &symmetric.to_json())?.to_json(),
+        invite_token: None,
     };
     let account = LoadAccount {
         secret: ClientSecret::new(&salt_auth, email.as_bytes(), &password),

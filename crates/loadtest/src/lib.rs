@@ -14,6 +14,7 @@
 pub mod account;
 pub mod cli;
 pub mod cpu;
+pub mod hostile;
 pub mod login;
 pub mod report;
 pub mod run;

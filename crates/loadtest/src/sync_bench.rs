@@ -71,15 +71,16 @@ pub struct Report {
     pub server_peak_mib: Option<f64>,
 }
 
-struct Client {
-    http: reqwest::Client,
-    url: String,
-    session: String,
-    requests: usize,
+/// A logged-in account's GraphQL client, counting its requests.
+pub(crate) struct Client {
+    pub(crate) http: reqwest::Client,
+    pub(crate) url: String,
+    pub(crate) session: String,
+    pub(crate) requests: usize,
 }
 
 impl Client {
-    async fn gql(&mut self, query: &str, variables: Value) -> Result<Value, LoadError> {
+    pub(crate) async fn gql(&mut self, query: &str, variables: Value) -> Result<Value, LoadError> {
         self.requests += 1;
         let response = self
             .http
@@ -120,17 +121,28 @@ fn peak_mib(pid: u32) -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-/// Signs up, logs in, creates the project, pushes and pulls; returns the figures.
-pub async fn run(args: &Args) -> Result<Report, LoadError> {
-    let base = args.server.trim_end_matches('/').to_owned();
+/// A signed-up, logged-in account with a new, empty project whose key it holds.
+pub(crate) struct Seeded {
+    pub(crate) client: Client,
+    pub(crate) account: account::LoadAccount,
+    pub(crate) project: String,
+    pub(crate) key: AesKey,
+}
+
+/// Signs up an account (e-mail `<prefix>-0-<tag>@load.test`), logs in and creates a project in
+/// its personal organization with the key encrypted to it.
+pub(crate) async fn seed(base: &str, prefix: &str) -> Result<Seeded, LoadError> {
     let http = http_client(4)?;
     let shared = tokio::task::spawn_blocking(account::SharedKeys::generate)
         .await
         .map_err(|err| LoadError::Setup(err.to_string()))??;
-    let (load_account, request) = account::prepare(&shared, "sync-bench", 0)
-        .map_err(|err| LoadError::Setup(err.to_string()))?;
-    account::sign_up(&http, &base, &request).await?;
-    let logged_in = login::log_in(&http, &base, &load_account)
+    let prefix = prefix.to_owned();
+    let (load_account, request) =
+        tokio::task::spawn_blocking(move || account::prepare(&shared, &prefix, 0))
+            .await
+            .map_err(|err| LoadError::Setup(err.to_string()))??;
+    account::sign_up(&http, base, &request).await?;
+    let logged_in = login::log_in(&http, base, &load_account)
         .await
         .map_err(|failure| LoadError::Setup(failure.key()))?;
     let mut client = Client {
@@ -149,7 +161,10 @@ pub async fn run(args: &Args) -> Result<Report, LoadError> {
         .await?
         .json()
         .await?;
-    let team = organizations["organizations"][0]["id"].clone();
+    let team = organizations["organizations"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let members = client
         .gql(
             "query ($teamId: ID!) { teamMemberKeys(teamId: $teamId) { memberKeys { accountId publicKey } } }",
@@ -169,18 +184,37 @@ pub async fn run(args: &Args) -> Result<Report, LoadError> {
             }),
         )
         .await?;
+    Ok(Seeded {
+        client,
+        account: load_account,
+        project,
+        key,
+    })
+}
 
-    // Push.
-    client.requests = 0;
-    let started = Instant::now();
-    let documents: Vec<Value> = (0..args.documents)
-        .map(|i| document(i, args.document_bytes))
-        .collect();
+/// What a push sent.
+pub(crate) struct Pushed {
+    /// Bytes of ciphertext uploaded.
+    pub(crate) uploaded_bytes: usize,
+    /// Time spent sealing blobs on the client.
+    pub(crate) crypto: Duration,
+}
+
+/// Pushes `count` documents of about `size` bytes to the project's master branch as one
+/// snapshot, uploading the blobs in the app's batches.
+pub(crate) async fn push_documents(
+    client: &mut Client,
+    project: &str,
+    key: &AesKey,
+    count: usize,
+    size: usize,
+) -> Result<Pushed, LoadError> {
+    let documents: Vec<Value> = (0..count).map(|i| document(i, size)).collect();
     let crypto_started = Instant::now();
     let mut blobs = Vec::with_capacity(documents.len());
     for document in &documents {
         let content = blob_content(document);
-        blobs.push((blob_id(&content), seal_blob(&key, &content)?));
+        blobs.push((blob_id(&content), seal_blob(key, &content)?));
     }
     let crypto = crypto_started.elapsed();
     let ids: Vec<&str> = blobs.iter().map(|(id, _)| id.as_str()).collect();
@@ -201,7 +235,7 @@ pub async fn run(args: &Args) -> Result<Report, LoadError> {
         if !batch.is_empty()
             && (batch.len() == UPLOAD_BLOBS || batch_bytes + content.len() > UPLOAD_BYTES)
         {
-            upload(&mut client, &project, std::mem::take(&mut batch)).await?;
+            upload(client, project, std::mem::take(&mut batch)).await?;
             batch_bytes = 0;
         }
         batch_bytes += content.len();
@@ -209,7 +243,7 @@ pub async fn run(args: &Args) -> Result<Report, LoadError> {
         batch.push(json!({"id": id, "content": content}));
     }
     if !batch.is_empty() {
-        upload(&mut client, &project, batch).await?;
+        upload(client, project, batch).await?;
     }
     let state: Vec<Value> = documents
         .iter()
@@ -217,7 +251,7 @@ pub async fn run(args: &Args) -> Result<Report, LoadError> {
         .map(|(document, (id, _))| json!({"key": document["_id"], "blob": id, "name": document["name"]}))
         .collect();
     let snapshot = json!({
-        "id": snapshot_id(&project, EMPTY_HASH, &ids),
+        "id": snapshot_id(project, EMPTY_HASH, &ids),
         "parent": EMPTY_HASH, "created": "2026-11-28T09:00:00.000Z", "author": "",
         "name": "Initial Snapshot", "description": "", "state": state,
     });
@@ -227,6 +261,36 @@ pub async fn run(args: &Args) -> Result<Report, LoadError> {
             json!({"project": project, "snapshots": [snapshot], "branch": "master"}),
         )
         .await?;
+    Ok(Pushed {
+        uploaded_bytes,
+        crypto,
+    })
+}
+
+/// Signs up, logs in, creates the project, pushes and pulls; returns the figures.
+pub async fn run(args: &Args) -> Result<Report, LoadError> {
+    let base = args.server.trim_end_matches('/').to_owned();
+    let Seeded {
+        mut client,
+        project,
+        key,
+        ..
+    } = seed(&base, "sync-bench").await?;
+
+    // Push.
+    client.requests = 0;
+    let started = Instant::now();
+    let Pushed {
+        uploaded_bytes,
+        crypto,
+    } = push_documents(
+        &mut client,
+        &project,
+        &key,
+        args.documents,
+        args.document_bytes,
+    )
+    .await?;
     let push = started.elapsed();
     let push_requests = client.requests;
 

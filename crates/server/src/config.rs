@@ -44,11 +44,16 @@ pub struct ServerConfig {
     #[arg(long, env = "HYPNOS_INVITATION_TTL", default_value = "7d", value_parser = parse_duration)]
     pub invitation_ttl: Duration,
 
-    /// Log-in attempts (login-a and login-m1 steps) allowed per account per minute.
+    /// Log-in attempts (login-a) allowed per account per client address (IPv6: per /64) per
+    /// minute, over every server process on the database; resets count with log-ins, vault-key
+    /// verifications alike under their own key. See also --login-rate-per-account-global.
     #[arg(long, env = "HYPNOS_LOGIN_RATE_PER_ACCOUNT", default_value_t = 10)]
     pub login_rate_per_account: u32,
 
-    /// Log-in requests (all three steps) allowed per client address per minute.
+    /// Requests to the authentication endpoints (the log-in steps, sign-up, reset, the vault
+    /// key) allowed per client address (IPv6: per /64) per minute, checked before the body is
+    /// read, in each server process; and log-in, reset and vault-key attempts allowed per client
+    /// address per minute, over all accounts and every server process on the database.
     #[arg(long, env = "HYPNOS_LOGIN_RATE_PER_IP", default_value_t = 60)]
     pub login_rate_per_ip: u32,
 
@@ -59,6 +64,96 @@ pub struct ServerConfig {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "HYPNOS_MAX_BODY_BYTES", default_value_t = 32 * 1024 * 1024)]
     pub max_body_bytes: usize,
+    // -- connection limits (timeouts, connection cap, auth body limit) --
+    /// The whole request head (request line and headers) must arrive within this long of its
+    /// first byte (of the connection, for the first request); also bounds the TLS handshake.
+    #[arg(long, env = "HYPNOS_HEADER_READ_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub header_read_timeout: Duration,
+
+    /// A kept-alive connection idle this long between requests is closed.
+    #[arg(long, env = "HYPNOS_KEEP_ALIVE_TIMEOUT", default_value = "75s", value_parser = parse_duration)]
+    pub keep_alive_timeout: Duration,
+
+    /// The longest a request body may go without a byte arriving (and a response without a byte
+    /// leaving) before the request is answered 408 and the connection closed.
+    #[arg(long, env = "HYPNOS_BODY_READ_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub body_read_timeout: Duration,
+
+    /// Bytes per second a request body must average once it has been arriving for 30 s; slower
+    /// bodies are answered 408. 0 disables the check.
+    #[arg(long, env = "HYPNOS_MIN_BODY_RATE", default_value_t = 1024)]
+    pub min_body_rate: u64,
+
+    /// Connections served at once; further connections wait in the listen queue until one ends.
+    #[arg(long, env = "HYPNOS_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+
+    /// Request-body bytes held at once across all requests still receiving their bodies; a body
+    /// that would go past it is answered 503 (retry later). At least --max-body-bytes.
+    #[arg(long, env = "HYPNOS_MAX_BUFFERED_BODY_BYTES", default_value_t = 256 * 1024 * 1024)]
+    pub max_buffered_body_bytes: usize,
+
+    // -- rate limits (trusted proxies, per-account ceilings, look-ups) --
+    /// Log-in attempts (login-a) allowed per account per minute from all addresses together:
+    /// a ceiling far above one address's allowance (--login-rate-per-account), so that many
+    /// addresses together cannot guess without bound while one attacking address cannot lock
+    /// the owner out. Resets count with log-ins; vault-key verifications under their own key.
+    #[arg(
+        long,
+        env = "HYPNOS_LOGIN_RATE_PER_ACCOUNT_GLOBAL",
+        default_value_t = 100
+    )]
+    pub login_rate_per_account_global: u32,
+
+    /// Reverse proxies (comma-separated addresses or CIDRs, e.g. 10.0.0.0/8,::1) whose
+    /// X-Forwarded-For is believed: for a request from one of them the client is the right-most
+    /// address of that header that is not itself one of them. Default: none (the header is
+    /// ignored and the connection's address is the client's).
+    #[arg(
+        long,
+        env = "HYPNOS_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_parser = parse_network
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// Invitation look-ups (`invites/instructions`, which tell whether an e-mail has an account)
+    /// allowed per calling account per minute.
+    #[arg(long, env = "HYPNOS_INVITE_LOOKUP_RATE", default_value_t = 30)]
+    pub invite_lookup_rate: u32,
+
+    /// Largest request body of the authentication endpoints (/auth/*, /v1/user/vault*), in
+    /// bytes; a bigger one is refused unread (413).
+    #[arg(long, env = "HYPNOS_AUTH_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
+    pub auth_max_body_bytes: usize,
+
+    // -- sign-up policy --
+    /// Who may create an account: `open` (anyone who reaches the server), `invite-only` (only
+    /// with a one-time link from `hypnos admin signup-link`) or `closed` (nobody by themselves;
+    /// an operator's link still admits its one person).
+    #[arg(long = "signup", env = "HYPNOS_SIGNUP", value_enum, default_value_t = crate::admin::SignupPolicy::Open)]
+    pub signup: crate::admin::SignupPolicy,
+
+    /// E-mail domains that may sign up, comma-separated (example.com,example.org; exact
+    /// match, no subdomains); empty: any. A sign-up link made for a named e-mail is exempt.
+    #[arg(long = "signup-domains", env = "HYPNOS_SIGNUP_DOMAINS", value_delimiter = ',', value_parser = crate::admin::parse_signup_domain)]
+    pub signup_domains: Vec<String>,
+
+    // -- graphql limits (complexity, aliases, answer bytes) --
+    /// Most bytes of blob content and snapshot state one sync (GraphQL) answer may carry; a
+    /// field that would go past it fails with an error saying so. At least --max-blob-bytes.
+    #[arg(long, env = "HYPNOS_MAX_ANSWER_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub max_answer_bytes: usize,
+
+    /// Most fields one GraphQL request may select, fragments expanded (the app's largest
+    /// operation selects 15).
+    #[arg(long, env = "HYPNOS_GRAPHQL_MAX_COMPLEXITY", default_value_t = 100)]
+    pub graphql_max_complexity: usize,
+
+    /// Most top-level fields, and most aliases, one GraphQL request may hold (the app sends one
+    /// top-level field and no alias).
+    #[arg(long, env = "HYPNOS_GRAPHQL_MAX_ALIASES", default_value_t = 10)]
+    pub graphql_max_aliases: usize,
 }
 
 /// A parser that holds only the server's settings, to get their defaults (and environment
@@ -98,8 +193,71 @@ impl ServerConfig {
         if self.max_body_bytes < 64 * 1024 {
             return Err("--max-body-bytes must be at least 65536".into());
         }
+        // -- validate: connection limits --
+        if [
+            self.header_read_timeout,
+            self.keep_alive_timeout,
+            self.body_read_timeout,
+        ]
+        .iter()
+        .any(Duration::is_zero)
+        {
+            return Err("connection timeouts must be longer than zero".into());
+        }
+        if [
+            self.header_read_timeout,
+            self.keep_alive_timeout,
+            self.body_read_timeout,
+        ]
+        .iter()
+        .any(|timeout| *timeout > Duration::from_secs(24 * 3600))
+        {
+            return Err("connection timeouts cannot be longer than 24h".into());
+        }
+        if self.max_connections == 0 {
+            return Err("--max-connections must be at least 1".into());
+        }
+        if self.max_buffered_body_bytes < self.max_body_bytes {
+            return Err("--max-buffered-body-bytes cannot be less than --max-body-bytes".into());
+        }
+        // -- validate: rate limits --
+        if self.login_rate_per_account_global == 0 || self.invite_lookup_rate == 0 {
+            return Err("rate limits must be at least 1 per minute".into());
+        }
+        if !(AUTH_MIN_BODY_BYTES..=self.max_body_bytes).contains(&self.auth_max_body_bytes) {
+            return Err(format!(
+                "--auth-max-body-bytes must be between {AUTH_MIN_BODY_BYTES} and --max-body-bytes"
+            ));
+        }
+        // -- validate: sign-up policy --
+        // -- validate: graphql limits --
+        if self.max_answer_bytes < self.max_blob_bytes {
+            return Err("--max-answer-bytes must be at least --max-blob-bytes".into());
+        }
+        if self.graphql_max_complexity < 20 || self.graphql_max_aliases == 0 {
+            return Err(
+                "--graphql-max-complexity must be at least 20 and --graphql-max-aliases at least 1 \
+                 (the app's own operations need that)"
+                    .into(),
+            );
+        }
         Ok(())
     }
+}
+
+/// The smallest `--auth-max-body-bytes`: an account's sign-up or reset (its RSA key pair,
+/// encrypted) takes about 5 KiB.
+pub const AUTH_MIN_BODY_BYTES: usize = 16 * 1024;
+
+/// An address (one host) or a CIDR network, for `--trusted-proxies`.
+fn parse_network(text: &str) -> Result<ipnet::IpNet, String> {
+    let text = text.trim();
+    if let Ok(network) = text.parse::<ipnet::IpNet>() {
+        return Ok(network.trunc());
+    }
+    text.parse::<std::net::IpAddr>()
+        .map(ipnet::IpNet::from)
+        .map_err(|_| format!("{text:?} is not an address or a CIDR network (e.g. 10.0.0.0/8)"))
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {

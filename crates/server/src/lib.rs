@@ -10,13 +10,14 @@ pub mod config;
 pub mod error;
 mod extract;
 pub mod membership;
+mod net;
 pub mod permissions;
 mod rate_limit;
 pub mod session;
 pub mod state;
 pub mod storage;
 
-use std::{future::Future, net::SocketAddr, time::Duration};
+use std::{future::Future, time::Duration};
 
 use axum::{Router, extract::DefaultBodyLimit, http::StatusCode, response::IntoResponse};
 use tower_http::{catch_panic::CatchPanicLayer, trace::TraceLayer};
@@ -79,39 +80,44 @@ pub async fn open(config: ServerConfig) -> Result<AppState, ServeError> {
 
 /// Runs the server on `listener` until `shutdown` completes, then stops accepting, lets requests
 /// in flight finish (up to 30 s) and returns. Serves HTTPS when the configuration names a
-/// certificate and key.
+/// certificate and key. Connections go through [`net`]: HTTP/1.1 with the configured
+/// timeouts, connection cap and lingering close.
 pub async fn run(
     state: AppState,
     listener: std::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     listener.set_nonblocking(true)?;
+    let listener = tokio::net::TcpListener::from_std(listener)?;
     let config = state.config.clone();
-    let purge = tokio::spawn(purge_expired(state.clone()));
-    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    let result = match (&config.tls_cert, &config.tls_key) {
-        (Some(cert), Some(key)) => {
-            let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key).await?;
-            let handle = axum_server::Handle::new();
-            let stopper = handle.clone();
-            tokio::spawn(async move {
-                shutdown.await;
-                stopper.graceful_shutdown(Some(GRACE_PERIOD));
-            });
-            axum_server::from_tcp_rustls(listener, tls)?
-                .handle(handle)
-                .serve(service)
-                .await
-        }
-        _ => {
-            let listener = tokio::net::TcpListener::from_std(listener)?;
-            axum::serve(listener, service)
-                .with_graceful_shutdown(shutdown)
-                .await
-        }
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(tls_acceptor(cert, key).await?),
+        _ => None,
     };
+    let purge = tokio::spawn(purge_expired(state.clone()));
+    net::serve(
+        listener,
+        tls,
+        app(state),
+        net::ConnectionLimits::from_config(&config),
+        config.max_connections,
+        shutdown,
+        GRACE_PERIOD,
+    )
+    .await;
     purge.abort();
-    Ok(result?)
+    Ok(())
+}
+
+/// The TLS settings of the PEM files, offering HTTP/1.1 alone in ALPN (the only protocol served).
+async fn tls_acceptor(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<tokio_rustls::TlsAcceptor, ServeError> {
+    let loaded = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key).await?;
+    let mut tls = (*loaded.get_inner()).clone();
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(tls)))
 }
 
 /// Binds the configured address and runs until SIGTERM or Ctrl-C.
@@ -168,6 +174,11 @@ async fn purge_expired(state: AppState) {
         tick.tick().await;
         if let Err(err) = state.store.purge_expired(state::now_ms()).await {
             tracing::warn!(error = %err, "purging expired rows failed");
+        }
+        // Rate-limit windows that have ended (rate_limit.rs).
+        let ended = state::now_ms() - rate_limit::WINDOW_MS;
+        if let Err(err) = state.store.purge_rate_limits(ended).await {
+            tracing::warn!(error = %err, "purging ended rate-limit windows failed");
         }
     }
 }

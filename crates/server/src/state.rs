@@ -20,7 +20,8 @@ pub struct AppState {
     /// Key of the HMAC that makes stable fake salts and verifiers for unknown e-mails. Kept in
     /// the database (`server_settings`), so answers survive restarts and agree across processes.
     pub unknown_account_key: hmac::Key,
-    /// Per-account and per-address log-in limits.
+    /// The rate limits (per address, per account and address, per account, per look-up
+    /// caller), counted in the database.
     pub limiter: Arc<RateLimiter>,
     /// The sync API's GraphQL schema, built once.
     pub graphql: crate::api::graphql::SyncSchema,
@@ -43,11 +44,8 @@ impl AppState {
             })
             .await?;
         Ok(Self {
+            limiter: Arc::new(RateLimiter::new(store.clone(), &config)),
             store,
-            limiter: Arc::new(RateLimiter::new(
-                config.login_rate_per_account,
-                config.login_rate_per_ip,
-            )),
             graphql: crate::api::graphql::schema(),
             config: Arc::new(config),
             unknown_account_key: hmac::Key::new(hmac::HMAC_SHA256, &secret),

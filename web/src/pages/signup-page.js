@@ -1,11 +1,14 @@
 // Entry point of signup.html: create an account (keys made in this browser); when the page was
 // opened from the app (a loginKey in the address), log in straight after and hand off.
-import { signUp } from '../signup.js';
+import { inviteTokenFrom, signUp } from '../signup.js';
 import { logIn, parseLoginKey } from '../login.js';
 import { $, apiBase, messageOf, setBusy, showError, showHandOff } from './common.js';
 
 function main() {
   const form = $('signup-form');
+  // An operator's sign-up link (`?invite=TOKEN`) lets one account in on a server that takes
+  // sign-ups only with one.
+  const inviteToken = inviteTokenFrom(window.location.search);
   let loginKey = null;
   if (new URLSearchParams(window.location.search).has('loginKey')) {
     try {
@@ -33,6 +36,7 @@ function main() {
         firstName: $('first-name').value,
         lastName: $('last-name').value,
         passphrase,
+        inviteToken,
       });
       if (loginKey) {
         setBusy(form, true, 'Account created. Logging in…');

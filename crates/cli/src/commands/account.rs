@@ -62,6 +62,10 @@ pub struct SignupArgs {
     /// Family name.
     #[arg(long, default_value = "")]
     last_name: String,
+    /// The token of a sign-up link from the server's operator (what follows `invite=` in the
+    /// link), for a server that takes sign-ups only with one.
+    #[arg(long = "invite", env = "HYPNOS_SIGNUP_INVITE")]
+    invite: Option<String>,
     #[command(flatten)]
     passphrase: PassphraseSource,
 }
@@ -106,7 +110,7 @@ pub(crate) fn print(json_output: bool, value: serde_json::Value, text: String) {
 pub async fn signup(server: &str, json_output: bool, args: SignupArgs) -> Result<(), String> {
     let passphrase = args.passphrase.read(true)?;
     let api = Api::new(server).map_err(explain)?;
-    let created = hypnos_client::sign_up(
+    let created = hypnos_client::sign_up_with_invite(
         &api,
         &NewAccount {
             email: &args.email,
@@ -114,6 +118,7 @@ pub async fn signup(server: &str, json_output: bool, args: SignupArgs) -> Result
             last_name: &args.last_name,
             passphrase: &passphrase,
         },
+        args.invite.as_deref(),
     )
     .await
     .map_err(explain)?;

@@ -3,3 +3,4 @@
 pub mod account;
 pub mod orgs;
 pub mod sync;
+pub mod trust;

@@ -2,8 +2,11 @@
 //! invitations (with key sharing) and team projects, on `hypnos-client`.
 
 use clap::{Subcommand, ValueEnum};
-use hypnos_client::crypto::jwk::SymmetricJwk;
+use hypnos_client::crypto::{jwk::SymmetricJwk, rsa::RsaPublicKey};
 use hypnos_client::{Api, Session, orgs};
+
+use super::trust::{NewKeys, Vetter, normalize_fingerprint};
+use crate::state::Pin;
 use serde_json::json;
 
 use super::account::{explain, print, saved};
@@ -32,8 +35,9 @@ pub enum OrgCommand {
         /// The role the invitee gets.
         #[arg(long, value_enum, default_value_t = InviteRole::Member)]
         role: InviteRole,
-        /// Share even though the invitee's public key differs from the one pinned here (only
-        /// after comparing fingerprints with them: `hypnos keys fingerprint EMAIL`).
+        /// Share to the invitee's public key although it is not pinned here (new, or changed
+        /// since it was pinned): only after comparing fingerprints with them (`hypnos keys
+        /// fingerprint EMAIL`; `hypnos keys trust EMAIL FINGERPRINT` pins it instead).
         #[arg(long)]
         accept_new_key: bool,
     },
@@ -161,18 +165,17 @@ pub async fn org(json_output: bool, command: OrgCommand) -> Result<(), String> {
             let how = orgs::instructions(&api, session, &org, &email)
                 .await
                 .map_err(explain)?;
-            let mut pins = crate::state::load_pins()?;
-            vet_key(
-                &mut pins,
+            orgs::check_instructions(&email, &how).map_err(explain)?;
+            let mut vetter = vetter(&full, accept_new_key)?;
+            vetter.vet(
                 &how.invitee_id,
-                &how.invitee_email,
-                &how.invitee_public_key,
-                accept_new_key,
+                Some(&how.invitee_email),
+                &public_key(&how.invitee_email, &how.invitee_public_key)?,
             )?;
             let invited = orgs::invite(&api, &full, &org, how, role)
                 .await
                 .map_err(explain)?;
-            crate::state::save_pins(&pins)?;
+            crate::state::save_pins(&vetter.pins)?;
             print(
                 json_output,
                 json!({"id": invited.id, "expiresAt": invited.expires_at}),
@@ -268,52 +271,100 @@ pub async fn team_project(json_output: bool, command: TeamProjectCommand) -> Res
     Ok(())
 }
 
-/// Checks a teammate's public key against the fingerprint pinned here, pinning it the first
-/// time: the defence against a server that swaps public keys, which the app lacks.
-pub fn vet_key(
-    pins: &mut std::collections::BTreeMap<String, String>,
-    account_id: &str,
-    who: &str,
-    public_key: &str,
-    accept_new_key: bool,
-) -> Result<(), String> {
-    let print = hypnos_client::crypto::rsa::RsaPublicKey::from_jwk_json(public_key)
-        .map_err(|err| format!("{who}'s public key is unusable: {err}"))?
-        .fingerprint();
-    match pins.get(account_id) {
-        Some(pinned) if *pinned != print && !accept_new_key => Err(format!(
-            "{who}'s public key changed since you last shared to it (pinned {pinned}, now \
-             {print}). Nothing was shared. If they reset their account, compare fingerprints \
-             with them (they run: hypnos keys fingerprint) and run again with --accept-new-key."
-        )),
-        _ => {
-            pins.insert(account_id.to_owned(), print);
-            Ok(())
-        }
-    }
+/// A teammate's public key, parsed.
+fn public_key(who: &str, jwk: &str) -> Result<RsaPublicKey, String> {
+    RsaPublicKey::from_jwk_json(jwk).map_err(|err| format!("{who}'s public key is unusable: {err}"))
 }
 
-/// Runs `hypnos share ORG`: gives the members that lack project keys the ones you hold.
-pub async fn share(json_output: bool, org: &str, accept_new_key: bool) -> Result<(), String> {
+/// The vetter of the keys a command encrypts to: this machine's pins, and the caller's own key
+/// as its private key says.
+pub(crate) fn vetter(session: &Session, accept_new_key: bool) -> Result<Vetter, String> {
+    let own = orgs::private_key(session)
+        .and_then(|private| Ok(private.public_key()?))
+        .map_err(explain)?;
+    Ok(Vetter::new(
+        crate::state::load_pins()?,
+        NewKeys::from_flag(accept_new_key),
+        (&session.account.account_id, &own),
+    ))
+}
+
+/// The organization's members' e-mails by account id (for the messages about their keys).
+pub(crate) async fn emails_of(
+    api: &Api,
+    session: &str,
+    org: &str,
+) -> Result<std::collections::HashMap<String, String>, String> {
+    Ok(orgs::members(api, session, org)
+        .await
+        .map_err(explain)?
+        .members
+        .into_iter()
+        .map(|member| (member.user_id, member.email))
+        .collect())
+}
+
+/// Runs `hypnos share ORG [--repair EMAIL]`: gives the members that lack project keys the
+/// ones you hold; with `repair`, gives that member every key you hold, replacing theirs.
+pub async fn share(
+    json_output: bool,
+    org: &str,
+    accept_new_key: bool,
+    repair: Option<String>,
+) -> Result<(), String> {
     let (api, saved) = connect()?;
     let full = full_session(&api, &saved).await?;
+    let mut vetter = vetter(&full, accept_new_key)?;
+    if let Some(email) = repair {
+        let (account, jwk) = orgs::member_key_in(&api, &saved.session_id, org, &email)
+            .await
+            .map_err(explain)?
+            .ok_or_else(|| format!("{email} is not a member of {org}"))?;
+        let public = public_key(&email, &jwk)?;
+        vetter.vet(&account, Some(&email), &public)?;
+        let done = orgs::repair(&api, &full, org, &account, &public)
+            .await
+            .map_err(explain)?;
+        crate::state::save_pins(&vetter.pins)?;
+        let mut text = format!(
+            "Gave {email} {} project key(s), replacing the ones they held.",
+            done.stored
+        );
+        if !done.unchecked.is_empty() {
+            text.push_str(&format!(
+                "\n  These projects hold no documents yet, so your keys for them could not be \
+                 checked: {}",
+                done.unchecked.join(", ")
+            ));
+        }
+        print(
+            json_output,
+            json!({"repaired": email, "accountId": account, "stored": done.stored, "unchecked": done.unchecked}),
+            text,
+        );
+        return Ok(());
+    }
     let gaps = orgs::key_gaps(&api, &saved.session_id, org)
         .await
         .map_err(explain)?;
-    let mut pins = crate::state::load_pins()?;
+    let emails = if gaps.members.is_empty() {
+        Default::default()
+    } else {
+        emails_of(&api, &saved.session_id, org).await?
+    };
     for member in &gaps.members {
-        vet_key(
-            &mut pins,
+        let email = emails.get(&member.account_id).map(String::as_str);
+        let who = email.unwrap_or(&member.account_id);
+        vetter.vet(
             &member.account_id,
-            &member.account_id,
-            &member.public_key,
-            accept_new_key,
+            email,
+            &public_key(who, &member.public_key)?,
         )?;
     }
     let done = orgs::share(&api, &full, org, &gaps)
         .await
         .map_err(explain)?;
-    crate::state::save_pins(&pins)?;
+    crate::state::save_pins(&vetter.pins)?;
     print(
         json_output,
         json!({"created": done.created, "skipped": done.skipped}),
@@ -321,7 +372,11 @@ pub async fn share(json_output: bool, org: &str, accept_new_key: bool) -> Result
             "Shared {} project key(s){}.",
             done.created,
             if done.skipped > 0 {
-                format!("; {} were there already", done.skipped)
+                format!(
+                    "; {} were there already (a member whose key is wrong gets the right one \
+                     with hypnos share {org} --repair EMAIL, by the owner or an admin)",
+                    done.skipped
+                )
             } else {
                 String::new()
             }
@@ -330,31 +385,141 @@ pub async fn share(json_output: bool, org: &str, accept_new_key: bool) -> Result
     Ok(())
 }
 
-/// Runs `hypnos keys fingerprint [EMAIL]`.
-pub async fn fingerprint(json_output: bool, email: Option<String>) -> Result<(), String> {
-    let (api, saved) = connect()?;
-    let (who, public_key) = match &email {
-        None => {
-            let me = hypnos_client::whoami(&api, &saved.session_id)
-                .await
-                .map_err(explain)?;
-            (me.email, me.public_key)
-        }
-        Some(email) => {
-            let (_, key) = orgs::member_public_key(&api, &saved.session_id, email)
-                .await
-                .map_err(explain)?
-                .ok_or_else(|| format!("{email} is not a member of any of your organizations"))?;
-            (email.clone(), key)
-        }
+/// A teammate's account id, e-mail and public key: a member of one of your organizations, or
+/// else (before they join) the account an invitation to `org` (or to any of your teams) would
+/// go to.
+async fn look_up(
+    api: &Api,
+    session: &str,
+    email: &str,
+    org: Option<&str>,
+) -> Result<(String, String, RsaPublicKey), String> {
+    let email = email.trim().to_lowercase();
+    let member = match org {
+        Some(org) => orgs::member_key_in(api, session, org, &email).await,
+        None => orgs::member_public_key(api, session, &email).await,
+    }
+    .map_err(explain)?;
+    if let Some((account, jwk)) = member {
+        let public = public_key(&email, &jwk)?;
+        return Ok((account, email, public));
+    }
+    // Not a member yet: ask what an invitation would use.
+    let teams: Vec<String> = match org {
+        Some(org) => vec![org.to_owned()],
+        None => orgs::list(api, session)
+            .await
+            .map_err(explain)?
+            .into_iter()
+            .filter(|org| org.metadata.organization_type == "team")
+            .map(|org| org.id)
+            .collect(),
     };
-    let print_value = hypnos_client::crypto::rsa::RsaPublicKey::from_jwk_json(&public_key)
-        .map_err(|err| format!("{who}'s public key is unusable: {err}"))?
-        .fingerprint();
+    let mut last_error = None;
+    for team in teams {
+        match orgs::instructions(api, session, &team, &email).await {
+            Ok(how) => {
+                orgs::check_instructions(&email, &how).map_err(explain)?;
+                let public = public_key(&email, &how.invitee_public_key)?;
+                return Ok((how.invitee_id, email, public));
+            }
+            Err(err) => last_error = Some(explain(err)),
+        }
+    }
+    Err(match last_error {
+        Some(err) => format!("cannot find {email}'s public key: {err}"),
+        None => format!(
+            "{email} is not a member of any of your organizations (name the team you will \
+             invite them to with --org ORG)"
+        ),
+    })
+}
+
+/// Runs `hypnos keys fingerprint [EMAIL] [--org ORG]`.
+pub async fn fingerprint(
+    json_output: bool,
+    email: Option<String>,
+    org: Option<String>,
+) -> Result<(), String> {
+    let (api, saved) = connect()?;
+    let Some(email) = email else {
+        // Our own key, from our private key: what the server says could be another.
+        let full = full_session(&api, &saved).await?;
+        let own = orgs::private_key(&full)
+            .and_then(|private| Ok(private.public_key()?))
+            .map_err(explain)?
+            .fingerprint();
+        let who = full.account.email.clone();
+        print(
+            json_output,
+            json!({"email": who, "accountId": full.account.account_id, "fingerprint": own}),
+            format!("{who}: {own}"),
+        );
+        return Ok(());
+    };
+    let (account, who, public) = look_up(&api, &saved.session_id, &email, org.as_deref()).await?;
+    let print_value = public.fingerprint();
+    let pins = crate::state::load_pins()?;
+    let pinned = pins
+        .get(&account)
+        .is_some_and(|pin| pin.fingerprint == print_value);
+    let text = if pinned {
+        format!("{who}: {print_value} (pinned here)")
+    } else {
+        format!(
+            "{who}: {print_value}\n  Not pinned here. Compare it with them (they run: hypnos keys \
+             fingerprint); if it matches: hypnos keys trust {who} '{print_value}'"
+        )
+    };
     print(
         json_output,
-        json!({"email": who, "fingerprint": print_value}),
-        format!("{who}: {print_value}"),
+        json!({"email": who, "accountId": account, "fingerprint": print_value, "pinned": pinned}),
+        text,
+    );
+    Ok(())
+}
+
+/// Runs `hypnos keys trust EMAIL FINGERPRINT [--org ORG]`: pins the teammate's key if its
+/// fingerprint is the one they read to you.
+pub async fn trust(
+    json_output: bool,
+    email: &str,
+    expected: &str,
+    org: Option<String>,
+) -> Result<(), String> {
+    let (api, saved) = connect()?;
+    let (account, who, public) = look_up(&api, &saved.session_id, email, org.as_deref()).await?;
+    let print_value = public.fingerprint();
+    if normalize_fingerprint(expected) != print_value {
+        return Err(format!(
+            "the server's key for {who} has fingerprint {print_value}, not the {} you were \
+             given: nothing was pinned. Do not share to it; ask them to check again (they run: \
+             hypnos keys fingerprint).",
+            normalize_fingerprint(expected)
+        ));
+    }
+    let mut pins = crate::state::load_pins()?;
+    if let Some((other, _)) = pins
+        .iter()
+        .find(|(id, pin)| **id != account && pin.email.as_deref() == Some(who.as_str()))
+    {
+        // The e-mail now names another account (a new one, after they deleted theirs): the
+        // user has just checked this key, so the old pin goes.
+        let other = other.clone();
+        pins.remove(&other);
+    }
+    pins.insert(
+        account.clone(),
+        Pin {
+            fingerprint: print_value.clone(),
+            email: Some(who.clone()),
+        },
+    );
+    crate::state::save_pins(&pins)?;
+    print(
+        json_output,
+        json!({"email": who, "accountId": account, "fingerprint": print_value, "pinned": true}),
+        format!("Pinned {who}'s key (account {account}): {print_value}"),
     );
     Ok(())
 }

@@ -12,7 +12,7 @@ use hypnos_client::sync::{
 use serde_json::json;
 
 use super::account::{explain, print, saved};
-use super::orgs::{full_session, vet_key};
+use super::orgs::{emails_of, full_session, vetter};
 use crate::Failure;
 
 /// The side that wins conflicts.
@@ -55,10 +55,14 @@ pub struct PushArgs {
     /// Settle conflicts with this side's documents instead of stopping.
     #[arg(long, value_enum)]
     prefer: Option<PreferSide>,
-    /// Encrypt a new project's key even to a member whose public key differs from the one
-    /// pinned here (only after comparing fingerprints: hypnos keys fingerprint EMAIL).
+    /// Encrypt a new project's key even to a member whose public key is not pinned here, new
+    /// or changed (only after comparing fingerprints: hypnos keys fingerprint EMAIL).
     #[arg(long)]
     accept_new_key: bool,
+    /// Go on although the server's history of the branch no longer holds the snapshot this
+    /// machine saw last (the server went back: a restored backup, or tampering).
+    #[arg(long)]
+    accept_rollback: bool,
 }
 
 /// `hypnos pull`.
@@ -87,6 +91,10 @@ pub struct PullArgs {
     /// Settle conflicts with this side's documents instead of stopping.
     #[arg(long, value_enum)]
     prefer: Option<PreferSide>,
+    /// Go on although the server's history of the branch no longer holds the snapshot this
+    /// machine saw last (the server went back: a restored backup, or tampering).
+    #[arg(long)]
+    accept_rollback: bool,
 }
 
 /// `hypnos status`.
@@ -97,6 +105,10 @@ pub struct StatusArgs {
     /// The branch.
     #[arg(long, default_value = "master", value_parser = branch_name)]
     branch: String,
+    /// Go on although the server's history of the branch no longer holds the snapshot this
+    /// machine saw last (the server went back: a restored backup, or tampering).
+    #[arg(long)]
+    accept_rollback: bool,
 }
 
 /// The app's rule for branch names; it keeps them lower-cased.
@@ -139,8 +151,10 @@ async fn context(json_output: bool) -> Result<Context, String> {
 }
 
 impl Context {
-    fn syncer(&self) -> Result<Syncer<'_>, String> {
-        Syncer::new(&self.api, &self.session, &self.home, &self.bars).map_err(explain)
+    fn syncer(&self, accept_rollback: bool) -> Result<Syncer<'_>, String> {
+        Syncer::new(&self.api, &self.session, &self.home, &self.bars)
+            .map(|syncer| syncer.accept_rollback(accept_rollback))
+            .map_err(explain)
     }
 }
 
@@ -198,8 +212,13 @@ fn conflict_json(conflicts: &[(String, Vec<Conflict>)]) -> serde_json::Value {
 /// Runs `hypnos push`.
 pub async fn push(json_output: bool, args: PushArgs) -> Result<(), Failure> {
     let context = context(json_output).await?;
-    let syncer = context.syncer()?;
-    let mut pins = crate::state::load_pins()?;
+    let syncer = context.syncer(args.accept_rollback)?;
+    let mut vetter = vetter(&context.session, args.accept_new_key)?;
+    // E-mails for the messages about members' keys (a new project's key goes to each); best
+    // effort: the push itself says what is wrong with the organization.
+    let emails = emails_of(&context.api, &context.session.id, &args.org)
+        .await
+        .unwrap_or_default();
     let outcome = syncer
         .push(
             &args.file,
@@ -208,19 +227,11 @@ pub async fn push(json_output: bool, args: PushArgs) -> Result<(), Failure> {
             &args.branch,
             &args.message,
             prefer(args.prefer),
-            |account, public| {
-                vet_key(
-                    &mut pins,
-                    account,
-                    account,
-                    &public.jwk().to_json(),
-                    args.accept_new_key,
-                )
-            },
+            |account, public| vetter.vet(account, emails.get(account).map(String::as_str), public),
         )
         .await
         .map_err(|err| failure(err, "The push", json_output))?;
-    crate::state::save_pins(&pins)?;
+    crate::state::save_pins(&vetter.pins)?;
     let mut lines = Vec::new();
     for pushed in &outcome {
         let mut line = match &pushed.snapshot {
@@ -250,6 +261,12 @@ pub async fn push(json_output: bool, args: PushArgs) -> Result<(), Failure> {
                 summary(&pushed.incoming)
             ));
         }
+        if pushed.key_unchecked {
+            line.push_str(
+                "\n  The project held no documents yet, so your key for it could not be checked \
+                 against its data.",
+            );
+        }
         if !pushed.conflicts.is_empty() {
             line.push_str(&format!(
                 "\n  {} conflicts settled with {} documents.",
@@ -270,7 +287,7 @@ pub async fn push(json_output: bool, args: PushArgs) -> Result<(), Failure> {
 /// Runs `hypnos pull`.
 pub async fn pull(json_output: bool, args: PullArgs) -> Result<(), Failure> {
     let context = context(json_output).await?;
-    let syncer = context.syncer()?;
+    let syncer = context.syncer(args.accept_rollback)?;
     let target = match (&args.project, &args.workspace) {
         (Some(project), _) => Target::Project(project),
         (None, Some(workspace)) => Target::Workspace(workspace),
@@ -316,11 +333,11 @@ pub async fn pull(json_output: bool, args: PullArgs) -> Result<(), Failure> {
 /// Runs `hypnos status`.
 pub async fn status(json_output: bool, args: StatusArgs) -> Result<(), Failure> {
     let context = context(json_output).await?;
-    let syncer = context.syncer()?;
+    let syncer = context.syncer(args.accept_rollback)?;
     let file =
         hypnos_client::sync::read_export(&args.file).map_err(|err| failure(err, "", false))?;
     let plans = syncer
-        .status(&file, &args.branch)
+        .status(&args.file, &file, &args.branch)
         .await
         .map_err(|err| failure(err, "The status", json_output))?;
     let text = plans.iter().map(describe).collect::<Vec<_>>().join("\n");

@@ -25,6 +25,12 @@ impl Server {
     pub fn start() -> Self {
         let data = tempfile::tempdir().unwrap();
         let database = format!("sqlite://{}/hypnos.db?mode=rwc", data.path().display());
+        Self::start_on(database, data)
+    }
+
+    /// The server on `database` (any URL `hypnos server --database` takes); `data` is kept
+    /// as long as the server.
+    pub fn start_on(database: String, data: tempfile::TempDir) -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -145,4 +151,71 @@ pub async fn gql(server: &Server, session: &str, query: &str, variables: Value) 
 /// What a finished command wrote on stderr.
 pub fn stderr_of(assert: assert_cmd::assert::Assert) -> String {
     String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
+}
+
+/// The README's walk-through before an invitation: the teammate reads their fingerprint
+/// (`hypnos keys fingerprint`), the inviter sees the same for their e-mail and pins it
+/// (`hypnos keys trust EMAIL FINGERPRINT`). Returns the fingerprint.
+pub fn trust_teammate(
+    inviter: &tempfile::TempDir,
+    teammate: &tempfile::TempDir,
+    email: &str,
+) -> String {
+    let theirs = run_json(teammate, &["keys", "fingerprint"])["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let seen = run_json(inviter, &["keys", "fingerprint", email]);
+    assert_eq!(seen["fingerprint"], theirs.as_str(), "{seen}");
+    assert_eq!(seen["pinned"], false, "{seen}");
+    let pinned = run_json(inviter, &["keys", "trust", email, &theirs]);
+    assert_eq!(pinned["pinned"], true, "{pinned}");
+    theirs
+}
+
+impl Server {
+    /// [`Server::start`] with more `hypnos server` arguments (a sign-up policy, say).
+    pub fn start_with(extra_args: &[&str]) -> Self {
+        let data = tempfile::tempdir().unwrap();
+        let database = format!("sqlite://{}/hypnos.db?mode=rwc", data.path().display());
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = StdCommand::new(cargo_bin("hypnos"))
+            .args(["server", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["--database", &database])
+            .args(extra_args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !ready(port) {
+            assert!(Instant::now() < deadline, "the server did not start");
+            sleep(Duration::from_millis(50));
+        }
+        Self {
+            child,
+            url,
+            database,
+            _data: data,
+        }
+    }
+}
+
+/// Whether the server on `port` answers `/readyz` with 200.
+fn ready(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = write!(
+        stream,
+        "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    );
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer.starts_with("HTTP/1.1 200")
 }

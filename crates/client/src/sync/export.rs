@@ -49,6 +49,61 @@ impl Format {
     }
 }
 
+/// The deepest flow nesting (`[…]`, `{…}`) a YAML export may have before it is parsed. The
+/// parser refuses more than 128 levels itself, but only after scanning the whole document, and
+/// its scanner takes time quadratic in the flow depth (100,000 nested maps took minutes): this
+/// linear pre-scan refuses such files at once. Real exports nest a few levels.
+const MAX_YAML_FLOW_DEPTH: usize = 1_000;
+
+/// Whether YAML text opens more than `limit` flow collections (`[`, `{`) at once, not
+/// counting those inside quoted scalars or comments. Brackets inside plain or block scalars
+/// count too (a conservative reading): balanced ones cancel out, and only text holding more than
+/// `limit` unclosed ones is refused.
+fn flow_depth_exceeds(text: &str, limit: usize) -> bool {
+    let mut depth = 0usize;
+    let mut chars = text.chars().peekable();
+    // The previous character that is not a space: quotes open a scalar only where one starts.
+    let mut previous = '\n';
+    while let Some(c) = chars.next() {
+        match c {
+            '#' if previous.is_whitespace() || previous == '\n' => {
+                for skipped in chars.by_ref() {
+                    if skipped == '\n' {
+                        break;
+                    }
+                }
+                previous = '\n';
+                continue;
+            }
+            '"' | '\'' if matches!(previous, '\n' | ':' | '-' | '[' | '{' | ',' | '?') => {
+                while let Some(inner) = chars.next() {
+                    if c == '"' && inner == '\\' {
+                        chars.next();
+                    } else if inner == c {
+                        if c == '\'' && chars.peek() == Some(&'\'') {
+                            chars.next();
+                        } else {
+                            break;
+                        }
+                    }
+                }
+            }
+            '[' | '{' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if c == '\n' || !c.is_whitespace() {
+            previous = c;
+        }
+    }
+    false
+}
+
 /// What is wrong with an export file.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -106,6 +161,12 @@ impl Export {
                 .map_err(|err| ExportError(format!("not valid JSON: {err}")))?;
             (value, Format::Json)
         } else {
+            if flow_depth_exceeds(trimmed, MAX_YAML_FLOW_DEPTH) {
+                return Err(ExportError(format!(
+                    "not valid YAML: lists or maps nested more than {MAX_YAML_FLOW_DEPTH} levels \
+                     deep (recursion limit exceeded)"
+                )));
+            }
             let value = serde_norway::from_str(trimmed)
                 .map_err(|err| ExportError(format!("not valid YAML: {err}")))?;
             (value, Format::Yaml)
@@ -298,6 +359,31 @@ mod tests {
     #![allow(clippy::unwrap_used, reason = "tests may panic")]
 
     use super::*;
+
+    #[test]
+    fn flow_depth_counts_open_collections_outside_quotes_and_comments() {
+        assert!(!flow_depth_exceeds("a: [[1], {b: [2]}]", 3));
+        assert!(flow_depth_exceeds("a: [[[1]]]", 2));
+        // Brackets in quoted scalars and comments do not count; an apostrophe inside a plain
+        // scalar opens nothing.
+        assert!(!flow_depth_exceeds(
+            "a: \"[[[[\"\nb: '{{{{'' [[['\n# [[[[\nc: don't [x]\nd: \"\\\"[[[\"",
+            2
+        ));
+        let deep = format!("resources: {}{}", "[".repeat(5_000), "]".repeat(5_000));
+        let started = std::time::Instant::now();
+        let refused = Export::parse(&deep).unwrap_err().to_string();
+        assert!(refused.contains("recursion limit"), "{refused}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        // Within the pre-scan's bound, the parser's own limit (128) still refuses it.
+        let deeper_than_parser = format!(
+            "_type: export\n__export_format: 4\nresources: {}{}",
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        let refused = Export::parse(&deeper_than_parser).unwrap_err().to_string();
+        assert!(refused.contains("recursion limit"), "{refused}");
+    }
 
     fn sample() -> Export {
         Export::parse(

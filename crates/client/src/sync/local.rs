@@ -1,7 +1,13 @@
 //! What this machine remembers between syncs, under the client's state directory:
 //!
-//! * `sync/<server>/<project>/<branch>.json`: the snapshot this machine last synced (the base
-//!   of the next three-way merge);
+//! * `sync/<server>/<project>/<branch>.json`: the branch's tip this machine last saw and how
+//!   many snapshots the branch held then: a server that later shows a history without that
+//!   tip, or a shorter one, went back (a rollback or another history), and sync refuses it;
+//! * `sync/<server>/<project>/<branch>.files/<id>.json`: per export file (`<id>` is SHA-1 of
+//!   the file's canonical path), the snapshot that file was last synced at: the base of its
+//!   next three-way merge. It is per file, not per machine: a pull into one file must not
+//!   become the base of another file that never saw it (its teammates' changes would look
+//!   like deletions of its own);
 //! * `cache/<project>.enc`: the documents of the snapshot this machine synced last, so a later
 //!   pull or merge downloads only what is new. One file a project (10,000 small files cost
 //!   seconds of file-system time; one costs milliseconds), holding every blob by id, gzipped and
@@ -32,9 +38,43 @@ pub struct Local {
     account_key: AesKey,
 }
 
+/// What a file was last synced at.
 #[derive(Serialize, Deserialize)]
 struct Base {
     snapshot: String,
+    /// The canonical path, for people reading the directory.
+    #[serde(default)]
+    file: String,
+}
+
+/// What this machine last saw of a branch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seen {
+    /// The branch's tip.
+    pub snapshot: String,
+    /// How many snapshots the branch held (absent in files written before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<usize>,
+}
+
+/// The identity of an export file: its canonical path (its directory's, for a file not written
+/// yet), so `./a.json` and `/home/me/a.json` are one file.
+pub fn file_identity(path: &Path) -> std::io::Result<String> {
+    let canonical = match fs::canonicalize(path) {
+        Ok(canonical) => canonical,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            let parent = match path.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent,
+                _ => Path::new("."),
+            };
+            let name = path
+                .file_name()
+                .ok_or_else(|| std::io::Error::other("not a file name"))?;
+            fs::canonicalize(parent)?.join(name)
+        }
+        Err(err) => return Err(err),
+    };
+    Ok(canonical.to_string_lossy().into_owned())
 }
 
 /// A file name for a server URL: its host and port, made safe.
@@ -73,32 +113,66 @@ impl Local {
         }
     }
 
-    fn base_path(&self, project: &str, branch: &str) -> Option<PathBuf> {
+    /// `sync/<server>/<project>/<branch>` + `suffix`.
+    fn branch_path(&self, project: &str, branch: &str, suffix: &str) -> Option<PathBuf> {
         (safe(project) && safe(branch)).then(|| {
             self.dir
                 .join("sync")
                 .join(&self.server)
                 .join(project)
-                .join(format!("{}.json", branch.to_lowercase()))
+                .join(format!("{}{suffix}", branch.to_lowercase()))
         })
     }
 
-    /// The snapshot this machine last synced on the branch.
-    pub fn base(&self, project: &str, branch: &str) -> Option<String> {
-        let text = fs::read_to_string(self.base_path(project, branch)?).ok()?;
+    fn seen_path(&self, project: &str, branch: &str) -> Option<PathBuf> {
+        self.branch_path(project, branch, ".json")
+    }
+
+    fn base_path(&self, file: &str, project: &str, branch: &str) -> Option<PathBuf> {
+        self.branch_path(project, branch, ".files")
+            .map(|dir| dir.join(format!("{}.json", blob_id(file))))
+    }
+
+    /// The snapshot the file `file` ([`file_identity`]) was last synced at on the branch;
+    /// none for a file this machine never synced.
+    pub fn base(&self, file: &str, project: &str, branch: &str) -> Option<String> {
+        let text = fs::read_to_string(self.base_path(file, project, branch)?).ok()?;
         let base: Base = serde_json::from_str(&text).ok()?;
         is_lower_hex(&base.snapshot, 40).then_some(base.snapshot)
     }
 
-    /// Records the snapshot this machine synced last.
-    pub fn set_base(&self, project: &str, branch: &str, snapshot: &str) -> std::io::Result<()> {
-        let Some(path) = self.base_path(project, branch) else {
+    /// Records the snapshot `file` was synced at.
+    pub fn set_base(
+        &self,
+        file: &str,
+        project: &str,
+        branch: &str,
+        snapshot: &str,
+    ) -> std::io::Result<()> {
+        let Some(path) = self.base_path(file, project, branch) else {
             return Err(std::io::Error::other("unusable project or branch name"));
         };
         let text = serde_json::to_string(&Base {
             snapshot: snapshot.to_owned(),
+            file: file.to_owned(),
         })
         .map_err(std::io::Error::other)?;
+        write_atomically(&path, text.as_bytes())
+    }
+
+    /// What this machine last saw of the branch, if it ever synced it.
+    pub fn seen(&self, project: &str, branch: &str) -> Option<Seen> {
+        let text = fs::read_to_string(self.seen_path(project, branch)?).ok()?;
+        let seen: Seen = serde_json::from_str(&text).ok()?;
+        is_lower_hex(&seen.snapshot, 40).then_some(seen)
+    }
+
+    /// Records what this machine saw of the branch.
+    pub fn set_seen(&self, project: &str, branch: &str, seen: &Seen) -> std::io::Result<()> {
+        let Some(path) = self.seen_path(project, branch) else {
+            return Err(std::io::Error::other("unusable project or branch name"));
+        };
+        let text = serde_json::to_string(seen).map_err(std::io::Error::other)?;
         write_atomically(&path, text.as_bytes())
     }
 

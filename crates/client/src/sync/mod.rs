@@ -31,7 +31,7 @@ use crate::api::ClientError;
 use export::{Export, Workspace};
 use local::Local;
 use merge::{Conflict, Merged, Prefer, three_way};
-use remote::{NewSnapshot, Project, Remote, Snapshot, SyncFailure};
+use remote::{KeyCheck, NewSnapshot, Project, Remote, Snapshot, SyncFailure};
 use state::{State, state_of};
 
 /// Told how a long step advances (the command line draws a bar).
@@ -74,6 +74,14 @@ pub enum SyncError {
     /// A local file could not be read or written.
     #[error("{0}")]
     Io(String),
+    /// The branch on the server no longer holds the tip this machine saw: the server went
+    /// back (a restored backup, or tampering). Nothing was written or pushed.
+    #[error("{0}")]
+    Rollback(String),
+    /// The caller's key for a project does not open the project's data. Nothing was written
+    /// or pushed.
+    #[error("{0}")]
+    BadProjectKey(String),
 }
 
 impl From<SyncFailure> for SyncError {
@@ -152,6 +160,12 @@ pub struct Plan {
     pub incoming: Changes,
     /// Documents both sides changed.
     pub conflicts: Vec<Conflict>,
+    /// How many snapshots the branch holds on the server.
+    #[serde(skip)]
+    history_len: usize,
+    /// The server's tip's documents.
+    #[serde(skip)]
+    remote_state: State,
     #[serde(skip)]
     merged: State,
     #[serde(skip)]
@@ -182,6 +196,9 @@ pub struct Pushed {
     pub incoming: Changes,
     /// Conflicts settled by the preference given.
     pub conflicts: Vec<Conflict>,
+    /// The project existed but held no documents, so the caller's key for it could not be
+    /// checked against its data.
+    pub key_unchecked: bool,
 }
 
 /// What a pull wrote.
@@ -222,6 +239,10 @@ pub struct Syncer<'a> {
     private: RsaPrivateKey,
     local: Local,
     progress: &'a dyn Progress,
+    /// The caller's e-mail, for the advice on a bad project key.
+    email: String,
+    /// Accept a branch that no longer holds the tip this machine saw.
+    accept_rollback: bool,
 }
 
 impl<'a> Syncer<'a> {
@@ -237,18 +258,126 @@ impl<'a> Syncer<'a> {
             private: crate::orgs::private_key(session)?,
             local: Local::new(dir, api.base(), session.account_key.key()),
             progress,
+            email: session.account.email.clone(),
+            accept_rollback: false,
         })
     }
 
-    /// What pushing `file` would do (`hypnos status`): one plan a workspace.
-    pub async fn status(&self, file: &Export, branch: &str) -> Result<Vec<Plan>, SyncError> {
+    /// Accept (`true`) a branch whose history no longer holds the tip this machine saw last,
+    /// instead of refusing it: after the operator restored a backup, say.
+    pub fn accept_rollback(mut self, accept: bool) -> Self {
+        self.accept_rollback = accept;
+        self
+    }
+
+    /// Refuses a project key that does not open the project's data (`state`, the branch's
+    /// tip); says whether there was data to check it against.
+    async fn check_key(
+        &self,
+        org: &str,
+        project: &Project,
+        key: &AesKey,
+        state: &State,
+    ) -> Result<bool, SyncError> {
+        match self.remote.key_opens_state(&project.id, key, state).await? {
+            KeyCheck::Opens => Ok(true),
+            KeyCheck::NoData => Ok(false),
+            KeyCheck::DoesNotOpen => Err(SyncError::BadProjectKey(format!(
+                "the key the server holds for you for project \"{}\" ({}) does not open the \
+                 documents your teammates pushed: it is not the project's key (a member may \
+                 have given you a wrong one). Nothing was pushed or written. Ask the \
+                 organization's owner or an admin to give you the right key: hypnos share {org} \
+                 --repair {}",
+                project.name, project.id, self.email
+            ))),
+        }
+    }
+
+    /// Refuses a branch whose history no longer holds the tip this machine saw (at the same
+    /// place), unless told to accept it.
+    fn check_history(
+        &self,
+        project: &str,
+        branch: &str,
+        history: &[String],
+    ) -> Result<(), SyncError> {
+        let Some(seen) = self.local.seen(project, branch) else {
+            return Ok(());
+        };
+        let holds = match seen.length {
+            Some(length) => {
+                length >= 1
+                    && history
+                        .get(length - 1)
+                        .is_some_and(|id| *id == seen.snapshot)
+            }
+            None => history.contains(&seen.snapshot),
+        };
+        if holds || self.accept_rollback {
+            return Ok(());
+        }
+        let length = seen
+            .length
+            .map_or_else(String::new, |length| format!(" of {length} snapshots"));
+        Err(SyncError::Rollback(format!(
+            "the server's history went back: branch {branch} of {project} no longer holds \
+             snapshot {} that this machine saw as its tip{length} (the server now shows {} \
+             snapshots{}). A server restored from a backup shows this, and so does a server that \
+             hides or rewrites history. Nothing was pushed or written. If you know why, run again \
+             with --accept-rollback (your file may hold changes the server lost: push them \
+             again).",
+            &seen.snapshot[..12],
+            history.len(),
+            history.last().map_or_else(String::new, |tip| format!(
+                ", tip {}",
+                &tip[..tip.len().min(12)]
+            )),
+        )))
+    }
+
+    /// Records what this machine and `file` synced: the branch's tip and length.
+    fn record(
+        &self,
+        file: &str,
+        project: &str,
+        branch: &str,
+        tip: &str,
+        length: usize,
+    ) -> Result<(), SyncError> {
+        self.local
+            .set_base(file, project, branch, tip)
+            .and_then(|()| {
+                self.local.set_seen(
+                    project,
+                    branch,
+                    &local::Seen {
+                        snapshot: tip.to_owned(),
+                        length: Some(length),
+                    },
+                )
+            })
+            .map_err(|err| SyncError::Io(format!("cannot record the sync: {err}")))
+    }
+
+    /// What pushing `file`, read from `path`, would do (`hypnos status`): one plan a
+    /// workspace.
+    pub async fn status(
+        &self,
+        path: &std::path::Path,
+        file: &Export,
+        branch: &str,
+    ) -> Result<Vec<Plan>, SyncError> {
+        let identity = identity_of(path)?;
         let mut plans = Vec::new();
         for workspace in file.workspaces() {
             let project = self
                 .remote
                 .project_of_workspace(None, &workspace.id)
                 .await?;
-            plans.push(self.plan(&workspace, project, branch, None, false).await?);
+            plans.push(
+                self.plan(&identity, &workspace, project, branch, None, false)
+                    .await?,
+            );
         }
         Ok(plans)
     }
@@ -273,6 +402,7 @@ impl<'a> Syncer<'a> {
         mut check: impl FnMut(&str, &RsaPublicKey) -> Result<(), String>,
     ) -> Result<Vec<Pushed>, SyncError> {
         let mut file = read_export(path)?;
+        let identity = identity_of(path)?;
         let workspaces = file.workspaces();
         if workspaces.is_empty() {
             return Err(SyncError::Invalid(format!(
@@ -287,7 +417,10 @@ impl<'a> Syncer<'a> {
                 .remote
                 .project_of_workspace(Some(org), &workspace.id)
                 .await?;
-            plans.push(self.plan(workspace, project, branch, prefer, false).await?);
+            plans.push(
+                self.plan(&identity, workspace, project, branch, prefer, false)
+                    .await?,
+            );
         }
         let conflicts: Vec<(String, Vec<Conflict>)> = plans
             .iter()
@@ -300,12 +433,19 @@ impl<'a> Syncer<'a> {
 
         // The teammates' changes go into the file before anything is pushed.
         let mut keys = HashMap::new();
+        let mut unchecked = std::collections::HashSet::new();
         let mut file_changed = false;
         for plan in &mut plans {
             let Some(project) = &plan.project else {
                 continue;
             };
             let key = self.remote.project_key(&project.id, &self.private).await?;
+            if !self
+                .check_key(org, project, &key, &plan.remote_state)
+                .await?
+            {
+                unchecked.insert(project.id.clone());
+            }
             if !plan.incoming.is_empty() {
                 let documents = self.documents_of(&project.id, &key, plan).await?;
                 file.replace_workspace(&plan.workspace_id, &documents);
@@ -350,21 +490,20 @@ impl<'a> Syncer<'a> {
                 outgoing: plan.outgoing.clone(),
                 incoming: plan.incoming.clone(),
                 conflicts: plan.conflicts.clone(),
+                key_unchecked: unchecked.contains(&project.id),
             };
             let tip = if plan.outgoing.is_empty() && plan.remote_tip.is_some() {
-                plan.remote_tip.clone()
+                plan.remote_tip.clone().map(|tip| (tip, plan.history_len))
             } else {
                 let (id, uploaded) = self
                     .push_snapshot(&project.id, &key, &plan, branch, message)
                     .await?;
                 outcome.uploaded_blobs = uploaded;
                 outcome.snapshot = Some(id.clone());
-                Some(id)
+                Some((id, plan.history_len + 1))
             };
-            if let Some(tip) = tip {
-                self.local
-                    .set_base(&project.id, branch, &tip)
-                    .map_err(|err| SyncError::Io(format!("cannot record the sync: {err}")))?;
+            if let Some((tip, length)) = tip {
+                self.record(&identity, &project.id, branch, &tip, length)?;
             }
             pushed.push(outcome);
         }
@@ -425,8 +564,16 @@ impl<'a> Syncer<'a> {
             name: project.name.clone(),
             documents: Vec::new(),
         });
+        let identity = identity_of(path)?;
         let plan = self
-            .plan(&workspace, Some(project.clone()), branch, prefer, fresh)
+            .plan(
+                &identity,
+                &workspace,
+                Some(project.clone()),
+                branch,
+                prefer,
+                fresh,
+            )
             .await?;
         let Some(tip) = plan.remote_tip.clone() else {
             return Err(SyncError::Invalid(format!(
@@ -440,12 +587,14 @@ impl<'a> Syncer<'a> {
             });
         }
         let key = self.remote.project_key(&project.id, &self.private).await?;
+        self.check_key(org, &project, &key, &plan.remote_state)
+            .await?;
         let documents = self.documents_of(&project.id, &key, &plan).await?;
         file.replace_workspace(&plan.workspace_id, &documents);
         write_export(path, &file)?;
-        self.local
-            .set_base(&project.id, branch, &tip)
-            .map_err(|err| SyncError::Io(format!("cannot record the sync: {err}")))?;
+        // The written file's own identity (it may not have existed before).
+        let identity = identity_of(path)?;
+        self.record(&identity, &project.id, branch, &tip, plan.history_len)?;
         Ok(Pulled {
             id: project.id,
             workspace_id: plan.workspace_id,
@@ -459,10 +608,12 @@ impl<'a> Syncer<'a> {
         })
     }
 
-    /// Works out one workspace's merge with the branch; `fresh` for a file that never held
-    /// it (no common root: the branch comes in whole).
+    /// Works out one workspace's merge with the branch, from the snapshot the file `file`
+    /// ([`local::file_identity`]) was last synced at; `fresh` for a file that never held the
+    /// workspace (no common root: the branch comes in whole).
     async fn plan(
         &self,
+        file: &str,
         workspace: &Workspace,
         project: Option<Project>,
         branch: &str,
@@ -473,11 +624,15 @@ impl<'a> Syncer<'a> {
         let (history, tip, base) = match &project {
             Some(project) => {
                 let history = self.remote.branch(&project.id, branch).await?;
+                self.check_history(&project.id, branch, &history)?;
                 let tip = match history.last() {
                     Some(id) => Some(self.remote.snapshot(&project.id, id).await?),
                     None => None,
                 };
-                let base = self.local.base(&project.id, branch).filter(|_| !fresh);
+                let base = self
+                    .local
+                    .base(file, &project.id, branch)
+                    .filter(|_| !fresh);
                 (history, tip, base)
             }
             None => (Vec::new(), None, None),
@@ -497,6 +652,7 @@ impl<'a> Syncer<'a> {
             _ => State::new(),
         };
         let Merged { state, conflicts } = three_way(&root, &ours, &theirs, prefer);
+        let history_len = history.len();
         Ok(Plan {
             workspace_id: workspace.id.clone(),
             name: workspace.name.clone(),
@@ -507,6 +663,8 @@ impl<'a> Syncer<'a> {
             outgoing: Changes::between(&theirs, &state),
             incoming: Changes::between(&ours, &state),
             conflicts,
+            history_len,
+            remote_state: theirs,
             merged: state,
             contents,
         })
@@ -630,6 +788,12 @@ impl<'a> Syncer<'a> {
             })?;
         Ok((id, upload.len()))
     }
+}
+
+/// A file's identity for the records of what it synced.
+fn identity_of(path: &std::path::Path) -> Result<String, SyncError> {
+    local::file_identity(path)
+        .map_err(|err| SyncError::Io(format!("cannot resolve {}: {err}", path.display())))
 }
 
 /// Reads an export file.

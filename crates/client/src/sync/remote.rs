@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use hypnos_crypto::{
+    CryptoError,
     aes::AesKey,
     jwk::SymmetricJwk,
     rsa::{RsaPrivateKey, RsaPublicKey},
@@ -217,6 +218,68 @@ impl Remote {
         })
     }
 
+    /// Whether `key` opens the data of `state` (a snapshot's): one of its blobs is downloaded
+    /// and opened. A key that a member planted opens nothing the team pushed.
+    pub async fn key_opens_state(
+        &self,
+        project: &str,
+        key: &AesKey,
+        state: &State,
+    ) -> Result<KeyCheck, ClientError> {
+        let Some(entry) = state.values().next() else {
+            return Ok(KeyCheck::NoData);
+        };
+        let data = self
+            .gql(
+                "query ($ids: [ID!]!, $project: ID!) { blobs(ids: $ids, project: $project) { id content } }",
+                json!({"ids": [entry.blob], "project": project}),
+            )
+            .await?;
+        let Some(content) = data["blobs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|blob| blob["id"] == entry.blob.as_str())
+            .and_then(|blob| blob["content"].as_str())
+        else {
+            return Err(ClientError::Protocol(format!(
+                "the server lacks blob {}",
+                entry.blob
+            )));
+        };
+        match open_blob(key, content, MAX_BLOB_BYTES) {
+            Ok(text) if hypnos_crypto::sync::blob_id(&text) == entry.blob => Ok(KeyCheck::Opens),
+            Ok(_) => Err(ClientError::Protocol(format!(
+                "blob {} does not match its content",
+                entry.blob
+            ))),
+            Err(CryptoError::Decrypt) => Ok(KeyCheck::DoesNotOpen),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// Whether `key` opens the project's data: the tip of its `master` branch, else of its
+    /// other branches in turn, until one holds documents.
+    pub async fn key_opens_project(
+        &self,
+        project: &str,
+        key: &AesKey,
+    ) -> Result<KeyCheck, ClientError> {
+        let mut names = crate::history::branches(&self.api, &self.session, project).await?;
+        names.sort_by_key(|name| name != "master");
+        for name in names {
+            let Some(tip) = self.branch(project, &name).await?.pop() else {
+                continue;
+            };
+            let snapshot = self.snapshot(project, &tip).await?;
+            match self.key_opens_state(project, key, &snapshot.state).await? {
+                KeyCheck::NoData => continue,
+                found => return Ok(found),
+            }
+        }
+        Ok(KeyCheck::NoData)
+    }
+
     /// Which of these blobs the server lacks.
     pub async fn missing_blobs(
         &self,
@@ -351,6 +414,17 @@ impl Remote {
         .await
         .map(drop)
     }
+}
+
+/// What opening a project's data with a key showed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyCheck {
+    /// The key opens it.
+    Opens,
+    /// The key does not open it: not the key the team encrypts with.
+    DoesNotOpen,
+    /// The project holds no documents yet: no key can be checked.
+    NoData,
 }
 
 /// A snapshot to push.

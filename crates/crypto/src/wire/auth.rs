@@ -30,6 +30,11 @@ pub struct SignupRequest {
     pub enc_private_key: String,
     /// The account key encrypted under SEC_PWD_Enc: an AES message as JSON text.
     pub enc_symmetric_key: String,
+    /// A Hypnos extension: the one-time sign-up token of an operator's sign-up link (`hypnos
+    /// admin signup-link`, 64 hex), for a server whose sign-up policy is not `open`. The app
+    /// never sends it; an open server does not need it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite_token: Option<String>,
 }
 
 /// What `POST /auth/signup` answers.

@@ -123,6 +123,11 @@ pub struct InviteResponse {
 pub struct ReconcileKeysRequest {
     /// The keys the caller encrypted for members lacking them.
     pub keys: Vec<ReconcileKey>,
+    /// Replace the keys the members hold already instead of skipping them: the repair of a
+    /// wrong key a member planted, for an owner or admin only (a Hypnos extension; absent means
+    /// false, as the app sends it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub replace: bool,
 }
 
 /// One key for one member.
@@ -142,7 +147,7 @@ pub struct ReconcileKey {
 pub struct ReconcileKeysResponse {
     /// Keys stored.
     pub created: u64,
-    /// Keys left out because the member had one already (never overwritten).
+    /// Keys left out because the member had one already (overwritten only with `replace`).
     pub skipped: u64,
 }
 

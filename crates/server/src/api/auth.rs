@@ -5,12 +5,12 @@
 //! a verifier derived from the server's secret (an HMAC of the e-mail), goes through the same SRP
 //! work, and fails at login-m1 exactly as a wrong passphrase does.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::IpAddr, time::Duration};
 
 use aws_lc_rs::hmac;
 use axum::{
     Router,
-    extract::{ConnectInfo, State},
+    extract::State,
     http::StatusCode,
     routing::{delete, get, post},
 };
@@ -29,7 +29,8 @@ use subtle::ConstantTimeEq;
 use super::validate;
 use crate::{
     error::{ApiError, ApiResult},
-    extract::Json,
+    extract::{AuthClient, Json},
+    rate_limit::Attempt,
     session::{Authenticated, secret_hash},
     state::{AppState, now_ms},
     storage::{
@@ -55,19 +56,18 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/delete-account", delete(delete_account))
 }
 
-fn rate_limited(retry_after_secs: u64) -> ApiError {
-    ApiError::RateLimited { retry_after_secs }
-}
-
 const WRONG_CREDENTIALS: ApiError = ApiError::Unauthorized("wrong e-mail or passphrase");
 
 async fn signup(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    // Counts the request against the client's per-address limit before the body is read.
+    AuthClient(_client): AuthClient,
     Json(body): Json<SignupRequest>,
-) -> ApiResult<(StatusCode, axum::Json<SignupResponse>)> {
-    state.limiter.address(peer.ip()).map_err(rate_limited)?;
-    validate::email("email", &body.email)?;
+) -> Result<(StatusCode, axum::Json<SignupResponse>), crate::admin::SignupFailure> {
+    // The sign-up policy first (issue 12): it checks the e-mail and the sign-up link, and
+    // nothing else in the body is looked at before it lets the sign-up in.
+    let admission =
+        crate::admin::admit_signup(&state, &body.email, body.invite_token.as_deref()).await?;
     validate::name("firstName", &body.first_name)?;
     validate::name("lastName", &body.last_name)?;
     validate::credentials(&validate::Credentials {
@@ -82,6 +82,8 @@ async fn signup(
 
     let account_id = random::prefixed_id("acct")?;
     let personal_org_id = random::prefixed_id("org")?;
+    // A sign-up link is used up now; if the account cannot be made, it is given back.
+    crate::admin::take_admission(&state, &admission).await?;
     let created = state
         .store
         .create_account(NewAccount {
@@ -100,17 +102,19 @@ async fn signup(
             now_ms: now_ms(),
         })
         .await;
-    match created {
-        Ok(_) => {}
-        Err(StoreError::Conflict(_)) => {
-            return Err(ApiError::Conflict {
+    if let Err(error) = created {
+        crate::admin::give_back_admission(&state, admission).await;
+        return Err(match error {
+            StoreError::Conflict(_) => ApiError::Conflict {
                 code: "EMAIL_TAKEN",
                 message: "an account with this e-mail exists: log in, or reset it",
-            });
+            },
+            other => other.into(),
         }
-        Err(other) => return Err(other.into()),
+        .into());
     }
-    tracing::info!(account_id = %account_id, "account created");
+    let with_link = matches!(admission, crate::admin::Admission::Token(_));
+    tracing::info!(account_id = %account_id, with_link, "account created");
     Ok((
         StatusCode::CREATED,
         axum::Json(SignupResponse {
@@ -153,10 +157,9 @@ fn stand_in_verifier(state: &AppState, email: &str) -> [u8; srp::LEN] {
 
 async fn login_s(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    AuthClient(_client): AuthClient,
     Json(body): Json<LoginSRequest>,
 ) -> ApiResult<axum::Json<LoginSResponse>> {
-    state.limiter.address(peer.ip()).map_err(rate_limited)?;
     validate::email("email", &body.email)?;
     let response = match state.store.account_by_email(&body.email).await? {
         Some(account) => LoginSResponse {
@@ -173,13 +176,15 @@ async fn login_s(
 
 async fn login_a(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    AuthClient(client): AuthClient,
     Json(body): Json<LoginARequest>,
 ) -> ApiResult<axum::Json<LoginAResponse>> {
-    state.limiter.address(peer.ip()).map_err(rate_limited)?;
     validate::email("email", &body.email)?;
     let a_pub = validate::hex_exact("srpA", &body.srp_a, 512)?;
-    state.limiter.account(&body.email).map_err(rate_limited)?;
+    state
+        .limiter
+        .attempt(Attempt::Login, &body.email, client)
+        .await?;
 
     let account = state.store.account_by_email(&body.email).await?;
     // Known e-mail or not, the same work follows: an unknown one runs the SRP step against a
@@ -221,10 +226,9 @@ async fn login_a(
 
 async fn login_m1(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    AuthClient(client): AuthClient,
     Json(body): Json<LoginM1Request>,
 ) -> ApiResult<axum::Json<LoginM1Response>> {
-    state.limiter.address(peer.ip()).map_err(rate_limited)?;
     let client_m1 = validate::hex_exact("srpM1", &body.srp_m1, 64)?;
     if body.session_starter_id.is_empty() || body.session_starter_id.len() > 64 {
         return Err(ApiError::BadRequest("sessionStarterId is malformed".into()));
@@ -242,8 +246,8 @@ async fn login_m1(
         Some(account_id) if proof_matches => account_id,
         // A wrong passphrase, or an e-mail without an account: the same answer.
         known_or_not => {
-            security_event(&state, "login_failed", known_or_not.as_deref(), peer, now).await?;
-            tracing::info!(client = %peer.ip(), "log-in failed");
+            security_event(&state, "login_failed", known_or_not.as_deref(), client, now).await?;
+            tracing::info!(%client, "log-in failed");
             return Err(WRONG_CREDENTIALS);
         }
     };
@@ -319,6 +323,7 @@ fn verifier_matches(stored: &str, given: &str) -> bool {
 
 async fn change_password(
     State(state): State<AppState>,
+    _gate: AuthClient,
     caller: Authenticated,
     Json(body): Json<ChangePasswordRequest>,
 ) -> ApiResult<StatusCode> {
@@ -369,12 +374,20 @@ async fn change_password(
     }
 }
 
+/// An account id no account has (ids are `acct_…`), for the reset of an unknown e-mail.
+const NO_ACCOUNT: &str = "unknown-account";
+
+/// Resets an account with a token an operator made (`hypnos admin reset-token`). Known e-mail
+/// or not, the request costs the same, so its timing does not tell which e-mails have accounts:
+/// the same rate-limit statement, the same account look-up, the same hashing of the token, the
+/// same token-consuming `DELETE` (for an unknown e-mail under an id no account has, so it
+/// deletes nothing, as a wrong token does) and the same `reset_failed` event, in the same
+/// transactions. Only a valid token, which an attacker does not hold, goes further.
 async fn reset(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    AuthClient(client): AuthClient,
     Json(body): Json<ResetRequest>,
 ) -> ApiResult<StatusCode> {
-    state.limiter.address(peer.ip()).map_err(rate_limited)?;
     validate::email("email", &body.email)?;
     let token = validate::hex_exact("token", &body.token, 64)?;
     validate::credentials(&validate::Credentials {
@@ -386,24 +399,30 @@ async fn reset(
         enc_private_key: &body.enc_private_key,
         enc_symmetric_key: &body.enc_symmetric_key,
     })?;
-    state.limiter.account(&body.email).map_err(rate_limited)?;
+    state
+        .limiter
+        .attempt(Attempt::Login, &body.email, client)
+        .await?;
 
     const INVALID: ApiError = ApiError::Unauthorized("the reset token is invalid, used or expired");
     let now = now_ms();
-    let account = state
-        .store
-        .account_by_email(&body.email)
-        .await?
-        .ok_or(INVALID)?;
+    let account = state.store.account_by_email(&body.email).await?;
     let token_hash = secret_hash(&token);
-    if !state
+    let taken_for = account
+        .as_ref()
+        .map_or(NO_ACCOUNT, |account| account.id.as_str());
+    let taken = state
         .store
-        .take_reset_token(&token_hash, &account.id, now)
-        .await?
-    {
-        security_event(&state, "reset_failed", Some(&account.id), peer, now).await?;
-        return Err(INVALID);
-    }
+        .take_reset_token(&token_hash, taken_for, now)
+        .await?;
+    let account = match account {
+        Some(account) if taken => account,
+        known_or_not => {
+            let account_id = known_or_not.as_ref().map(|account| account.id.as_str());
+            security_event(&state, "reset_failed", account_id, client, now).await?;
+            return Err(INVALID);
+        }
+    };
     state
         .store
         .reset_account(ResetAccount {
@@ -418,13 +437,14 @@ async fn reset(
             now_ms: now,
         })
         .await?;
-    security_event(&state, "account_reset", Some(&account.id), peer, now).await?;
+    security_event(&state, "account_reset", Some(&account.id), client, now).await?;
     tracing::info!(account_id = %account.id, "account reset");
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn delete_account(
     State(state): State<AppState>,
+    _gate: AuthClient,
     caller: Authenticated,
     Json(body): Json<DeleteAccountRequest>,
 ) -> ApiResult<StatusCode> {
@@ -451,10 +471,10 @@ async fn security_event(
     state: &AppState,
     kind: &str,
     account_id: Option<&str>,
-    peer: SocketAddr,
+    client: IpAddr,
     now: i64,
 ) -> ApiResult<()> {
-    let address = peer.ip().to_string();
+    let address = client.to_string();
     Ok(state
         .store
         .record_security_event(kind, account_id, Some(&address), None, now)

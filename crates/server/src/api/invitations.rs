@@ -35,8 +35,8 @@ use crate::{
     session::Authenticated,
     state::{AppState, now_ms},
     storage::{
-        ALREADY_INVITED, ALREADY_MEMBER, Invitation, InvitationKey, KEY_NOT_SHAREABLE, ProjectKey,
-        Role, StoreError,
+        ALREADY_INVITED, ALREADY_MEMBER, INVITER_LOST_RIGHTS, Invitation, InvitationKey,
+        KEY_NOT_SHAREABLE, Membership, ProjectKey, Role, StoreError, may_invite,
     },
 };
 
@@ -70,6 +70,23 @@ pub fn routes() -> Router<AppState> {
 }
 
 const NO_SUCH_INVITATION: ApiError = ApiError::NotFound("no live invitation with this id");
+const INVITATION_VOID: ApiError = ApiError::Conflict {
+    code: "INVITATION_VOID",
+    message: "whoever invited you may no longer invite at this role, so the invitation is void \
+              (and is gone): ask an admin of the organization for a new one",
+};
+
+/// Refuses to offer a role above the caller's own (an invitation must not carry more rights
+/// than its inviter has; the same rule is checked again when it is accepted).
+fn require_may_offer(membership: &Membership, role: Role) -> ApiResult<()> {
+    if may_invite(membership.role, role) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "your role in this organization may not invite at this role",
+        ))
+    }
+}
 const NOT_SHAREABLE: ApiError = ApiError::Conflict {
     code: "KEY_NOT_SHAREABLE",
     message: "a key names a project of another organization or one you hold no key for, or \
@@ -111,6 +128,9 @@ async fn instructions(
     Json(body): Json<InstructionsRequest>,
 ) -> ApiResult<axum::Json<InstructionsResponse>> {
     validate::email("inviteeEmail", &body.invitee_email)?;
+    // The answer tells whether an e-mail has an account: a team admin may look up a few, not
+    // probe the whole user list (`--invite-lookup-rate` per caller per minute).
+    state.limiter.lookup(&caller.account.id).await?;
     let membership =
         membership::require(&state, &caller, &org, Permission::CreateInvitation).await?;
     let invitee = state
@@ -198,6 +218,7 @@ async fn invite(
     }
     let membership =
         membership::require(&state, &caller, &org, Permission::CreateInvitation).await?;
+    require_may_offer(&membership, role)?;
     let invitee = state
         .store
         .account_by_id(&body.invitee_id)
@@ -298,12 +319,23 @@ async fn reconcile_keys(
     // Any member may re-share what it holds; the store checks that it holds each key.
     let membership =
         membership::require(&state, &caller, &org, Permission::ReadTeamProject).await?;
+    // Replacing a key a member holds repairs a wrong one a member planted (the first key
+    // wins otherwise); only those who manage the members may, and it is audited as such.
+    if body.replace && !matches!(membership.role, Role::Owner | Role::Admin) {
+        return Err(ApiError::Forbidden(
+            "only the owner or an admin may replace a member's project key",
+        ));
+    }
     let org_id = membership.organization.id;
     let total = body.keys.len() as u64;
     let event = audit_event(
         &caller,
         &org_id,
-        "project_keys.shared",
+        if body.replace {
+            "project_keys.replaced"
+        } else {
+            "project_keys.shared"
+        },
         &caller.account.id,
         json!({
             "keys": body.keys.iter()
@@ -320,11 +352,18 @@ async fn reconcile_keys(
             enc_symmetric_key: key.enc_symmetric_key,
         })
         .collect();
-    match state
-        .store
-        .reconcile_keys(&org_id, &caller.account.id, keys, now_ms(), event)
-        .await
-    {
+    let stored = if body.replace {
+        state
+            .store
+            .replace_project_keys(&org_id, &caller.account.id, keys, now_ms(), event)
+            .await
+    } else {
+        state
+            .store
+            .reconcile_keys(&org_id, &caller.account.id, keys, now_ms(), event)
+            .await
+    };
+    match stored {
         Ok(created) => Ok(axum::Json(ReconcileKeysResponse {
             created,
             skipped: total - created,
@@ -370,6 +409,7 @@ async fn set_role(
     let role = offered_role(&body.roles)?;
     let membership =
         membership::require(&state, &caller, &org, Permission::UpdateInvitation).await?;
+    require_may_offer(&membership, role)?;
     let org_id = membership.organization.id;
     let event = audit_event(
         &caller,
@@ -444,6 +484,7 @@ async fn accept(
     {
         Ok(organization_id) => Ok(axum::Json(AcceptedInvitation { organization_id })),
         Err(StoreError::NotFound) => Err(NO_SUCH_INVITATION),
+        Err(StoreError::Conflict(INVITER_LOST_RIGHTS)) => Err(INVITATION_VOID),
         Err(StoreError::Conflict(_)) => Err(ApiError::Conflict {
             code: "ALREADY_MEMBER",
             message: "you are a member of this organization already",

@@ -5,15 +5,14 @@
 //! The proof is the log-in's SRP exchange (`hypnos_crypto::srp::ServerHandshake`, the same group,
 //! hashing and server half), started with vault-verify-a and finished with vault-verify-m1; K is
 //! computed but unused. A started verification is single use, lives as long as a log-in attempt,
-//! can be finished only by its own account, and goes when the vault is replaced. Starting one
-//! counts against the log-in rate limits (per client address, and per account under a key of
-//! its own).
-
-use std::net::SocketAddr;
+//! can be finished only by its own account, and goes when the vault is replaced. Every request
+//! with a body passes the authentication endpoints' gate (per-address limit, small body), and
+//! starting a verification counts as a brute-force attempt on the account, per address and in
+//! all, under keys of its own (`rate_limit::Attempt::Vault`).
 
 use axum::{
     Router,
-    extract::{ConnectInfo, State},
+    extract::State,
     routing::{get, post},
 };
 use hypnos_crypto::{
@@ -30,7 +29,8 @@ use subtle::ConstantTimeEq;
 use super::{auth::LOGIN_ATTEMPT_TTL, validate};
 use crate::{
     error::{ApiError, ApiResult},
-    extract::Json,
+    extract::{AuthClient, Json},
+    rate_limit::Attempt,
     session::Authenticated,
     state::{AppState, now_ms},
     storage::{StoreError, VAULT_CHANGED, VAULT_EXISTS, Vault, VaultVerification},
@@ -43,16 +43,6 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/user/vault/reset", post(reset))
         .route("/v1/user/vault-verify-a", post(verify_a))
         .route("/v1/user/vault-verify-m1", post(verify_m1))
-}
-
-fn rate_limited(retry_after_secs: u64) -> ApiError {
-    ApiError::RateLimited { retry_after_secs }
-}
-
-/// The per-account rate-limit key of vault verifications (an e-mail, the log-in's key, always
-/// holds an `@`; this never does).
-fn limit_key(account_id: &str) -> String {
-    format!("vault:{account_id}")
 }
 
 async fn show(
@@ -81,6 +71,7 @@ fn new_vault(caller: &Authenticated, body: VaultRequest) -> ApiResult<Vault> {
 
 async fn create(
     State(state): State<AppState>,
+    _gate: AuthClient,
     caller: Authenticated,
     Json(body): Json<VaultRequest>,
 ) -> ApiResult<axum::Json<VaultResponse>> {
@@ -102,6 +93,7 @@ async fn create(
 
 async fn reset(
     State(state): State<AppState>,
+    _gate: AuthClient,
     caller: Authenticated,
     Json(body): Json<VaultRequest>,
 ) -> ApiResult<axum::Json<VaultResponse>> {
@@ -114,17 +106,16 @@ async fn reset(
 
 async fn verify_a(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    AuthClient(client): AuthClient,
     caller: Authenticated,
     Json(body): Json<VaultVerifyARequest>,
 ) -> ApiResult<axum::Json<VaultVerifyAResponse>> {
-    state.limiter.address(peer.ip()).map_err(rate_limited)?;
     let a_pub = validate::hex_exact("srpA", &body.srp_a, 512)?;
     let account_id = caller.account.id;
     state
         .limiter
-        .account(&limit_key(&account_id))
-        .map_err(rate_limited)?;
+        .attempt(Attempt::Vault, &account_id, client)
+        .await?;
     let vault = state
         .store
         .vault(&account_id)
@@ -178,11 +169,10 @@ async fn verify_a(
 
 async fn verify_m1(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    AuthClient(client): AuthClient,
     caller: Authenticated,
     Json(body): Json<VaultVerifyM1Request>,
 ) -> ApiResult<axum::Json<VaultVerifyM1Response>> {
-    state.limiter.address(peer.ip()).map_err(rate_limited)?;
     let client_m1 = validate::hex_exact("srpM1", &body.srp_m1, 64)?;
     if body.session_starter_id.is_empty() || body.session_starter_id.len() > 64 {
         return Err(ApiError::BadRequest("sessionStarterId is malformed".into()));
@@ -197,7 +187,7 @@ async fn verify_m1(
             "this vault key verification expired, was already used or is not yours: start again",
         ))?;
     if !bool::from(verification.m1.ct_eq(&client_m1)) {
-        let address = peer.ip().to_string();
+        let address = client.to_string();
         state
             .store
             .record_security_event(

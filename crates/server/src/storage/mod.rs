@@ -11,6 +11,9 @@
 
 pub mod model;
 mod postgres;
+// -- rate limits (issue 12): counters every server process on the database shares --
+mod rate_limits;
+mod readiness;
 mod rows;
 mod shared_sql;
 mod sqlite;
@@ -27,6 +30,7 @@ pub use model::{
     NewSession, NewTeam, Organization, OrganizationKind, Project, ProjectKey, ResetAccount, Role,
     SecretHash, Session, Snapshot, TeamProject, Vault, VaultVerification,
 };
+pub use rate_limits::{Counter, MAX_CHAIN, OverLimit, RateLimitStore};
 
 /// What can go wrong in the store. Messages never contain secrets.
 #[derive(Debug, thiserror::Error)]
@@ -105,9 +109,17 @@ impl Default for ConnectOptions {
 /// The server's storage: accounts, sessions, log-in state and settings here, organizations in
 /// [`TenantStore`], synced projects in [`SyncStore`]. Implemented once per database backend.
 #[async_trait]
-pub trait Store: TenantStore + SyncStore + VaultStore + Send + Sync {
+pub trait Store:
+    TenantStore + SyncStore + VaultStore + RateLimitStore + SignupStore + Send + Sync
+{
     /// `Ok` when the database answers a trivial query.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    // -- readiness (issue 12, faults) --
+    /// `Ok` when a write can succeed now: a probe through the writing connection (and on
+    /// SQLite, room on the database's disk), rerun at most every two seconds.
+    /// `Unavailable(reason)` otherwise, the reason a short sentence safe to show anyone.
+    async fn check_writable(&self) -> Result<(), StoreError>;
 
     /// Creates an account, its personal organization and its owner membership in one
     /// transaction. A taken e-mail gives `Conflict("email")` and writes nothing.
@@ -256,6 +268,65 @@ pub trait VaultStore: Send + Sync {
     ) -> Result<Option<VaultVerification>, StoreError>;
 }
 
+// -- sign-up links and invitation rights (issue 12, "Tenants and roles") --
+
+/// A one-time sign-up token (`hypnos admin signup-link`), as stored: only its hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignupToken {
+    /// SHA-256 of the token the operator handed out.
+    pub token_hash: SecretHash,
+    /// The one (sanitized) e-mail it may sign up, if the operator named one.
+    pub email: Option<String>,
+    /// When it was made (unix ms).
+    pub created_at: i64,
+    /// When it stops working (unix ms).
+    pub expires_at: i64,
+}
+
+/// The operator's one-time sign-up tokens: server-wide, not tenant data (no [`Scope`]).
+/// `shared_sql.rs` implements this trait for both backends.
+#[async_trait]
+pub trait SignupStore: Send + Sync {
+    /// Stores a new token, and deletes the expired ones (tokens are few: this keeps the table
+    /// small without a purge of its own). A reused hash gives `Conflict("signup token")`.
+    async fn put_signup_token(&self, token: SignupToken, now_ms: i64) -> Result<(), StoreError>;
+
+    /// The live token with this hash, if there is one; reads only.
+    async fn signup_token(
+        &self,
+        token_hash: &SecretHash,
+        now_ms: i64,
+    ) -> Result<Option<SignupToken>, StoreError>;
+
+    /// Consumes a live token: `true` if this call deleted it (of two concurrent takes at most
+    /// one gets `true`), `false` if it does not exist or has expired.
+    async fn take_signup_token(
+        &self,
+        token_hash: &SecretHash,
+        now_ms: i64,
+    ) -> Result<bool, StoreError>;
+}
+
+/// Whether a member with role `inviter` may invite at role `offered`: its role must allow
+/// inviting at all ([`crate::permissions::Permission::CreateInvitation`]), nobody is invited as
+/// owner, and nobody offers a role above its own. Checked when inviting and again when the
+/// invitation is accepted; removing, demoting or the leaving of the inviter deletes the
+/// invitations this no longer allows.
+pub fn may_invite(inviter: Role, offered: Role) -> bool {
+    let rank = |role: Role| match role {
+        Role::Owner => 2,
+        Role::Admin => 1,
+        Role::Member => 0,
+    };
+    crate::permissions::allows(inviter, crate::permissions::Permission::CreateInvitation)
+        && offered != Role::Owner
+        && rank(offered) <= rank(inviter)
+}
+
+/// The conflict label when an invitation is accepted after its inviter lost the right to make
+/// it (no longer a member, or a role that may not invite at the invitation's role).
+pub const INVITER_LOST_RIGHTS: &str = "the inviter may no longer invite at this role";
+
 /// Synced projects: their keys, branches, snapshots and blobs (insomnia-wire.md §4). Every
 /// method but [`SyncStore::project_of`] acts in the organization it is given, which the caller
 /// took from [`SyncStore::project_of`] (the caller's membership); `shared_sql.rs` implements this
@@ -383,6 +454,47 @@ pub trait SyncStore: Send + Sync {
         project_id: &str,
         ids: &[String],
     ) -> Result<Vec<Blob>, StoreError>;
+
+    // -- issue 12 (graphql): sizes before loading, authors in one query --
+
+    /// The total stored size in bytes of the project's blobs with these ids (each id once),
+    /// read without loading their content, so an answer can be refused before it is built.
+    async fn blobs_size(
+        &self,
+        organization_id: &str,
+        project_id: &str,
+        ids: &[String],
+    ) -> Result<u64, StoreError>;
+
+    /// The total length of the stored states of the project's snapshots with these ids (each
+    /// id once), read without loading them.
+    async fn snapshots_size(
+        &self,
+        organization_id: &str,
+        project_id: &str,
+        ids: &[String],
+    ) -> Result<u64, StoreError>;
+
+    /// Names and e-mails of those of `account_ids` who are members of the organization now;
+    /// anyone else (a former member, an unknown id) is left out.
+    async fn member_authors(
+        &self,
+        organization_id: &str,
+        account_ids: &[String],
+    ) -> Result<Vec<SnapshotAuthor>, StoreError>;
+}
+
+/// A snapshot author's details, as `authorAccount` shows them to the author's teammates.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SnapshotAuthor {
+    /// The account id.
+    pub account_id: String,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// E-mail address.
+    pub email: String,
 }
 
 /// The organizations' part of the storage: memberships, teams, members, team projects,
@@ -446,6 +558,8 @@ pub trait TenantStore: Send + Sync {
     /// Changes a member's role, with the audit event, in one transaction. `NotFound` if the
     /// account is not a member; `Conflict(OWNER_STAYS)` if it is the owner or `role` is
     /// [`Role::Owner`] (an organization has one owner).
+    /// The pending invitations the member made that `role` may no longer make ([`may_invite`])
+    /// go in the same transaction.
     async fn set_member_role(
         &self,
         organization_id: &str,
@@ -454,9 +568,9 @@ pub trait TenantStore: Send + Sync {
         event: AuditEvent,
     ) -> Result<(), StoreError>;
 
-    /// Removes a member with its project keys and any invitation to it in this organization,
-    /// and records the audit event, in one transaction. `NotFound` if it is not a member;
-    /// `Conflict(OWNER_STAYS)` for the owner.
+    /// Removes a member with its project keys, any invitation to it in this organization and
+    /// the pending invitations it made there, and records the audit event, in one transaction.
+    /// `NotFound` if it is not a member; `Conflict(OWNER_STAYS)` for the owner.
     async fn remove_member(
         &self,
         organization_id: &str,
@@ -545,6 +659,8 @@ pub trait TenantStore: Send + Sync {
     /// one transaction with the audit event (its organization filled in here).
     /// Returns the organization joined. `NotFound` unless the invitation is addressed to the
     /// account and live.
+    /// If its inviter is no longer a member allowed to invite at its role ([`may_invite`]),
+    /// the invitation is deleted instead and the answer is `Conflict(INVITER_LOST_RIGHTS)`.
     async fn accept_invitation(
         &self,
         account_id: &str,
@@ -576,6 +692,19 @@ pub trait TenantStore: Send + Sync {
     /// key for, and a member of the organization (else `Conflict(KEY_NOT_SHAREABLE)` and nothing
     /// is written). A key that exists already is left as it is. Returns how many were new.
     async fn reconcile_keys(
+        &self,
+        organization_id: &str,
+        sharer_account_id: &str,
+        keys: Vec<ProjectKey>,
+        now_ms: i64,
+        event: AuditEvent,
+    ) -> Result<u64, StoreError>;
+
+    // -- client survives a hostile server: key repair (issue 12) --
+    /// [`TenantStore::reconcile_keys`], but a key the member holds already is replaced (the
+    /// repair of a wrong key a member planted; the caller checks the sharer is an owner or
+    /// admin). Returns how many keys were stored.
+    async fn replace_project_keys(
         &self,
         organization_id: &str,
         sharer_account_id: &str,

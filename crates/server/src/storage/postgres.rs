@@ -1,11 +1,20 @@
 //! The PostgreSQL backend of [`Store`]: a connection pool, runtime queries, `FromRow` rows.
+//!
+//! A failed request must not leave its connection to the next one: a connection coming back to
+//! the pool has its queued rollback flushed and is closed if still counted inside a transaction
+//! or if it no longer answers ([`reusable`]), and every connection is tested before it is handed
+//! out, so that after a database restart the pool's dead connections are replaced instead of
+//! failing one request each.
 
 use async_trait::async_trait;
+use std::future::Future;
 use std::net::IpAddr;
+use std::pin::Pin;
 use std::str::FromStr;
 
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode};
-use sqlx::{Postgres, Transaction};
+use sqlx::pool::PoolConnectionMetadata;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgSslMode};
+use sqlx::{Connection, Postgres, Transaction};
 
 use super::model::{
     Account, AuditEvent, Blob, Branch, ChangeCredentials, Invitation, InvitationKey,
@@ -13,6 +22,7 @@ use super::model::{
     NewSession, NewTeam, Organization, OrganizationKind, Project, ProjectKey, ResetAccount, Role,
     SecretHash, Session, Snapshot, TeamProject, Vault, VaultVerification,
 };
+use super::readiness::WriteReadiness;
 use super::rows::{
     AccountRow, AuditEventRow, BlobRow, InvitationViewRow, KeyGapRow, LoginAttemptRow, MemberRow,
     MembershipRow, ProjectKeyRow, ProjectRoleRow, ProjectRow, SessionAccountRow, SessionRow,
@@ -30,6 +40,8 @@ use super::{
 /// The store on a PostgreSQL pool.
 pub(super) struct PostgresStore {
     pool: PgPool,
+    /// The last write probe of `/readyz`.
+    readiness: WriteReadiness,
 }
 
 impl PostgresStore {
@@ -40,6 +52,10 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(options.acquire_timeout)
+            // sqlx's default, said here because the restart tests rely on it: a connection the
+            // database ended while it sat idle is found out and replaced before use.
+            .test_before_acquire(true)
+            .after_release(reusable)
             .connect_with(connect_options)
             .await
             .map_err(map_error)?;
@@ -49,7 +65,58 @@ impl PostgresStore {
             .map_err(|error| map_migrate_error(error, map_error))?;
         warn_if_unbound_by_row_security(&pool).await?;
         tracing::info!(backend = "postgres", "storage ready");
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            readiness: WriteReadiness::default(),
+        })
+    }
+
+    /// The write probe of `/readyz`: a transaction that is not read-only (a standby, or
+    /// `default_transaction_read_only`) and can extend a file in the database's tablespace (a
+    /// temporary table of one row, whose first page PostgreSQL writes out at once, so a full
+    /// disk refuses it), then rolled back: nothing stays.
+    async fn probe_write(&self) -> Result<(), String> {
+        let probed = async {
+            let mut tx = self.begin().await?;
+            let read_only: String =
+                sqlx::query_scalar("SELECT current_setting('transaction_read_only')")
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(map_error)?;
+            if read_only == "on" {
+                return Ok(false);
+            }
+            let extended = sqlx::raw_sql(
+                "CREATE TEMPORARY TABLE hypnos_write_probe (probe integer) ON COMMIT DROP; \
+                 INSERT INTO hypnos_write_probe VALUES (1)",
+            )
+            .execute(&mut *tx)
+            .await;
+            match extended {
+                Ok(_) => {}
+                // A role without the TEMP privilege cannot run this part of the probe: the
+                // transaction that may write is all it can show.
+                Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("42501") => {}
+                Err(error) => return Err(map_error(error)),
+            }
+            tx.rollback().await.map_err(map_error)?;
+            Ok::<_, StoreError>(true)
+        }
+        .await;
+        match probed {
+            Ok(true) => Ok(()),
+            Ok(false) => Err("the database is read-only".to_owned()),
+            Err(error) => {
+                tracing::warn!(%error, "the database refuses a write");
+                Err(match error {
+                    StoreError::Unavailable(_) => {
+                        "the database cannot be reached or refuses writes"
+                    }
+                    _ => "the database refuses writes",
+                }
+                .to_owned())
+            }
+        }
     }
 
     async fn begin(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
@@ -106,6 +173,26 @@ async fn warn_if_unbound_by_row_security(pool: &PgPool) -> Result<(), StoreError
     Ok(())
 }
 
+/// Whether a connection coming back to the pool may serve another request (sqlx's
+/// `after_release`): `ping` flushes the rollback a dropped transaction queued and fails on a
+/// connection the database ended; one still counted inside a transaction is closed rather than
+/// handed to the next request.
+fn reusable(
+    connection: &mut PgConnection,
+    _: PoolConnectionMetadata,
+) -> Pin<Box<dyn Future<Output = Result<bool, sqlx::Error>> + Send + '_>> {
+    Box::pin(async move {
+        connection.ping().await?;
+        if connection.is_in_transaction() {
+            tracing::warn!(
+                "a database connection was left inside a failed transaction: replacing it"
+            );
+            return Ok(false);
+        }
+        Ok(true)
+    })
+}
+
 /// The connection settings of a `postgres://` URL.
 ///
 /// sqlx, like libpq, defaults to `sslmode=prefer`: it negotiates TLS whenever the server offers
@@ -156,6 +243,9 @@ fn map_error(error: sqlx::Error) -> StoreError {
             }),
             // foreign_key_violation
             "23503" => StoreError::Conflict("reference"),
+            // disk_full, read_only_sql_transaction (a standby after a fail-over): the request
+            // may succeed later, once there is room or a primary.
+            "53100" | "25006" => StoreError::Unavailable(format!("database error {code}")),
             // connection_exception (08…), too_many_connections, admin/crash shutdown,
             // cannot_connect_now, serialization_failure, deadlock_detected: worth a retry.
             code if code.starts_with("08")
@@ -219,6 +309,10 @@ impl Store for PostgresStore {
             .await
             .map_err(map_error)?;
         Ok(())
+    }
+
+    async fn check_writable(&self) -> Result<(), StoreError> {
+        self.readiness.check(self.probe_write()).await
     }
 
     async fn create_account(&self, new: NewAccount) -> Result<Account, StoreError> {

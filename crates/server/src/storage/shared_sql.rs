@@ -277,6 +277,23 @@ macro_rules! shared_sql {
             .execute(&mut **tx)
             .await
             .map_err(map_error)?;
+            // An invitation must not outlive its inviter's right to make it: those the new role
+            // may not make go now (issue 12).
+            for offered in [Role::Owner, Role::Admin, Role::Member] {
+                if super::may_invite(role, offered) {
+                    continue;
+                }
+                sqlx::query(
+                    "DELETE FROM invitations \
+                     WHERE organization_id = $1 AND inviter_account_id = $2 AND role = $3",
+                )
+                .bind(organization_id)
+                .bind(account_id)
+                .bind(offered.as_str())
+                .execute(&mut **tx)
+                .await
+                .map_err(map_error)?;
+            }
             insert_audit_event(tx, event).await
         }
 
@@ -290,10 +307,13 @@ macro_rules! shared_sql {
             if member_role_in(tx, organization_id, account_id).await? == Role::Owner {
                 return Err(StoreError::Conflict(OWNER_STAYS));
             }
-            // Its project keys go with the membership (ON DELETE CASCADE); invitations to it
-            // (and the keys they hold) go here.
+            // Its project keys go with the membership (ON DELETE CASCADE); invitations to it,
+            // and those it made, which must not outlive its right to make them (issue 12), go
+            // here with the keys they hold. The project keys it shared to others stay: they are
+            // the organization's keys held by its members.
             for statement in [
                 "DELETE FROM invitations WHERE organization_id = $1 AND invitee_account_id = $2",
+                "DELETE FROM invitations WHERE organization_id = $1 AND inviter_account_id = $2",
                 "DELETE FROM memberships WHERE organization_id = $1 AND account_id = $2",
             ] {
                 sqlx::query(statement)
@@ -584,16 +604,16 @@ macro_rules! shared_sql {
             insert_audit_event(tx, event).await
         }
 
-        /// The organization and role of a live invitation addressed to the account, and from
-        /// then on acts in that organization (`NotFound` for any other).
+        /// The organization, role and inviter of a live invitation addressed to the account,
+        /// and from then on acts in that organization (`NotFound` for any other).
         async fn take_up_invitation(
             tx: &mut sqlx::Transaction<'static, $db>,
             account_id: &str,
             invitation_id: &str,
             now_ms: i64,
-        ) -> Result<(String, String), StoreError> {
-            let found: Option<(String, String)> = sqlx::query_as(
-                "SELECT organization_id, role FROM invitations \
+        ) -> Result<(String, String, String), StoreError> {
+            let found: Option<(String, String, String)> = sqlx::query_as(
+                "SELECT organization_id, role, inviter_account_id FROM invitations \
                  WHERE id = $1 AND invitee_account_id = $2 AND expires_at > $3",
             )
             .bind(invitation_id)
@@ -602,9 +622,9 @@ macro_rules! shared_sql {
             .fetch_optional(&mut **tx)
             .await
             .map_err(map_error)?;
-            let (organization_id, role) = found.ok_or(StoreError::NotFound)?;
+            let (organization_id, role, inviter) = found.ok_or(StoreError::NotFound)?;
             set_scope(tx, super::Scope::both(&organization_id, account_id)).await?;
-            Ok((organization_id, role))
+            Ok((organization_id, role, inviter))
         }
 
         /// See [`Store::accept_invitation`].
@@ -615,7 +635,29 @@ macro_rules! shared_sql {
             now_ms: i64,
             mut event: AuditEvent,
         ) -> Result<String, StoreError> {
-            let (org, role) = take_up_invitation(tx, account_id, invitation_id, now_ms).await?;
+            let (org, role, inviter) =
+                take_up_invitation(tx, account_id, invitation_id, now_ms).await?;
+            // Belt and braces (issue 12): removing or demoting the inviter deletes what it may
+            // no longer offer, and this refuses whatever is left (an invitation from before that
+            // rule, a race with the demotion): the inviter must still be a member whose role
+            // may invite at this role. Such an invitation is void and goes.
+            let offered = Role::parse(&role).ok_or_else(|| {
+                StoreError::Other(format!("an invitation has the unknown role {role:?}"))
+            })?;
+            let inviter_may = match member_role_in(tx, &org, &inviter).await {
+                Ok(inviter_role) => super::may_invite(inviter_role, offered),
+                Err(StoreError::NotFound) => false,
+                Err(other) => return Err(other),
+            };
+            if !inviter_may {
+                sqlx::query("DELETE FROM invitations WHERE organization_id = $1 AND id = $2")
+                    .bind(&org)
+                    .bind(invitation_id)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map_error)?;
+                return Err(StoreError::Conflict(super::INVITER_LOST_RIGHTS));
+            }
             sqlx::query(
                 "INSERT INTO memberships (organization_id, account_id, role, created_at) \
                  VALUES ($1, $2, $3, $4)",
@@ -643,12 +685,19 @@ macro_rules! shared_sql {
             .execute(&mut **tx)
             .await
             .map_err(map_error)?;
-            sqlx::query("DELETE FROM invitations WHERE organization_id = $1 AND id = $2")
-                .bind(&org)
-                .bind(invitation_id)
-                .execute(&mut **tx)
-                .await
-                .map_err(map_error)?;
+            // If a removal or demotion of the inviter deleted the invitation meanwhile, the
+            // accept loses the race and writes nothing.
+            let deleted =
+                sqlx::query("DELETE FROM invitations WHERE organization_id = $1 AND id = $2")
+                    .bind(&org)
+                    .bind(invitation_id)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map_error)?
+                    .rows_affected();
+            if deleted == 0 {
+                return Err(StoreError::NotFound);
+            }
             event.organization_id = org.clone();
             insert_audit_event(tx, &event).await?;
             Ok(org)
@@ -662,7 +711,7 @@ macro_rules! shared_sql {
             now_ms: i64,
             mut event: AuditEvent,
         ) -> Result<(), StoreError> {
-            let (org, _) = take_up_invitation(tx, account_id, invitation_id, now_ms).await?;
+            let (org, _, _) = take_up_invitation(tx, account_id, invitation_id, now_ms).await?;
             sqlx::query("DELETE FROM invitations WHERE organization_id = $1 AND id = $2")
                 .bind(&org)
                 .bind(invitation_id)
@@ -719,6 +768,7 @@ macro_rules! shared_sql {
             keys: &[ProjectKey],
             now_ms: i64,
             event: &AuditEvent,
+            replace: bool,
         ) -> Result<u64, StoreError> {
             for key in keys {
                 let member = exists2(
@@ -735,13 +785,19 @@ macro_rules! shared_sql {
                 }
             }
             let mut created = 0;
+            // An existing key is overwritten only by a repair (`replace`).
+            let statement = if replace {
+                "INSERT INTO project_keys (organization_id, project_id, account_id, \
+                 enc_symmetric_key, auto_linked, created_at) VALUES ($1, $2, $3, $4, FALSE, $5) \
+                 ON CONFLICT (organization_id, project_id, account_id) DO UPDATE SET \
+                 enc_symmetric_key = excluded.enc_symmetric_key, auto_linked = FALSE"
+            } else {
+                "INSERT INTO project_keys (organization_id, project_id, account_id, \
+                 enc_symmetric_key, auto_linked, created_at) VALUES ($1, $2, $3, $4, FALSE, $5) \
+                 ON CONFLICT DO NOTHING"
+            };
             for key in keys {
-                // An existing key is never overwritten.
-                created += sqlx::query(
-                    "INSERT INTO project_keys (organization_id, project_id, account_id, \
-                     enc_symmetric_key, auto_linked, created_at) VALUES ($1, $2, $3, $4, FALSE, $5) \
-                     ON CONFLICT DO NOTHING",
-                )
+                created += sqlx::query(statement)
                 .bind(organization_id)
                 .bind(&key.project_id)
                 .bind(&key.account_id)
@@ -973,10 +1029,18 @@ macro_rules! shared_sql {
                 event: AuditEvent,
             ) -> Result<String, StoreError> {
                 let mut tx = self.begin_in(Scope::account(account_id)).await?;
-                let organization_id =
-                    accept_invitation_in(&mut tx, account_id, invitation_id, now_ms, event).await?;
-                tx.commit().await.map_err(map_error)?;
-                Ok(organization_id)
+                match accept_invitation_in(&mut tx, account_id, invitation_id, now_ms, event).await {
+                    Ok(organization_id) => {
+                        tx.commit().await.map_err(map_error)?;
+                        Ok(organization_id)
+                    }
+                    // The void invitation's deletion is kept; nothing else was written.
+                    Err(StoreError::Conflict(super::INVITER_LOST_RIGHTS)) => {
+                        tx.commit().await.map_err(map_error)?;
+                        Err(StoreError::Conflict(super::INVITER_LOST_RIGHTS))
+                    }
+                    Err(other) => Err(other),
+                }
             }
 
             async fn decline_invitation(
@@ -1020,12 +1084,109 @@ macro_rules! shared_sql {
                     &keys,
                     now_ms,
                     &event,
+                    false,
                 )
                 .await?;
                 tx.commit().await.map_err(map_error)?;
                 Ok(created)
             }
+
+            async fn replace_project_keys(
+                &self,
+                organization_id: &str,
+                sharer_account_id: &str,
+                keys: Vec<ProjectKey>,
+                now_ms: i64,
+                event: AuditEvent,
+            ) -> Result<u64, StoreError> {
+                let mut tx = self.begin_in(Scope::organization(organization_id)).await?;
+                let stored = insert_reconciled_keys(
+                    &mut tx,
+                    organization_id,
+                    sharer_account_id,
+                    &keys,
+                    now_ms,
+                    &event,
+                    true,
+                )
+                .await?;
+                tx.commit().await.map_err(map_error)?;
+                Ok(stored)
+            }
         }
+
+        // Sign-up tokens (issue 12): server-wide rows, so no scope; their own small section.
+        #[async_trait::async_trait]
+        impl super::SignupStore for $store {
+            async fn put_signup_token(
+                &self,
+                token: super::SignupToken,
+                now_ms: i64,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.begin_in(Scope::default()).await?;
+                sqlx::query("DELETE FROM signup_tokens WHERE expires_at <= $1")
+                    .bind(now_ms)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_error)?;
+                sqlx::query(
+                    "INSERT INTO signup_tokens (token_hash, email, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&token.token_hash[..])
+                .bind(&token.email)
+                .bind(token.created_at)
+                .bind(token.expires_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_error)?;
+                tx.commit().await.map_err(map_error)
+            }
+
+            async fn signup_token(
+                &self,
+                token_hash: &SecretHash,
+                now_ms: i64,
+            ) -> Result<Option<super::SignupToken>, StoreError> {
+                let mut tx = self.read_in(Scope::default()).await?;
+                let found: Option<(Option<String>, i64, i64)> = sqlx::query_as(
+                    "SELECT email, created_at, expires_at FROM signup_tokens \
+                     WHERE token_hash = $1 AND expires_at > $2",
+                )
+                .bind(&token_hash[..])
+                .bind(now_ms)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map_error)?;
+                tx.commit().await.map_err(map_error)?;
+                Ok(found.map(|(email, created_at, expires_at)| super::SignupToken {
+                    token_hash: *token_hash,
+                    email,
+                    created_at,
+                    expires_at,
+                }))
+            }
+
+            async fn take_signup_token(
+                &self,
+                token_hash: &SecretHash,
+                now_ms: i64,
+            ) -> Result<bool, StoreError> {
+                let mut tx = self.begin_in(Scope::default()).await?;
+                let deleted = sqlx::query(
+                    "DELETE FROM signup_tokens WHERE token_hash = $1 AND expires_at > $2",
+                )
+                .bind(&token_hash[..])
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_error)?
+                .rows_affected();
+                tx.commit().await.map_err(map_error)?;
+                Ok(deleted == 1)
+            }
+        }
+
         /// See [`super::VaultStore::vault`].
         async fn select_vault(
             tx: &mut sqlx::Transaction<'static, $db>,
@@ -1684,8 +1845,108 @@ macro_rules! shared_sql {
             Ok(in_order(ids, blobs, |blob: &Blob| &blob.id))
         }
 
+        /// The sum of `(id, size)` rows of `select` over `ids` (each id matches one row at most).
+        async fn select_size_in(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            select: &'static str,
+            organization_id: &str,
+            project_id: &str,
+            ids: &[String],
+        ) -> Result<u64, StoreError> {
+            let unique: std::collections::BTreeSet<&String> = ids.iter().collect();
+            let unique: Vec<String> = unique.into_iter().cloned().collect();
+            let rows: Vec<(String, i64)> =
+                select_in(tx, select, organization_id, project_id, &unique).await?;
+            Ok(rows
+                .iter()
+                .map(|(_, size)| u64::try_from(*size).unwrap_or(0))
+                .sum())
+        }
+
+        /// See [`SyncStore::member_authors`].
+        async fn select_member_authors(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            organization_id: &str,
+            account_ids: &[String],
+        ) -> Result<Vec<super::SnapshotAuthor>, StoreError> {
+            let unique: std::collections::BTreeSet<&String> = account_ids.iter().collect();
+            let unique: Vec<&String> = unique.into_iter().collect();
+            let mut authors = Vec::with_capacity(unique.len());
+            for chunk in unique.chunks(500) {
+                let mut query = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT a.id AS account_id, a.first_name, a.last_name, a.email \
+                     FROM accounts a JOIN memberships m ON m.account_id = a.id \
+                     WHERE m.organization_id = ",
+                );
+                query.push_bind(organization_id.to_owned()).push(" AND a.id IN (");
+                let mut list = query.separated(", ");
+                for id in chunk {
+                    list.push_bind((*id).clone());
+                }
+                list.push_unseparated(")");
+                authors.extend(
+                    query
+                        .build_query_as::<super::SnapshotAuthor>()
+                        .fetch_all(&mut **tx)
+                        .await
+                        .map_err(map_error)?,
+                );
+            }
+            Ok(authors)
+        }
+
         #[async_trait::async_trait]
         impl super::SyncStore for $store {
+            async fn blobs_size(
+                &self,
+                organization_id: &str,
+                project_id: &str,
+                ids: &[String],
+            ) -> Result<u64, StoreError> {
+                let mut tx = self.read_in(Scope::organization(organization_id)).await?;
+                let size = select_size_in(
+                    &mut tx,
+                    "SELECT id, size FROM blobs",
+                    organization_id,
+                    project_id,
+                    ids,
+                )
+                .await?;
+                tx.commit().await.map_err(map_error)?;
+                Ok(size)
+            }
+
+            async fn snapshots_size(
+                &self,
+                organization_id: &str,
+                project_id: &str,
+                ids: &[String],
+            ) -> Result<u64, StoreError> {
+                let mut tx = self.read_in(Scope::organization(organization_id)).await?;
+                // LENGTH counts characters: the answer charges the bytes again once loaded.
+                let size = select_size_in(
+                    &mut tx,
+                    "SELECT id, CAST(LENGTH(state) AS BIGINT) FROM snapshots",
+                    organization_id,
+                    project_id,
+                    ids,
+                )
+                .await?;
+                tx.commit().await.map_err(map_error)?;
+                Ok(size)
+            }
+
+            async fn member_authors(
+                &self,
+                organization_id: &str,
+                account_ids: &[String],
+            ) -> Result<Vec<super::SnapshotAuthor>, StoreError> {
+                let mut tx = self.read_in(Scope::organization(organization_id)).await?;
+                let authors = select_member_authors(&mut tx, organization_id, account_ids).await?;
+                tx.commit().await.map_err(map_error)?;
+                Ok(authors)
+            }
+
             async fn project_of(
                 &self,
                 account_id: &str,
@@ -1865,6 +2126,9 @@ macro_rules! shared_sql {
                 Ok(found)
             }
         }
+
+        // Rate-limit counters (issue 12): written by their own macro, next to their trait.
+        super::rate_limits::rate_limit_sql!($db, $store);
     };
 }
 pub(super) use shared_sql;

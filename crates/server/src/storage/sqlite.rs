@@ -9,13 +9,27 @@
 //! now only another process sharing the file can make them wait for). Parameters are written `$N`, which sqlx
 //! binds by number on SQLite as on PostgreSQL. `synchronous` stays `FULL` (sqlx's default), so a
 //! committed change survives a power cut, not only a crash.
+//!
+//! A failed write must not outlive its request. When the disk fills, SQLite may roll a
+//! transaction back by itself as its `COMMIT` (or a statement) fails; sqlx still counts the
+//! transaction as open, its rollback on drop then fails ("no transaction is active"), and the
+//! one writing connection went back to the pool with a transaction depth of one: every later
+//! write failed ("non-zero transaction depth") until a restart. So every connection coming back
+//! to a pool is checked ([`reusable`]): one still counted inside a transaction is closed, and the
+//! pool opens a fresh one for the next write.
 
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
 use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
-use sqlx::{Sqlite, Transaction};
+use sqlx::pool::PoolConnectionMetadata;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+};
+use sqlx::{Connection, Sqlite, Transaction};
 
 use super::model::{
     Account, AuditEvent, Blob, Branch, ChangeCredentials, Invitation, InvitationKey,
@@ -23,6 +37,7 @@ use super::model::{
     NewSession, NewTeam, Organization, OrganizationKind, Project, ProjectKey, ResetAccount, Role,
     SecretHash, Session, Snapshot, TeamProject, Vault, VaultVerification,
 };
+use super::readiness::WriteReadiness;
 use super::rows::{
     AccountRow, AuditEventRow, BlobRow, InvitationViewRow, KeyGapRow, LoginAttemptRow, MemberRow,
     MembershipRow, ProjectKeyRow, ProjectRoleRow, ProjectRow, SessionAccountRow, SessionRow,
@@ -40,12 +55,22 @@ use super::{
 /// How long a connection waits for another writer before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The least free space on the database's file system for `/readyz` to call the store
+/// writable. A push that fills the disk fails with less than one blob's worth left, while a
+/// small probe write could still fit: below this the server says it cannot write.
+const WRITE_HEADROOM_BYTES: u64 = 1024 * 1024;
+
 /// The store on a SQLite database file.
 pub(super) struct SqliteStore {
     /// Connections for reading.
     pool: SqlitePool,
     /// The one connection that writes (for an in-memory database, the same pool as `pool`).
     writer: SqlitePool,
+    /// The directory of the database file, whose file system must have room for writes; `None`
+    /// for an in-memory database.
+    directory: Option<PathBuf>,
+    /// The last write probe of `/readyz`.
+    readiness: WriteReadiness,
 }
 
 impl SqliteStore {
@@ -71,36 +96,86 @@ impl SqliteStore {
                 .connect_with(connect_options)
                 .await
                 .map_err(map_error)?;
-            return Self::migrated(pool.clone(), pool).await;
+            return Self::migrated(pool.clone(), pool, None).await;
         }
-        if let Some(directory) = connect_options.get_filename().parent()
-            && !directory.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(directory).map_err(|error| {
-                StoreError::Other(format!("cannot create the database directory: {error}"))
-            })?;
-        }
+        let file = connect_options.get_filename();
+        let directory = match file.parent() {
+            Some(directory) if !directory.as_os_str().is_empty() => directory.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&directory).map_err(|error| {
+            StoreError::Other(format!("cannot create the database directory: {error}"))
+        })?;
         // The writer first: it creates the file and switches it to WAL before readers open it.
+        // Closing a connection loses nothing here (the data is in the file), so a connection left
+        // inside a transaction is replaced rather than reused.
         let writer = single
+            .after_release(reusable)
             .connect_with(connect_options.clone())
             .await
             .map_err(map_error)?;
         let readers = SqlitePoolOptions::new()
             .acquire_timeout(options.acquire_timeout)
             .max_connections(options.max_connections.max(1))
+            .after_release(reusable)
             .connect_with(connect_options)
             .await
             .map_err(map_error)?;
-        Self::migrated(readers, writer).await
+        Self::migrated(readers, writer, Some(directory)).await
     }
 
-    async fn migrated(pool: SqlitePool, writer: SqlitePool) -> Result<Self, StoreError> {
+    async fn migrated(
+        pool: SqlitePool,
+        writer: SqlitePool,
+        directory: Option<PathBuf>,
+    ) -> Result<Self, StoreError> {
         sqlx::migrate!("./migrations/sqlite")
             .run(&writer)
             .await
             .map_err(|error| map_migrate_error(error, map_error))?;
         tracing::info!(backend = "sqlite", "storage ready");
-        Ok(Self { pool, writer })
+        Ok(Self {
+            pool,
+            writer,
+            directory,
+            readiness: WriteReadiness::default(),
+        })
+    }
+
+    /// The write probe of `/readyz`: room on the disk, then a committed write through the
+    /// writing connection (which also finds it locked, read-only or unable to commit).
+    async fn probe_write(&self) -> Result<(), String> {
+        if let Some(directory) = &self.directory
+            && let Some(free) = free_bytes(directory)
+            && free < WRITE_HEADROOM_BYTES
+        {
+            tracing::warn!(
+                free_bytes = free,
+                "the disk holding the database is (nearly) full"
+            );
+            return Err(format!(
+                "the disk holding the database is full ({} KiB free)",
+                free / 1024
+            ));
+        }
+        let written = async {
+            let mut tx = self.begin().await?;
+            sqlx::query(
+                "INSERT INTO server_settings (name, value) VALUES ($1, $2) \
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            )
+            .bind(WRITE_PROBE_SETTING)
+            .bind(&b"ok"[..])
+            .execute(&mut *tx)
+            .await
+            .map_err(map_error)?;
+            tx.commit().await.map_err(map_error)
+        }
+        .await;
+        written.map_err(|error| {
+            tracing::warn!(%error, "the database refuses a write");
+            "the database refuses writes".to_owned()
+        })
     }
 
     /// Begins a write transaction, taking SQLite's write lock at once.
@@ -128,11 +203,56 @@ impl SqliteStore {
     }
 }
 
+/// The `server_settings` row the write probe of `/readyz` rewrites (with the same value: SQLite
+/// writes the row's page all the same); nothing reads it.
+const WRITE_PROBE_SETTING: &str = "readiness.write_probe";
+
+/// The bytes free to an unprivileged writer on the file system holding `directory`, or `None`
+/// where that cannot be read (then only the probe write decides).
+#[cfg(unix)]
+fn free_bytes(directory: &std::path::Path) -> Option<u64> {
+    match rustix::fs::statvfs(directory) {
+        Ok(stats) => Some(stats.f_bavail.saturating_mul(stats.f_frsize)),
+        Err(error) => {
+            tracing::warn!(%error, "cannot read the free space of the database's disk");
+            None
+        }
+    }
+}
+
+/// Free space is read on Unix only; elsewhere only the probe write decides.
+#[cfg(not(unix))]
+fn free_bytes(_directory: &std::path::Path) -> Option<u64> {
+    None
+}
+
+/// Whether a connection coming back to its pool may serve another request (sqlx's
+/// `after_release`): its queued rollback is flushed first (`ping` waits for the connection's
+/// worker to run every command before it), then one still counted inside a transaction is
+/// closed, so that the next write gets a fresh connection instead of "non-zero transaction
+/// depth".
+fn reusable(
+    connection: &mut SqliteConnection,
+    _: PoolConnectionMetadata,
+) -> Pin<Box<dyn Future<Output = Result<bool, sqlx::Error>> + Send + '_>> {
+    Box::pin(async move {
+        connection.ping().await?;
+        if connection.is_in_transaction() {
+            tracing::warn!(
+                "a database connection was left inside a failed transaction: replacing it"
+            );
+            return Ok(false);
+        }
+        Ok(true)
+    })
+}
+
 /// SQLite's extended result codes that [`map_error`] tells apart.
 mod code {
     pub(super) const BUSY: i64 = 5;
     pub(super) const LOCKED: i64 = 6;
     pub(super) const IOERR: i64 = 10;
+    pub(super) const FULL: i64 = 13;
     pub(super) const CANTOPEN: i64 = 14;
     pub(super) const CONSTRAINT_FOREIGNKEY: i64 = 787;
     pub(super) const CONSTRAINT_PRIMARYKEY: i64 = 1555;
@@ -171,7 +291,7 @@ fn map_error(error: sqlx::Error) -> StoreError {
             extended
                 if matches!(
                     extended & 0xff,
-                    code::BUSY | code::LOCKED | code::IOERR | code::CANTOPEN
+                    code::BUSY | code::LOCKED | code::IOERR | code::FULL | code::CANTOPEN
                 ) =>
             {
                 StoreError::Unavailable(format!("database error {extended}"))
@@ -220,6 +340,10 @@ impl Store for SqliteStore {
             .await
             .map_err(map_error)?;
         Ok(())
+    }
+
+    async fn check_writable(&self) -> Result<(), StoreError> {
+        self.readiness.check(self.probe_write()).await
     }
 
     async fn create_account(&self, new: NewAccount) -> Result<Account, StoreError> {

@@ -6,8 +6,14 @@
 //! takes the caller's own key for the project. Every refusal is an error whose message contains
 //! "invalid access" (the app shows it as a lost permission) and carries no data of the project.
 //! The server never decrypts anything: it checks shapes and ids, and stores ciphertext.
+//!
+//! What one request may cost (nesting, fields, aliases, answer bytes, database connections) is
+//! bounded in [`limits`]. A failure is never answered as a plausible empty value: a stored
+//! snapshot that does not parse, or a read that fails, fails the field.
 
-use std::collections::BTreeSet;
+pub mod limits;
+
+use std::collections::{BTreeSet, HashMap};
 
 use async_graphql::{
     Context, EmptySubscription, Error, ID, InputObject, Object, Result, Schema, SimpleObject,
@@ -31,6 +37,7 @@ use crate::{
         Snapshot, StoreError,
     },
 };
+use limits::AnswerBudget;
 
 /// The schema the server answers with.
 pub type SyncSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
@@ -42,10 +49,25 @@ const MAX_BATCH: usize = 1_000;
 /// `blobsMissing` is asked about every blob of a push at once (the app does not batch it).
 const MAX_MISSING_IDS: usize = 100_000;
 
-/// Builds the schema (once, at start).
+/// Longest `created` of a pushed snapshot: the app sends an ISO date (24 characters).
+const MAX_CREATED: usize = 64;
+/// Longest snapshot message (`name`), in bytes.
+const MAX_SNAPSHOT_NAME: usize = 8 * 1024;
+/// Longest snapshot description, in bytes.
+const MAX_DESCRIPTION: usize = 64 * 1024;
+/// Longest document id (`key`) of a state entry, in bytes (the app's are about 36).
+const MAX_ENTRY_KEY: usize = 256;
+/// Longest document name of a state entry, in bytes.
+const MAX_ENTRY_NAME: usize = 16 * 1024;
+
+/// Builds the schema (once, at start). Selections nest at most 8 deep (the app's deepest is
+/// 3) and 16 counting fragment spreads; the configurable limits are in [`limits`].
 pub fn schema() -> SyncSchema {
     Schema::build(QueryRoot, MutationRoot, EmptySubscription)
         .limit_depth(8)
+        .limit_recursive_depth(16)
+        .limit_directives(4)
+        .extension(limits::RequestLimits)
         .finish()
 }
 
@@ -59,7 +81,10 @@ async fn graphql(
     caller: Authenticated,
     Json(request): Json<async_graphql::Request>,
 ) -> ApiResult<axum::Json<async_graphql::Response>> {
-    let request = request.data(state.clone()).data(caller);
+    let request = request
+        .data(AnswerBudget::new(state.config.max_answer_bytes))
+        .data(state.clone())
+        .data(caller);
     Ok(axum::Json(state.graphql.execute(request).await))
 }
 
@@ -71,6 +96,11 @@ fn invalid_access(why: &str) -> Error {
 fn internal(error: StoreError) -> Error {
     tracing::warn!(%error, "sync storage failed");
     Error::new("the server could not complete this request; try again")
+}
+
+/// This request's [`AnswerBudget`].
+fn budget<'a>(ctx: &Context<'a>) -> Result<&'a AnswerBudget> {
+    ctx.data::<AnswerBudget>()
 }
 
 /// What a caller may use of a project: every project operation but `project` itself needs it.
@@ -107,6 +137,22 @@ async fn project_for<'a>(ctx: &Context<'a>, project_id: &str) -> Result<ProjectA
         role,
         key,
     })
+}
+
+/// The name of the project's organization as the caller sees it (the caller is a member: a
+/// membership that vanished since is a refusal, a failed read an error).
+async fn team_name_of(
+    state: &AppState,
+    caller: &Authenticated,
+    project: &Project,
+) -> Result<String> {
+    state
+        .store
+        .membership(&project.organization_id, &caller.account.id)
+        .await
+        .map_err(internal)?
+        .map(|membership| membership.organization.display_name)
+        .ok_or_else(|| invalid_access("you are not a member of this organization"))
 }
 
 /// The caller's membership of an organization named by `teamId`.
@@ -155,15 +201,8 @@ struct TeamOut {
     name: String,
 }
 
-async fn project_out(state: &AppState, caller: &Authenticated, project: Project) -> ProjectOut {
-    let team_name = state
-        .store
-        .membership(&project.organization_id, &caller.account.id)
-        .await
-        .ok()
-        .flatten()
-        .map(|membership| membership.organization.display_name)
-        .unwrap_or_default();
+/// The project as the app reads it, in the organization named `team_name`.
+fn project_out(project: Project, team_name: String) -> ProjectOut {
     ProjectOut {
         id: ID(project.id),
         name: project.name,
@@ -223,7 +262,7 @@ struct SnapshotOut {
     state: Vec<StateEntryOut>,
 }
 
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Clone)]
 #[graphql(name = "AuthorAccount")]
 struct AuthorOut {
     #[graphql(name = "firstName")]
@@ -241,35 +280,92 @@ struct StateEntryOut {
     name: String,
 }
 
-async fn snapshot_out(state: &AppState, snapshot: Snapshot) -> SnapshotOut {
-    let author = state
-        .store
-        .account_by_id(&snapshot.author)
-        .await
-        .ok()
-        .flatten();
-    let entries: Vec<StateEntryOut> = serde_json::from_str(&snapshot.state).unwrap_or_default();
-    SnapshotOut {
-        id: ID(snapshot.id),
-        parent: ID(snapshot.parent),
-        created: snapshot.created,
-        author: ID(snapshot.author),
-        author_account: match author {
-            Some(account) => AuthorOut {
-                first_name: account.first_name,
-                last_name: account.last_name,
-                email: account.email,
-            },
-            None => AuthorOut {
-                first_name: String::new(),
-                last_name: String::new(),
-                email: String::new(),
-            },
-        },
-        name: snapshot.name,
-        description: snapshot.description,
-        state: entries,
+/// What snapshots weigh in an answer: their states and texts.
+fn answer_bytes(snapshots: &[Snapshot]) -> u64 {
+    snapshots
+        .iter()
+        .map(|snapshot| {
+            (snapshot.state.len()
+                + snapshot.name.len()
+                + snapshot.description.len()
+                + snapshot.created.len()) as u64
+        })
+        .sum()
+}
+
+fn author_out(first_name: String, last_name: String, email: String) -> AuthorOut {
+    AuthorOut {
+        first_name,
+        last_name,
+        email,
     }
+}
+
+/// The details of the snapshots' authors who are members of the project's organization now,
+/// in one read: a former member, or any other account id a stored snapshot names, shows
+/// nothing. A failed read is an error, not blank authors.
+async fn member_authors(
+    state: &AppState,
+    organization_id: &str,
+    snapshots: &[Snapshot],
+) -> Result<HashMap<String, AuthorOut>> {
+    let author_ids: Vec<String> = snapshots
+        .iter()
+        .map(|snapshot| snapshot.author.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let authors: HashMap<String, AuthorOut> = state
+        .store
+        .member_authors(organization_id, &author_ids)
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .map(|author| {
+            (
+                author.account_id,
+                author_out(author.first_name, author.last_name, author.email),
+            )
+        })
+        .collect();
+    Ok(authors)
+}
+
+/// Snapshots as the app reads them, with `authors` from [`member_authors`] (blank for anyone
+/// else). A stored state that does not parse is an error: answered as empty, a pull would
+/// delete every document.
+fn snapshots_out(
+    snapshots: Vec<Snapshot>,
+    authors: &HashMap<String, AuthorOut>,
+) -> Result<Vec<SnapshotOut>> {
+    snapshots
+        .into_iter()
+        .map(|snapshot| {
+            let entries: Vec<StateEntryOut> =
+                serde_json::from_str(&snapshot.state).map_err(|error| {
+                    tracing::error!(snapshot = %snapshot.id, %error, "a stored snapshot state does not parse");
+                    Error::new(format!(
+                        "snapshot {} is damaged on the server (its state does not parse); \
+                         nothing was changed, ask the server's operator to restore it",
+                        snapshot.id
+                    ))
+                })?;
+            let author_account = authors
+                .get(&snapshot.author)
+                .cloned()
+                .unwrap_or_else(|| author_out(String::new(), String::new(), String::new()));
+            Ok(SnapshotOut {
+                id: ID(snapshot.id),
+                parent: ID(snapshot.parent),
+                created: snapshot.created,
+                author: ID(snapshot.author),
+                author_account,
+                name: snapshot.name,
+                description: snapshot.description,
+                state: entries,
+            })
+        })
+        .collect()
 }
 
 #[derive(SimpleObject)]
@@ -307,14 +403,14 @@ impl QueryRoot {
         let state = ctx.data::<AppState>()?;
         let caller = ctx.data::<Authenticated>()?;
         let organizations = match &team_id {
-            Some(team_id) => vec![organization_for(ctx, team_id).await?.2.organization.id],
+            Some(team_id) => vec![organization_for(ctx, team_id).await?.2.organization],
             None => state
                 .store
                 .memberships_of(&caller.account.id)
                 .await
                 .map_err(internal)?
                 .into_iter()
-                .map(|membership| membership.organization.id)
+                .map(|membership| membership.organization)
                 .collect(),
         };
         let mut out = Vec::new();
@@ -322,13 +418,13 @@ impl QueryRoot {
             let projects = state
                 .store
                 .projects_in(
-                    &organization,
+                    &organization.id,
                     team_project_id.as_ref().map(|id| id.as_str()),
                 )
                 .await
                 .map_err(internal)?;
             for project in projects {
-                out.push(project_out(state, caller, project).await);
+                out.push(project_out(project, organization.display_name.clone()));
             }
         }
         Ok(out)
@@ -344,7 +440,10 @@ impl QueryRoot {
             .await
             .map_err(internal)?;
         Ok(match found {
-            Some((project, _)) => Some(project_out(state, caller, project).await),
+            Some((project, _)) => {
+                let team_name = team_name_of(state, caller, &project).await?;
+                Some(project_out(project, team_name))
+            }
             None => None,
         })
     }
@@ -404,6 +503,7 @@ impl QueryRoot {
                 .await
                 .map_err(internal)?
             {
+                budget(ctx)?.charge(40 * branch.snapshots.len() as u64)?;
                 out.push(branch_out(branch));
             }
         }
@@ -418,12 +518,15 @@ impl QueryRoot {
         name: String,
     ) -> Result<Option<BranchOut>> {
         let ProjectAccess { state, project, .. } = project_for(ctx, &project).await?;
-        Ok(state
+        let found = state
             .store
             .branch(&project.organization_id, &project.id, &name)
             .await
-            .map_err(internal)?
-            .map(branch_out))
+            .map_err(internal)?;
+        if let Some(branch) = &found {
+            budget(ctx)?.charge(40 * branch.snapshots.len() as u64)?;
+        }
+        Ok(found.map(branch_out))
     }
 
     /// Snapshots by id, in the order asked (unknown ids left out).
@@ -435,16 +538,25 @@ impl QueryRoot {
     ) -> Result<Vec<SnapshotOut>> {
         check_batch("ids", ids.len())?;
         let ProjectAccess { state, project, .. } = project_for(ctx, &project).await?;
-        let snapshots = state
+        let ids = ids_of(ids);
+        // The states' size first, so that an answer too large is refused before it is loaded;
+        // the reservation is then replaced by the exact size.
+        let budget = budget(ctx)?;
+        let reserved = state
             .store
-            .snapshots(&project.organization_id, &project.id, &ids_of(ids))
+            .snapshots_size(&project.organization_id, &project.id, &ids)
             .await
             .map_err(internal)?;
-        let mut out = Vec::with_capacity(snapshots.len());
-        for snapshot in snapshots {
-            out.push(snapshot_out(state, snapshot).await);
-        }
-        Ok(out)
+        budget.charge(reserved)?;
+        let snapshots = state
+            .store
+            .snapshots(&project.organization_id, &project.id, &ids)
+            .await
+            .map_err(internal)?;
+        budget.refund(reserved);
+        budget.charge(answer_bytes(&snapshots))?;
+        let authors = member_authors(state, &project.organization_id, &snapshots).await?;
+        snapshots_out(snapshots, &authors)
     }
 
     /// Which of these blobs the project lacks, in the order asked.
@@ -460,12 +572,17 @@ impl QueryRoot {
                 "ids: at most {MAX_MISSING_IDS} at once"
             )));
         }
+        // Blob ids only: the answer echoes the missing ones, so it is at most 40 bytes an id.
+        if !ids.iter().all(|id| is_object_id(id)) {
+            return Err(Error::new("a blob id must be 40 lowercase hex digits"));
+        }
         let ProjectAccess { state, project, .. } = project_for(ctx, &project).await?;
         let missing = state
             .store
             .blobs_missing(&project.organization_id, &project.id, &ids_of(ids))
             .await
             .map_err(internal)?;
+        budget(ctx)?.charge(40 * missing.len() as u64)?;
         Ok(BlobsMissingOut {
             missing: missing.into_iter().map(ID).collect(),
         })
@@ -475,11 +592,24 @@ impl QueryRoot {
     async fn blobs(&self, ctx: &Context<'_>, ids: Vec<ID>, project: ID) -> Result<Vec<BlobOut>> {
         check_batch("ids", ids.len())?;
         let ProjectAccess { state, project, .. } = project_for(ctx, &project).await?;
-        let blobs = state
+        let ids = ids_of(ids);
+        // The stored sizes first: an answer that would pass the budget is refused before a
+        // byte of content is loaded.
+        let budget = budget(ctx)?;
+        let reserved = state
             .store
-            .blobs(&project.organization_id, &project.id, &ids_of(ids))
+            .blobs_size(&project.organization_id, &project.id, &ids)
             .await
             .map_err(internal)?;
+        budget.charge(reserved)?;
+        let blobs = state
+            .store
+            .blobs(&project.organization_id, &project.id, &ids)
+            .await
+            .map_err(internal)?;
+        budget.refund(reserved);
+        let produced: usize = blobs.iter().map(|blob| blob.content.len()).sum();
+        budget.charge(produced as u64)?;
         Ok(blobs
             .into_iter()
             .map(|blob| BlobOut {
@@ -520,6 +650,7 @@ struct SnapshotInput {
     description: Option<String>,
     parent: ID,
     id: ID,
+    /// Not trusted: the author of a pushed snapshot is the pusher (see `check_snapshot`).
     author: Option<ID>,
     state: Vec<SnapshotStateEntryInput>,
 }
@@ -570,9 +701,10 @@ impl MutationRoot {
         validate::name("name", &name).map_err(|error| Error::new(error.to_string()))?;
         validate::id("rootDocumentId", &root_document_id)
             .map_err(|error| Error::new(error.to_string()))?;
+        check_batch("teamKeys", team_keys.as_ref().map_or(0, Vec::len))?;
         // Without a team, the caller's personal organization.
-        let organization_id = match &team_id {
-            Some(team_id) => organization_for(ctx, team_id).await?.2.organization.id,
+        let organization = match &team_id {
+            Some(team_id) => organization_for(ctx, team_id).await?.2.organization,
             None => state
                 .store
                 .memberships_of(&caller.account.id)
@@ -580,9 +712,10 @@ impl MutationRoot {
                 .map_err(internal)?
                 .into_iter()
                 .next()
-                .map(|membership| membership.organization.id)
+                .map(|membership| membership.organization)
                 .ok_or_else(|| invalid_access("you have no organization"))?,
         };
+        let organization_id = organization.id.clone();
         let keys: Vec<NewProjectKey> = team_keys
             .unwrap_or_default()
             .into_iter()
@@ -611,7 +744,7 @@ impl MutationRoot {
             .create_project(project, keys.clone(), event)
             .await
         {
-            Ok(project) => Ok(project_out(state, caller, project).await),
+            Ok(project) => Ok(project_out(project, organization.display_name)),
             Err(StoreError::Conflict(KEYS_MISMATCH)) => {
                 let members: BTreeSet<String> = state
                     .store
@@ -632,8 +765,10 @@ impl MutationRoot {
             Err(StoreError::Conflict("reference")) => Err(Error::new(
                 "teamProjectId names no team project of this organization",
             )),
+            // Project ids are unique across the server (the sync API names a project by its id
+            // alone). The refusal says nothing of where the id is used, or of what.
             Err(StoreError::Conflict(_)) => Err(invalid_access(
-                "a project with this id exists in another organization",
+                "this project id cannot be used; create the project with a new id",
             )),
             Err(other) => Err(internal(other)),
         }
@@ -717,18 +852,18 @@ impl MutationRoot {
         for input in snapshots {
             let snapshot = check_snapshot(&project.id, &caller.account.id, input)?;
             if let Some(previous) = &previous
-                && snapshot.parent != *previous
+                && snapshot.snapshot.parent != *previous
             {
                 return Err(Error::new(
                     "each snapshot's parent must be the snapshot before it in the batch",
                 ));
             }
-            let entries: Vec<StateEntryOut> =
-                serde_json::from_str(&snapshot.state).unwrap_or_default();
-            blob_ids.extend(entries.into_iter().map(|entry| entry.blob.0));
-            previous = Some(snapshot.id.clone());
-            checked.push(snapshot);
+            blob_ids.extend(snapshot.blobs.iter().cloned());
+            previous = Some(snapshot.snapshot.id.clone());
+            checked.push(snapshot.snapshot);
         }
+        // The answer repeats the snapshots: refused before anything is written if too large.
+        budget(ctx)?.charge(answer_bytes(&checked))?;
         match state
             .store
             .push_snapshots(
@@ -754,11 +889,17 @@ impl MutationRoot {
             }
             Err(other) => return Err(internal(other)),
         }
-        let mut out = Vec::with_capacity(checked.len());
-        for snapshot in checked {
-            out.push(snapshot_out(state, snapshot).await);
-        }
-        Ok(out)
+        // The pusher is the author of every snapshot pushed (and a member: `project_for`).
+        let me = &caller.account;
+        let authors = HashMap::from([(
+            me.id.clone(),
+            author_out(
+                me.first_name.clone(),
+                me.last_name.clone(),
+                me.email.clone(),
+            ),
+        )]);
+        snapshots_out(checked, &authors)
     }
 
     /// Stores blobs; one the project has already is kept as it is.
@@ -814,12 +955,31 @@ fn is_branch_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
-/// Checks a pushed snapshot's shape and recomputes its id from its parent and blobs.
-fn check_snapshot(project_id: &str, caller: &str, input: SnapshotInput) -> Result<Snapshot> {
+/// A pushed snapshot, checked, with the blob ids its state names.
+struct CheckedSnapshot {
+    snapshot: Snapshot,
+    blobs: Vec<String>,
+}
+
+/// Checks a pushed snapshot's shape and sizes and recomputes its id from its parent and blobs.
+/// Its author is the pusher, whatever `author` says: the app sends its own account id, or,
+/// pushing a teammate's snapshot to a new branch, the teammate's — a snapshot the project has
+/// already keeps the author it was first pushed with.
+fn check_snapshot(project_id: &str, caller: &str, input: SnapshotInput) -> Result<CheckedSnapshot> {
     if !is_object_id(&input.id) || !is_object_id(&input.parent) {
         return Err(Error::new(
             "a snapshot's id and parent are 40 lowercase hex digits",
         ));
+    }
+    let description = input.description.unwrap_or_default();
+    if input.created.len() > MAX_CREATED
+        || input.name.len() > MAX_SNAPSHOT_NAME
+        || description.len() > MAX_DESCRIPTION
+    {
+        return Err(Error::new(format!(
+            "a snapshot's created is at most {MAX_CREATED} bytes, its name {MAX_SNAPSHOT_NAME} \
+             and its description {MAX_DESCRIPTION}"
+        )));
     }
     let mut blobs = Vec::with_capacity(input.state.len());
     for entry in &input.state {
@@ -827,6 +987,12 @@ fn check_snapshot(project_id: &str, caller: &str, input: SnapshotInput) -> Resul
             return Err(Error::new(
                 "each state entry needs a key and a blob id of 40 lowercase hex digits",
             ));
+        }
+        if entry.key.len() > MAX_ENTRY_KEY || entry.name.len() > MAX_ENTRY_NAME {
+            return Err(Error::new(format!(
+                "a state entry's key is at most {MAX_ENTRY_KEY} bytes and its name \
+                 {MAX_ENTRY_NAME}"
+            )));
         }
         blobs.push(entry.blob.0.as_str());
     }
@@ -837,6 +1003,7 @@ fn check_snapshot(project_id: &str, caller: &str, input: SnapshotInput) -> Resul
             input.id.0
         )));
     }
+    let blobs: Vec<String> = blobs.into_iter().map(str::to_owned).collect();
     let state: Vec<StateEntryOut> = input
         .state
         .into_iter()
@@ -846,18 +1013,21 @@ fn check_snapshot(project_id: &str, caller: &str, input: SnapshotInput) -> Resul
             name: entry.name,
         })
         .collect();
-    Ok(Snapshot {
-        id: input.id.0,
-        parent: input.parent.0,
-        created: input.created,
-        author: input
-            .author
-            .map(|author| author.0)
-            .filter(|author| !author.is_empty())
-            .unwrap_or_else(|| caller.to_owned()),
-        name: input.name,
-        description: input.description.unwrap_or_default(),
-        state: serde_json::to_string(&state).unwrap_or_else(|_| "[]".into()),
+    let state = serde_json::to_string(&state).map_err(|error| {
+        tracing::error!(%error, "a snapshot state could not be serialized");
+        Error::new("the server could not store this snapshot's state")
+    })?;
+    Ok(CheckedSnapshot {
+        snapshot: Snapshot {
+            id: input.id.0,
+            parent: input.parent.0,
+            created: input.created,
+            author: caller.to_owned(),
+            name: input.name,
+            description,
+            state,
+        },
+        blobs,
     })
 }
 
@@ -895,7 +1065,20 @@ mod tests {
         };
         let ok = check_snapshot("prj_1", "acct_me", input(&id))
             .expect("the snapshot matches its content");
-        assert_eq!(ok.author, "acct_me", "an empty author is the pusher");
+        assert_eq!(
+            ok.snapshot.author, "acct_me",
+            "an empty author is the pusher"
+        );
+        let mut named = input(&id);
+        named.author = Some(ID("acct_someone_else".into()));
+        let named = check_snapshot("prj_1", "acct_me", named).expect("it matches");
+        assert_eq!(
+            named.snapshot.author, "acct_me",
+            "a named author is the pusher too"
+        );
+        let mut long = input(&id);
+        long.created = "x".repeat(MAX_CREATED + 1);
+        assert!(check_snapshot("prj_1", "acct_me", long).is_err());
         assert!(check_snapshot("prj_2", "acct_me", input(&id)).is_err());
         assert!(check_snapshot("prj_1", "acct_me", input(&"b".repeat(40))).is_err());
     }
