@@ -12,7 +12,7 @@
 //! | `aliases` | 100 aliases of `blobs` over the big blob; 30,000 aliased `branches` |
 //! | `slow-clients` | 200 connections trickling their headers, 20 sending 30 MiB of a body and stalling |
 //! | `big-bodies` | 40 MiB GraphQL bodies and 2 MiB log-in bodies, over and over |
-//! | `lock-out` | `login-a` for the honest account's e-mail from eight other addresses, flat out |
+//! | `lock-out` | failed log-ins (login-a, then a wrong login-m1) for the honest account's e-mail from eight other addresses, flat out |
 //!
 //! The attacker's connections come from `127.0.0.2` and up (all of 127/8 is this machine), the
 //! honest client's from `127.0.0.1`, so per-address limits tell them apart as they would tell
@@ -467,15 +467,16 @@ async fn attack(
             }
         }
         "lock-out" => {
+            // Failed log-ins (a start, then a wrong proof), as a passphrase guesser makes them.
             let a = to_hex(&[7u8; 256]);
             for worker in 0..8u8 {
                 let http = client_from(attacker_address(worker), Duration::from_secs(30))?;
-                let url = format!("{}/auth/login-a", target.base);
-                let body = json!({"email": target.honest_email, "srpA": a});
+                let base = target.base.clone();
+                let start = json!({"email": target.honest_email, "srpA": a});
                 let tally = tally.clone();
                 tasks.spawn(async move {
                     while Instant::now() < until {
-                        send_and_drain(http.post(&url).json(&body), &tally).await;
+                        guess(&http, &base, &start, &tally).await;
                     }
                 });
             }
@@ -490,6 +491,42 @@ async fn attack(
     {}
     tasks.abort_all();
     Ok(())
+}
+
+/// One wrong guess: login-a, then login-m1 with a random proof; tallies the proof's answer (or
+/// the start's, when the start is refused).
+async fn guess(http: &reqwest::Client, base: &str, start: &Value, tally: &Tally) {
+    let started = match http
+        .post(format!("{base}/auth/login-a"))
+        .json(start)
+        .send()
+        .await
+    {
+        Ok(response) if response.status().is_success() => response.json::<Value>().await,
+        Ok(response) => {
+            tally.add(format!("login-a {}", response.status().as_u16()));
+            return;
+        }
+        Err(error) => {
+            tally.add(error_label(&error));
+            return;
+        }
+    };
+    let Ok(started) = started else {
+        tally.add("login-a unreadable");
+        return;
+    };
+    let proof = bytes::<32>()
+        .map(|proof| to_hex(&proof))
+        .unwrap_or_default();
+    let request = http.post(format!("{base}/auth/login-m1")).json(&json!({
+        "srpM1": proof,
+        "sessionStarterId": started["sessionStarterId"],
+    }));
+    match request.send().await {
+        Ok(response) => tally.add(format!("login-m1 {}", response.status().as_u16())),
+        Err(error) => tally.add(error_label(&error)),
+    }
 }
 
 async fn connect_from(

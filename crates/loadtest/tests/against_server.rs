@@ -8,17 +8,16 @@ use hypnos_loadtest::{cli::Args, report::Report, run};
 use hypnos_server::ServerConfig;
 use tokio::sync::oneshot;
 
-/// Runs the tool with `flags` against a fresh server whose per-account log-in limit is
-/// `per_account_limit`.
-async fn load(per_account_limit: u32, flags: &[&str]) -> Report {
+/// Runs the tool with `flags` against a fresh server that lets one address make
+/// `per_address_limit` authentication requests a minute.
+async fn load(per_address_limit: u32, flags: &[&str]) -> Report {
     let directory = tempfile::tempdir().unwrap();
     let mut config = ServerConfig::parse_defaults();
     config.database_url = Some(format!(
         "sqlite://{}?mode=rwc",
         directory.path().join("hypnos.db").display()
     ));
-    config.login_rate_per_account = per_account_limit;
-    config.login_rate_per_ip = 1_000_000;
+    config.login_rate_per_ip = per_address_limit;
     let state = hypnos_server::open(config).await.unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let server = format!("http://{}", listener.local_addr().unwrap());
@@ -38,7 +37,7 @@ async fn load(per_account_limit: u32, flags: &[&str]) -> Report {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_closed_loop_completes_log_ins_and_times_each_step() {
     let report = load(
-        1_000,
+        1_000_000,
         &["--accounts", "2", "--concurrency", "2", "--duration", "1s"],
     )
     .await;
@@ -56,7 +55,7 @@ async fn a_closed_loop_completes_log_ins_and_times_each_step() {
 async fn an_open_loop_starts_exactly_the_scheduled_log_ins() {
     // 20 log-ins/s for 1 s from 2 workers: each starts one every 100 ms, 10 in all.
     let report = load(
-        1_000,
+        1_000_000,
         &[
             "--accounts",
             "2",
@@ -76,9 +75,12 @@ async fn an_open_loop_starts_exactly_the_scheduled_log_ins() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refusals_are_counted_by_status_and_step() {
-    // One log-in per account per minute: after each account's first, login-a answers 429.
+    // Five authentication requests per address a minute (successful log-ins count against no
+    // per-account limit, only failed ones do): the sign-up takes one, the first log-in three
+    // (login-s, login-a, login-m1); the second gets through login-s and is refused at login-a,
+    // the rest at login-s.
     let report = load(
-        1,
+        5,
         &[
             "--accounts",
             "1",
@@ -93,5 +95,6 @@ async fn refusals_are_counted_by_status_and_step() {
     .await;
     assert_eq!(report.logins, 1);
     assert_eq!(report.failures, 4);
-    assert_eq!(report.failures_by_kind["HTTP 429 at login-a"], 4);
+    assert_eq!(report.failures_by_kind["HTTP 429 at login-a"], 1);
+    assert_eq!(report.failures_by_kind["HTTP 429 at login-s"], 3);
 }

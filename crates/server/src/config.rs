@@ -44,16 +44,19 @@ pub struct ServerConfig {
     #[arg(long, env = "HYPNOS_INVITATION_TTL", default_value = "7d", value_parser = parse_duration)]
     pub invitation_ttl: Duration,
 
-    /// Log-in attempts (login-a) allowed per account per client address (IPv6: per /64) per
-    /// minute, over every server process on the database; resets count with log-ins, vault-key
-    /// verifications alike under their own key. See also --login-rate-per-account-global.
+    /// Failed log-ins (a wrong proof at login-m1) allowed per account per client address (IPv6:
+    /// per /64) per minute, over every server process on the database; then login-m1 refuses
+    /// even the right proof until the window ends (successful log-ins count nothing); resets
+    /// count with failed log-ins, each request, vault-key verifications alike under their own
+    /// key. See also --login-rate-per-account-global.
     #[arg(long, env = "HYPNOS_LOGIN_RATE_PER_ACCOUNT", default_value_t = 10)]
     pub login_rate_per_account: u32,
 
     /// Requests to the authentication endpoints (the log-in steps, sign-up, reset, the vault
     /// key) allowed per client address (IPv6: per /64) per minute, checked before the body is
-    /// read, in each server process; and log-in, reset and vault-key attempts allowed per client
-    /// address per minute, over all accounts and every server process on the database.
+    /// read, in each server process; and failed log-ins, resets and vault-key attempts allowed
+    /// per client address per minute, over all accounts and every server process on the
+    /// database.
     #[arg(long, env = "HYPNOS_LOGIN_RATE_PER_IP", default_value_t = 60)]
     pub login_rate_per_ip: u32,
 
@@ -94,7 +97,7 @@ pub struct ServerConfig {
     pub max_buffered_body_bytes: usize,
 
     // -- rate limits (trusted proxies, per-account ceilings, look-ups) --
-    /// Log-in attempts (login-a) allowed per account per minute from all addresses together:
+    /// Failed log-ins allowed per account per minute from all addresses together:
     /// a ceiling far above one address's allowance (--login-rate-per-account), so that many
     /// addresses together cannot guess without bound while one attacking address cannot lock
     /// the owner out. Resets count with log-ins; vault-key verifications under their own key.

@@ -5,14 +5,20 @@
 //!   its /64, which one subscriber usually holds whole), checked before the body is read. This
 //!   flood guard is counted in the process's memory: it costs no database statement, and what it
 //!   protects (the process's work on bodies and queries) is per process too;
-//! - brute-force attempts (login-a, reset, vault-key verification), the guesses, counted in the
-//!   database so that every server process on it shares one budget (migration 0006,
-//!   [`crate::storage::RateLimitStore`]), as one chain in one statement: per address (over all
-//!   accounts), then per account *and* address, then per account from all addresses under a
+//! - brute-force attempts (failed log-ins, resets, vault-key verifications), the guesses,
+//!   counted in the database so that every server process on it shares one budget (migration
+//!   0006, [`crate::storage::RateLimitStore`]), as one chain in one statement: per address (over
+//!   all accounts), then per account *and* address, then per account from all addresses under a
 //!   ceiling far above one address's allowance. An attacker who floods someone else's e-mail
 //!   from one address exhausts only that address's allowance for the account, and the owner
 //!   still logs in from elsewhere, while many addresses together still cannot guess without
-//!   bound. A hit refused at one link of the chain is not counted by the links after it;
+//!   bound. A hit refused at one link of the chain is not counted by the links after it.
+//!   Log-ins are limited at login-m1, on the guess, and count only when they fail: a wrong
+//!   proof counts ([`RateLimiter::attempt`]), a right one only reads the counters
+//!   ([`RateLimiter::check`], one `SELECT`) and is refused on the same condition, so a
+//!   successful log-in writes no counter. (Checking at login-a instead would let log-ins
+//!   started in parallel before a limit was reached each make a guess after it.) Resets and
+//!   vault verifications count every request, as before;
 //! - look-ups that tell whether an e-mail has an account (`invites/instructions`), per caller,
 //!   in the database.
 //!
@@ -98,9 +104,35 @@ impl RateLimiter {
         account: &str,
         client: IpAddr,
     ) -> Result<(), ApiError> {
+        self.hit(&self.chain(attempt, account, client)).await
+    }
+
+    /// Refuses an attempt on `account` from `client` when one of the counters [`Self::attempt`]
+    /// counts has already reached its limit in its open window; counts nothing (one read), so
+    /// that a successful log-in writes nothing: log-ins count only when they fail (a wrong
+    /// proof at login-m1 counts with [`Self::attempt`]). Refuses exactly when
+    /// [`Self::attempt`] would find the limit exceeded with its hit.
+    pub async fn check(
+        &self,
+        attempt: Attempt,
+        account: &str,
+        client: IpAddr,
+    ) -> Result<(), ApiError> {
+        let now = crate::state::now_ms();
+        let chain = self.chain(attempt, account, client);
+        match self.store.over_limit(now, WINDOW_MS, &chain).await? {
+            None => Ok(()),
+            Some(over) => Err(ApiError::RateLimited {
+                retry_after_secs: retry_after_secs(over.window_start, now),
+            }),
+        }
+    }
+
+    /// The counters of an attempt on `account` from `client`, in the order they are counted.
+    fn chain(&self, attempt: Attempt, account: &str, client: IpAddr) -> [Counter; 3] {
         let label = attempt.label();
         let address = address_key(client);
-        let chain = [
+        [
             Counter {
                 key: key("attempts-from", &[&address]),
                 limit: self.per_address,
@@ -113,8 +145,7 @@ impl RateLimiter {
                 key: key(label, &[account]),
                 limit: self.per_account,
             },
-        ];
-        self.hit(&chain).await
+        ]
     }
 
     /// Counts one look-up of whether an e-mail has an account, by the account `caller_id`.

@@ -1,6 +1,9 @@
 //! Rate limits against the real server over HTTP, on SQLite and on PostgreSQL (issue 12): an
-//! attacker flooding someone's e-mail from one address is limited while the owner still logs in
-//! from another; the per-account ceiling stops many addresses together; `X-Forwarded-For` counts
+//! attacker failing log-ins for someone's e-mail from one address is limited while the owner
+//! still logs in from another; the per-account ceiling stops many addresses together; only
+//! failed log-ins count (many successful ones are never refused), and once failures reach a
+//! limit the right passphrase is refused too; a failure counts against the address that sent
+//! the wrong proof; `X-Forwarded-For` counts
 //! only from trusted proxies; IPv6 clients are counted per /64; two servers on one database share
 //! the counters; an over-limit or oversized authentication request is refused without its body
 //! being read; invitation look-ups are limited per caller; a reset of an unknown e-mail does
@@ -15,8 +18,9 @@ use std::{future::Future, time::Duration};
 
 use http::{
     TestServer, call, post,
-    users::{User, login, sign_up_and_log_in},
+    users::{User, begin_login, login, sign_up_and_log_in},
 };
+use hypnos_crypto::{encoding::to_hex, random};
 use hypnos_server::{
     ServerConfig,
     storage::{Counter, OverLimit},
@@ -62,6 +66,10 @@ macro_rules! on_both_backends {
 on_both_backends!(
     an_attacker_address_does_not_lock_the_owner_out,
     the_per_account_ceiling_stops_many_addresses,
+    successful_log_ins_are_never_refused,
+    after_the_failures_allowed_the_right_passphrase_is_refused_too,
+    a_failure_counts_against_the_address_that_sent_the_proof,
+    log_ins_started_before_the_limit_get_no_guess_after_it,
     forwarded_for_counts_only_from_trusted_proxies,
     ipv6_clients_are_counted_per_slash_64,
     two_servers_on_one_database_share_the_budget,
@@ -69,6 +77,7 @@ on_both_backends!(
     invitation_look_ups_are_limited_per_caller,
     an_unknown_reset_does_the_work_of_a_known_one,
     store_counts_chains_and_purges_ended_windows,
+    store_checks_counters_without_counting,
 );
 
 /// Settings for these tests: the given limits, and the loopback interface as the trusted
@@ -108,11 +117,50 @@ async fn login_a(server: &TestServer, http: &Client, email: &str) -> StatusCode 
     status
 }
 
-/// How many of `count` login-a for `email` from `http` got through.
-async fn login_a_allowed(server: &TestServer, http: &Client, email: &str, count: u32) -> u32 {
+/// A wrong proof for the log-in `starter` (any 32 bytes but the expected ones): 401.
+async fn wrong_m1(server: &TestServer, http: &Client, starter: &str) {
+    assert_eq!(
+        wrong_m1_status(server, http, starter).await,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+/// A wrong proof for the log-in `starter`: its status (401, or 429 over a limit).
+async fn wrong_m1_status(server: &TestServer, http: &Client, starter: &str) -> StatusCode {
+    let (status, body) = post(
+        http,
+        server.url("/auth/login-m1"),
+        json!({"srpM1": to_hex(&random::bytes::<32>().unwrap()), "sessionStarterId": starter}),
+    )
+    .await;
+    match status {
+        StatusCode::UNAUTHORIZED => assert_eq!(body["error"], "UNAUTHORIZED", "{body}"),
+        StatusCode::TOO_MANY_REQUESTS => assert_eq!(body["error"], "RATE_LIMITED", "{body}"),
+        other => panic!("login-m1 answered {other} {body}"),
+    }
+    status
+}
+
+/// One failed log-in for `email` from `http`: login-a (not limited by the brute-force limits,
+/// a start is no guess), then login-m1 with a wrong proof. The status of login-m1:
+/// UNAUTHORIZED (the guess was let through and refused as wrong), or TOO_MANY_REQUESTS.
+async fn failed_login(server: &TestServer, http: &Client, email: &str) -> StatusCode {
+    let (status, body) = post(
+        http,
+        server.url("/auth/login-a"),
+        json!({"email": email, "srpA": "02".repeat(256)}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let starter = body["sessionStarterId"].as_str().unwrap();
+    wrong_m1_status(server, http, starter).await
+}
+
+/// How many of `count` failed log-ins for `email` from `http` had their guess let through.
+async fn failed_logins_allowed(server: &TestServer, http: &Client, email: &str, count: u32) -> u32 {
     let mut allowed = 0;
     for _ in 0..count {
-        if login_a(server, http, email).await == StatusCode::OK {
+        if failed_login(server, http, email).await == StatusCode::UNAUTHORIZED {
             allowed += 1;
         }
     }
@@ -125,11 +173,16 @@ async fn an_attacker_address_does_not_lock_the_owner_out(db: &common::TestDb) {
     let victim = User::new("victim@example.com", "the victim's passphrase");
     sign_up_and_log_in(&server, &owner_http, &victim).await;
 
-    // Ten log-in starts for the victim's e-mail from one address: three get through.
+    // Ten wrong guesses at the victim's passphrase from one address: three are let through
+    // (and refused as wrong), then login-m1 refuses them as over the limit.
     let attacker = client_from("203.0.113.66");
     assert_eq!(
-        login_a_allowed(&server, &attacker, &victim.email, 10).await,
+        failed_logins_allowed(&server, &attacker, &victim.email, 10).await,
         3
+    );
+    assert_eq!(
+        failed_login(&server, &attacker, &victim.email).await,
+        StatusCode::TOO_MANY_REQUESTS
     );
     // The owner, from another address, still logs in (the old limit, per e-mail alone, said 429).
     login(&server, &owner_http, &victim.email, &victim.passphrase)
@@ -150,29 +203,33 @@ async fn the_per_account_ceiling_stops_many_addresses(db: &common::TestDb) {
     let owner_http = client_from("198.51.100.1");
     let victim = User::new("victim@example.com", "the victim's passphrase");
     sign_up_and_log_in(&server, &owner_http, &victim).await;
-    // One log-in done: 1 of the account's 10.
+    // A successful log-in counts nothing: 0 of the account's 10.
 
     // Attempts refused for their address do not use up the account's ceiling: 20 from one
-    // address count 3 against it (4 of 10).
+    // address count 3 against it (3 of 10).
     let first = client_from("203.0.113.1");
-    assert_eq!(login_a_allowed(&server, &first, &victim.email, 20).await, 3);
+    assert_eq!(
+        failed_logins_allowed(&server, &first, &victim.email, 20).await,
+        3
+    );
     login(&server, &owner_http, &victim.email, &victim.passphrase)
         .await
         .unwrap();
-    // 5 of 10. Three more addresses: 3 + 2 get through, then the ceiling holds for everyone.
+    // Still 3 of 10. Three more addresses: 3 + 3 + 1 get through, then the ceiling holds for
+    // everyone.
     let mut allowed = 0;
     for address in ["203.0.113.2", "203.0.113.3", "203.0.113.4"] {
-        allowed += login_a_allowed(&server, &client_from(address), &victim.email, 3).await;
+        allowed += failed_logins_allowed(&server, &client_from(address), &victim.email, 3).await;
     }
-    assert_eq!(allowed, 5);
+    assert_eq!(allowed, 7);
     assert_eq!(
-        login_a(&server, &client_from("192.0.2.200"), &victim.email).await,
+        failed_login(&server, &client_from("192.0.2.200"), &victim.email).await,
         StatusCode::TOO_MANY_REQUESTS
     );
     // Another account is not affected.
     assert_eq!(
-        login_a(&server, &first, "someone-else@example.com").await,
-        StatusCode::OK
+        failed_login(&server, &first, "someone-else@example.com").await,
+        StatusCode::UNAUTHORIZED
     );
     server.stop().await;
 }
@@ -241,16 +298,151 @@ async fn two_servers_on_one_database_share_the_budget(db: &common::TestDb) {
     let first = TestServer::start_with(config(db, 4, 1_000, 1_000)).await;
     let second = TestServer::start_with(config(db, 4, 1_000, 1_000)).await;
     let attacker = client_from("203.0.113.66");
-    // Each server alone would allow four; together they allow four.
+    // Each server alone would allow four failures; together they allow four.
     let mut statuses = Vec::new();
     for _ in 0..3 {
-        statuses.push(login_a(&first, &attacker, "e@x.org").await);
-        statuses.push(login_a(&second, &attacker, "e@x.org").await);
+        statuses.push(failed_login(&first, &attacker, "e@x.org").await);
+        statuses.push(failed_login(&second, &attacker, "e@x.org").await);
     }
-    assert_eq!(&statuses[..4], &[StatusCode::OK; 4]);
+    assert_eq!(&statuses[..4], &[StatusCode::UNAUTHORIZED; 4]);
     assert_eq!(&statuses[4..], &[StatusCode::TOO_MANY_REQUESTS; 2]);
     first.stop().await;
     second.stop().await;
+}
+
+async fn successful_log_ins_are_never_refused(db: &common::TestDb) {
+    // Three failures per account and address, five per account: ten log-ins with the right
+    // passphrase from one address, more than either, all succeed (the old limiter counted
+    // every login-a and refused the fourth).
+    let server = TestServer::start_with(config(db, 3, 5, 1_000)).await;
+    let http = client_from("198.51.100.7");
+    let owner = User::new("owner@example.com", "the owner's passphrase");
+    sign_up_and_log_in(&server, &http, &owner).await;
+    for _ in 0..10 {
+        login(&server, &http, &owner.email, &owner.passphrase)
+            .await
+            .unwrap();
+    }
+    // They wrote no counter.
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM rate_limit_hits").await, 0);
+    server.stop().await;
+}
+
+async fn after_the_failures_allowed_the_right_passphrase_is_refused_too(db: &common::TestDb) {
+    let server = TestServer::start_with(config(db, 3, 100, 1_000)).await;
+    let http = client_from("198.51.100.8");
+    let owner = User::new("owner@example.com", "the owner's passphrase");
+    sign_up_and_log_in(&server, &http, &owner).await;
+    assert_eq!(
+        failed_logins_allowed(&server, &http, &owner.email, 3).await,
+        3
+    );
+    // The limit is reached: login-m1 refuses the right passphrase too, with the time to wait
+    // (the window lasts a minute; the test does not wait for it).
+    let (status, body) = login(&server, &http, &owner.email, &owner.passphrase)
+        .await
+        .unwrap_err();
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["error"], "RATE_LIMITED", "{body}");
+    let (proof, starter) = begin_login(&server, &http, &owner.email, &owner.passphrase)
+        .await
+        .unwrap();
+    let answer = http
+        .post(server.url("/auth/login-m1"))
+        .json(&json!({"srpM1": to_hex(proof.m1()), "sessionStarterId": starter}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = answer.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    server.stop().await;
+}
+
+async fn a_failure_counts_against_the_address_that_sent_the_proof(db: &common::TestDb) {
+    let server = TestServer::start_with(config(db, 2, 100, 1_000)).await;
+    let starter_http = client_from("198.51.100.9");
+    let guesser = client_from("203.0.113.99");
+    // Log-ins started from one address, finished with wrong proofs from another.
+    for _ in 0..2 {
+        let (status, body) = post(
+            &starter_http,
+            server.url("/auth/login-a"),
+            json!({"email": "g@x.org", "srpA": "02".repeat(256)}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        wrong_m1(
+            &server,
+            &guesser,
+            body["sessionStarterId"].as_str().unwrap(),
+        )
+        .await;
+    }
+    assert_eq!(
+        failed_login(&server, &guesser, "g@x.org").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        failed_login(&server, &starter_http, "g@x.org").await,
+        StatusCode::UNAUTHORIZED
+    );
+    server.stop().await;
+}
+
+async fn log_ins_started_before_the_limit_get_no_guess_after_it(db: &common::TestDb) {
+    let server = TestServer::start_with(config(db, 2, 100, 1_000)).await;
+    let owner_http = client_from("198.51.100.10");
+    let owner = User::new("owner@example.com", "the owner's passphrase");
+    sign_up_and_log_in(&server, &owner_http, &owner).await;
+    // The attacker starts five log-ins before guessing (a start is no guess: all five are let
+    // in), one of them with the right passphrase.
+    let attacker = client_from("203.0.113.10");
+    let mut starters = Vec::new();
+    for _ in 0..4 {
+        let (status, body) = post(
+            &attacker,
+            server.url("/auth/login-a"),
+            json!({"email": owner.email, "srpA": "02".repeat(256)}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        starters.push(body["sessionStarterId"].as_str().unwrap().to_owned());
+    }
+    let (proof, right_starter) = begin_login(&server, &attacker, &owner.email, &owner.passphrase)
+        .await
+        .unwrap();
+    // Two wrong guesses use up the limit; the third is refused as over it, and so is the
+    // right proof: the same answer, so the refusal does not tell which guess was right.
+    let mut statuses = Vec::new();
+    for starter in &starters[..3] {
+        statuses.push(wrong_m1_status(&server, &attacker, starter).await);
+    }
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
+    );
+    let (status, body) = post(
+        &attacker,
+        server.url("/auth/login-m1"),
+        json!({"srpM1": to_hex(proof.m1()), "sessionStarterId": right_starter}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["error"], "RATE_LIMITED", "{body}");
+    // The owner, from its own address, still logs in.
+    login(&server, &owner_http, &owner.email, &owner.passphrase)
+        .await
+        .unwrap();
+    server.stop().await;
 }
 
 /// Sends a raw request head (and `body`, if any) and returns the status line of the answer.
@@ -468,6 +660,77 @@ async fn store_counts_chains_and_purges_ended_windows(db: &common::TestDb) {
             .is_err()
     );
     assert_eq!(count(start, Vec::new()).await, None);
+}
+
+async fn store_checks_counters_without_counting(db: &common::TestDb) {
+    let store = db.connect().await;
+    let narrow = Counter {
+        key: [1; 32],
+        limit: 2,
+    };
+    let wide = Counter {
+        key: [2; 32],
+        limit: 3,
+    };
+    let (start, window) = (600_000, 60_000);
+    let check = |now: i64, chain: Vec<Counter>| {
+        let store = store.clone();
+        async move { store.over_limit(now, window, &chain).await.unwrap() }
+    };
+    // No counter yet: within; and checking writes nothing.
+    assert_eq!(check(start, vec![narrow, wide]).await, None);
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM rate_limit_hits").await, 0);
+    // One hit: both below their limits.
+    store
+        .count_hit(start, window, &[narrow, wide])
+        .await
+        .unwrap();
+    assert_eq!(check(start + 1, vec![narrow, wide]).await, None);
+    // Two hits reach the narrow limit: refused from now on, with its window's start, and the
+    // check counted nothing (the third hit is over the limit, not the fifth).
+    store
+        .count_hit(start + 2, window, &[narrow, wide])
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        assert_eq!(
+            check(start + 3, vec![narrow, wide]).await,
+            Some(OverLimit {
+                counter: 0,
+                window_start: start
+            })
+        );
+    }
+    assert_eq!(
+        store.count_hit(start + 4, window, &[narrow]).await.unwrap(),
+        Some(OverLimit {
+            counter: 0,
+            window_start: start
+        })
+    );
+    // The wide counter alone is below its limit (2 of 3); the order of the chain is the order
+    // of the answer.
+    assert_eq!(check(start + 5, vec![wide]).await, None);
+    let fresh = Counter {
+        key: [3; 32],
+        limit: 1,
+    };
+    assert_eq!(
+        check(start + 5, vec![fresh, wide, narrow]).await,
+        Some(OverLimit {
+            counter: 2,
+            window_start: start
+        })
+    );
+    // An ended window does not refuse.
+    assert_eq!(check(start + window, vec![narrow, wide]).await, None);
+    assert!(
+        store
+            .over_limit(start, window, &[narrow, wide, fresh, fresh])
+            .await
+            .is_err()
+    );
+    assert_eq!(check(start, Vec::new()).await, None);
 }
 
 /// Times `POST /auth/reset` for a known and an unknown e-mail (wrong token each) and prints the

@@ -117,6 +117,7 @@ fn attempt(id: &str, account_id: Option<&str>, expires_at: i64) -> LoginAttempt 
     LoginAttempt {
         id: id.to_owned(),
         account_id: account_id.map(str::to_owned),
+        email: "someone@example.com".to_owned(),
         m1: vec![1; 32],
         m2: vec![2; 32],
         key_hash: vec![3; 32],

@@ -176,15 +176,17 @@ async fn login_s(
 
 async fn login_a(
     State(state): State<AppState>,
-    AuthClient(client): AuthClient,
+    // Counts the request against the client's per-address flood guard.
+    _gate: AuthClient,
     Json(body): Json<LoginARequest>,
 ) -> ApiResult<axum::Json<LoginAResponse>> {
     validate::email("email", &body.email)?;
     let a_pub = validate::hex_exact("srpA", &body.srp_a, 512)?;
-    state
-        .limiter
-        .attempt(Attempt::Login, &body.email, client)
-        .await?;
+    // No brute-force counter here: a log-in start is no guess. The guess is the proof sent to
+    // login-m1, where the limits are checked and failures counted; checking here as well would
+    // cost every log-in a second read (and could not replace the check at login-m1: log-ins
+    // started in parallel before a limit was reached would each get a guess after it). What a
+    // flood of starts costs is bounded per address by the flood guard (`AuthClient`).
 
     let account = state.store.account_by_email(&body.email).await?;
     // Known e-mail or not, the same work follows: an unknown one runs the SRP step against a
@@ -211,6 +213,7 @@ async fn login_a(
         .put_login_attempt(LoginAttempt {
             id: attempt_id.clone(),
             account_id: account.map(|account| account.id),
+            email: body.email,
             m1: m1.to_vec(),
             m2: m2.to_vec(),
             key_hash: secret_hash(key).to_vec(),
@@ -242,12 +245,30 @@ async fn login_m1(
             "this log-in expired or was already used: start again",
         ))?;
     let proof_matches = bool::from(attempt.m1.ct_eq(&client_m1));
+    // The brute-force limits, on the guess itself: log-ins count only when they fail, so a
+    // successful one writes no counter. Both answers go by the counters as the proof finds
+    // them, so that a refusal does not tell a right proof from a wrong one: a wrong proof
+    // counts, and is refused as over the limit once the limit was already reached; a right one
+    // only reads (one `SELECT`), and is refused on the same condition, until the window ends.
     let account_id = match attempt.account_id {
-        Some(account_id) if proof_matches => account_id,
+        Some(account_id) if proof_matches => {
+            state
+                .limiter
+                .check(Attempt::Login, &attempt.email, client)
+                .await?;
+            account_id
+        }
         // A wrong passphrase, or an e-mail without an account: the same answer.
         known_or_not => {
             security_event(&state, "login_failed", known_or_not.as_deref(), client, now).await?;
             tracing::info!(%client, "log-in failed");
+            // The failure counts under the address of this request (the one that sent the
+            // wrong proof, the attacker's), which may differ from login-a's: whoever guesses
+            // pays for the guess.
+            state
+                .limiter
+                .attempt(Attempt::Login, &attempt.email, client)
+                .await?;
             return Err(WRONG_CREDENTIALS);
         }
     };

@@ -498,6 +498,9 @@ pub struct LoginAttempt {
     pub id: String,
     /// The account logging in, or `None` when the e-mail is unknown (a decoy exchange).
     pub account_id: Option<String>,
+    /// The e-mail the log-in was started for (known or not): a wrong proof at login-m1 counts
+    /// against its brute-force limits.
+    pub email: String,
     /// The client proof the server expects.
     pub m1: Vec<u8>,
     /// The server proof to send back.

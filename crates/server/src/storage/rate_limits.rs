@@ -58,6 +58,18 @@ pub trait RateLimitStore: Send + Sync {
         counters: &[Counter],
     ) -> Result<Option<OverLimit>, StoreError>;
 
+    /// Reads, without counting anything, whether one of `counters` has already reached its limit
+    /// in a window still open at `now_ms` (one that began less than `window_ms` ago): the first
+    /// such counter in order, `None` when all are below their limits. One `SELECT` by primary
+    /// key, so that a check on every successful log-in (at login-m1) writes nothing. At most
+    /// [`MAX_CHAIN`] counters (more give `Other`).
+    async fn over_limit(
+        &self,
+        now_ms: i64,
+        window_ms: i64,
+        counters: &[Counter],
+    ) -> Result<Option<OverLimit>, StoreError>;
+
     /// Deletes the counters whose windows began at or before `before_ms` (ended ones, when that
     /// is a window's length ago); returns how many went.
     async fn purge_rate_limits(&self, before_ms: i64) -> Result<u64, StoreError>;
@@ -130,6 +142,40 @@ fn chain_postgres(length: usize) -> String {
         parts.join(", "),
         columns.join(", ")
     )
+}
+
+/// The open windows of 1 to [`MAX_CHAIN`] counters, by length - 1 (both databases): $1 now, $2
+/// the window's length, the keys $3, $4, …; returns each live key's row.
+pub(super) static READ_OPEN: LazyLock<Vec<String>> = LazyLock::new(|| {
+    (1..=MAX_CHAIN)
+        .map(|length| {
+            let keys: Vec<String> = (0..length).map(|index| format!("${}", 3 + index)).collect();
+            format!(
+                "SELECT key, hits, window_start FROM rate_limit_hits \
+                 WHERE key IN ({}) AND window_start > $1 - $2",
+                keys.join(", ")
+            )
+        })
+        .collect()
+});
+
+/// The first counter whose open window (in `open`: key, hits, window start) has reached its
+/// limit.
+pub(super) fn first_at_limit(
+    counters: &[Counter],
+    open: &[(Vec<u8>, i32, i64)],
+) -> Option<OverLimit> {
+    counters.iter().enumerate().find_map(|(index, counter)| {
+        open.iter()
+            .find(|(key, hits, _)| {
+                key.as_slice() == counter.key.as_slice()
+                    && i64::from(*hits) >= i64::from(counter.limit)
+            })
+            .map(|(_, _, window_start)| OverLimit {
+                counter: index,
+                window_start: *window_start,
+            })
+    })
 }
 
 /// Deletes the counters whose windows began at or before $1 (both databases).
@@ -222,6 +268,41 @@ macro_rules! rate_limit_sql {
                 Ok(first_over(counters, &counted))
             }
 
+            async fn over_limit(
+                &self,
+                now_ms: i64,
+                window_ms: i64,
+                counters: &[super::rate_limits::Counter],
+            ) -> Result<Option<super::rate_limits::OverLimit>, StoreError> {
+                use super::rate_limits::{MAX_CHAIN, READ_OPEN, first_at_limit};
+                use sqlx::Row as _;
+                if counters.len() > MAX_CHAIN {
+                    return Err(StoreError::Other(format!(
+                        "a rate-limit check of {} counters (at most {MAX_CHAIN})",
+                        counters.len()
+                    )));
+                }
+                if counters.is_empty() {
+                    return Ok(None);
+                }
+                // A read on the store's reading pool: no transaction, no write.
+                let sql: &'static str = READ_OPEN[counters.len() - 1].as_str();
+                let mut query = sqlx::query(sql).bind(now_ms).bind(window_ms);
+                for counter in counters {
+                    query = query.bind(counter.key.as_slice());
+                }
+                let rows = query.fetch_all(&self.pool).await.map_err(map_error)?;
+                let mut open: Vec<(Vec<u8>, i32, i64)> = Vec::with_capacity(rows.len());
+                for row in rows {
+                    open.push((
+                        row.try_get(0).map_err(map_error)?,
+                        row.try_get(1).map_err(map_error)?,
+                        row.try_get(2).map_err(map_error)?,
+                    ));
+                }
+                Ok(first_at_limit(counters, &open))
+            }
+
             async fn purge_rate_limits(&self, before_ms: i64) -> Result<u64, StoreError> {
                 let mut tx = self.begin().await?;
                 let purged = sqlx::query(super::rate_limits::PURGE)
@@ -257,6 +338,48 @@ mod tests {
         assert!(sql.contains("SELECT $5, $1, 1 FROM c1 WHERE c1.hits <= $7"));
         assert!(!sql.contains("$8"));
         assert!(sql.ends_with("FROM c0 LEFT JOIN c1 ON TRUE LEFT JOIN c2 ON TRUE"));
+    }
+
+    #[test]
+    fn a_check_reads_open_windows_by_key() {
+        assert_eq!(
+            READ_OPEN[2],
+            "SELECT key, hits, window_start FROM rate_limit_hits \
+             WHERE key IN ($3, $4, $5) AND window_start > $1 - $2"
+        );
+        assert!(READ_OPEN[0].contains("IN ($3)"));
+    }
+
+    #[test]
+    fn the_first_counter_at_its_limit_is_reported() {
+        let narrow = Counter {
+            key: [1; 32],
+            limit: 2,
+        };
+        let wide = Counter {
+            key: [2; 32],
+            limit: 5,
+        };
+        let chain = [narrow, wide];
+        assert_eq!(first_at_limit(&chain, &[]), None);
+        assert_eq!(
+            first_at_limit(&chain, &[(vec![1; 32], 1, 7), (vec![2; 32], 4, 8)]),
+            None
+        );
+        assert_eq!(
+            first_at_limit(&chain, &[(vec![2; 32], 5, 8), (vec![1; 32], 2, 7)]),
+            Some(OverLimit {
+                counter: 0,
+                window_start: 7
+            })
+        );
+        assert_eq!(
+            first_at_limit(&chain, &[(vec![2; 32], 6, 8)]),
+            Some(OverLimit {
+                counter: 1,
+                window_start: 8
+            })
+        );
     }
 
     #[test]

@@ -112,6 +112,7 @@ impl TryFrom<SessionRow> for Session {
 pub(super) struct LoginAttemptRow {
     pub(super) id: String,
     pub(super) account_id: Option<String>,
+    pub(super) email: String,
     pub(super) m1: Vec<u8>,
     pub(super) m2: Vec<u8>,
     pub(super) key_hash: Vec<u8>,
@@ -124,6 +125,7 @@ impl From<LoginAttemptRow> for LoginAttempt {
         Self {
             id: row.id,
             account_id: row.account_id,
+            email: row.email,
             m1: row.m1,
             m2: row.m2,
             key_hash: row.key_hash,

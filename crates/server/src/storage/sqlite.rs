@@ -644,11 +644,13 @@ impl Store for SqliteStore {
 
     async fn put_login_attempt(&self, attempt: LoginAttempt) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO login_attempts (id, account_id, m1, m2, key_hash, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO login_attempts \
+             (id, account_id, email, m1, m2, key_hash, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&attempt.id)
         .bind(&attempt.account_id)
+        .bind(&attempt.email)
         .bind(&attempt.m1)
         .bind(&attempt.m2)
         .bind(&attempt.key_hash)
@@ -669,7 +671,7 @@ impl Store for SqliteStore {
         // attempt is deleted too, and reported as missing.
         let row = sqlx::query_as::<_, LoginAttemptRow>(
             "DELETE FROM login_attempts WHERE id = $1 \
-             RETURNING id, account_id, m1, m2, key_hash, created_at, expires_at",
+             RETURNING id, account_id, email, m1, m2, key_hash, created_at, expires_at",
         )
         .bind(id)
         .fetch_optional(&self.writer)
