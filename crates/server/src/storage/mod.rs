@@ -466,6 +466,17 @@ pub trait SyncStore: Send + Sync {
         ids: &[String],
     ) -> Result<u64, StoreError>;
 
+    /// The project's blobs with these ids, in the order asked (unknown ids left out), or `None`
+    /// when their stored size passes `max_bytes`: then no content is loaded. One transaction,
+    /// so a pull's batch costs one round of the database's begin and commit, not two.
+    async fn blobs_within(
+        &self,
+        organization_id: &str,
+        project_id: &str,
+        ids: &[String],
+        max_bytes: u64,
+    ) -> Result<Option<Vec<Blob>>, StoreError>;
+
     /// The total length of the stored states of the project's snapshots with these ids (each
     /// id once), read without loading them.
     async fn snapshots_size(

@@ -1916,6 +1916,31 @@ macro_rules! shared_sql {
                 Ok(size)
             }
 
+            async fn blobs_within(
+                &self,
+                organization_id: &str,
+                project_id: &str,
+                ids: &[String],
+                max_bytes: u64,
+            ) -> Result<Option<Vec<Blob>>, StoreError> {
+                let mut tx = self.read_in(Scope::organization(organization_id)).await?;
+                let size = select_size_in(
+                    &mut tx,
+                    "SELECT id, size FROM blobs",
+                    organization_id,
+                    project_id,
+                    ids,
+                )
+                .await?;
+                let found = if size > max_bytes {
+                    None
+                } else {
+                    Some(select_blobs(&mut tx, organization_id, project_id, ids).await?)
+                };
+                tx.commit().await.map_err(map_error)?;
+                Ok(found)
+            }
+
             async fn snapshots_size(
                 &self,
                 organization_id: &str,

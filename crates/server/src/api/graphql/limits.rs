@@ -14,21 +14,15 @@
 //! Refusals are GraphQL errors in a 200 answer, as every other GraphQL error: the app shows the
 //! message of a 200 answer's first error and loses it on any other status.
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicUsize, Ordering},
-};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_graphql::{
-    ServerError, ServerResult, Value, Variables,
-    extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextResolve, ResolveInfo,
-    },
+    ServerError,
     parser::types::{ExecutableDocument, Selection, SelectionSet},
 };
 use tokio::sync::Semaphore;
 
-use crate::state::AppState;
+use crate::ServerConfig;
 
 /// Longest query text accepted. The app's operations are under 1 KB: documents travel in the
 /// variables, which this does not count.
@@ -203,6 +197,11 @@ impl AnswerBudget {
         }
     }
 
+    /// The bytes the answer may still carry.
+    pub fn remaining(&self) -> u64 {
+        self.remaining.load(Ordering::SeqCst) as u64
+    }
+
     /// Gives back `bytes` taken by [`AnswerBudget::charge`] for a reservation now replaced by
     /// the exact size.
     pub fn refund(&self, bytes: u64) {
@@ -234,72 +233,39 @@ impl AnswerBudget {
     }
 }
 
-/// The schema extension that applies the request-level limits: the text checks and the
-/// document's budgets before execution, and [`STORE_PERMITS`] for its top-level resolvers.
-pub struct RequestLimits;
+/// This request's permits to use the store: [`STORE_PERMITS`] of them.
+pub struct StorePermits(pub Semaphore);
 
-impl ExtensionFactory for RequestLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RequestLimitsExtension {
-            store_permits: Semaphore::new(STORE_PERMITS),
-        })
+impl Default for StorePermits {
+    fn default() -> Self {
+        Self(Semaphore::new(STORE_PERMITS))
     }
 }
 
-/// One request's instance of [`RequestLimits`].
-struct RequestLimitsExtension {
-    store_permits: Semaphore,
-}
-
-#[async_trait::async_trait]
-impl Extension for RequestLimitsExtension {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        if query.len() > MAX_QUERY_BYTES {
-            return Err(ServerError::new(
-                format!(
-                    "the query text is longer than {MAX_QUERY_BYTES} bytes (send documents in \
-                     variables)"
-                ),
-                None,
-            ));
-        }
-        check_nesting(query, MAX_NESTING).map_err(|message| ServerError::new(message, None))?;
-        let document = next.run(ctx, query, variables).await?;
-        let config = &ctx
-            .data::<AppState>()
-            .map_err(|error| ServerError::new(error.message, None))?
-            .config;
-        let limits = DocumentLimits {
-            max_fields: config.graphql_max_complexity,
-            max_aliases: config.graphql_max_aliases,
-        };
-        check_document(&document, limits).map_err(|message| ServerError::new(message, None))?;
-        Ok(document)
+/// The request-level limits, before execution: the text's length and nesting (before anything
+/// parses it), then the parsed document's budgets. The document parsed here is kept in the
+/// request, so execution does not parse it again.
+pub fn check_request(
+    request: &mut async_graphql::Request,
+    config: &ServerConfig,
+) -> Result<(), ServerError> {
+    if request.query.len() > MAX_QUERY_BYTES {
+        return Err(ServerError::new(
+            format!(
+                "the query text is longer than {MAX_QUERY_BYTES} bytes (send documents in \
+                 variables)"
+            ),
+            None,
+        ));
     }
-
-    async fn resolve(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        info: ResolveInfo<'_>,
-        next: NextResolve<'_>,
-    ) -> ServerResult<Option<Value>> {
-        // Only top-level fields touch the store; the fields below them are plain values.
-        if info.path_node.parent.is_some() {
-            return next.run(ctx, info).await;
-        }
-        let _permit = self
-            .store_permits
-            .acquire()
-            .await
-            .map_err(|_| ServerError::new("the request was cancelled", None))?;
-        next.run(ctx, info).await
-    }
+    check_nesting(&request.query, MAX_NESTING)
+        .map_err(|message| ServerError::new(message, None))?;
+    let limits = DocumentLimits {
+        max_fields: config.graphql_max_complexity,
+        max_aliases: config.graphql_max_aliases,
+    };
+    let document = request.parsed_query()?;
+    check_document(document, limits).map_err(|message| ServerError::new(message, None))
 }
 
 #[cfg(test)]

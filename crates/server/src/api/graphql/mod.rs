@@ -37,7 +37,7 @@ use crate::{
         Snapshot, StoreError,
     },
 };
-use limits::AnswerBudget;
+use limits::{AnswerBudget, StorePermits};
 
 /// The schema the server answers with.
 pub type SyncSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
@@ -67,7 +67,6 @@ pub fn schema() -> SyncSchema {
         .limit_depth(8)
         .limit_recursive_depth(16)
         .limit_directives(4)
-        .extension(limits::RequestLimits)
         .finish()
 }
 
@@ -79,13 +78,33 @@ pub fn routes() -> Router<AppState> {
 async fn graphql(
     State(state): State<AppState>,
     caller: Authenticated,
-    Json(request): Json<async_graphql::Request>,
+    Json(mut request): Json<async_graphql::Request>,
 ) -> ApiResult<axum::Json<async_graphql::Response>> {
+    // The request-level limits run here, before execution, rather than in a schema extension:
+    // any extension takes async-graphql off its fast path for every field it resolves (tens of
+    // thousands in a pull's snapshot state).
+    if let Err(refusal) = limits::check_request(&mut request, &state.config) {
+        return Ok(axum::Json(async_graphql::Response::from_errors(vec![
+            refusal,
+        ])));
+    }
     let request = request
         .data(AnswerBudget::new(state.config.max_answer_bytes))
+        .data(StorePermits::default())
         .data(state.clone())
         .data(caller);
     Ok(axum::Json(state.graphql.execute(request).await))
+}
+
+/// Holds one of this request's [`limits::STORE_PERMITS`] while a top-level resolver uses the
+/// store: async-graphql resolves sibling query fields concurrently, and each would otherwise
+/// hold a connection of the pool at the same time.
+async fn store_permit<'a>(ctx: &Context<'a>) -> Result<tokio::sync::SemaphorePermit<'a>> {
+    ctx.data::<StorePermits>()?
+        .0
+        .acquire()
+        .await
+        .map_err(|_| Error::new("the request was cancelled"))
 }
 
 /// What a refusal says: the app looks for "invalid access".
@@ -400,6 +419,7 @@ impl QueryRoot {
         #[graphql(name = "teamId")] team_id: Option<ID>,
         #[graphql(name = "teamProjectId")] team_project_id: Option<ID>,
     ) -> Result<Vec<ProjectOut>> {
+        let _permit = store_permit(ctx).await?;
         let state = ctx.data::<AppState>()?;
         let caller = ctx.data::<Authenticated>()?;
         let organizations = match &team_id {
@@ -432,6 +452,7 @@ impl QueryRoot {
 
     /// One project, or null when the caller's organizations have none with this id.
     async fn project(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ProjectOut>> {
+        let _permit = store_permit(ctx).await?;
         let state = ctx.data::<AppState>()?;
         let caller = ctx.data::<Authenticated>()?;
         let found = state
@@ -455,6 +476,7 @@ impl QueryRoot {
         ctx: &Context<'_>,
         #[graphql(name = "projectId")] project_id: ID,
     ) -> Result<ProjectKeyOut> {
+        let _permit = store_permit(ctx).await?;
         let access = project_for(ctx, &project_id).await?;
         Ok(ProjectKeyOut {
             enc_symmetric_key: access.key,
@@ -469,6 +491,7 @@ impl QueryRoot {
         ctx: &Context<'_>,
         #[graphql(name = "teamId")] team_id: ID,
     ) -> Result<TeamMemberKeysOut> {
+        let _permit = store_permit(ctx).await?;
         let (state, _, membership) = organization_for(ctx, &team_id).await?;
         let keys = state
             .store
@@ -489,6 +512,7 @@ impl QueryRoot {
 
     /// The project's branches.
     async fn branches(&self, ctx: &Context<'_>, project: ID) -> Result<Vec<BranchOut>> {
+        let _permit = store_permit(ctx).await?;
         let ProjectAccess { state, project, .. } = project_for(ctx, &project).await?;
         let names = state
             .store
@@ -517,6 +541,7 @@ impl QueryRoot {
         project: ID,
         name: String,
     ) -> Result<Option<BranchOut>> {
+        let _permit = store_permit(ctx).await?;
         let ProjectAccess { state, project, .. } = project_for(ctx, &project).await?;
         let found = state
             .store
@@ -536,6 +561,7 @@ impl QueryRoot {
         ids: Vec<ID>,
         project: ID,
     ) -> Result<Vec<SnapshotOut>> {
+        let _permit = store_permit(ctx).await?;
         check_batch("ids", ids.len())?;
         let ProjectAccess { state, project, .. } = project_for(ctx, &project).await?;
         let ids = ids_of(ids);
@@ -567,6 +593,7 @@ impl QueryRoot {
         project: ID,
         ids: Vec<ID>,
     ) -> Result<BlobsMissingOut> {
+        let _permit = store_permit(ctx).await?;
         if ids.len() > MAX_MISSING_IDS {
             return Err(Error::new(format!(
                 "ids: at most {MAX_MISSING_IDS} at once"
@@ -590,26 +617,28 @@ impl QueryRoot {
 
     /// Blobs by id, in the order asked (unknown ids left out).
     async fn blobs(&self, ctx: &Context<'_>, ids: Vec<ID>, project: ID) -> Result<Vec<BlobOut>> {
+        let _permit = store_permit(ctx).await?;
         check_batch("ids", ids.len())?;
         let ProjectAccess { state, project, .. } = project_for(ctx, &project).await?;
         let ids = ids_of(ids);
-        // The stored sizes first: an answer that would pass the budget is refused before a
-        // byte of content is loaded.
+        // The stored sizes first, in the same transaction: an answer that would pass the
+        // budget is refused before a byte of content is loaded.
         let budget = budget(ctx)?;
-        let reserved = state
-            .store
-            .blobs_size(&project.organization_id, &project.id, &ids)
-            .await
-            .map_err(internal)?;
-        budget.charge(reserved)?;
         let blobs = state
             .store
-            .blobs(&project.organization_id, &project.id, &ids)
+            .blobs_within(
+                &project.organization_id,
+                &project.id,
+                &ids,
+                budget.remaining(),
+            )
             .await
             .map_err(internal)?;
-        budget.refund(reserved);
-        let produced: usize = blobs.iter().map(|blob| blob.content.len()).sum();
+        let produced: usize = blobs.as_ref().map_or(usize::MAX, |blobs| {
+            blobs.iter().map(|blob| blob.content.len()).sum()
+        });
         budget.charge(produced as u64)?;
+        let blobs = blobs.unwrap_or_default();
         Ok(blobs
             .into_iter()
             .map(|blob| BlobOut {
@@ -690,6 +719,7 @@ impl MutationRoot {
         #[graphql(name = "teamKeys")] team_keys: Option<Vec<ProjectCreateKeyInput>>,
         #[graphql(name = "teamProjectId")] team_project_id: Option<ID>,
     ) -> Result<ProjectOut> {
+        let _permit = store_permit(ctx).await?;
         let state = ctx.data::<AppState>()?;
         let caller = ctx.data::<Authenticated>()?;
         let is_project_id = id.strip_prefix("prj_").is_some_and(|hex| {
@@ -777,6 +807,7 @@ impl MutationRoot {
     /// Deletes a project with its keys, branches, snapshots and blobs (owner and admins).
     #[graphql(name = "projectArchive")]
     async fn project_archive(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
+        let _permit = store_permit(ctx).await?;
         let ProjectAccess {
             state,
             caller,
@@ -810,6 +841,7 @@ impl MutationRoot {
     /// Deletes a branch (never `master`).
     #[graphql(name = "branchRemove")]
     async fn branch_remove(&self, ctx: &Context<'_>, project: ID, name: String) -> Result<bool> {
+        let _permit = store_permit(ctx).await?;
         if name.eq_ignore_ascii_case("master") {
             return Err(Error::new("the master branch cannot be removed"));
         }
@@ -834,6 +866,7 @@ impl MutationRoot {
         snapshots: Vec<SnapshotInput>,
         branch: String,
     ) -> Result<Vec<SnapshotOut>> {
+        let _permit = store_permit(ctx).await?;
         check_batch("snapshots", snapshots.len())?;
         if !is_branch_name(&branch) {
             return Err(Error::new(
@@ -910,6 +943,7 @@ impl MutationRoot {
         project: ID,
         blobs: Vec<BlobInput>,
     ) -> Result<BlobsCreateOut> {
+        let _permit = store_permit(ctx).await?;
         check_batch("blobs", blobs.len())?;
         let ProjectAccess { state, project, .. } = project_for(ctx, &project).await?;
         let limit = state.config.max_blob_bytes;
