@@ -93,7 +93,7 @@ pub struct ServerConfig {
 
     /// Request-body bytes held at once across all requests still receiving their bodies; a body
     /// that would go past it is answered 503 (retry later). At least --max-body-bytes.
-    #[arg(long, env = "HYPNOS_MAX_BUFFERED_BODY_BYTES", default_value_t = 256 * 1024 * 1024)]
+    #[arg(long, env = "HYPNOS_MAX_BUFFERED_BODY_BYTES", default_value_t = 128 * 1024 * 1024)]
     pub max_buffered_body_bytes: usize,
 
     // -- rate limits (trusted proxies, per-account ceilings, look-ups) --

@@ -502,13 +502,22 @@ async fn the_store_tells_sizes_and_member_authors(db: TestDb) {
         .await
         .unwrap();
     let asked = [blob.clone(), blob.clone(), "f".repeat(40)];
-    assert_eq!(
+    let size = stored[0].content.len() as u64;
+    assert!(
         store
-            .blobs_size(organization, PROJECT, &asked)
+            .blobs_within(organization, PROJECT, &asked, size)
             .await
-            .unwrap(),
-        stored[0].content.len() as u64,
-        "each blob once, unknown ids nothing"
+            .unwrap()
+            .is_some_and(|found| found.iter().all(|found| found.id == blob)),
+        "each blob counted once, unknown ids nothing"
+    );
+    assert!(
+        store
+            .blobs_within(organization, PROJECT, &asked, size - 1)
+            .await
+            .unwrap()
+            .is_none(),
+        "past the limit nothing is loaded"
     );
     let state = store
         .snapshots(organization, PROJECT, std::slice::from_ref(&snapshot))

@@ -457,15 +457,6 @@ pub trait SyncStore: Send + Sync {
 
     // -- issue 12 (graphql): sizes before loading, authors in one query --
 
-    /// The total stored size in bytes of the project's blobs with these ids (each id once),
-    /// read without loading their content, so an answer can be refused before it is built.
-    async fn blobs_size(
-        &self,
-        organization_id: &str,
-        project_id: &str,
-        ids: &[String],
-    ) -> Result<u64, StoreError>;
-
     /// The project's blobs with these ids, in the order asked (unknown ids left out), or `None`
     /// when their stored size passes `max_bytes`: then no content is loaded. One transaction,
     /// so a pull's batch costs one round of the database's begin and commit, not two.

@@ -1897,25 +1897,6 @@ macro_rules! shared_sql {
 
         #[async_trait::async_trait]
         impl super::SyncStore for $store {
-            async fn blobs_size(
-                &self,
-                organization_id: &str,
-                project_id: &str,
-                ids: &[String],
-            ) -> Result<u64, StoreError> {
-                let mut tx = self.read_in(Scope::organization(organization_id)).await?;
-                let size = select_size_in(
-                    &mut tx,
-                    "SELECT id, size FROM blobs",
-                    organization_id,
-                    project_id,
-                    ids,
-                )
-                .await?;
-                tx.commit().await.map_err(map_error)?;
-                Ok(size)
-            }
-
             async fn blobs_within(
                 &self,
                 organization_id: &str,
