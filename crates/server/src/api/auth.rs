@@ -246,18 +246,15 @@ async fn login_m1(
         ))?;
     let proof_matches = bool::from(attempt.m1.ct_eq(&client_m1));
     // The brute-force limits, on the guess itself: log-ins count only when they fail, so a
-    // successful one writes no counter. Both answers go by the counters as the proof finds
-    // them, so that a refusal does not tell a right proof from a wrong one: a wrong proof
-    // counts, and is refused as over the limit once the limit was already reached; a right one
-    // only reads (one `SELECT`), and is refused on the same condition, until the window ends.
+    // successful one writes no counter. The counters are read first, whatever the proof: over
+    // a limit, a right proof and a wrong one are refused alike and after the same work (one
+    // `SELECT`), so neither the answer nor its time tells which guess was right.
+    state
+        .limiter
+        .check(Attempt::Login, &attempt.email, client)
+        .await?;
     let account_id = match attempt.account_id {
-        Some(account_id) if proof_matches => {
-            state
-                .limiter
-                .check(Attempt::Login, &attempt.email, client)
-                .await?;
-            account_id
-        }
+        Some(account_id) if proof_matches => account_id,
         // A wrong passphrase, or an e-mail without an account: the same answer.
         known_or_not => {
             security_event(&state, "login_failed", known_or_not.as_deref(), client, now).await?;
