@@ -13,6 +13,12 @@
 //        --team-project TP --documents FILE.json [--branch master] [--message M]
 //     → {"projectId", "snapshot"}
 //
+// Every command also takes --app 10 (the default) or --app 13: which app's calls to make where
+// they differ (insomnia-wire-newer.md). 13 unlocks the keys from /v3/users/me and
+// /v3/users/me/encryption-keys instead of /auth/whoami, finds the remote project through
+// projects(allProjects: true) and its teamProjectId, and treats a GraphQL answer without `data`
+// as a failure, as Insomnia 11-13 do.
+//
 // One JSON value on stdout; on any failure a message on stderr and exit status 1.
 //
 // The steps follow insomnia-wire.md §1 (crypto formats), §2.4 (SRP log-in), §4 (cloud sync) and
@@ -65,6 +71,7 @@ function usage() {
     '  sync-client.js pull --server URL --email E --passphrase P --project PRJ [--branch B]',
     '  sync-client.js push --server URL --email E --passphrase P --org ORG --team-project TP',
     '                      --documents FILE.json [--branch B] [--message M]',
+    '  every command: [--app 10|13]  (the app version whose calls to make; default 10)',
   ].join('\n');
 }
 
@@ -81,6 +88,12 @@ function parseArgs(argv) {
   return { command, options };
 }
 
+function appOf(options) {
+  const app = options.app === undefined ? 10 : Number(options.app);
+  if (app !== 10 && app !== 13) throw new Error(`--app is 10 or 13\n${usage()}`);
+  return app;
+}
+
 function required(options, name) {
   const value = options[name];
   if (typeof value !== 'string' || value === '') {
@@ -91,17 +104,21 @@ function required(options, name) {
 
 // ---------------------------------------------------------------- HTTP (§3.2, §4.2)
 
+/** The X-Insomnia-Client version each app sends. */
+const APP_VERSIONS = { 10: '10.3.0', 13: '13.3.1' };
+
 class Api {
-  constructor(server) {
+  constructor(server, app) {
     this.base = server.replace(/\/+$/, '');
     this.sessionId = null;
+    this.app = app;
   }
 
   // The app's insomniaFetch: JSON bodies with Content-Type, the session in X-Session-Id, and a
   // response body read as JSON only when the server labels it so.
   async request(method, path, body) {
     const headers = {
-      'X-Insomnia-Client': 'production::linux::10.3.0',
+      'X-Insomnia-Client': `production::linux::${APP_VERSIONS[this.app]}`,
       'insomnia-request-id': `desk_${nodeCrypto.randomBytes(16).toString('hex')}`,
       'X-Origin': this.base,
     };
@@ -128,6 +145,8 @@ class Api {
     if (answer.errors && answer.errors.length) {
       throw new Error(`Failed to query ${label}: ${answer.errors[0].message}`);
     }
+    // Insomnia 11-13 (packages/insomnia-vcs/src/session.ts) refuse an answer without data.
+    if (this.app === 13 && answer.data == null) throw new Error(`Failed to query ${label}: no data returned`);
     return answer.data;
   }
 }
@@ -163,14 +182,37 @@ async function logIn(api, rawEmail, rawPassphrase) {
   // The session id is hex(K), never sent during the handshake.
   api.sessionId = client.computeK().toString('hex');
 
-  const whoami = await api.request('GET', '/auth/whoami');
-  if (!whoami || !whoami.encSymmetricKey) throw new Error('whoami returned no encSymmetricKey');
+  const keys = api.app === 13 ? await newestKeys(api) : await whoamiKeys(api);
   // SEC_PWD_Enc unwraps SYM_Account, which unwraps the private key; both with the string API
   // (percent-encoded plaintext), and each stored as a JSON string of an AESMessage.
-  const encKey = await crypto.deriveKey(passphrase, email, whoami.saltEnc);
-  const accountKey = JSON.parse(crypto.decryptAES(encKey, JSON.parse(whoami.encSymmetricKey)));
-  const privateKey = JSON.parse(crypto.decryptAES(accountKey, JSON.parse(whoami.encPrivateKey)));
-  return { accountId: whoami.accountId, privateKey };
+  const encKey = await crypto.deriveKey(passphrase, email, keys.saltEnc);
+  const accountKey = JSON.parse(crypto.decryptAES(encKey, JSON.parse(keys.encSymmetricKey)));
+  const privateKey = JSON.parse(crypto.decryptAES(accountKey, JSON.parse(keys.encPrivateKey)));
+  return { accountId: keys.accountId, privateKey };
+}
+
+// The 10.x bootstrap: one call.
+async function whoamiKeys(api) {
+  const whoami = await api.request('GET', '/auth/whoami');
+  if (!whoami || !whoami.encSymmetricKey) throw new Error('whoami returned no encSymmetricKey');
+  return whoami;
+}
+
+// The newest bootstrap (insomnia-wire-newer.md §2.2): two calls at once, both needed. The app
+// gets SEC_PWD_Enc from the log-in page and never reads salt_enc; this client derives it itself.
+async function newestKeys(api) {
+  const [user, keys] = await Promise.all([
+    api.request('GET', '/v3/users/me'),
+    api.request('GET', '/v3/users/me/encryption-keys'),
+  ]);
+  if (!user || !user.id) throw new Error('/v3/users/me returned no id');
+  if (!keys || !keys.enc_symmetric_key) throw new Error('/v3/users/me/encryption-keys returned no enc_symmetric_key');
+  return {
+    accountId: user.id,
+    saltEnc: keys.salt_enc,
+    encSymmetricKey: keys.enc_symmetric_key,
+    encPrivateKey: keys.enc_private_key,
+  };
 }
 
 // ---------------------------------------------------------------- GraphQL operations (§4.3)
@@ -185,6 +227,19 @@ async function queryProjects(api, teamId, teamProjectId) {
       projects(teamId: $teamId, teamProjectId: $teamProjectId) { id name rootDocumentId teams { id name } }
     }`,
     { teamId, teamProjectId },
+  );
+  return data.projects || [];
+}
+
+// Insomnia 11-13's remoteBackendProjectsOfTeam: every project of the organization, each with its
+// team project.
+async function queryAllProjects(api, teamId) {
+  const data = await api.graphql(
+    'projects',
+    `query ($teamId: ID, $allProjects: Boolean) {
+      projects(teamId: $teamId, allProjects: $allProjects) { id name rootDocumentId teamProjectId teams { id name } }
+    }`,
+    { teamId, allProjects: true },
   );
   return data.projects || [];
 }
@@ -305,7 +360,7 @@ function snapshotId(projectId, parent, state) {
 // ---------------------------------------------------------------- pull
 
 async function pull(options) {
-  const api = new Api(required(options, 'server'));
+  const api = new Api(required(options, 'server'), appOf(options));
   const projectId = required(options, 'project');
   const branchName = options.branch || 'master';
   const { privateKey } = await logIn(api, required(options, 'email'), required(options, 'passphrase'));
@@ -370,9 +425,11 @@ async function pull(options) {
 // The app's "ensure remote project": the project whose root document is the workspace, in this
 // team project, or a new one whose key is encrypted to every member of the organization.
 async function ensureProject(api, teamId, teamProjectId, workspace) {
-  const existing = (await queryProjects(api, teamId, teamProjectId)).find(
-    (project) => project.rootDocumentId === workspace._id,
-  );
+  const candidates =
+    api.app === 13
+      ? (await queryAllProjects(api, teamId)).filter((project) => project.teamProjectId === teamProjectId)
+      : await queryProjects(api, teamId, teamProjectId);
+  const existing = candidates.find((project) => project.rootDocumentId === workspace._id);
   if (existing) return existing.id;
 
   // The app's generateId('prj'): a UUID v4 without its dashes.
@@ -398,7 +455,7 @@ async function ensureProject(api, teamId, teamProjectId, workspace) {
 }
 
 async function push(options) {
-  const api = new Api(required(options, 'server'));
+  const api = new Api(required(options, 'server'), appOf(options));
   const teamId = required(options, 'org');
   const teamProjectId = required(options, 'team-project');
   const branchName = options.branch || 'master';

@@ -84,12 +84,16 @@ export async function srpLogIn({ api, fetch, email: rawEmail, passphrase: rawPas
  * The whole page: log in, derive SEC_PWD_Enc from whoami's saltEnc (the salt the app and the
  * CLI unwrap encSymmetricKey with), check it opens encSymmetricKey (so the app will accept the
  * code), and seal {"token","key"} to `loginKey` (standard base64, see parseLoginKey).
+ * `onProgress(step)` is told each step as it starts: 'srp' (the log-in proof), 'unlock' (the
+ * account key), 'seal' (the code for the app).
  * Returns {box (standard base64), deepLink, accountId, email}.
  */
-export async function logIn({ api, fetch, email, passphrase, loginKey }) {
+export async function logIn({ api, fetch, email, passphrase, loginKey, onProgress = () => {} }) {
   const recipient = fromBase64(loginKey, 'loginKey');
   if (recipient.length !== 32) throw new Error('loginKey is not a 32-byte key');
+  onProgress('srp');
   const session = await srpLogIn({ api, fetch, email, passphrase });
+  onProgress('unlock');
   const { whoami, token } = session;
   if (!whoami || !whoami.encSymmetricKey || !whoami.saltEnc) {
     throw new Error('the server answered whoami without the account keys');
@@ -100,6 +104,7 @@ export async function logIn({ api, fetch, email, passphrase, loginKey }) {
   } catch {
     throw new Error("the passphrase does not unlock this account's keys");
   }
+  onProgress('seal');
   const box = toBase64(sealBox(utf8(JSON.stringify({ token, key })), recipient));
   return {
     box,

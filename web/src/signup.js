@@ -23,12 +23,24 @@ export function inviteTokenFrom(search) {
   return token && token.trim() ? token.trim() : null;
 }
 
-/** Builds the POST /auth/signup body (exported for tests). */
-export async function signUpBody({ email: rawEmail, firstName = '', lastName = '', passphrase: rawPassphrase, inviteToken = null }) {
+/**
+ * Builds the POST /auth/signup body (exported for tests). `onProgress(step)` is told each step
+ * as it starts: 'keys' (the two passphrase-derived keys, the RSA pair, the account key),
+ * 'encrypt' (the SRP verifier and the wrapped keys).
+ */
+export async function signUpBody({
+  email: rawEmail,
+  firstName = '',
+  lastName = '',
+  passphrase: rawPassphrase,
+  inviteToken = null,
+  onProgress = () => {},
+}) {
   const email = sanitizeEmail(rawEmail);
   const passphrase = sanitizePassphrase(rawPassphrase);
   if (!email) throw new Error('Enter your e-mail.');
   if (!passphrase) throw new Error('Choose a passphrase.');
+  onProgress('keys');
   const saltEnc = randomHex32();
   const saltAuth = randomHex32();
   const saltKey = randomHex32();
@@ -38,6 +50,7 @@ export async function signUpBody({ email: rawEmail, firstName = '', lastName = '
     generateRSAKeypair(),
     generateAES256Key(),
   ]);
+  onProgress('encrypt');
   const verifier = await computeVerifier(saltAuth, email, authSecret);
   const encSymmetricKey = JSON.stringify(await encryptAES(encKey, stringifySortedMembers(symmetricKey)));
   const encPrivateKey = JSON.stringify(await encryptAES(symmetricKey, stringifySortedMembers(privateKey)));
@@ -58,8 +71,12 @@ export async function signUpBody({ email: rawEmail, firstName = '', lastName = '
   return body;
 }
 
-/** Creates the account. Returns the server's answer ({accountId, personalOrganizationId}). */
-export async function signUp({ api, fetch, email, firstName, lastName, passphrase, inviteToken = null }) {
-  const body = await signUpBody({ email, firstName, lastName, passphrase, inviteToken });
+/**
+ * Creates the account. Returns the server's answer ({accountId, personalOrganizationId}).
+ * `onProgress` is told signUpBody's steps, then 'send'.
+ */
+export async function signUp({ api, fetch, email, firstName, lastName, passphrase, inviteToken = null, onProgress = () => {} }) {
+  const body = await signUpBody({ email, firstName, lastName, passphrase, inviteToken, onProgress });
+  onProgress('send');
   return request({ api, fetch }, 'POST', '/auth/signup', body);
 }

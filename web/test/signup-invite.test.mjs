@@ -4,11 +4,11 @@
 // link works once.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { inviteTokenFrom, signUp, signUpBody } from '../src/signup.js';
 import { startServer } from './support.mjs';
+import { fakePage, waitFor } from './fake-dom.mjs';
 
 const web = (path) => new URL(`../${path}`, import.meta.url);
 let hypnos;
@@ -60,58 +60,25 @@ test('without a link the server refuses; with one the account is made, once', as
   );
 });
 
-/** Just enough DOM for the bundled sign-up page (as bundle.test.mjs does). */
-function fakePage(htmlFile, search) {
-  const html = readFileSync(web(htmlFile), 'utf8');
-  const elements = new Map();
-  for (const [, id] of html.matchAll(/\bid="([^"]+)"/g)) {
-    const listeners = {};
-    elements.set(id, {
-      id,
-      value: '',
-      textContent: '',
-      hidden: /hidden/.test(html.match(new RegExp(`<[^>]*id="${id}"[^>]*>`))[0]),
-      disabled: false,
-      href: '',
-      search: '',
-      elements: [],
-      focus() {},
-      select() {},
-      addEventListener(type, fn) {
-        listeners[type] = fn;
-      },
-      fire(type) {
-        return listeners[type]({ preventDefault() {} });
-      },
-    });
-  }
-  const inputs = [...html.matchAll(/<(?:input|button)\b[^>]*\bid="([^"]+)"/g)].map((m) => elements.get(m[1]));
-  elements.get('signup-form').elements = inputs;
-  globalThis.window = { location: { origin: hypnos.api, search } };
-  globalThis.document = { getElementById: (id) => elements.get(id) || null };
-  return elements;
-}
+// The page refuses passphrases zxcvbn scores under "good" (strength.js).
+const PAGE_PASSPHRASE = 'orbit velvet pumpkin harbour';
 
 test('the bundled sign-up page opened from the operator\'s link sends its token', async () => {
   const link = await signupLink('--email', 'page@example.com');
-  const page = fakePage('dist/signup.html', new URL(link.url).search);
+  const page = fakePage(web('dist/signup.html'), { origin: hypnos.api, search: new URL(link.url).search });
   await import(`${web('dist/signup.js').href}?run=invite`);
   page.get('email').value = 'page@example.com';
-  page.get('passphrase').value = 'page pass';
-  page.get('passphrase-again').value = 'page pass';
+  page.get('passphrase').value = PAGE_PASSPHRASE;
+  page.get('passphrase-again').value = PAGE_PASSPHRASE;
   await page.get('signup-form').fire('submit');
-  const deadline = Date.now() + 30000;
-  while (page.get('done').hidden && page.get('error').hidden) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for the sign-up');
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitFor(() => !page.get('done').hidden || !page.get('error').hidden, 'the sign-up');
   assert.equal(page.get('error').textContent, '');
   assert.equal(page.get('done').hidden, false);
   // The account logs in (through the CLI, as a user would next).
   const home = join(hypnos.dir, 'page-user');
   const who = await hypnos.cli(['--json', 'login', '--email', 'page@example.com'], {
     HYPNOS_HOME: home,
-    HYPNOS_PASSPHRASE: 'page pass',
+    HYPNOS_PASSPHRASE: PAGE_PASSPHRASE,
     HYPNOS_KEYRING: 'off',
   });
   assert.match(who, /page@example.com/);

@@ -20,8 +20,11 @@ function freePort() {
   });
 }
 
-/** Returns {api, dir, stop(), cli(args, env)}; `extraArgs` go to `hypnos server`. */
-export async function startServer(extraArgs = []) {
+/**
+ * Returns {api, dir, stop(), cli(args, env)}; `extraArgs` go to `hypnos server`, `env` adds to
+ * its environment.
+ */
+export async function startServer(extraArgs = [], env = {}) {
   if (!existsSync(HYPNOS)) throw new Error(`${HYPNOS} is missing: build the workspace first`);
   const dir = mkdtempSync(join(tmpdir(), 'hypnos-web-'));
   const port = await freePort();
@@ -30,7 +33,7 @@ export async function startServer(extraArgs = []) {
   const child = spawn(
     HYPNOS,
     ['server', '--listen', `127.0.0.1:${port}`, '--database', `sqlite://${join(dir, 'db.sqlite')}?mode=rwc`, ...extraArgs],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HYPNOS_PUBLIC_URL: api } },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HYPNOS_PUBLIC_URL: api, ...env } },
   );
   child.stdout.on('data', (d) => (log += d));
   child.stderr.on('data', (d) => (log += d));

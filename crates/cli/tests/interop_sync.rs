@@ -10,41 +10,8 @@
 
 mod support;
 
-use std::{
-    path::{Path, PathBuf},
-    process::Command as StdCommand,
-};
-
 use serde_json::{Map, Number, Value, json};
-use support::{Server, hypnos, json_of, run_json, sign_up};
-
-/// `interop/sync-client.js`, after checking that its packages are installed.
-fn sync_client() -> PathBuf {
-    let interop = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../interop");
-    assert!(
-        interop.join("node_modules").is_dir(),
-        "{} is missing: run `npm ci --prefix interop` at the workspace root",
-        interop.join("node_modules").display()
-    );
-    interop.join("sync-client.js")
-}
-
-/// Runs the npm client with `args`; its one JSON value on stdout.
-fn node(args: &[&str]) -> Value {
-    let output = StdCommand::new("node")
-        .arg(sync_client())
-        .args(args)
-        .output()
-        .unwrap_or_else(|err| panic!("cannot run `node` (Node 20 or later on the PATH): {err}"));
-    assert!(
-        output.status.success(),
-        "sync-client.js {} failed ({}):\n{}",
-        args[0],
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    json_of(&output.stdout)
-}
+use support::{Server, hypnos, run_json, sign_up, sync_client};
 
 fn passphrase_of(email: &str) -> String {
     format!("{email} passphrase")
@@ -276,7 +243,7 @@ fn what_the_command_line_pushes_the_app_libraries_pull() {
     assert!(project.starts_with("prj_"), "{pushed}");
     let snapshot = projects[0]["snapshot"].as_str().unwrap();
 
-    let pulled = node(&[
+    let pulled = sync_client(&[
         "pull",
         "--server",
         &server.url,
@@ -347,7 +314,7 @@ fn what_the_app_libraries_push_the_command_line_pulls() {
     ]);
     let file = home.path().join("documents.json");
     std::fs::write(&file, serde_json::to_string_pretty(&documents).unwrap()).unwrap();
-    let pushed = node(&[
+    let pushed = sync_client(&[
         "push",
         "--server",
         &server.url,

@@ -379,3 +379,25 @@ fn sync_commands_explain_bad_input() {
     assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("no such project"));
     assert!(!home.path().join("y.json").exists());
 }
+
+/// The server answers a sync call with an ended session as a GraphQL error (HTTP 200, as the
+/// newest apps need); the command still says to log in again, as for any other endpoint.
+#[tokio::test]
+async fn a_sync_command_with_an_ended_session_says_to_log_in() {
+    let server = Server::start();
+    let home = tempfile::tempdir().unwrap();
+    sign_up(&home, &server, "dee@example.com");
+    let ended = reqwest::Client::new()
+        .post(format!("{}/auth/logout", server.url))
+        .header("X-Session-Id", support::session_of(&home))
+        .send()
+        .await
+        .unwrap();
+    assert!(ended.status().is_success(), "{}", ended.status());
+    let out = hypnos(&home)
+        .args(["branches", "prj_00000000000000000000000000000000"])
+        .assert()
+        .code(1);
+    let said = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(said.contains("hypnos login"), "{said}");
+}

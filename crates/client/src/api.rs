@@ -121,8 +121,12 @@ impl Api {
 
 impl Api {
     /// One GraphQL operation of the sync API (`POST /graphql`): its `data`, or the first of
-    /// its `errors` as [`ClientError::Server`] with code `GRAPHQL` (the app reads errors the
-    /// same way: the first message, whatever the HTTP status).
+    /// its `errors` as [`ClientError::Server`] (the app reads errors the same way: the first
+    /// message, whatever the HTTP status). The server answers every refusal with HTTP 200, a
+    /// refused session or body too; those carry the REST code in `extensions.code`, which
+    /// becomes the error's code and status (401 for `UNAUTHORIZED`), so a caller tells an ended
+    /// session from a refused operation as on any other endpoint. Other errors have code
+    /// `GRAPHQL`.
     pub async fn graphql(
         &self,
         session: &str,
@@ -140,9 +144,13 @@ impl Api {
             .as_array()
             .and_then(|errors| errors.first())
         {
+            let code = error["extensions"]["code"].as_str();
             return Err(ClientError::Server {
-                status: 200,
-                code: "GRAPHQL".into(),
+                status: match code {
+                    Some("UNAUTHORIZED") => 401,
+                    _ => 200,
+                },
+                code: code.unwrap_or("GRAPHQL").to_owned(),
                 message: error["message"].as_str().unwrap_or("error").to_owned(),
             });
         }

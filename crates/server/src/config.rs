@@ -157,6 +157,13 @@ pub struct ServerConfig {
     /// top-level field and no alias).
     #[arg(long, env = "HYPNOS_GRAPHQL_MAX_ALIASES", default_value_t = 10)]
     pub graphql_max_aliases: usize,
+
+    // -- issue 13: pages --
+    /// The name the browser log-in and sign-up pages show for this server (e.g. "Acme API
+    /// sync"), as plain text: 1 to 64 characters, no control characters. Default: the host of
+    /// --public-url, else "Hypnos".
+    #[arg(long, env = "HYPNOS_SERVER_NAME", value_parser = crate::api::pages::parse_server_name)]
+    pub server_name: Option<String>,
 }
 
 /// A parser that holds only the server's settings, to get their defaults (and environment

@@ -76,6 +76,31 @@ fn scoped_endpoints(
             Some(json!({"roles": ["member"]})),
             Permission::UpdateMembership,
         ),
+        // Insomnia 11-13 set a role with PATCH.
+        (
+            Method::PATCH,
+            path(&format!("/members/{member}/roles")),
+            Some(json!({"roles": ["member"]})),
+            Permission::UpdateMembership,
+        ),
+        (
+            Method::PATCH,
+            path("/git-projects"),
+            Some(json!({"count": 0})),
+            Permission::ReadMembership,
+        ),
+        (
+            Method::GET,
+            format!("/v1/desktop/organizations/{org}/collaborators?per_page=5"),
+            None,
+            Permission::ReadMembership,
+        ),
+        (
+            Method::GET,
+            format!("/v1/desktop/organizations/{org}/collaborators/search/example"),
+            None,
+            Permission::ReadMembership,
+        ),
         (
             Method::GET,
             path("/team-projects"),
@@ -152,6 +177,29 @@ fn destructive_endpoints(
             Method::POST,
             path("/invites"),
             Some(json!({"inviteeId": "acct_any", "inviteKeys": []})),
+        ),
+        (Method::POST, path("/invites/inv_any/reinvite"), None),
+        (
+            Method::POST,
+            format!("/v1/desktop/organizations/{org}/collaborators/start-adding"),
+            Some(json!({"teamIds": [], "emails": ["someone@example.com"]})),
+        ),
+        (
+            Method::POST,
+            format!("/v1/desktop/organizations/{org}/collaborators/finish-adding"),
+            Some(
+                json!({"teamIds": [], "keys": {}, "accountIds": ["acct_any"], "roleId": "member"}),
+            ),
+        ),
+        (
+            Method::DELETE,
+            format!("/v1/desktop/organizations/{org}/collaborators/{member}/unlink"),
+            None,
+        ),
+        (
+            Method::DELETE,
+            format!("/v1/desktop/organizations/{org}/collaborators/inv_any/unlink"),
+            None,
         ),
     ]
 }
@@ -316,7 +364,8 @@ async fn organizations(db: common::TestDb) {
     .await;
     assert_eq!(
         rule,
-        json!({"storage": "cloud_plus_local", "isOverridden": false})
+        json!({"storage": "cloud_plus_local", "isOverridden": false,
+               "enableCloudSync": true, "enableLocalVault": true, "enableGitSync": true})
     );
     let (_, bobs) = get(&bob_session, "/v1/organizations").await;
     assert_eq!(bobs["total"], 1, "bob sees only his own: {bobs}");
@@ -346,7 +395,11 @@ async fn organizations(db: common::TestDb) {
     .await;
     assert_eq!(status, StatusCode::OK, "{rule}");
     let (_, rule) = get(&alice_session, &rule_path).await;
-    assert_eq!(rule, json!({"storage": "cloud_only", "isOverridden": true}));
+    assert_eq!(
+        rule,
+        json!({"storage": "cloud_only", "isOverridden": true,
+               "enableCloudSync": true, "enableLocalVault": false, "enableGitSync": true})
+    );
     let log_path = format!("/v1/organizations/{team_id}/audit-log");
     let (status, log) = get(&alice_session, &log_path).await;
     assert_eq!(status, StatusCode::OK, "{log}");

@@ -27,18 +27,23 @@ pub enum PreferSide {
 /// An export's format.
 #[derive(Clone, Copy, ValueEnum)]
 pub enum FileFormat {
-    /// JSON.
+    /// The app's "Insomnia v4" export, JSON.
     Json,
-    /// YAML.
+    /// The app's "Insomnia v4" export, YAML.
     Yaml,
+    /// The "Insomnia v5" YAML file of Insomnia 11 and later (one workspace; the app imports it
+    /// and keeps such files in Git).
+    V5,
 }
 
 /// `hypnos push`.
 #[derive(Args)]
 pub struct PushArgs {
-    /// An export of the app (Insomnia v4, JSON or YAML). Each workspace in it becomes, or
-    /// updates, the project of that workspace. If teammates pushed since your last sync, their
-    /// changes are merged into this file first.
+    /// A file of the app: an "Insomnia v4" export (formats 3 and 4, JSON or YAML, as any app up
+    /// to 10.x wrote it) or an "Insomnia v5" file (type collection.insomnia.rest/5.0, spec.,
+    /// environment., mock.; Insomnia 11 and later). Each workspace in it becomes, or updates,
+    /// the project of that workspace. If teammates pushed since your last sync, their changes
+    /// are merged into this file first.
     file: PathBuf,
     /// The organization's id (`hypnos org list`).
     #[arg(long)]
@@ -46,7 +51,7 @@ pub struct PushArgs {
     /// The team project new projects go into (`hypnos team-project list ORG`).
     #[arg(long)]
     team_project: String,
-    /// The branch.
+    /// The branch (the newer apps' names may hold a '/', as feature/login).
     #[arg(long, default_value = "master", value_parser = branch_name)]
     branch: String,
     /// The snapshot's message.
@@ -78,14 +83,15 @@ pub struct PullArgs {
     /// The project's id (`prj_…`), as hypnos push and hypnos log show it.
     #[arg(long)]
     project: Option<String>,
-    /// The branch.
+    /// The branch (the newer apps' names may hold a '/', as feature/login).
     #[arg(long, default_value = "master", value_parser = branch_name)]
     branch: String,
     /// The export to write (the app imports it). If it exists, the workspace is merged into it.
     #[arg(short = 'o', long = "output")]
     output: PathBuf,
-    /// The file's format (default: YAML for a .yaml or .yml name, else JSON; an existing
-    /// file keeps its own).
+    /// The file's format (default: an existing file keeps its own, v5 included; a new file is
+    /// v4 YAML for a .yaml or .yml name, else v4 JSON). v5 holds one workspace, and refuses
+    /// documents it has no place for (proto files, WebSocket payloads) rather than drop them.
     #[arg(long, value_enum)]
     format: Option<FileFormat>,
     /// Settle conflicts with this side's documents instead of stopping.
@@ -102,7 +108,7 @@ pub struct PullArgs {
 pub struct StatusArgs {
     /// An export of the app.
     file: PathBuf,
-    /// The branch.
+    /// The branch (the newer apps' names may hold a '/', as feature/login).
     #[arg(long, default_value = "master", value_parser = branch_name)]
     branch: String,
     /// Go on although the server's history of the branch no longer holds the snapshot this
@@ -111,15 +117,17 @@ pub struct StatusArgs {
     accept_rollback: bool,
 }
 
-/// The app's rule for branch names; it keeps them lower-cased.
+/// A branch name any version of the app allows; the app keeps them lower-cased.
 fn branch_name(name: &str) -> Result<String, String> {
-    let mut chars = name.chars();
-    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
-    let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if first_ok && rest_ok && name.len() >= 3 {
+    if hypnos_client::crypto::sync::is_branch_name(name) {
         Ok(name.to_lowercase())
     } else {
-        Err("a branch name is 3 or more letters, digits, '-', '_' or '.', starting with a letter or digit".into())
+        Err(format!(
+            "a branch name is 3 to {} letters, digits, '-', '_', '.' or '/', starting with a letter \
+             or digit (with a '/': no '//', '..', trailing '/' or '.', part starting with '.' or \
+             ending in '.lock')",
+            hypnos_client::crypto::sync::MAX_BRANCH_NAME
+        ))
     }
 }
 
@@ -296,6 +304,7 @@ pub async fn pull(json_output: bool, args: PullArgs) -> Result<(), Failure> {
     let format = args.format.map(|format| match format {
         FileFormat::Json => Format::Json,
         FileFormat::Yaml => Format::Yaml,
+        FileFormat::V5 => Format::V5,
     });
     let pulled = syncer
         .pull(

@@ -219,3 +219,28 @@ fn ready(port: u16) -> bool {
     let _ = stream.read_to_string(&mut answer);
     answer.starts_with("HTTP/1.1 200")
 }
+
+/// Runs `interop/sync-client.js` (a sync client built only on the npm packages the Insomnia app
+/// uses) with `args`; its one JSON value on stdout. Fails, never skips, when Node or the packages
+/// (`npm ci --prefix interop`) are missing.
+pub fn sync_client(args: &[&str]) -> Value {
+    let interop = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../interop");
+    assert!(
+        interop.join("node_modules").is_dir(),
+        "{} is missing: run `npm ci --prefix interop` at the workspace root",
+        interop.join("node_modules").display()
+    );
+    let output = StdCommand::new("node")
+        .arg(interop.join("sync-client.js"))
+        .args(args)
+        .output()
+        .unwrap_or_else(|err| panic!("cannot run `node` (Node 20 or later on the PATH): {err}"));
+    assert!(
+        output.status.success(),
+        "sync-client.js {} failed ({}):\n{}",
+        args[0],
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    json_of(&output.stdout)
+}

@@ -1,5 +1,7 @@
-//! The app's export file (format 4, JSON or YAML; insomnia-wire.md §8) and the conversion
-//! between its resources and the documents sync stores.
+//! The app's export file ("Insomnia v4": formats 3 and 4, JSON or YAML; insomnia-wire.md §8)
+//! and the conversion between its resources and the documents sync stores. The "Insomnia v5"
+//! files of Insomnia 11 and later (`type: collection.insomnia.rest/5.0`, one workspace as a
+//! nested tree) are read into the same flat resources and written back from them by [`v5`].
 //!
 //! A resource is the app's document with its `type` member replaced by an `_type` member (a
 //! different spelling, [`TYPES`]); nothing else differs, so the conversion is lossless for the
@@ -9,6 +11,10 @@
 use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
+
+/// The "Insomnia v5" file (its own module: a different, nested layout).
+#[path = "export_v5.rs"]
+pub mod v5;
 
 /// The synced document types: the app's `type` and the export's `_type`.
 pub const TYPES: &[(&str, &str)] = &[
@@ -33,8 +39,11 @@ pub const TYPES: &[(&str, &str)] = &[
 pub enum Format {
     /// JSON, as the app's "Insomnia v4 (JSON)" export.
     Json,
-    /// YAML, as the app's "Insomnia v4 (YAML)" export.
+    /// YAML, as the app's "Insomnia v4 (YAML)" export: block style, or the flow style of 2020
+    /// (written back in block style, which the app reads alike).
     Yaml,
+    /// The "Insomnia v5" YAML file of Insomnia 11 and later: one workspace, nested.
+    V5,
 }
 
 impl Format {
@@ -104,6 +113,58 @@ fn flow_depth_exceeds(text: &str, limit: usize) -> bool {
     false
 }
 
+/// YAML text as a value, refused at once when it nests flow collections too deep.
+fn parse_yaml(text: &str) -> Result<Value, String> {
+    if flow_depth_exceeds(text, MAX_YAML_FLOW_DEPTH) {
+        return Err(format!(
+            "lists or maps nested more than {MAX_YAML_FLOW_DEPTH} levels deep (recursion limit \
+             exceeded)"
+        ));
+    }
+    serde_norway::from_str(text).map_err(|err| err.to_string())
+}
+
+/// The export formats read: 3 (the app's JSON exports until 2019) and 4 (since then, JSON or
+/// YAML). Their resources are alike: the app imports both as they are.
+const FORMATS: [u64; 2] = [3, 4];
+
+/// Whether a value is one of the app's v5 files (of any kind or version): its `type`, as
+/// `collection.insomnia.rest/5.0`.
+fn is_v5(value: &Value) -> bool {
+    value
+        .get("type")
+        .and_then(Value::as_str)
+        .is_some_and(v5::is_v5_type)
+}
+
+/// Whether a value is one of the app's files (an export of any format, or a v5 file): what a
+/// text starting with `{` that is not JSON must be to be taken as YAML.
+fn is_export(value: &Value) -> bool {
+    value.get("_type") == Some(&json!("export"))
+        || value.get("__export_format").is_some()
+        || is_v5(value)
+}
+
+/// Refuses what is not an export of a format this client reads, saying what it is instead.
+fn check_kind(header: &Map<String, Value>) -> Result<(), ExportError> {
+    // The app's importers look at `__export_format` alone (`_type` is optional in their
+    // types), so a file without `_type` is read too; one with another `_type` is not an export.
+    let export_type = header.get("_type").is_none_or(|kind| *kind == "export");
+    let format = header.get("__export_format");
+    match format.and_then(Value::as_u64) {
+        Some(format) if export_type && FORMATS.contains(&format) => Ok(()),
+        Some(format) if export_type => Err(ExportError(format!(
+            "an Insomnia export of format {format}; hypnos reads formats 3 and 4 and the v5 \
+             files (import the file into the app and export it again)"
+        ))),
+        _ => Err(ExportError(
+            "not an Insomnia export (export it from the app with \"Export Data\", Insomnia v4 \
+             format)"
+                .into(),
+        )),
+    }
+}
+
 /// What is wrong with an export file.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -112,7 +173,8 @@ pub struct ExportError(pub String);
 /// An export file: its top-level members and its resources, in order.
 #[derive(Debug, Clone)]
 pub struct Export {
-    /// The members besides `resources` (`_type`, `__export_format`, dates, source).
+    /// The members besides `resources` (`_type`, `__export_format`, dates, source); of a v5
+    /// file, its `type`, `schema_version` and the members hypnos does not map.
     pub header: Map<String, Value>,
     /// The resources.
     pub resources: Vec<Value>,
@@ -135,6 +197,13 @@ pub struct Workspace {
 impl Export {
     /// A new, empty export, as this client writes it.
     pub fn new(format: Format) -> Self {
+        if format == Format::V5 {
+            return Self {
+                header: v5::new_header(),
+                resources: Vec::new(),
+                format,
+            };
+        }
         let mut header = Map::new();
         header.insert("_type".into(), json!("export"));
         header.insert("__export_format".into(), json!(4));
@@ -153,36 +222,57 @@ impl Export {
         }
     }
 
-    /// Reads an export: JSON if it starts with `{`, YAML otherwise.
+    /// Reads an export of any format the app has written: format 3 (JSON, 2016 to 2019) and
+    /// format 4 (JSON or YAML, 2019 on), whichever syntax the text is in. Text that starts
+    /// with `{` is JSON, except the app's YAML of 2020, which wrote flow style
+    /// (`{_type: export, __export_format: 4, …}` on one line): text that starts with `{` and is
+    /// not JSON is read as YAML, and when neither reads, the error names both attempts. Other
+    /// text is YAML (a JSON export starts with `{`).
     pub fn parse(text: &str) -> Result<Self, ExportError> {
         let trimmed = text.trim_start_matches('\u{feff}').trim_start();
-        let (value, format): (Value, Format) = if trimmed.starts_with('{') {
-            let value = serde_json::from_str(trimmed)
-                .map_err(|err| ExportError(format!("not valid JSON: {err}")))?;
-            (value, Format::Json)
-        } else {
-            if flow_depth_exceeds(trimmed, MAX_YAML_FLOW_DEPTH) {
-                return Err(ExportError(format!(
-                    "not valid YAML: lists or maps nested more than {MAX_YAML_FLOW_DEPTH} levels \
-                     deep (recursion limit exceeded)"
-                )));
+        if trimmed.is_empty() {
+            return Err(ExportError(
+                "the file is empty, not an Insomnia export".into(),
+            ));
+        }
+        let (value, format) = if trimmed.starts_with('{') {
+            match serde_json::from_str::<Value>(trimmed) {
+                Ok(value) => (value, Format::Json),
+                Err(json) => match parse_yaml(trimmed) {
+                    // Only an export read as YAML stands in for the JSON error: of a broken
+                    // JSON file that YAML happens to read, the JSON error says what is wrong.
+                    Ok(value) if is_export(&value) => (value, Format::Yaml),
+                    Ok(_) => {
+                        return Err(ExportError(format!(
+                            "not valid JSON: {json}; read as YAML instead, it is not an Insomnia \
+                             export"
+                        )));
+                    }
+                    Err(yaml) => {
+                        return Err(ExportError(format!(
+                            "neither JSON nor YAML: not valid JSON: {json}; not valid YAML \
+                             either: {yaml}"
+                        )));
+                    }
+                },
             }
-            let value = serde_norway::from_str(trimmed)
-                .map_err(|err| ExportError(format!("not valid YAML: {err}")))?;
+        } else {
+            let value =
+                parse_yaml(trimmed).map_err(|err| ExportError(format!("not valid YAML: {err}")))?;
             (value, Format::Yaml)
         };
+        if is_v5(&value) {
+            let (header, resources) = v5::read(trimmed, value)?;
+            return Ok(Self {
+                header,
+                resources,
+                format: Format::V5,
+            });
+        }
         let Value::Object(mut header) = value else {
             return Err(ExportError("an export is an object at the top".into()));
         };
-        if header.get("_type") != Some(&json!("export"))
-            || header.get("__export_format").and_then(Value::as_u64) != Some(4)
-        {
-            return Err(ExportError(
-                "not an Insomnia export of format 4 (export it from the app with \
-                 \"Export Data\", Insomnia v4 format)"
-                    .into(),
-            ));
-        }
+        check_kind(&header)?;
         let resources = match header.remove("resources") {
             Some(Value::Array(resources)) => resources,
             None => Vec::new(),
@@ -200,16 +290,24 @@ impl Export {
         })
     }
 
-    /// The file's text, in `self.format`.
+    /// The file's text, in `self.format`. A file read as v5 and written as v4 (or the reverse:
+    /// `hypnos pull --format`) gets the other format's header.
     pub fn render(&self) -> Result<String, ExportError> {
-        let mut whole = self.header.clone();
+        if self.format == Format::V5 {
+            return v5::write(&self.header, &self.resources);
+        }
+        let mut whole = if self.header.contains_key("__export_format") {
+            self.header.clone()
+        } else {
+            Self::new(self.format).header
+        };
         whole.insert("resources".into(), Value::Array(self.resources.clone()));
         let whole = Value::Object(whole);
         match self.format {
             Format::Json => {
                 serde_json::to_string_pretty(&whole).map_err(|err| ExportError(err.to_string()))
             }
-            Format::Yaml => {
+            Format::Yaml | Format::V5 => {
                 serde_norway::to_string(&whole).map_err(|err| ExportError(err.to_string()))
             }
         }
@@ -325,9 +423,18 @@ pub fn id_of(value: &Value) -> &str {
 
 /// The document sync stores for an export resource, if sync carries it (a synced type, not
 /// private).
+///
+/// A `_type` that is not an export name but an app type name (`SocketIORequest`, `McpRequest`:
+/// types newer apps sync that no v4 export ever held) is a document this client pulled and wrote
+/// under its own type name ([`to_resource`]): it is synced again as it came, so pulling and
+/// pushing a project never deletes a teammate's documents of a type this client does not know.
 pub fn to_document(resource: &Value) -> Option<Value> {
     let export_type = resource.get("_type")?.as_str()?;
-    let (app_type, _) = TYPES.iter().find(|(_, t)| *t == export_type)?;
+    let app_type = match TYPES.iter().find(|(_, t)| *t == export_type) {
+        Some((app_type, _)) => *app_type,
+        None if is_app_type_name(export_type) => export_type,
+        None => return None,
+    };
     if resource.get("isPrivate") == Some(&Value::Bool(true)) {
         return None;
     }
@@ -335,6 +442,15 @@ pub fn to_document(resource: &Value) -> Option<Value> {
     document.remove("_type");
     document.insert("type".into(), json!(app_type));
     Some(Value::Object(document))
+}
+
+/// Whether `name` is spelled as the app names its models (`SocketIORequest`): an ASCII capital,
+/// then letters and digits. Export names are lower-case (`request_group`), and the documents an
+/// export holds that sync never carries have export names too (`cookie_jar`).
+fn is_app_type_name(name: &str) -> bool {
+    name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_uppercase())
+        && name.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
 /// The export resource for a stored document.
@@ -359,6 +475,22 @@ mod tests {
     #![allow(clippy::unwrap_used, reason = "tests may panic")]
 
     use super::*;
+
+    #[test]
+    fn documents_of_types_newer_apps_sync_come_back_as_they_went() {
+        let pulled = json!({"_id": "sio_1", "type": "SocketIORequest", "parentId": "wrk_1"});
+        let resource = to_resource(&pulled);
+        assert_eq!(resource["_type"], "SocketIORequest");
+        assert_eq!(to_document(&resource), Some(pulled));
+        let private = json!({"_id": "mcp_1", "_type": "McpRequest", "isPrivate": true});
+        assert_eq!(to_document(&private), None);
+        for never_synced in ["cookie_jar", "client_certificate", "request-group", ""] {
+            assert_eq!(
+                to_document(&json!({"_id": "x", "_type": never_synced})),
+                None
+            );
+        }
+    }
 
     #[test]
     fn flow_depth_counts_open_collections_outside_quotes_and_comments() {
@@ -470,11 +602,80 @@ mod tests {
         assert_eq!(again.resources, export.resources);
         let json_again = Export::parse(&export.render().unwrap()).unwrap();
         assert_eq!(json_again.resources, export.resources);
-        assert!(Export::parse("{\"_type\": \"export\", \"__export_format\": 3}").is_err());
+        assert!(Export::parse("{\"_type\": \"export\", \"__export_format\": 2}").is_err());
         assert!(Export::parse("[1, 2]").is_err());
         assert!(
             Export::parse("{\"_type\":\"export\",\"__export_format\":4,\"resources\":[{}]}")
                 .is_err()
         );
+    }
+
+    #[test]
+    fn flow_style_yaml_is_read_as_yaml() {
+        // As the app wrote YAML in 2020: one line, flow style, plain scalars.
+        let flow = "{_type: export, __export_format: 4, __export_date: 2021-02-09T20:23:21.271Z, \
+                    __export_source: 'insomnia.desktop.app:v2020.5.2', resources: [{_id: wrk_1, \
+                    parentId: null, name: One, _type: workspace}, {_id: req_1, parentId: wrk_1, \
+                    name: R, url: 'https://x/{{ _.id }}', _type: request}]}";
+        let export = Export::parse(flow).unwrap();
+        assert_eq!(export.format, Format::Yaml);
+        assert_eq!(export.header["__export_date"], "2021-02-09T20:23:21.271Z");
+        assert_eq!(export.resources[1]["url"], "https://x/{{ _.id }}");
+        assert_eq!(export.workspaces()[0].documents.len(), 2);
+        // JSON stays JSON.
+        let json_text = json!({"_type": "export", "__export_format": 4, "resources": []});
+        assert_eq!(
+            Export::parse(&json_text.to_string()).unwrap().format,
+            Format::Json
+        );
+    }
+
+    #[test]
+    fn formats_three_and_four_are_read_and_others_named() {
+        for format in [3, 4] {
+            let text = json!({"_type": "export", "__export_format": format, "resources": [
+                {"_id": "wrk_1", "_type": "workspace", "parentId": null, "name": "W"}]});
+            let export = Export::parse(&text.to_string()).unwrap();
+            assert_eq!(export.workspaces().len(), 1);
+            // The file keeps its own header when written back.
+            assert_eq!(export.header["__export_format"], format);
+        }
+        // The app's importers need `__export_format` only.
+        assert!(Export::parse("{\"__export_format\": 4, \"resources\": []}").is_ok());
+        let refused = |text: &str| Export::parse(text).unwrap_err().to_string();
+        assert!(refused("{\"_type\": \"export\", \"__export_format\": 1}").contains("format 1"));
+        assert!(
+            refused("{\"_type\": \"other\", \"__export_format\": 4}")
+                .contains("not an Insomnia export")
+        );
+        let v6 = refused("type: collection.insomnia.rest/6.0\nname: Pets\ncollection: []\n");
+        assert!(v6.contains("collection.insomnia.rest/6.0"), "{v6}");
+        let no_id = refused("type: collection.insomnia.rest/5.0\nname: Pets\ncollection: []\n");
+        assert!(no_id.contains("meta.id"), "{no_id}");
+        assert!(refused("{\"info\": {\"name\": \"Postman\"}}").contains("not an Insomnia export"));
+        assert!(refused("  \n").contains("empty"));
+    }
+
+    #[test]
+    fn text_neither_json_nor_yaml_names_both_attempts() {
+        // Starts like JSON, is neither.
+        let both = Export::parse("{\"_type\": \"export\", \"resources\": [}")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            both.contains("not valid JSON") && both.contains("not valid YAML"),
+            "{both}"
+        );
+        // Broken JSON that YAML reads as something other than an export: the JSON error.
+        let json_error = Export::parse("{\"a\": 1,}").unwrap_err().to_string();
+        assert!(
+            json_error.contains("not valid JSON") && json_error.contains("not an Insomnia export"),
+            "{json_error}"
+        );
+        // Other text is YAML.
+        let yaml = Export::parse("_type: export\n  bad: [")
+            .unwrap_err()
+            .to_string();
+        assert!(yaml.contains("not valid YAML"), "{yaml}");
     }
 }

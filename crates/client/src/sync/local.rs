@@ -1,8 +1,9 @@
 //! What this machine remembers between syncs, under the client's state directory:
 //!
-//! * `sync/<server>/<project>/<branch>.json`: the branch's tip this machine last saw and how
-//!   many snapshots the branch held then: a server that later shows a history without that
-//!   tip, or a shorter one, went back (a rollback or another history), and sync refuses it;
+//! * `sync/<server>/<project>/<branch>.json` (a `/` in the branch's name written `~`): the
+//!   branch's tip this machine last saw and how many snapshots the branch held then: a server
+//!   that later shows a history without that tip, or a shorter one, went back (a rollback or
+//!   another history), and sync refuses it;
 //! * `sync/<server>/<project>/<branch>.files/<id>.json`: per export file (`<id>` is SHA-1 of
 //!   the file's canonical path), the snapshot that file was last synced at: the base of its
 //!   next three-way merge. It is per file, not per machine: a pull into one file must not
@@ -103,6 +104,19 @@ fn safe(name: &str) -> bool {
         && !name.starts_with('.')
 }
 
+/// A branch's name in file names: lower-cased, and a `/` (newer apps' `feature/x`) written `~`,
+/// as the newer apps name their own local branch files. `~` is in no branch name, so two
+/// branches never share a file; and `feature/x` stays one file, not a directory (as a
+/// directory, branch `abc.files/<id>` would be a file inside branch `abc`'s merge bases).
+fn branch_file_name(branch: &str) -> Option<String> {
+    let name = branch.to_lowercase();
+    if safe(&name) {
+        return Some(name);
+    }
+    (name.contains('/') && hypnos_crypto::sync::is_branch_name(&name))
+        .then(|| name.replace('/', "~"))
+}
+
 impl Local {
     /// The state under `dir` for `server`, encrypted with `account_key`.
     pub fn new(dir: &Path, server: &str, account_key: AesKey) -> Self {
@@ -115,12 +129,13 @@ impl Local {
 
     /// `sync/<server>/<project>/<branch>` + `suffix`.
     fn branch_path(&self, project: &str, branch: &str, suffix: &str) -> Option<PathBuf> {
-        (safe(project) && safe(branch)).then(|| {
+        let name = branch_file_name(branch)?;
+        safe(project).then(|| {
             self.dir
                 .join("sync")
                 .join(&self.server)
                 .join(project)
-                .join(format!("{}{suffix}", branch.to_lowercase()))
+                .join(format!("{name}{suffix}"))
         })
     }
 

@@ -6,9 +6,11 @@
 //! * A snapshot's id is the SHA-1 hex of `projectId ‖ parent ‖ blob ids sorted ascending`.
 //! * On the wire a blob is gzip(content), AES-GCM encrypted with the project key, as pretty JSON.
 
+mod branch;
 mod ids;
 mod stringify;
 
+pub use branch::{MAX_BRANCH_NAME, is_branch_name};
 pub use ids::{
     EMPTY_HASH, blob_content, blob_id, gunzip, gzip, is_object_id, open_blob, seal_blob,
     snapshot_id,

@@ -8,6 +8,12 @@ pub mod auth;
 pub mod invites;
 pub mod orgs;
 pub mod vault;
+// -- issue 13: desktop --
+pub mod collaborators;
+// -- issue 13: v3 --
+pub mod v3;
+// -- issue 13: graphql --
+pub mod files;
 
 use serde::{Deserialize, Serialize};
 

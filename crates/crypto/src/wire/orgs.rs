@@ -111,6 +111,12 @@ pub struct CurrentPlan {
     /// `free`, `individual`, `team`, `enterprise` or `enterprise-member`.
     #[serde(rename = "type")]
     pub kind: String,
+    /// The plan's name as the newest app shows it (issue 13).
+    #[serde(default)]
+    pub plan_name: String,
+    /// `active` or `trialing` (issue 13; the newest app reads it).
+    #[serde(default)]
+    pub status: String,
 }
 
 /// `GET /v1/organizations/{org}/storage-rule`.
@@ -121,6 +127,15 @@ pub struct StorageRule {
     pub storage: String,
     /// Whether it differs from the default.
     pub is_overridden: bool,
+    /// The newest app's form of `storage` (issue 13): whether cloud sync is allowed.
+    #[serde(default)]
+    pub enable_cloud_sync: bool,
+    /// Whether local-only projects are allowed.
+    #[serde(default)]
+    pub enable_local_vault: bool,
+    /// Whether Git-backed projects are allowed (no 10.x equivalent).
+    #[serde(default)]
+    pub enable_git_sync: bool,
 }
 
 /// `PUT /v1/organizations/{org}/storage-rule` (owner only).
@@ -151,6 +166,21 @@ pub struct FeatureFlags {
     pub cloud_sync: Feature,
     /// Local-only projects.
     pub local_vault: Feature,
+    /// Importing many files at once (the newest app's key; issue 13 adds the rest too).
+    #[serde(default = "Feature::off")]
+    pub bulk_import: Feature,
+    /// AI-generated mock servers.
+    #[serde(default = "Feature::off")]
+    pub ai_mock_servers: Feature,
+    /// AI-written commit messages.
+    #[serde(default = "Feature::off")]
+    pub ai_commit_messages: Feature,
+    /// The AI MCP client.
+    #[serde(default = "Feature::off")]
+    pub ai_mcp_client: Feature,
+    /// Pulling Kong Konnect control planes.
+    #[serde(default = "Feature::off")]
+    pub konnect_sync: Feature,
 }
 
 /// One feature.
@@ -161,6 +191,16 @@ pub struct Feature {
     /// Why not, when it is off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+}
+
+impl Feature {
+    /// Off, for no stated reason: what a server that does not name the feature means.
+    pub fn off() -> Self {
+        Self {
+            enabled: false,
+            reason: None,
+        }
+    }
 }
 
 /// The billing part of `features`.

@@ -3,6 +3,8 @@
 //! my-project-keys (its own keys and who lacks one), the invitation with the keys it encrypted to
 //! the invitee, and reconcile-keys (keys for members lacking them). The invitee lists, accepts
 //! or declines; on accepting, the keys held with the invitation become its project keys.
+//! `reinvite` (issue 13, the newest app's "Resend") gives an invitation, even an expired one,
+//! another `--invitation-ttl`; the newest app's own steps are in `collaborators.rs`.
 //!
 //! An invitation needs an existing account; it expires after `--invitation-ttl`.
 
@@ -41,7 +43,7 @@ use crate::{
 };
 
 /// The most keys one request may carry.
-const MAX_KEYS: usize = 10_000;
+pub(super) const MAX_KEYS: usize = 10_000;
 
 /// The routes of this module.
 pub fn routes() -> Router<AppState> {
@@ -64,6 +66,11 @@ pub fn routes() -> Router<AppState> {
             "/v1/organizations/{org}/reconcile-keys",
             post(reconcile_keys),
         )
+        // -- issue 13: desktop --
+        .route(
+            "/v1/organizations/{org}/invites/{id}/reinvite",
+            post(reinvite),
+        )
         .route("/v1/user/invites", get(mine))
         .route("/v1/user/invites/{id}/accept", post(accept))
         .route("/v1/user/invites/{id}/decline", post(decline))
@@ -78,7 +85,7 @@ const INVITATION_VOID: ApiError = ApiError::Conflict {
 
 /// Refuses to offer a role above the caller's own (an invitation must not carry more rights
 /// than its inviter has; the same rule is checked again when it is accepted).
-fn require_may_offer(membership: &Membership, role: Role) -> ApiResult<()> {
+pub(super) fn require_may_offer(membership: &Membership, role: Role) -> ApiResult<()> {
     if may_invite(membership.role, role) {
         Ok(())
     } else {
@@ -94,7 +101,7 @@ const NOT_SHAREABLE: ApiError = ApiError::Conflict {
 };
 
 /// The one role a `roles` list names: `admin` or `member`.
-fn offered_role(roles: &[String]) -> ApiResult<Role> {
+pub(super) fn offered_role(roles: &[String]) -> ApiResult<Role> {
     match roles {
         [one] => Role::parse(one)
             .filter(|role| *role != Role::Owner)
@@ -264,27 +271,11 @@ async fn invite(
             auto_linked: key.auto_linked,
         })
         .collect();
-    match state
+    state
         .store
         .create_invitation(invitation.clone(), keys, event)
         .await
-    {
-        Ok(()) => {}
-        Err(StoreError::Conflict(ALREADY_MEMBER)) => {
-            return Err(ApiError::Conflict {
-                code: "ALREADY_MEMBER",
-                message: "this account is a member already",
-            });
-        }
-        Err(StoreError::Conflict(ALREADY_INVITED)) => {
-            return Err(ApiError::Conflict {
-                code: "ALREADY_INVITED",
-                message: "this account has a live invitation: change or withdraw it",
-            });
-        }
-        Err(StoreError::Conflict(KEY_NOT_SHAREABLE)) => return Err(NOT_SHAREABLE),
-        Err(other) => return Err(other.into()),
-    }
+        .map_err(invitation_refused)?;
     Ok((
         StatusCode::CREATED,
         axum::Json(InviteResponse {
@@ -292,6 +283,23 @@ async fn invite(
             expires_at: rfc3339(invitation.expires_at),
         }),
     ))
+}
+
+/// What a refused [`crate::storage::TenantStore::create_invitation`] (or its batch) tells the
+/// inviter.
+pub(super) fn invitation_refused(error: StoreError) -> ApiError {
+    match error {
+        StoreError::Conflict(ALREADY_MEMBER) => ApiError::Conflict {
+            code: "ALREADY_MEMBER",
+            message: "this account is a member already",
+        },
+        StoreError::Conflict(ALREADY_INVITED) => ApiError::Conflict {
+            code: "ALREADY_INVITED",
+            message: "this account has a live invitation: change or withdraw it",
+        },
+        StoreError::Conflict(KEY_NOT_SHAREABLE) => NOT_SHAREABLE,
+        other => other.into(),
+    }
 }
 
 async fn reconcile_keys(
@@ -429,7 +437,7 @@ async fn set_role(
     }
 }
 
-async fn withdraw(
+pub(super) async fn withdraw(
     State(state): State<AppState>,
     caller: Authenticated,
     Path((org, id)): Path<(String, String)>,
@@ -444,6 +452,40 @@ async fn withdraw(
         Err(other) => Err(other.into()),
     }
 }
+
+// -- issue 13: desktop --
+/// The newest app's "Resend": the invitation (even an expired one) can be accepted for another
+/// `--invitation-ttl` from now. Hypnos sends no e-mail; the invitee sees it in its list again.
+/// The same right as withdrawing it.
+async fn reinvite(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Path((org, id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let membership =
+        membership::require(&state, &caller, &org, Permission::DeleteInvitation).await?;
+    let org_id = membership.organization.id;
+    let expires_at = now_ms() + state.config.invitation_ttl.as_millis() as i64;
+    let event = audit_event(
+        &caller,
+        &org_id,
+        "invitation.renewed",
+        &id,
+        json!({ "expiresAt": rfc3339(expires_at) }),
+    )?;
+    match state
+        .store
+        .renew_invitation(&org_id, &id, expires_at, event)
+        .await
+    {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(StoreError::NotFound) => Err(NO_SUCH_INVITATION_TO_RENEW),
+        Err(other) => Err(other.into()),
+    }
+}
+
+const NO_SUCH_INVITATION_TO_RENEW: ApiError =
+    ApiError::NotFound("no invitation with this id in the organization");
 
 async fn mine(
     State(state): State<AppState>,

@@ -1,5 +1,6 @@
-//! An organization's members (insomnia-wire.md §5): the list, a member's role, changing it,
-//! removing a member or leaving.
+//! An organization's members (insomnia-wire.md §5): the list, a member's role, changing it
+//! (`PUT` from 10.x, `PATCH` from the newest app, insomnia-wire-newer.md §3.4), removing a member
+//! or leaving.
 
 use axum::{
     Router,
@@ -33,7 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/organizations/{org}/members/{account}", delete(remove))
         .route(
             "/v1/organizations/{org}/members/{account}/roles",
-            get(role).put(set_role),
+            get(role).put(set_role).patch(set_role),
         )
 }
 
@@ -167,7 +168,7 @@ async fn set_role(
     }
 }
 
-async fn remove(
+pub(crate) async fn remove(
     State(state): State<AppState>,
     caller: Authenticated,
     Path((org, account)): Path<(String, String)>,

@@ -10,6 +10,13 @@ pub mod pages;
 pub mod team_projects;
 pub mod validate;
 pub mod vault;
+// -- issue 13: v3 --
+pub mod app_defaults;
+pub mod v3;
+// -- issue 13: desktop --
+pub mod collaborators;
+// -- issue 13: graphql --
+pub mod user_files;
 
 use axum::Router;
 
@@ -27,6 +34,13 @@ pub fn routes() -> Router<AppState> {
         .merge(vault::routes())
         .merge(pages::routes())
         .merge(graphql::routes())
+        // -- issue 13: v3 --
+        .merge(v3::routes())
+        .merge(app_defaults::routes())
+        // -- issue 13: desktop --
+        .merge(collaborators::routes())
+        // -- issue 13: graphql --
+        .merge(user_files::routes())
 }
 
 /// Unix milliseconds as RFC 3339 with milliseconds, as the app's dates are written.

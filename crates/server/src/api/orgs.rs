@@ -2,13 +2,17 @@
 //! the app loads after log-in, one organization, creating and deleting a team, the storage rule,
 //! features, roles, the caller's permissions, profile and plan, and the audit log.
 //!
+//! One server serves the 10.x app and the newest (insomnia-wire-newer.md §3.2, §3.3, §5): the
+//! storage rule, the features and the plan carry both apps' fields in one answer, and the
+//! newest app's report of its Git projects is accepted.
+//!
 //! Every path that names an organization goes through [`membership::require`] first.
 
 use axum::{
     Router,
     extract::{Path, Query, State, rejection::QueryRejection},
     http::StatusCode,
-    routing::get,
+    routing::{get, patch},
 };
 use hypnos_crypto::{
     random,
@@ -18,6 +22,7 @@ use hypnos_crypto::{
         OrganizationMetadata, RoleInfo, SetStorageRuleRequest, StorageRule, UserPermissions,
         UserProfile,
     },
+    wire::v3::GitProjectCount,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -58,6 +63,7 @@ pub fn routes() -> Router<AppState> {
             get(user_permissions),
         )
         .route("/v1/organizations/{org}/audit-log", get(audit_log))
+        .route("/v1/organizations/{org}/git-projects", patch(git_projects))
         .route("/v1/user/profile", get(profile))
         .route("/v1/billing/current-plan", get(current_plan))
 }
@@ -174,11 +180,22 @@ async fn storage_rule(
     Path(org): Path<String>,
 ) -> ApiResult<axum::Json<StorageRule>> {
     let membership = membership::require(&state, &caller, &org, Permission::ReadMembership).await?;
-    let storage = membership.organization.storage_rule;
-    Ok(axum::Json(StorageRule {
+    Ok(axum::Json(storage_rule_answer(
+        membership.organization.storage_rule,
+    )))
+}
+
+/// The stored rule in both apps' forms: 10.x reads `storage`, the newest the three booleans
+/// (and treats a missing one as off, so all are sent). "Local vault" means local-only projects.
+/// Git sync has no 10.x rule: the app talks to the Git host itself, so it is always allowed.
+fn storage_rule_answer(storage: String) -> StorageRule {
+    StorageRule {
         is_overridden: storage != DEFAULT_STORAGE_RULE,
+        enable_cloud_sync: storage != "local_only",
+        enable_local_vault: storage != "cloud_only",
+        enable_git_sync: true,
         storage,
-    }))
+    }
 }
 
 async fn set_storage_rule(
@@ -212,10 +229,7 @@ async fn set_storage_rule(
         Err(StoreError::NotFound) => return Err(NOT_A_MEMBER),
         Err(other) => return Err(other.into()),
     }
-    Ok(axum::Json(StorageRule {
-        is_overridden: body.storage != DEFAULT_STORAGE_RULE,
-        storage: body.storage,
-    }))
+    Ok(axum::Json(storage_rule_answer(body.storage)))
 }
 
 async fn features(
@@ -228,12 +242,24 @@ async fn features(
         enabled: true,
         reason: None,
     };
+    // Kong's hosted services: the app must not offer them against this server.
+    let hosted = || Feature {
+        enabled: false,
+        reason: Some("not available on a self-hosted Hypnos server".into()),
+    };
+    // Both apps' keys (insomnia-wire-newer.md §3.3). On: what works here or needs nothing of
+    // the server (Git sync and bulk import happen in the app, the roles are this server's own).
     Ok(axum::Json(Features {
         features: FeatureFlags {
             git_sync: on(),
             org_basic_rbac: on(),
             cloud_sync: on(),
             local_vault: on(),
+            bulk_import: on(),
+            ai_mock_servers: hosted(),
+            ai_commit_messages: hosted(),
+            ai_mcp_client: hosted(),
+            konnect_sync: hosted(),
         },
         billing: BillingState {
             is_active: true,
@@ -347,5 +373,29 @@ async fn current_plan(_caller: Authenticated) -> axum::Json<CurrentPlan> {
         price: 0,
         quantity: 1_000_000,
         kind: "team".into(),
+        plan_name: "Self-hosted".into(),
+        status: "active".into(),
     })
+}
+
+/// The most Git projects a report may name: a bound, far above any real organization.
+const MAX_GIT_PROJECTS: u64 = 1_000_000;
+
+/// The newest app reports how many Git-backed projects it has in the organization (Kong bills
+/// by it; the app retries three times, then ignores a failure). Any member may report; the
+/// count is checked and not kept: it means nothing here, and an audit line per report would
+/// flood the log with the app's repeats.
+async fn git_projects(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    Path(org): Path<String>,
+    Json(body): Json<GitProjectCount>,
+) -> ApiResult<StatusCode> {
+    if body.count > MAX_GIT_PROJECTS {
+        return Err(ApiError::BadRequest(format!(
+            "count must be at most {MAX_GIT_PROJECTS}"
+        )));
+    }
+    membership::require(&state, &caller, &org, Permission::ReadMembership).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

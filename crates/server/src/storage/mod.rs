@@ -484,6 +484,16 @@ pub trait SyncStore: Send + Sync {
         organization_id: &str,
         account_ids: &[String],
     ) -> Result<Vec<SnapshotAuthor>, StoreError>;
+
+    // -- issue 13: graphql --
+    /// The projects filed under a team project in every organization the account belongs to
+    /// (`GET /v1/user/files`), acting for the account: by organization, then oldest first; at
+    /// most `limit` of them.
+    async fn filed_projects_of(
+        &self,
+        account_id: &str,
+        limit: u32,
+    ) -> Result<Vec<Project>, StoreError>;
 }
 
 /// A snapshot author's details, as `authorAccount` shows them to the author's teammates.
@@ -714,6 +724,232 @@ pub trait TenantStore: Send + Sync {
         now_ms: i64,
         event: AuditEvent,
     ) -> Result<u64, StoreError>;
+
+    // -- issue 13: desktop --
+    /// One page of the organization's collaborators, and how many match in all: its members
+    /// (by e-mail), then, if `with_invitations`, its invitations (by e-mail), expired ones
+    /// included (they stay until replaced, withdrawn or renewed). `filter` keeps the members
+    /// whose e-mail or first and last name contain it and the invitations whose invitee's
+    /// e-mail does (case-insensitive).
+    async fn collaborators(
+        &self,
+        organization_id: &str,
+        filter: Option<&str>,
+        with_invitations: bool,
+        offset: u64,
+        limit: u32,
+    ) -> Result<(Vec<Collaborator>, u64), StoreError>;
+
+    /// [`TenantStore::create_invitation`] for several invitees of one organization, each with
+    /// its keys and audit event, all in one transaction: the first conflict (any of
+    /// `create_invitation`'s) leaves nothing written.
+    async fn create_invitations(
+        &self,
+        organization_id: &str,
+        invitations: Vec<(Invitation, Vec<InvitationKey>, AuditEvent)>,
+    ) -> Result<(), StoreError>;
+
+    /// Sets when an invitation of the organization expires (a renewed, even an expired, one
+    /// can be accepted again until then), with the audit event. `NotFound` if there is none
+    /// with this id.
+    async fn renew_invitation(
+        &self,
+        organization_id: &str,
+        invitation_id: &str,
+        expires_at: i64,
+        event: AuditEvent,
+    ) -> Result<(), StoreError>;
+
+    // -- issue 13: v3 --
+    /// One page of the organizations the account belongs to, as the newest app's spaces, with
+    /// each one's owner and counts, in one query (acting for the account): at most
+    /// `query.limit` of them, in the direction of travel, i.e. those after `query.from` in
+    /// `query.order`, or with `query.backwards` those before it, nearest first.
+    async fn spaces_of(&self, query: SpaceQuery<'_>) -> Result<Vec<SpaceEntry>, StoreError>;
+}
+
+// -- issue 13: desktop --
+/// Whether a [`Collaborator`] is a member or an invitation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CollaboratorKind {
+    /// A member of the organization.
+    Member,
+    /// An invitation to it.
+    Invitation,
+}
+
+/// A member or an invitation of an organization, as the newest app's collaborator list shows
+/// them side by side.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Collaborator {
+    /// Which of the two.
+    pub kind: CollaboratorKind,
+    /// The member's account id, or the invitation's id.
+    pub id: String,
+    /// The member's or the invitee's e-mail.
+    pub email: String,
+    /// The member's first name (empty for an invitation).
+    pub first_name: String,
+    /// The member's last name (empty for an invitation).
+    pub last_name: String,
+    /// The member's role, or the role the invitation offers.
+    pub role: Role,
+    /// When the member joined or the invitation was made.
+    pub created_at: i64,
+    /// When the invitation expires (`None` for a member).
+    pub expires_at: Option<i64>,
+}
+
+// -- issue 13: v3 --
+/// The orders of the newest app's space list ([`TenantStore::spaces_of`]); each ends on the
+/// organization id, so every order is total and a page boundary is exact.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpaceOrder {
+    /// As `/v1/organizations` lists them: the personal organization first, then the teams,
+    /// oldest first.
+    Default,
+    /// By creation time, oldest first (newest first when descending).
+    CreatedAt {
+        /// Newest first.
+        descending: bool,
+    },
+    /// By the name shown (the database's collation), then id.
+    Name {
+        /// Z to A.
+        descending: bool,
+    },
+}
+
+impl SpaceOrder {
+    /// Where `entry` stands in this order.
+    pub fn key_of(self, entry: &SpaceEntry) -> SpaceKey {
+        let organization = &entry.organization;
+        match self {
+            SpaceOrder::Default => SpaceKey::Default {
+                personal: organization.kind == OrganizationKind::Personal,
+                created_at: organization.created_at,
+                id: organization.id.clone(),
+            },
+            SpaceOrder::CreatedAt { .. } => SpaceKey::CreatedAt {
+                created_at: organization.created_at,
+                id: organization.id.clone(),
+            },
+            SpaceOrder::Name { .. } => SpaceKey::Name {
+                name: organization.display_name.clone(),
+                id: organization.id.clone(),
+            },
+        }
+    }
+}
+
+/// A position in a [`SpaceOrder`]: the sort key of one space, of the order's own variant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SpaceKey {
+    /// In [`SpaceOrder::Default`].
+    Default {
+        /// A personal organization (they come first).
+        personal: bool,
+        /// Its creation time.
+        created_at: i64,
+        /// Its id.
+        id: String,
+    },
+    /// In [`SpaceOrder::CreatedAt`].
+    CreatedAt {
+        /// Its creation time.
+        created_at: i64,
+        /// Its id.
+        id: String,
+    },
+    /// In [`SpaceOrder::Name`].
+    Name {
+        /// The name shown.
+        name: String,
+        /// Its id.
+        id: String,
+    },
+}
+
+/// What [`TenantStore::spaces_of`] reads.
+#[derive(Clone, Copy, Debug)]
+pub struct SpaceQuery<'a> {
+    /// The member.
+    pub account_id: &'a str,
+    /// The order.
+    pub order: SpaceOrder,
+    /// Keeps the spaces whose shown name contains this (case-insensitive for ASCII on SQLite,
+    /// for all of Unicode on PostgreSQL).
+    pub name_contains: Option<&'a str>,
+    /// Starts after this position (before it, with `backwards`); from the start when `None`.
+    /// A key of another order than `order` is refused with `StoreError::Other`.
+    pub from: Option<&'a SpaceKey>,
+    /// Travels towards the start of the order.
+    pub backwards: bool,
+    /// The most spaces returned.
+    pub limit: u32,
+    /// Now: invitations that expired by then are not pending.
+    pub now_ms: i64,
+}
+
+/// One space: the organization, the account's role there, its owner and its counts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpaceEntry {
+    /// The organization.
+    pub organization: Organization,
+    /// The account's role in it.
+    pub role: Role,
+    /// The owner's first name.
+    pub owner_first_name: String,
+    /// The owner's last name.
+    pub owner_last_name: String,
+    /// The owner's e-mail.
+    pub owner_email: String,
+    /// Its members.
+    pub total_members: u64,
+    /// Its owner and admins.
+    pub total_admins: u64,
+    /// Its invitations that have not expired, counted only where the account is an owner or
+    /// admin (`read:invitation`); 0 elsewhere.
+    pub total_invites: u64,
+}
+
+/// A row of [`TenantStore::spaces_of`]'s query.
+#[derive(sqlx::FromRow)]
+struct SpaceRow {
+    #[sqlx(flatten)]
+    membership: rows::MembershipRow,
+    owner_first_name: String,
+    owner_last_name: String,
+    owner_email: String,
+    member_count: i64,
+    admin_count: i64,
+    invite_count: i64,
+}
+
+impl TryFrom<SpaceRow> for SpaceEntry {
+    type Error = StoreError;
+
+    fn try_from(row: SpaceRow) -> Result<Self, StoreError> {
+        let Membership { organization, role } = row.membership.try_into()?;
+        let count = |value: i64| {
+            u64::try_from(value).map_err(|_| {
+                StoreError::Other(format!(
+                    "organization {} has a negative count",
+                    organization.id
+                ))
+            })
+        };
+        Ok(Self {
+            total_members: count(row.member_count)?,
+            total_admins: count(row.admin_count)?,
+            total_invites: count(row.invite_count)?,
+            organization,
+            role,
+            owner_first_name: row.owner_first_name,
+            owner_last_name: row.owner_last_name,
+            owner_email: row.owner_email,
+        })
+    }
 }
 
 /// Connects to the database named by `url` with default [`ConnectOptions`] and migrates it.

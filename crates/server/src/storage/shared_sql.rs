@@ -812,6 +812,120 @@ macro_rules! shared_sql {
             Ok(created)
         }
 
+        // -- issue 13: desktop --
+        /// See [`Store::collaborators`]. Members and invitations in one `UNION ALL`, so that one
+        /// page can hold both and the count is one query.
+        async fn select_collaborators(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            organization_id: &str,
+            filter: Option<&str>,
+            with_invitations: bool,
+            offset: u64,
+            limit: u32,
+        ) -> Result<(Vec<super::Collaborator>, u64), StoreError> {
+            macro_rules! collaborators_union {
+                () => {
+                    "SELECT 0 AS rank, 'member' AS kind, a.id AS id, a.email AS email, \
+                     a.first_name AS first_name, a.last_name AS last_name, m.role AS role, \
+                     m.created_at AS created_at, CAST(NULL AS BIGINT) AS expires_at \
+                     FROM memberships m JOIN accounts a ON a.id = m.account_id \
+                     WHERE m.organization_id = $1 \
+                       AND (a.email LIKE $2 ESCAPE '\\' \
+                            OR LOWER(a.first_name || ' ' || a.last_name) LIKE $2 ESCAPE '\\') \
+                     UNION ALL \
+                     SELECT 1, 'invite', i.id, a.email, '', '', i.role, i.created_at, i.expires_at \
+                     FROM invitations i JOIN accounts a ON a.id = i.invitee_account_id \
+                     WHERE i.organization_id = $1 AND $3 AND a.email LIKE $2 ESCAPE '\\'"
+                };
+            }
+            // LIKE with its wildcards escaped: the filter is text, not a pattern.
+            let pattern = format!(
+                "%{}%",
+                filter
+                    .unwrap_or_default()
+                    .to_lowercase()
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
+            type Row = (String, String, String, String, String, String, i64, Option<i64>);
+            let rows = sqlx::query_as::<_, Row>(concat!(
+                "SELECT kind, id, email, first_name, last_name, role, created_at, expires_at \
+                 FROM (",
+                collaborators_union!(),
+                ") AS c ORDER BY rank, email, id LIMIT $4 OFFSET $5"
+            ))
+            .bind(organization_id)
+            .bind(&pattern)
+            .bind(with_invitations)
+            .bind(i64::from(limit))
+            .bind(i64::try_from(offset).unwrap_or(i64::MAX))
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(map_error)?;
+            let total: i64 = sqlx::query_scalar(concat!(
+                "SELECT COUNT(*) FROM (",
+                collaborators_union!(),
+                ") AS c"
+            ))
+            .bind(organization_id)
+            .bind(&pattern)
+            .bind(with_invitations)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(map_error)?;
+            let collaborators = rows
+                .into_iter()
+                .map(
+                    |(kind, id, email, first_name, last_name, role, created_at, expires_at)| {
+                        let role = Role::parse(&role).ok_or_else(|| {
+                            StoreError::Other(format!("a collaborator has the unknown role {role:?}"))
+                        })?;
+                        let kind = if kind == "member" {
+                            super::CollaboratorKind::Member
+                        } else {
+                            super::CollaboratorKind::Invitation
+                        };
+                        Ok(super::Collaborator {
+                            kind,
+                            id,
+                            email,
+                            first_name,
+                            last_name,
+                            role,
+                            created_at,
+                            expires_at,
+                        })
+                    },
+                )
+                .collect::<Result<_, StoreError>>()?;
+            Ok((collaborators, u64::try_from(total).unwrap_or_default()))
+        }
+
+        /// See [`Store::renew_invitation`].
+        async fn update_invitation_expiry(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            organization_id: &str,
+            invitation_id: &str,
+            expires_at: i64,
+            event: &AuditEvent,
+        ) -> Result<(), StoreError> {
+            let updated = sqlx::query(
+                "UPDATE invitations SET expires_at = $3 WHERE organization_id = $1 AND id = $2",
+            )
+            .bind(organization_id)
+            .bind(invitation_id)
+            .bind(expires_at)
+            .execute(&mut **tx)
+            .await
+            .map_err(map_error)?
+            .rows_affected();
+            if updated == 0 {
+                return Err(StoreError::NotFound);
+            }
+            insert_audit_event(tx, event).await
+        }
+
         #[async_trait::async_trait]
         impl super::TenantStore for $store {
             async fn memberships_of(&self, account_id: &str) -> Result<Vec<Membership>, StoreError> {
@@ -1112,6 +1226,154 @@ macro_rules! shared_sql {
                 .await?;
                 tx.commit().await.map_err(map_error)?;
                 Ok(stored)
+            }
+
+            // -- issue 13: desktop --
+            async fn collaborators(
+                &self,
+                organization_id: &str,
+                filter: Option<&str>,
+                with_invitations: bool,
+                offset: u64,
+                limit: u32,
+            ) -> Result<(Vec<super::Collaborator>, u64), StoreError> {
+                let mut tx = self.read_in(Scope::organization(organization_id)).await?;
+                let page = select_collaborators(
+                    &mut tx,
+                    organization_id,
+                    filter,
+                    with_invitations,
+                    offset,
+                    limit,
+                )
+                .await?;
+                tx.commit().await.map_err(map_error)?;
+                Ok(page)
+            }
+
+            async fn create_invitations(
+                &self,
+                organization_id: &str,
+                invitations: Vec<(Invitation, Vec<InvitationKey>, AuditEvent)>,
+            ) -> Result<(), StoreError> {
+                // One scope for the whole transaction: every invitation must be of it.
+                if invitations
+                    .iter()
+                    .any(|(invitation, _, _)| invitation.organization_id != organization_id)
+                {
+                    return Err(StoreError::Other(
+                        "create_invitations was given an invitation of another organization".into(),
+                    ));
+                }
+                let mut tx = self.begin_in(Scope::organization(organization_id)).await?;
+                for (invitation, keys, event) in &invitations {
+                    insert_invitation(&mut tx, invitation, keys, event).await?;
+                }
+                tx.commit().await.map_err(map_error)
+            }
+
+            async fn renew_invitation(
+                &self,
+                organization_id: &str,
+                invitation_id: &str,
+                expires_at: i64,
+                event: AuditEvent,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.begin_in(Scope::organization(organization_id)).await?;
+                update_invitation_expiry(&mut tx, organization_id, invitation_id, expires_at, &event)
+                    .await?;
+                tx.commit().await.map_err(map_error)
+            }
+
+            // -- issue 13: v3 --
+            async fn spaces_of(
+                &self,
+                query: super::SpaceQuery<'_>,
+            ) -> Result<Vec<super::SpaceEntry>, StoreError> {
+                use super::{SpaceKey, SpaceOrder};
+                // The order's key columns (each ends on the id, so the order is total) and its
+                // direction; travelling backwards reads the reverse order.
+                let (columns, descending): (&[&str], bool) = match query.order {
+                    SpaceOrder::Default => (
+                        &["CASE o.kind WHEN 'personal' THEN 0 ELSE 1 END", "o.created_at", "o.id"],
+                        false,
+                    ),
+                    SpaceOrder::CreatedAt { descending } => (&["o.created_at", "o.id"], descending),
+                    SpaceOrder::Name { descending } => (&["o.display_name", "o.id"], descending),
+                };
+                let descending = descending != query.backwards;
+                // Counts: members and admins kept on the organization (migration 0009), pending
+                // invitations counted where the account may read them (owner, admin).
+                let mut sql = sqlx::QueryBuilder::<$db>::new(concat!(
+                    "SELECT ",
+                    membership_columns!(),
+                    ", a.first_name AS owner_first_name, a.last_name AS owner_last_name, \
+                     a.email AS owner_email, o.member_count, o.admin_count, \
+                     CASE WHEN m.role IN ('owner', 'admin') THEN \
+                     (SELECT COUNT(*) FROM invitations i \
+                      WHERE i.organization_id = o.id AND i.expires_at > "
+                ));
+                sql.push_bind(query.now_ms);
+                sql.push(
+                    ") ELSE 0 END AS invite_count \
+                     FROM memberships m JOIN organizations o ON o.id = m.organization_id \
+                     JOIN accounts a ON a.id = o.owner_account_id WHERE m.account_id = ",
+                );
+                sql.push_bind(query.account_id.to_owned());
+                if let Some(text) = query.name_contains {
+                    // LIKE with its wildcards escaped: the filter is text, not a pattern.
+                    let pattern = format!(
+                        "%{}%",
+                        text.to_lowercase()
+                            .replace('\\', "\\\\")
+                            .replace('%', "\\%")
+                            .replace('_', "\\_")
+                    );
+                    sql.push(" AND LOWER(o.display_name) LIKE ")
+                        .push_bind(pattern)
+                        .push(" ESCAPE '\\'");
+                }
+                if let Some(from) = query.from {
+                    sql.push(" AND (").push(columns.join(", "));
+                    sql.push(if descending { ") < (" } else { ") > (" });
+                    let mut key = sql.separated(", ");
+                    match (query.order, from) {
+                        (SpaceOrder::Default, SpaceKey::Default { personal, created_at, id }) => {
+                            key.push_bind(if *personal { 0_i32 } else { 1_i32 });
+                            key.push_bind(*created_at);
+                            key.push_bind(id.clone());
+                        }
+                        (SpaceOrder::CreatedAt { .. }, SpaceKey::CreatedAt { created_at, id }) => {
+                            key.push_bind(*created_at);
+                            key.push_bind(id.clone());
+                        }
+                        (SpaceOrder::Name { .. }, SpaceKey::Name { name, id }) => {
+                            key.push_bind(name.clone());
+                            key.push_bind(id.clone());
+                        }
+                        _ => {
+                            return Err(StoreError::Other(
+                                "spaces_of was given a key of another order".into(),
+                            ));
+                        }
+                    }
+                    sql.push(")");
+                }
+                sql.push(" ORDER BY ");
+                let direction = if descending { " DESC" } else { " ASC" };
+                let mut order = sql.separated(", ");
+                for column in columns {
+                    order.push(format_args!("{column}{direction}"));
+                }
+                sql.push(" LIMIT ").push_bind(i64::from(query.limit));
+                let mut tx = self.read_in(Scope::account(query.account_id)).await?;
+                let rows = sql
+                    .build_query_as::<super::SpaceRow>()
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(map_error)?;
+                tx.commit().await.map_err(map_error)?;
+                rows.into_iter().map(TryInto::try_into).collect()
             }
         }
 
@@ -2130,6 +2392,32 @@ macro_rules! shared_sql {
                 let found = select_blobs(&mut tx, organization_id, project_id, ids).await?;
                 tx.commit().await.map_err(map_error)?;
                 Ok(found)
+            }
+
+            // -- issue 13: graphql --
+            async fn filed_projects_of(
+                &self,
+                account_id: &str,
+                limit: u32,
+            ) -> Result<Vec<Project>, StoreError> {
+                // Acting for the account, whose memberships show it the projects of its
+                // organizations (as `project_of` reads them).
+                let mut tx = self.read_in(Scope::account(account_id)).await?;
+                let rows = sqlx::query_as::<_, ProjectRow>(concat!(
+                    "SELECT ",
+                    project_columns!(),
+                    " FROM projects p JOIN memberships m \
+                     ON m.organization_id = p.organization_id \
+                     WHERE m.account_id = $1 AND p.team_project_id IS NOT NULL \
+                     ORDER BY p.organization_id, p.created_at, p.id LIMIT $2"
+                ))
+                .bind(account_id)
+                .bind(i64::from(limit))
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(map_error)?;
+                tx.commit().await.map_err(map_error)?;
+                Ok(rows.into_iter().map(Project::from).collect())
             }
         }
 

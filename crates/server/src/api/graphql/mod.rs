@@ -3,32 +3,37 @@
 //! The schema's argument names, input type names, nullability and fields are the app's. Every
 //! operation names a project (or an organization); the caller must be a member of its
 //! organization, and reading a project's key, branches, snapshots or blobs, or pushing, also
-//! takes the caller's own key for the project. Every refusal is an error whose message contains
-//! "invalid access" (the app shows it as a lost permission) and carries no data of the project.
-//! The server never decrypts anything: it checks shapes and ids, and stores ciphertext.
+//! takes the caller's own key for the project; deleting one takes the role that deletes team
+//! projects, not a key (the newest apps delete a remote file they never pulled). Every access
+//! refusal is an error whose message contains "invalid access" (the app shows it as a lost
+//! permission) and carries no data of the project. The server never decrypts anything: it
+//! checks shapes and ids, and stores ciphertext.
+//!
+//! One schema serves the 10.x app and the newest (insomnia-wire-newer.md §6): `projects` takes
+//! `allProjects` and a project has `teamProjectId`, branch names may hold `/`, and every answer
+//! has a `data` object, errors included ([`transport`]).
 //!
 //! What one request may cost (nesting, fields, aliases, answer bytes, database connections) is
 //! bounded in [`limits`]. A failure is never answered as a plausible empty value: a stored
 //! snapshot that does not parse, or a read that fails, fails the field.
 
 pub mod limits;
+mod transport;
 
 use std::collections::{BTreeSet, HashMap};
 
 use async_graphql::{
     Context, EmptySubscription, Error, ID, InputObject, Object, Result, Schema, SimpleObject,
 };
-use axum::{Router, extract::State, routing::post};
+use axum::{Router, routing::post};
 use hypnos_crypto::{
     aes::AesMessage,
-    sync::{is_object_id, snapshot_id},
+    sync::{is_branch_name, is_object_id, snapshot_id},
 };
 use serde_json::json;
 
 use super::{audit_event, validate};
 use crate::{
-    error::ApiResult,
-    extract::Json,
     permissions::{self, Permission},
     session::Authenticated,
     state::{AppState, now_ms},
@@ -70,30 +75,10 @@ pub fn schema() -> SyncSchema {
         .finish()
 }
 
-/// The route: `POST /graphql` (the app adds `?<label>`, which is only a tag).
+/// The route: `POST /graphql` (the app adds `?<label>`, which is only a tag); how requests come
+/// in and answers go out is in [`transport`].
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/graphql", post(graphql))
-}
-
-async fn graphql(
-    State(state): State<AppState>,
-    caller: Authenticated,
-    Json(mut request): Json<async_graphql::Request>,
-) -> ApiResult<axum::Json<async_graphql::Response>> {
-    // The request-level limits run here, before execution, rather than in a schema extension:
-    // any extension takes async-graphql off its fast path for every field it resolves (tens of
-    // thousands in a pull's snapshot state).
-    if let Err(refusal) = limits::check_request(&mut request, &state.config) {
-        return Ok(axum::Json(async_graphql::Response::from_errors(vec![
-            refusal,
-        ])));
-    }
-    let request = request
-        .data(AnswerBudget::new(state.config.max_answer_bytes))
-        .data(StorePermits::default())
-        .data(state.clone())
-        .data(caller);
-    Ok(axum::Json(state.graphql.execute(request).await))
+    Router::new().route("/graphql", post(transport::graphql))
 }
 
 /// Holds one of this request's [`limits::STORE_PERMITS`] while a top-level resolver uses the
@@ -122,19 +107,19 @@ fn budget<'a>(ctx: &Context<'a>) -> Result<&'a AnswerBudget> {
     ctx.data::<AnswerBudget>()
 }
 
-/// What a caller may use of a project: every project operation but `project` itself needs it.
-struct ProjectAccess<'a> {
+/// A project of one of the caller's organizations, with the caller's role there: what deleting
+/// the project needs (no key: deleting reads nothing of it).
+struct ProjectMembership<'a> {
     state: &'a AppState,
     caller: &'a Authenticated,
     project: Project,
     /// The caller's role in the project's organization.
     role: Role,
-    /// The caller's own key for the project (its link), which reading and pushing require.
-    key: String,
 }
 
-/// The project, if the caller is a member of its organization and holds a key for it.
-async fn project_for<'a>(ctx: &Context<'a>, project_id: &str) -> Result<ProjectAccess<'a>> {
+/// The project, if the caller is a member of its organization. Unknown projects and those of
+/// other organizations are refused alike, so the refusal tells nothing of them.
+async fn project_member<'a>(ctx: &Context<'a>, project_id: &str) -> Result<ProjectMembership<'a>> {
     let state = ctx.data::<AppState>()?;
     let caller = ctx.data::<Authenticated>()?;
     let (project, role) = state
@@ -143,6 +128,32 @@ async fn project_for<'a>(ctx: &Context<'a>, project_id: &str) -> Result<ProjectA
         .await
         .map_err(internal)?
         .ok_or_else(|| invalid_access("no such project among your organizations"))?;
+    Ok(ProjectMembership {
+        state,
+        caller,
+        project,
+        role,
+    })
+}
+
+/// What a caller may use of a project: every project operation but `project` and
+/// `projectArchive` needs it.
+struct ProjectAccess<'a> {
+    state: &'a AppState,
+    caller: &'a Authenticated,
+    project: Project,
+    /// The caller's own key for the project (its link), which reading and pushing require.
+    key: String,
+}
+
+/// The project, if the caller is a member of its organization and holds a key for it.
+async fn project_for<'a>(ctx: &Context<'a>, project_id: &str) -> Result<ProjectAccess<'a>> {
+    let ProjectMembership {
+        state,
+        caller,
+        project,
+        ..
+    } = project_member(ctx, project_id).await?;
     let key = state
         .store
         .project_key(&project.organization_id, &project.id, &caller.account.id)
@@ -153,7 +164,6 @@ async fn project_for<'a>(ctx: &Context<'a>, project_id: &str) -> Result<ProjectA
         state,
         caller,
         project,
-        role,
         key,
     })
 }
@@ -190,6 +200,19 @@ async fn organization_for<'a>(
     Ok((state, caller, membership))
 }
 
+/// A branch name some version of the app could have made (with `/` from the newest apps on), or
+/// the refusal saying what is allowed. Reads are held to it too: no stored branch has another
+/// name, and it bounds what a request may ask for.
+fn check_branch_name(name: &str) -> Result<()> {
+    if is_branch_name(name) {
+        return Ok(());
+    }
+    Err(Error::new(
+        "branch names are 3 to 100 letters, digits, -, _, . or /, starting with a letter or \
+         digit; with a /, no //, .., trailing / or ., part starting with . or ending in .lock",
+    ))
+}
+
 fn check_batch(what: &str, len: usize) -> Result<()> {
     if len > MAX_BATCH {
         return Err(Error::new(format!("{what}: at most {MAX_BATCH} at once")));
@@ -209,6 +232,9 @@ struct ProjectOut {
     name: String,
     #[graphql(name = "rootDocumentId")]
     root_document_id: ID,
+    /// The team project the project is filed under (null for a project created without one).
+    #[graphql(name = "teamProjectId")]
+    team_project_id: Option<ID>,
     teams: Vec<TeamOut>,
 }
 
@@ -220,12 +246,23 @@ struct TeamOut {
     name: String,
 }
 
+/// What a listed project weighs in an answer: its ids and names.
+fn project_bytes(project: &Project, team_name: &str) -> u64 {
+    (project.id.len()
+        + project.name.len()
+        + project.root_document_id.len()
+        + project.team_project_id.as_ref().map_or(0, String::len)
+        + project.organization_id.len()
+        + team_name.len()) as u64
+}
+
 /// The project as the app reads it, in the organization named `team_name`.
 fn project_out(project: Project, team_name: String) -> ProjectOut {
     ProjectOut {
         id: ID(project.id),
         name: project.name,
         root_document_id: ID(project.root_document_id),
+        team_project_id: project.team_project_id.map(ID),
         teams: vec![TeamOut {
             id: ID(project.organization_id),
             name: team_name,
@@ -412,12 +449,16 @@ pub struct QueryRoot;
 #[Object]
 impl QueryRoot {
     /// The projects of an organization (`teamId`), only those under `teamProjectId` if given;
-    /// without `teamId`, those of every organization the caller belongs to.
+    /// without `teamId`, those of every organization the caller belongs to. `allProjects: true`
+    /// (the newest apps' dashboard and "pull remote file") lists them across all team projects,
+    /// whatever `teamProjectId` says. Every member sees every team project of its
+    /// organization, so that is every project of the organization, with or without a key.
     async fn projects(
         &self,
         ctx: &Context<'_>,
         #[graphql(name = "teamId")] team_id: Option<ID>,
         #[graphql(name = "teamProjectId")] team_project_id: Option<ID>,
+        #[graphql(name = "allProjects")] all_projects: Option<bool>,
     ) -> Result<Vec<ProjectOut>> {
         let _permit = store_permit(ctx).await?;
         let state = ctx.data::<AppState>()?;
@@ -433,17 +474,22 @@ impl QueryRoot {
                 .map(|membership| membership.organization)
                 .collect(),
         };
+        let under = match all_projects {
+            Some(true) => None,
+            _ => team_project_id.as_ref().map(|id| id.as_str()),
+        };
+        let budget = budget(ctx)?;
         let mut out = Vec::new();
         for organization in organizations {
             let projects = state
                 .store
-                .projects_in(
-                    &organization.id,
-                    team_project_id.as_ref().map(|id| id.as_str()),
-                )
+                .projects_in(&organization.id, under)
                 .await
                 .map_err(internal)?;
             for project in projects {
+                // An organization's projects are not otherwise bounded: the list is held to
+                // the answer's budget like blobs and snapshots.
+                budget.charge(project_bytes(&project, &organization.display_name))?;
                 out.push(project_out(project, organization.display_name.clone()));
             }
         }
@@ -542,6 +588,7 @@ impl QueryRoot {
         name: String,
     ) -> Result<Option<BranchOut>> {
         let _permit = store_permit(ctx).await?;
+        check_branch_name(&name)?;
         let ProjectAccess { state, project, .. } = project_for(ctx, &project).await?;
         let found = state
             .store
@@ -722,11 +769,14 @@ impl MutationRoot {
         let _permit = store_permit(ctx).await?;
         let state = ctx.data::<AppState>()?;
         let caller = ctx.data::<Authenticated>()?;
+        // Normally `prj_<32 hex>` (and up to 64 hex digits were always accepted, which
+        // existing projects may use); the newest apps fall back to the workspace id (`wrk_…`)
+        // when no backend project is active (insomnia-wire-newer.md §6.3).
         let is_project_id = id.strip_prefix("prj_").is_some_and(|hex| {
             !hex.is_empty() && hex.len() <= 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())
         });
         if !is_project_id {
-            return Err(Error::new("id must be prj_ followed by hex digits"));
+            validate::id("id", &id).map_err(|error| Error::new(error.to_string()))?;
         }
         validate::name("name", &name).map_err(|error| Error::new(error.to_string()))?;
         validate::id("rootDocumentId", &root_document_id)
@@ -804,17 +854,18 @@ impl MutationRoot {
         }
     }
 
-    /// Deletes a project with its keys, branches, snapshots and blobs (owner and admins).
+    /// Deletes a project with its keys, branches, snapshots and blobs (owner and admins). The
+    /// caller needs no key for it: the newest apps delete a remote file by the id that
+    /// `projects(allProjects: true)` listed, without pulling it (insomnia-wire-newer.md §5).
     #[graphql(name = "projectArchive")]
     async fn project_archive(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
         let _permit = store_permit(ctx).await?;
-        let ProjectAccess {
+        let ProjectMembership {
             state,
             caller,
             project,
             role,
-            ..
-        } = project_for(ctx, &id).await?;
+        } = project_member(ctx, &id).await?;
         // Deleting a team's shared history takes the role that deletes team projects, not
         // just a key.
         if !permissions::allows(role, Permission::DeleteTeamProject) {
@@ -834,7 +885,11 @@ impl MutationRoot {
             .store
             .archive_project(&project.organization_id, &project.id, event)
             .await
-            .map_err(internal)?;
+            .map_err(|error| match error {
+                // Archived by someone else since it was looked up.
+                StoreError::NotFound => invalid_access("no such project among your organizations"),
+                other => internal(other),
+            })?;
         Ok(true)
     }
 
@@ -842,6 +897,7 @@ impl MutationRoot {
     #[graphql(name = "branchRemove")]
     async fn branch_remove(&self, ctx: &Context<'_>, project: ID, name: String) -> Result<bool> {
         let _permit = store_permit(ctx).await?;
+        check_branch_name(&name)?;
         if name.eq_ignore_ascii_case("master") {
             return Err(Error::new("the master branch cannot be removed"));
         }
@@ -868,11 +924,7 @@ impl MutationRoot {
     ) -> Result<Vec<SnapshotOut>> {
         let _permit = store_permit(ctx).await?;
         check_batch("snapshots", snapshots.len())?;
-        if !is_branch_name(&branch) {
-            return Err(Error::new(
-                "branch names are 3 or more letters, digits, -, _ or ., starting with a letter or digit",
-            ));
-        }
+        check_branch_name(&branch)?;
         let ProjectAccess {
             state,
             caller,
@@ -979,16 +1031,6 @@ impl MutationRoot {
     }
 }
 
-/// `^[a-zA-Z0-9][a-zA-Z0-9-_.]{2,}$`, at most 100 characters.
-fn is_branch_name(name: &str) -> bool {
-    let bytes = name.as_bytes();
-    (3..=100).contains(&bytes.len())
-        && bytes[0].is_ascii_alphanumeric()
-        && bytes[1..]
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-}
-
 /// A pushed snapshot, checked, with the blob ids its state names.
 struct CheckedSnapshot {
     snapshot: Snapshot,
@@ -1069,16 +1111,6 @@ fn check_snapshot(project_id: &str, caller: &str, input: SnapshotInput) -> Resul
 mod tests {
     use super::*;
     use hypnos_crypto::sync::EMPTY_HASH;
-
-    #[test]
-    fn branch_names_follow_the_app() {
-        for good in ["master", "feature-1", "v1.2", "a_b"] {
-            assert!(is_branch_name(good), "{good}");
-        }
-        for bad in ["", "ab", "-abc", ".abc", "has space", "ümlaut"] {
-            assert!(!is_branch_name(bad), "{bad}");
-        }
-    }
 
     #[test]
     fn a_snapshot_must_match_its_content() {

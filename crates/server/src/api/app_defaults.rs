@@ -1,0 +1,129 @@
+//! Typed defaults for the start-up calls of the newest app that mean nothing on a self-hosted
+//! server (insomnia-wire-newer.md §9): trials, Kong's hosted mock quota, enterprises and seats,
+//! Konnect control planes and SDK snippets. The app no longer tolerates a 404 from `insomniaFetch`
+//! (it throws on every non-2xx), so each answers what "nothing to see" looks like in the app's
+//! own type (packages/insomnia-api/src/{trial,enterprise,stainless}.ts). Nothing is stored.
+//!
+//! Where the app sends a session (trials, the user's usage, enterprises, seats) the session is
+//! required, as on every other account endpoint; Konnect's list and the SDK look-up are sent
+//! without one (the app passes `sessionId: null`, or a Konnect token), and reveal nothing.
+
+use axum::{
+    Router,
+    extract::Path,
+    routing::{get, post},
+};
+use hypnos_crypto::wire::v3::{
+    AccountUsedSeats, AutoPurchase, ControlPlaneList, EnterpriseOwner, LicenseUsage, MockUsage,
+    NumberedMeta, NumberedPage, ResourceUsage, StartTrialResult, TrialEligibility,
+};
+
+use crate::{
+    error::{ApiError, ApiResult},
+    session::Authenticated,
+    state::AppState,
+};
+
+/// The seats and licences a self-hosted server "has": no limit, written as the large number
+/// whoami's `maxTeamMembers` and the plan's `quantity` already use.
+const UNLIMITED: u64 = 1_000_000;
+
+/// The longest enterprise id accepted in a path.
+const MAX_ID: usize = 100;
+
+/// Konnect's default page size, echoed in its empty list.
+const KONNECT_PAGE: u64 = 100;
+
+/// The routes of this module.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/trials/eligibility", get(trial_eligibility))
+        .route("/v1/trials/start", post(start_trial))
+        .route("/v1/user/resource-usage", get(resource_usage))
+        .route("/v1/user/enterprises", get(enterprises))
+        .route("/v1/accounts/seats", get(seats))
+        .route(
+            "/v1/enterprise/{enterprise}/license-usage",
+            get(license_usage),
+        )
+        .route("/v2/control-planes", get(control_planes))
+        .route("/integrations/stainless/sdk", get(stainless_sdk))
+}
+
+/// Every feature is on already: there is nothing to try.
+async fn trial_eligibility(_caller: Authenticated) -> axum::Json<TrialEligibility> {
+    axum::Json(TrialEligibility { is_eligible: false })
+}
+
+/// No trial starts (the app offers none, being told it is not eligible).
+async fn start_trial(_caller: Authenticated) -> axum::Json<StartTrialResult> {
+    axum::Json(StartTrialResult { success: false })
+}
+
+/// Kong's hosted mock servers are not hosted here: no quota, no calls.
+async fn resource_usage(_caller: Authenticated) -> axum::Json<ResourceUsage> {
+    axum::Json(ResourceUsage {
+        mocks: MockUsage {
+            quota: 0,
+            calls: 0,
+            auto_purchase: AutoPurchase {
+                enabled: false,
+                unit: 0,
+            },
+        },
+    })
+}
+
+/// No enterprises.
+async fn enterprises(_caller: Authenticated) -> axum::Json<Vec<EnterpriseOwner>> {
+    axum::Json(Vec::new())
+}
+
+/// Seats are not sold here: none used, no limit.
+async fn seats(_caller: Authenticated) -> axum::Json<AccountUsedSeats> {
+    axum::Json(AccountUsedSeats {
+        member_count: 0,
+        invite_count: 0,
+        used: 0,
+        total: UNLIMITED,
+    })
+}
+
+/// Licences are not sold here either; the id is only checked for size (no enterprise exists).
+async fn license_usage(
+    _caller: Authenticated,
+    Path(enterprise): Path<String>,
+) -> ApiResult<axum::Json<LicenseUsage>> {
+    if enterprise.is_empty() || enterprise.chars().count() > MAX_ID {
+        return Err(ApiError::BadRequest(format!(
+            "the enterprise id must be 1 to {MAX_ID} characters"
+        )));
+    }
+    Ok(axum::Json(LicenseUsage {
+        used: 0,
+        total: UNLIMITED,
+        member_count: 0,
+        invite_count: 0,
+        free: UNLIMITED,
+    }))
+}
+
+/// Konnect's control planes: none (the app's Konnect space is local to the machine).
+async fn control_planes() -> axum::Json<ControlPlaneList> {
+    axum::Json(ControlPlaneList {
+        data: Vec::new(),
+        meta: NumberedMeta {
+            page: NumberedPage {
+                number: 1,
+                size: KONNECT_PAGE,
+                total: 0,
+            },
+        },
+    })
+}
+
+/// No generated SDK for any endpoint: the app's type is `Sdk | null`, and with `null` it never
+/// asks for a snippet.
+async fn stainless_sdk() -> axum::Json<Option<()>> {
+    axum::Json(None)
+}
