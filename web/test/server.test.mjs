@@ -46,6 +46,67 @@ async function absorbCode(deepLinkOrBox, app) {
   return { token, key, whoami, symmetricKey, privateKey, publicKey };
 }
 
+/**
+ * What Insomnia 13 does with the box's token and key instead of whoami (insomnia-wire-newer.md
+ * §2.2): /v3/users/me and /v3/users/me/encryption-keys at once, the session in `X-Session-ID`
+ * (the generated client's spelling), then SYM_Account from `enc_symmetric_key` with the box's
+ * key and the private key from `enc_private_key` with that.
+ */
+async function absorbAsNewestApp(server, token, key) {
+  const headers = { 'X-Session-ID': token };
+  const [me, keys] = await Promise.all(
+    ['/v3/users/me', '/v3/users/me/encryption-keys'].map(async (path) => {
+      const r = await fetch(`${server}${path}`, { headers });
+      assert.equal(r.status, 200, path);
+      return r.json();
+    }),
+  );
+  const symmetricKey = JSON.parse(await c.decryptAES(key, JSON.parse(keys.enc_symmetric_key)));
+  const privateKey = JSON.parse(await c.decryptAES(symmetricKey, JSON.parse(keys.enc_private_key)));
+  const publicKey = JSON.parse(keys.public_key);
+  assert.equal(privateKey.n, publicKey.n, 'the private key is the public key\'s other half');
+  return { me, keys, symmetricKey, privateKey, publicKey };
+}
+
+for (const database of ['sqlite', 'postgres']) {
+  test(`page log-in, then the newest app's bootstrap: /v3 unlocks the same keys as whoami (${database})`, async () => {
+    const server = await startServer([], {}, { database });
+    try {
+      const passphrase = 'a passphrase for the newest app';
+      const created = await signUp({ api: server.api, email: 'newest@example.com', firstName: 'New', lastName: 'Est', passphrase });
+      const app = nacl.box.keyPair();
+      const search = new URLSearchParams({
+        loginKey: encodeURIComponent(c.toBase64(app.publicKey)),
+        source_origin: 'desktop_app',
+      }).toString();
+      const result = await logIn({ api: server.api, email: 'newest@example.com', passphrase, loginKey: parseLoginKey(`?${search}`) });
+      const opened = c.sealOpen(c.fromBase64(result.box), app.publicKey, app.secretKey);
+      const { token, key } = JSON.parse(c.utf8Decode(opened));
+
+      const newest = await absorbAsNewestApp(server.api, token, key);
+      assert.equal(newest.me.id, created.accountId);
+      assert.equal(newest.me.email, 'newest@example.com');
+      assert.equal(newest.me.first_name, 'New');
+      assert.equal(newest.me.last_name, 'Est');
+      // The same session serves the 10.x app: whoami carries the very same stored strings.
+      const r = await fetch(`${server.api}/auth/whoami`, { headers: { 'X-Session-Id': token } });
+      const whoami = await r.json();
+      assert.equal(whoami.encSymmetricKey, newest.keys.enc_symmetric_key);
+      assert.equal(whoami.encPrivateKey, newest.keys.enc_private_key);
+      assert.equal(whoami.publicKey, newest.keys.public_key);
+      // A made-up session gets the problem answer both of the app's clients read, not keys.
+      const refused = await fetch(`${server.api}/v3/users/me/encryption-keys`, { headers: { 'X-Session-ID': 'f'.repeat(64) } });
+      assert.equal(refused.status, 401);
+      const problem = await refused.json();
+      assert.equal(problem.status, 401);
+      assert.ok(problem.title && problem.detail && problem.error && problem.message, JSON.stringify(problem));
+      assert.equal(problem.enc_symmetric_key, undefined);
+    } finally {
+      server.stop();
+    }
+  });
+}
+
 test('page sign-up, then page log-in: the box opens to a session whoami accepts and keys that unlock', async () => {
   const email = 'Page.User@Example.com ';
   const passphrase = ' pässphrase for the page ';

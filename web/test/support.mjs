@@ -1,6 +1,6 @@
 // Shared by the tests that need the real server: starts target/debug/hypnos on a free port with
-// a fresh SQLite database, waits for GET /readyz 200, and stops it.
-import { spawn, execFile } from 'node:child_process';
+// a fresh SQLite database (or PostgreSQL one), waits for GET /readyz 200, and stops it.
+import { spawn, execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,26 +20,42 @@ function freePort() {
   });
 }
 
+/** The PostgreSQL server the tests use (as the Rust tests: HYPNOS_TEST_POSTGRES_URL). */
+const POSTGRES_ADMIN = process.env.HYPNOS_TEST_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** Runs one statement on the PostgreSQL server with the machine's `psql`. */
+function psql(statement) {
+  execFileSync('psql', ['-q', '-v', 'ON_ERROR_STOP=1', POSTGRES_ADMIN, '-c', statement], { stdio: 'pipe' });
+}
+
 /**
  * Returns {api, dir, stop(), cli(args, env)}; `extraArgs` go to `hypnos server`, `env` adds to
- * its environment.
+ * its environment. `database: 'postgres'` runs it on a fresh PostgreSQL database (dropped by
+ * `stop`) instead of a fresh SQLite file.
  */
-export async function startServer(extraArgs = [], env = {}) {
+export async function startServer(extraArgs = [], env = {}, { database = 'sqlite' } = {}) {
   if (!existsSync(HYPNOS)) throw new Error(`${HYPNOS} is missing: build the workspace first`);
   const dir = mkdtempSync(join(tmpdir(), 'hypnos-web-'));
   const port = await freePort();
   const api = `http://127.0.0.1:${port}`;
+  let url = `sqlite://${join(dir, 'db.sqlite')}?mode=rwc`;
+  let scratch = null;
+  if (database === 'postgres') {
+    scratch = `hypnos_web_${process.pid}_${port}`;
+    psql(`CREATE DATABASE ${scratch}`);
+    url = `${POSTGRES_ADMIN.slice(0, POSTGRES_ADMIN.lastIndexOf('/'))}/${scratch}`;
+  }
   let log = '';
-  const child = spawn(
-    HYPNOS,
-    ['server', '--listen', `127.0.0.1:${port}`, '--database', `sqlite://${join(dir, 'db.sqlite')}?mode=rwc`, ...extraArgs],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HYPNOS_PUBLIC_URL: api, ...env } },
-  );
+  const child = spawn(HYPNOS, ['server', '--listen', `127.0.0.1:${port}`, '--database', url, ...extraArgs], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, HYPNOS_PUBLIC_URL: api, ...env },
+  });
   child.stdout.on('data', (d) => (log += d));
   child.stderr.on('data', (d) => (log += d));
   const stop = () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });
+    if (scratch) psql(`DROP DATABASE IF EXISTS ${scratch} WITH (FORCE)`);
   };
   const deadline = Date.now() + 30000;
   for (;;) {
