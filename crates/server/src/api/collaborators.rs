@@ -135,12 +135,7 @@ async fn list(
 ) -> ApiResult<axum::Json<CollaboratorList>> {
     let Query(query) = query
         .map_err(|_| ApiError::BadRequest("per_page and page must be whole numbers".into()))?;
-    let per_page = query.per_page.unwrap_or(PAGE);
-    if !(1..=PAGE_MAX).contains(&per_page) {
-        return Err(ApiError::BadRequest(format!(
-            "per_page must be from 1 to {PAGE_MAX}"
-        )));
-    }
+    let per_page = validate::per_page(query.per_page, PAGE, PAGE_MAX)?;
     let page = query.page.unwrap_or(0);
     let filter = search_text("filter", query.filter.as_deref())?;
     let start = page.saturating_mul(u64::from(per_page));

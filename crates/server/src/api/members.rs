@@ -12,7 +12,7 @@ use hypnos_crypto::wire::orgs::{MemberInfo, MemberList, MemberRole, SetMemberRol
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{audit_event, rfc3339};
+use super::{audit_event, rfc3339, validate};
 use crate::{
     error::{ApiError, ApiResult},
     extract::Json,
@@ -61,12 +61,7 @@ async fn list(
 ) -> ApiResult<axum::Json<MemberList>> {
     let Query(query) = query
         .map_err(|_| ApiError::BadRequest("per_page and page must be whole numbers".into()))?;
-    let per_page = query.per_page.unwrap_or(PAGE);
-    if !(1..=PAGE_MAX).contains(&per_page) {
-        return Err(ApiError::BadRequest(format!(
-            "per_page must be from 1 to {PAGE_MAX}"
-        )));
-    }
+    let per_page = validate::per_page(query.per_page, PAGE, PAGE_MAX)?;
     let start = query.page.unwrap_or(0).saturating_mul(u64::from(per_page));
     let membership = membership::require(&state, &caller, &org, Permission::ReadMembership).await?;
     let (members, total) = state

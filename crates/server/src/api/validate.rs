@@ -154,6 +154,17 @@ pub fn id(field: &str, value: &str) -> Result<(), ApiError> {
     }
 }
 
+/// The `per_page` of a paged list (members, collaborators): `default` when absent, else 1 to
+/// `max`.
+pub fn per_page(value: Option<u32>, default: u32, max: u32) -> Result<u32, ApiError> {
+    let per_page = value.unwrap_or(default);
+    if (1..=max).contains(&per_page) {
+        Ok(per_page)
+    } else {
+        Err(bad(format!("per_page must be from 1 to {max}")))
+    }
+}
+
 /// A project key encrypted to a member: RSA-OAEP-256 with a 2048-bit key, as 512 lowercase hex
 /// digits.
 pub fn wrapped_key(field: &str, value: &str) -> Result<(), ApiError> {
