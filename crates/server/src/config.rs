@@ -158,7 +158,6 @@ pub struct ServerConfig {
     #[arg(long, env = "HYPNOS_GRAPHQL_MAX_ALIASES", default_value_t = 10)]
     pub graphql_max_aliases: usize,
 
-    // -- issue 13: pages --
     /// The name the browser log-in and sign-up pages show for this server (e.g. "Acme API
     /// sync"), as plain text: 1 to 64 characters, no control characters. Default: the host of
     /// --public-url, else "Hypnos".

@@ -5,15 +5,12 @@
 //! the server's job, with the parsers of this crate.
 
 pub mod auth;
+pub mod collaborators;
+pub mod files;
 pub mod invites;
 pub mod orgs;
-pub mod vault;
-// -- issue 13: desktop --
-pub mod collaborators;
-// -- issue 13: v3 --
 pub mod v3;
-// -- issue 13: graphql --
-pub mod files;
+pub mod vault;
 
 use serde::{Deserialize, Serialize};
 

@@ -66,7 +66,6 @@ pub fn routes() -> Router<AppState> {
             "/v1/organizations/{org}/reconcile-keys",
             post(reconcile_keys),
         )
-        // -- issue 13: desktop --
         .route(
             "/v1/organizations/{org}/invites/{id}/reinvite",
             post(reinvite),
@@ -453,7 +452,6 @@ pub(super) async fn withdraw(
     }
 }
 
-// -- issue 13: desktop --
 /// The newest app's "Resend": the invitation (even an expired one) can be accepted for another
 /// `--invitation-ttl` from now. Hypnos sends no e-mail; the invitee sees it in its list again.
 /// The same right as withdrawing it.

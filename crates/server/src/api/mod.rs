@@ -1,6 +1,8 @@
 //! The REST API, one module per resource, each with its `routes()`.
 
+pub mod app_defaults;
 pub mod auth;
+pub mod collaborators;
 pub mod graphql;
 pub mod health;
 pub mod invitations;
@@ -8,15 +10,10 @@ pub mod members;
 pub mod orgs;
 pub mod pages;
 pub mod team_projects;
+pub mod user_files;
+pub mod v3;
 pub mod validate;
 pub mod vault;
-// -- issue 13: v3 --
-pub mod app_defaults;
-pub mod v3;
-// -- issue 13: desktop --
-pub mod collaborators;
-// -- issue 13: graphql --
-pub mod user_files;
 
 use axum::Router;
 
@@ -34,12 +31,9 @@ pub fn routes() -> Router<AppState> {
         .merge(vault::routes())
         .merge(pages::routes())
         .merge(graphql::routes())
-        // -- issue 13: v3 --
         .merge(v3::routes())
         .merge(app_defaults::routes())
-        // -- issue 13: desktop --
         .merge(collaborators::routes())
-        // -- issue 13: graphql --
         .merge(user_files::routes())
 }
 

@@ -485,7 +485,6 @@ pub trait SyncStore: Send + Sync {
         account_ids: &[String],
     ) -> Result<Vec<SnapshotAuthor>, StoreError>;
 
-    // -- issue 13: graphql --
     /// The projects filed under a team project in every organization the account belongs to
     /// (`GET /v1/user/files`), acting for the account: by organization, then oldest first; at
     /// most `limit` of them.
@@ -725,7 +724,6 @@ pub trait TenantStore: Send + Sync {
         event: AuditEvent,
     ) -> Result<u64, StoreError>;
 
-    // -- issue 13: desktop --
     /// One page of the organization's collaborators, and how many match in all: its members
     /// (by e-mail), then, if `with_invitations`, its invitations (by e-mail), expired ones
     /// included (they stay until replaced, withdrawn or renewed). `filter` keeps the members
@@ -760,7 +758,6 @@ pub trait TenantStore: Send + Sync {
         event: AuditEvent,
     ) -> Result<(), StoreError>;
 
-    // -- issue 13: v3 --
     /// One page of the organizations the account belongs to, as the newest app's spaces, with
     /// each one's owner and counts, in one query (acting for the account): at most
     /// `query.limit` of them, in the direction of travel, i.e. those after `query.from` in
@@ -768,7 +765,6 @@ pub trait TenantStore: Send + Sync {
     async fn spaces_of(&self, query: SpaceQuery<'_>) -> Result<Vec<SpaceEntry>, StoreError>;
 }
 
-// -- issue 13: desktop --
 /// Whether a [`Collaborator`] is a member or an invitation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CollaboratorKind {
@@ -800,7 +796,6 @@ pub struct Collaborator {
     pub expires_at: Option<i64>,
 }
 
-// -- issue 13: v3 --
 /// The orders of the newest app's space list ([`TenantStore::spaces_of`]); each ends on the
 /// organization id, so every order is total and a page boundary is exact.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

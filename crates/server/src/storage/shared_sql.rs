@@ -812,7 +812,6 @@ macro_rules! shared_sql {
             Ok(created)
         }
 
-        // -- issue 13: desktop --
         /// See [`Store::collaborators`]. Members and invitations in one `UNION ALL`, so that one
         /// page can hold both and the count is one query.
         async fn select_collaborators(
@@ -1228,7 +1227,6 @@ macro_rules! shared_sql {
                 Ok(stored)
             }
 
-            // -- issue 13: desktop --
             async fn collaborators(
                 &self,
                 organization_id: &str,
@@ -1285,7 +1283,6 @@ macro_rules! shared_sql {
                 tx.commit().await.map_err(map_error)
             }
 
-            // -- issue 13: v3 --
             async fn spaces_of(
                 &self,
                 query: super::SpaceQuery<'_>,
@@ -2394,7 +2391,6 @@ macro_rules! shared_sql {
                 Ok(found)
             }
 
-            // -- issue 13: graphql --
             async fn filed_projects_of(
                 &self,
                 account_id: &str,
