@@ -57,7 +57,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => ApiError::NotFound("not found"),
             StoreError::Conflict(what) => ApiError::Conflict {
                 code: "CONFLICT",
-                message: what,
+                message: what.label(),
             },
             StoreError::Unavailable(cause) => {
                 tracing::warn!(%cause, "database unavailable");

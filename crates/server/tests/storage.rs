@@ -18,10 +18,9 @@ use std::time::Duration;
 
 use common::{Backend, TestDb};
 use hypnos_server::storage::{
-    self, AuditEvent, ChangeCredentials, KEYS_MISMATCH, LoginAttempt, MISSING_BLOBS,
-    NOT_FAST_FORWARD, NewAccount, NewProjectKey, NewSession, NewTeam, OWNER_STAYS,
-    OrganizationKind, PERSONAL_ORGANIZATION, Project, ResetAccount, Role, SecretHash, Snapshot,
-    Store, StoreError, TeamProject, VAULT_CHANGED, VAULT_EXISTS, Vault, VaultVerification,
+    self, AuditEvent, ChangeCredentials, Conflict, LoginAttempt, NewAccount, NewProjectKey,
+    NewSession, NewTeam, OrganizationKind, Project, ResetAccount, Role, SecretHash, Snapshot,
+    Store, StoreError, TeamProject, Vault, VaultVerification,
 };
 
 /// Runs each story as one `#[tokio::test]` per backend: `sqlite::<story>` and
@@ -64,6 +63,7 @@ on_both_backends!(
     teams_are_created_listed_ruled_and_deleted,
     members_and_team_projects_stay_in_their_organization,
     projects_need_keys_for_exactly_the_members,
+    projects_of_account_equal_the_per_organization_lists,
     pushes_fast_forward_atomically_and_blobs_are_stored_once,
     racing_pushes_lose_no_snapshot,
     vaults_are_per_account_and_verifications_single_use,
@@ -238,7 +238,7 @@ async fn duplicate_email_conflicts_and_writes_nothing(db: TestDb) {
     twin.email = "alice@example.com".into();
     let result = store.create_account(twin).await;
     assert!(
-        matches!(result, Err(StoreError::Conflict("email"))),
+        matches!(result, Err(StoreError::Conflict(Conflict::Email))),
         "{result:?}"
     );
     assert_eq!(store.account_by_id("acct_twin").await.unwrap(), None);
@@ -401,7 +401,7 @@ async fn login_attempts_are_single_use_and_expire(db: TestDb) {
     store.put_login_attempt(first.clone()).await.unwrap();
     let duplicate = store.put_login_attempt(first.clone()).await;
     assert!(
-        matches!(duplicate, Err(StoreError::Conflict("login attempt"))),
+        matches!(duplicate, Err(StoreError::Conflict(Conflict::LoginAttempt))),
         "{duplicate:?}"
     );
     assert_eq!(
@@ -503,7 +503,7 @@ async fn change_credentials_is_guarded_and_revokes_other_sessions(db: TestDb) {
     ] {
         let result = store.change_credentials(stale).await;
         assert!(
-            matches!(result, Err(StoreError::Conflict("credentials"))),
+            matches!(result, Err(StoreError::Conflict(Conflict::Credentials))),
             "{result:?}"
         );
         assert_eq!(
@@ -525,7 +525,7 @@ async fn change_credentials_is_guarded_and_revokes_other_sessions(db: TestDb) {
         })
         .await;
     assert!(
-        matches!(result, Err(StoreError::Conflict("email"))),
+        matches!(result, Err(StoreError::Conflict(Conflict::Email))),
         "{result:?}"
     );
     assert_eq!(
@@ -740,10 +740,7 @@ async fn delete_account_refuses_shared_teams_then_removes_everything(db: TestDb)
 
     let result = store.delete_account(&alice).await;
     assert!(
-        matches!(
-            result,
-            Err(StoreError::Conflict("owns a team with other members"))
-        ),
+        matches!(result, Err(StoreError::Conflict(Conflict::OwnsSharedTeam))),
         "{result:?}"
     );
     for (table, before) in tables.iter().zip(&counts_before) {
@@ -1195,7 +1192,10 @@ async fn teams_are_created_listed_ruled_and_deleted(db: TestDb) {
     // Deleting: a personal organization refuses; a team goes with its members and its log.
     let personal = store.delete_team("org_alice").await;
     assert!(
-        matches!(personal, Err(StoreError::Conflict(PERSONAL_ORGANIZATION))),
+        matches!(
+            personal,
+            Err(StoreError::Conflict(Conflict::PersonalOrganization))
+        ),
         "{personal:?}"
     );
     store.delete_team("org_team").await.unwrap();
@@ -1253,7 +1253,7 @@ async fn members_and_team_projects_stay_in_their_organization(db: TestDb) {
             .set_member_role("org_a", account, role, ev("evt_x", "org_a"))
             .await;
         assert!(
-            matches!(result, Err(StoreError::Conflict(OWNER_STAYS))),
+            matches!(result, Err(StoreError::Conflict(Conflict::OwnerStays))),
             "{result:?}"
         );
     }
@@ -1283,7 +1283,7 @@ async fn members_and_team_projects_stay_in_their_organization(db: TestDb) {
         .remove_member("org_a", &alice, ev("evt_2", "org_a"))
         .await;
     assert!(
-        matches!(owner, Err(StoreError::Conflict(OWNER_STAYS))),
+        matches!(owner, Err(StoreError::Conflict(Conflict::OwnerStays))),
         "{owner:?}"
     );
     store
@@ -1597,7 +1597,7 @@ async fn projects_need_keys_for_exactly_the_members(db: TestDb) {
             .create_project(project("org_a", "prj_1"), keys, ev("evt_x", "org_a"))
             .await;
         assert!(
-            matches!(result, Err(StoreError::Conflict(KEYS_MISMATCH))),
+            matches!(result, Err(StoreError::Conflict(Conflict::KeysMismatch))),
             "{result:?}"
         );
     }
@@ -1717,6 +1717,118 @@ async fn projects_need_keys_for_exactly_the_members(db: TestDb) {
     assert!(matches!(twice, Err(StoreError::NotFound)), "{twice:?}");
 }
 
+/// What `projects_of_account` replaces: `memberships_of`, then `projects_in` for each
+/// organization, each project with its organization's shown name.
+async fn projects_per_organization(
+    store: &Arc<dyn Store>,
+    account_id: &str,
+    team_project_id: Option<&str>,
+) -> Vec<(Project, String)> {
+    let mut projects = Vec::new();
+    for membership in store.memberships_of(account_id).await.unwrap() {
+        let organization = membership.organization;
+        for project in store
+            .projects_in(&organization.id, team_project_id)
+            .await
+            .unwrap()
+        {
+            projects.push((project, organization.display_name.clone()));
+        }
+    }
+    projects
+}
+
+async fn projects_of_account_equal_the_per_organization_lists(db: TestDb) {
+    let store = db.connect().await;
+    let alice = sign_up(&store, "alice").await;
+    let carol = sign_up(&store, "carol").await;
+    // Alice: her personal organization, a team she owns and Carol's team; not Carol's other one.
+    for (org, owner, at) in [
+        ("org_mine", &alice, T0 + 10),
+        ("org_shared", &carol, T0 + 5),
+        ("org_apart", &carol, T0 + 1),
+    ] {
+        let team = NewTeam {
+            id: org.into(),
+            name: format!("Team {org}"),
+            owner_account_id: owner.clone(),
+            now_ms: at,
+        };
+        let made = store.create_team(
+            team,
+            event(&format!("evt_{org}"), org, at, "organization.created"),
+        );
+        made.await.unwrap();
+    }
+    add_member(&db, "org_shared", &alice).await;
+    let filed = TeamProject {
+        id: "proj_filed".into(),
+        organization_id: "org_mine".into(),
+        name: "Filed".into(),
+        created_at: T0,
+    };
+    let ev = event("evt_filed", "org_mine", T0, "team_project.created");
+    store.create_team_project(filed, ev).await.unwrap();
+    // Projects made out of order, so that the lists must sort them.
+    let made = [
+        (
+            "org_mine",
+            "prj_m2",
+            Some("proj_filed"),
+            T0 + 3,
+            vec![alice.clone()],
+        ),
+        ("org_mine", "prj_m1", None, T0 + 2, vec![alice.clone()]),
+        ("org_alice", "prj_p2", None, T0 + 9, vec![alice.clone()]),
+        ("org_alice", "prj_p1", None, T0 + 9, vec![alice.clone()]),
+        (
+            "org_shared",
+            "prj_s1",
+            None,
+            T0 + 1,
+            vec![alice.clone(), carol.clone()],
+        ),
+        ("org_apart", "prj_x1", None, T0, vec![carol.clone()]),
+        ("org_carol", "prj_c1", None, T0, vec![carol.clone()]),
+    ];
+    for (org, id, under, at, holders) in made {
+        let mut new = project(org, id);
+        new.team_project_id = under.map(str::to_owned);
+        new.created_at = at;
+        let keys = holders.iter().map(|holder| key_for(holder)).collect();
+        let ev = event(&format!("evt_{id}"), org, at, "project.created");
+        store.create_project(new, keys, ev).await.unwrap();
+    }
+
+    for under in [None, Some("proj_filed"), Some("proj_nope")] {
+        let expected = projects_per_organization(&store, &alice, under).await;
+        let found = store.projects_of_account(&alice, under).await.unwrap();
+        assert_eq!(found, expected, "under {under:?}");
+    }
+    let all = store.projects_of_account(&alice, None).await.unwrap();
+    let listed: Vec<(&str, &str)> = all
+        .iter()
+        .map(|(project, shown)| (project.id.as_str(), shown.as_str()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("prj_p1", "Personal workspace"),
+            ("prj_p2", "Personal workspace"),
+            ("prj_s1", "Team org_shared"),
+            ("prj_m1", "Team org_mine"),
+            ("prj_m2", "Team org_mine"),
+        ]
+    );
+    assert!(
+        store
+            .projects_of_account("acct_nobody", None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 async fn pushes_fast_forward_atomically_and_blobs_are_stored_once(db: TestDb) {
     let store = db.connect().await;
     let alice = sign_up(&store, "alice").await;
@@ -1808,9 +1920,24 @@ async fn pushes_fast_forward_atomically_and_blobs_are_stored_once(db: TestDb) {
     let stale = snapshot("prj_1", &s1.id, &[&b[1]]);
     let missing = snapshot("prj_1", &s2.id, &[&b[2]]);
     for (branch, pushed, blob_ids, expected) in [
-        ("master", stale.clone(), ids(&[&b[1]]), NOT_FAST_FORWARD),
-        ("master", missing.clone(), ids(&[&b[2]]), MISSING_BLOBS),
-        ("feature", stale.clone(), ids(&[&b[1]]), NOT_FAST_FORWARD),
+        (
+            "master",
+            stale.clone(),
+            ids(&[&b[1]]),
+            Conflict::NotFastForward,
+        ),
+        (
+            "master",
+            missing.clone(),
+            ids(&[&b[2]]),
+            Conflict::MissingBlobs,
+        ),
+        (
+            "feature",
+            stale.clone(),
+            ids(&[&b[1]]),
+            Conflict::NotFastForward,
+        ),
     ] {
         let result = store
             .push_snapshots("org_a", "prj_1", branch, vec![pushed], blob_ids, T0 + 9)
@@ -1936,7 +2063,7 @@ async fn racing_pushes_lose_no_snapshot(db: TestDb) {
                     .await
                 {
                     Ok(()) => return,
-                    Err(StoreError::Conflict(NOT_FAST_FORWARD)) => {
+                    Err(StoreError::Conflict(Conflict::NotFastForward)) => {
                         losses.fetch_add(1, Ordering::Relaxed);
                     }
                     Err(other) => panic!("a push failed otherwise: {other:?}"),
@@ -2012,7 +2139,7 @@ async fn vaults_are_per_account_and_verifications_single_use(db: TestDb) {
     );
     let again = store.create_vault(vault(&alice, "s2", T0 + 1)).await;
     assert!(
-        matches!(again, Err(StoreError::Conflict(VAULT_EXISTS))),
+        matches!(again, Err(StoreError::Conflict(Conflict::VaultExists))),
         "{again:?}"
     );
     assert_eq!(
@@ -2034,7 +2161,7 @@ async fn vaults_are_per_account_and_verifications_single_use(db: TestDb) {
             .put_vault_verification(verification(id, account, far), verifier)
             .await;
         assert!(
-            matches!(refused, Err(StoreError::Conflict(VAULT_CHANGED))),
+            matches!(refused, Err(StoreError::Conflict(Conflict::VaultChanged))),
             "{refused:?}"
         );
     }
@@ -2042,7 +2169,10 @@ async fn vaults_are_per_account_and_verifications_single_use(db: TestDb) {
         .put_vault_verification(verification("v1", &alice, far), "verifier-s1")
         .await;
     assert!(
-        matches!(reused, Err(StoreError::Conflict("vault verification"))),
+        matches!(
+            reused,
+            Err(StoreError::Conflict(Conflict::VaultVerification))
+        ),
         "{reused:?}"
     );
     // Another account cannot take it (and leaves it); its own account takes it once.

@@ -34,7 +34,7 @@ use crate::{
     session::{Authenticated, secret_hash},
     state::{AppState, now_ms},
     storage::{
-        StoreError,
+        Conflict, StoreError,
         model::{ChangeCredentials, LoginAttempt, NewAccount, NewSession, ResetAccount},
     },
 };
@@ -380,7 +380,7 @@ async fn change_password(
             tracing::info!(account_id = %account.id, "passphrase changed");
             Ok(StatusCode::NO_CONTENT)
         }
-        Err(StoreError::Conflict("email")) => Err(ApiError::Conflict {
+        Err(StoreError::Conflict(Conflict::Email)) => Err(ApiError::Conflict {
             code: "EMAIL_TAKEN",
             message: "another account uses this e-mail",
         }),

@@ -37,8 +37,7 @@ use crate::{
     session::Authenticated,
     state::{AppState, now_ms},
     storage::{
-        ALREADY_INVITED, ALREADY_MEMBER, INVITER_LOST_RIGHTS, Invitation, InvitationKey,
-        KEY_NOT_SHAREABLE, Membership, ProjectKey, Role, StoreError, may_invite,
+        Conflict, Invitation, InvitationKey, Membership, ProjectKey, Role, StoreError, may_invite,
     },
 };
 
@@ -288,15 +287,15 @@ async fn invite(
 /// inviter.
 pub(super) fn invitation_refused(error: StoreError) -> ApiError {
     match error {
-        StoreError::Conflict(ALREADY_MEMBER) => ApiError::Conflict {
+        StoreError::Conflict(Conflict::AlreadyMember) => ApiError::Conflict {
             code: "ALREADY_MEMBER",
             message: "this account is a member already",
         },
-        StoreError::Conflict(ALREADY_INVITED) => ApiError::Conflict {
+        StoreError::Conflict(Conflict::AlreadyInvited) => ApiError::Conflict {
             code: "ALREADY_INVITED",
             message: "this account has a live invitation: change or withdraw it",
         },
-        StoreError::Conflict(KEY_NOT_SHAREABLE) => NOT_SHAREABLE,
+        StoreError::Conflict(Conflict::KeyNotShareable) => NOT_SHAREABLE,
         other => other.into(),
     }
 }
@@ -375,7 +374,7 @@ async fn reconcile_keys(
             created,
             skipped: total - created,
         })),
-        Err(StoreError::Conflict(KEY_NOT_SHAREABLE)) => Err(NOT_SHAREABLE),
+        Err(StoreError::Conflict(Conflict::KeyNotShareable)) => Err(NOT_SHAREABLE),
         Err(other) => Err(other.into()),
     }
 }
@@ -524,7 +523,7 @@ async fn accept(
     {
         Ok(organization_id) => Ok(axum::Json(AcceptedInvitation { organization_id })),
         Err(StoreError::NotFound) => Err(NO_SUCH_INVITATION),
-        Err(StoreError::Conflict(INVITER_LOST_RIGHTS)) => Err(INVITATION_VOID),
+        Err(StoreError::Conflict(Conflict::InviterLostRights)) => Err(INVITATION_VOID),
         Err(StoreError::Conflict(_)) => Err(ApiError::Conflict {
             code: "ALREADY_MEMBER",
             message: "you are a member of this organization already",

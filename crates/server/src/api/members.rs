@@ -20,7 +20,7 @@ use crate::{
     permissions::{self, Permission},
     session::Authenticated,
     state::AppState,
-    storage::{OWNER_STAYS, Role, StoreError},
+    storage::{Conflict, Role, StoreError},
 };
 
 /// The member list's page size when the caller names none, and the most it may name.
@@ -158,7 +158,7 @@ async fn set_role(
     {
         Ok(()) => Ok(axum::Json(member_role(role))),
         Err(StoreError::NotFound) => Err(NO_SUCH_MEMBER),
-        Err(StoreError::Conflict(OWNER_STAYS)) => Err(OWNER_STAYS_ERROR),
+        Err(StoreError::Conflict(Conflict::OwnerStays)) => Err(OWNER_STAYS_ERROR),
         Err(other) => Err(other.into()),
     }
 }
@@ -191,7 +191,7 @@ pub(crate) async fn remove(
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(StoreError::NotFound) if leaving => Err(NOT_A_MEMBER),
         Err(StoreError::NotFound) => Err(NO_SUCH_MEMBER),
-        Err(StoreError::Conflict(OWNER_STAYS)) => Err(OWNER_STAYS_ERROR),
+        Err(StoreError::Conflict(Conflict::OwnerStays)) => Err(OWNER_STAYS_ERROR),
         Err(other) => Err(other.into()),
     }
 }

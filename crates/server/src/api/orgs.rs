@@ -35,9 +35,7 @@ use crate::{
     permissions::{self, Permission},
     session::Authenticated,
     state::AppState,
-    storage::{
-        DEFAULT_STORAGE_RULE, NewTeam, Organization, PERSONAL_ORGANIZATION, Role, StoreError,
-    },
+    storage::{Conflict, DEFAULT_STORAGE_RULE, NewTeam, Organization, Role, StoreError},
 };
 
 /// The storage rules an owner may choose (insomnia-wire.md §5).
@@ -164,7 +162,7 @@ async fn remove(
             tracing::info!(organization_id = %membership.organization.id, "team deleted");
             Ok(StatusCode::NO_CONTENT)
         }
-        Err(StoreError::Conflict(PERSONAL_ORGANIZATION)) => Err(ApiError::Conflict {
+        Err(StoreError::Conflict(Conflict::PersonalOrganization)) => Err(ApiError::Conflict {
             code: "PERSONAL_ORGANIZATION",
             message: "a personal organization goes only with its account",
         }),

@@ -33,7 +33,7 @@ use crate::{
     rate_limit::Attempt,
     session::Authenticated,
     state::{AppState, now_ms},
-    storage::{StoreError, VAULT_CHANGED, VAULT_EXISTS, Vault, VaultVerification},
+    storage::{Conflict, StoreError, Vault, VaultVerification},
 };
 
 /// The routes of this module.
@@ -79,7 +79,7 @@ async fn create(
     let salt = vault.salt.clone();
     match state.store.create_vault(vault).await {
         Ok(()) => {}
-        Err(StoreError::Conflict(VAULT_EXISTS)) => {
+        Err(StoreError::Conflict(Conflict::VaultExists)) => {
             return Err(ApiError::Conflict {
                 code: "VAULT_EXISTS",
                 message: "this account has a vault key: reset it to replace it",
@@ -153,7 +153,7 @@ async fn verify_a(
         .await;
     match stored {
         Ok(()) => {}
-        Err(StoreError::Conflict(VAULT_CHANGED)) => {
+        Err(StoreError::Conflict(Conflict::VaultChanged)) => {
             return Err(ApiError::Conflict {
                 code: "VAULT_CHANGED",
                 message: "the vault key was replaced meanwhile: read it again and start over",

@@ -11,8 +11,9 @@
 //! chain is one statement on an unlogged table (no transaction, no WAL flush); SQLite has no
 //! data-modifying `WITH`, so there it is one write transaction of an upsert per counter.
 //!
-//! [`rate_limit_sql!`] writes [`RateLimitStore`] into each backend module, like `shared_sql!`
-//! (which invokes it), so that it can use the backend's pool and `map_error`.
+//! [`rate_limit_sql!`] writes [`RateLimitStore`] into each backend's `sql` module, beside the
+//! other shared queries (`sql/mod.rs`'s `shared_sql!` invokes it), so that it can use the
+//! backend's pool and `map_error`.
 
 use std::sync::LazyLock;
 
@@ -202,23 +203,23 @@ pub(super) fn first_over(
         })
 }
 
-/// Writes [`RateLimitStore`] for `$store` on database `$db` into the calling backend module,
+/// Writes [`RateLimitStore`] for `$store` on database `$db` into the calling backend's `sql` module,
 /// which provides `map_error`, `self.pool` (on PostgreSQL, the pool; unused on SQLite) and
 /// `self.begin()` (on SQLite, a write transaction on its one writing connection).
 macro_rules! rate_limit_sql {
     ($db:ty, $store:ty) => {
         #[async_trait::async_trait]
-        impl super::RateLimitStore for $store {
+        impl $crate::storage::RateLimitStore for $store {
             async fn count_hit(
                 &self,
                 now_ms: i64,
                 window_ms: i64,
-                counters: &[super::rate_limits::Counter],
-            ) -> Result<Option<super::rate_limits::OverLimit>, StoreError> {
-                use super::rate_limits::{
+                counters: &[$crate::storage::rate_limits::Counter],
+            ) -> Result<Option<$crate::storage::rate_limits::OverLimit>, StoreError> {
+                use sqlx::Row as _;
+                use $crate::storage::rate_limits::{
                     CHAIN_POSTGRES, CountingDialect, MAX_CHAIN, UPSERT_ONE, first_over,
                 };
-                use sqlx::Row as _;
                 if counters.len() > MAX_CHAIN {
                     return Err(StoreError::Other(format!(
                         "a rate-limit chain of {} counters (at most {MAX_CHAIN})",
@@ -272,10 +273,10 @@ macro_rules! rate_limit_sql {
                 &self,
                 now_ms: i64,
                 window_ms: i64,
-                counters: &[super::rate_limits::Counter],
-            ) -> Result<Option<super::rate_limits::OverLimit>, StoreError> {
-                use super::rate_limits::{MAX_CHAIN, READ_OPEN, first_at_limit};
+                counters: &[$crate::storage::rate_limits::Counter],
+            ) -> Result<Option<$crate::storage::rate_limits::OverLimit>, StoreError> {
                 use sqlx::Row as _;
+                use $crate::storage::rate_limits::{MAX_CHAIN, READ_OPEN, first_at_limit};
                 if counters.len() > MAX_CHAIN {
                     return Err(StoreError::Other(format!(
                         "a rate-limit check of {} counters (at most {MAX_CHAIN})",
@@ -305,7 +306,7 @@ macro_rules! rate_limit_sql {
 
             async fn purge_rate_limits(&self, before_ms: i64) -> Result<u64, StoreError> {
                 let mut tx = self.begin().await?;
-                let purged = sqlx::query(super::rate_limits::PURGE)
+                let purged = sqlx::query($crate::storage::rate_limits::PURGE)
                     .bind(before_ms)
                     .execute(&mut *tx)
                     .await

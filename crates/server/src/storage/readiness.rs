@@ -4,10 +4,16 @@
 //!
 //! The outcome returned to a caller says why in a short, fixed sentence (it is shown on an
 //! unauthenticated endpoint); the database's own error goes to the log.
+//!
+//! Also here, for both backends' pools: whether a connection coming back may serve again
+//! ([`reusable`]), so that a failed write does not outlive its request.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 
+use sqlx::Connection;
+use sqlx::pool::PoolConnectionMetadata;
 use tokio::sync::Mutex;
 
 use super::StoreError;
@@ -56,6 +62,28 @@ impl WriteReadiness {
         *last = Some((Instant::now(), outcome.clone()));
         outcome.map_err(StoreError::Unavailable)
     }
+}
+
+/// Whether a connection coming back to its pool may serve another request (sqlx's
+/// `after_release`, on both backends): `ping` flushes the rollback a dropped transaction queued
+/// (it waits for the connection's worker to run every command before it) and fails on a
+/// connection the database ended; one still counted inside a transaction is closed rather than
+/// handed to the next request, which gets a fresh connection instead of SQLite's "non-zero
+/// transaction depth".
+pub(super) fn reusable<C: Connection>(
+    connection: &mut C,
+    _: PoolConnectionMetadata,
+) -> Pin<Box<dyn Future<Output = Result<bool, sqlx::Error>> + Send + '_>> {
+    Box::pin(async move {
+        connection.ping().await?;
+        if connection.is_in_transaction() {
+            tracing::warn!(
+                "a database connection was left inside a failed transaction: replacing it"
+            );
+            return Ok(false);
+        }
+        Ok(true)
+    })
 }
 
 #[cfg(test)]

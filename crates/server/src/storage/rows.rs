@@ -459,6 +459,20 @@ impl TryFrom<ProjectRoleRow> for (Project, Role) {
     }
 }
 
+/// A project and the name its organization is shown by.
+#[derive(FromRow)]
+pub(super) struct ProjectOrganizationRow {
+    #[sqlx(flatten)]
+    pub(super) project: ProjectRow,
+    pub(super) organization_display_name: String,
+}
+
+impl From<ProjectOrganizationRow> for (Project, String) {
+    fn from(row: ProjectOrganizationRow) -> Self {
+        (row.project.into(), row.organization_display_name)
+    }
+}
+
 /// A snapshot.
 #[derive(FromRow)]
 pub(super) struct SnapshotRow {

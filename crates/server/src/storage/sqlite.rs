@@ -15,41 +15,24 @@
 //! transaction as open, its rollback on drop then fails ("no transaction is active"), and the
 //! one writing connection went back to the pool with a transaction depth of one: every later
 //! write failed ("non-zero transaction depth") until a restart. So every connection coming back
-//! to a pool is checked ([`reusable`]): one still counted inside a transaction is closed, and the
+//! to a pool is checked (`readiness::reusable`): one still counted inside a transaction is closed, and the
 //! pool opens a fresh one for the next write.
 
-use std::future::Future;
 use std::path::PathBuf;
-use std::pin::Pin;
 use std::str::FromStr;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use sqlx::pool::PoolConnectionMetadata;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
 };
-use sqlx::{Connection, Sqlite, Transaction};
+use sqlx::{Sqlite, Transaction};
 
-use super::model::{
-    Account, AuditEvent, Blob, Branch, ChangeCredentials, Invitation, InvitationKey,
-    InvitationView, KeyGap, LoginAttempt, Member, Membership, NewAccount, NewProjectKey,
-    NewSession, NewTeam, Organization, OrganizationKind, Project, ProjectKey, ResetAccount, Role,
-    SecretHash, Session, Snapshot, TeamProject, Vault, VaultVerification,
-};
-use super::readiness::WriteReadiness;
-use super::rows::{
-    AccountRow, AuditEventRow, BlobRow, InvitationViewRow, KeyGapRow, LoginAttemptRow, MemberRow,
-    MembershipRow, ProjectKeyRow, ProjectRoleRow, ProjectRow, SessionAccountRow, SessionRow,
-    SnapshotRow, TeamProjectRow, VaultRow, VaultVerificationRow, account_columns,
-    audit_event_columns, invitation_view_columns, membership_columns, project_columns,
-    session_account_columns, session_columns,
-};
+use super::readiness::{WriteReadiness, reusable};
+
+/// A transaction on this backend's database.
+type Tx = Transaction<'static, Sqlite>;
 use super::{
-    ALREADY_INVITED, ALREADY_MEMBER, ConnectOptions, DEFAULT_STORAGE_RULE, KEY_NOT_SHAREABLE,
-    KEYS_MISMATCH, MISSING_BLOBS, NOT_FAST_FORWARD, OWNER_STAYS, OWNS_SHARED_TEAM,
-    PERSONAL_ORG_DISPLAY_NAME, PERSONAL_ORGANIZATION, Scope, Store, StoreError, VAULT_CHANGED,
-    VAULT_EXISTS, map_migrate_error, map_non_database_error, personal_org_name,
+    Conflict, ConnectOptions, Scope, StoreError, map_migrate_error, map_non_database_error,
 };
 
 /// How long a connection waits for another writer before giving up.
@@ -110,14 +93,14 @@ impl SqliteStore {
         // Closing a connection loses nothing here (the data is in the file), so a connection left
         // inside a transaction is replaced rather than reused.
         let writer = single
-            .after_release(reusable)
+            .after_release(reusable::<SqliteConnection>)
             .connect_with(connect_options.clone())
             .await
             .map_err(map_error)?;
         let readers = SqlitePoolOptions::new()
             .acquire_timeout(options.acquire_timeout)
             .max_connections(options.max_connections.max(1))
-            .after_release(reusable)
+            .after_release(reusable::<SqliteConnection>)
             .connect_with(connect_options)
             .await
             .map_err(map_error)?;
@@ -179,7 +162,7 @@ impl SqliteStore {
     }
 
     /// Begins a write transaction, taking SQLite's write lock at once.
-    async fn begin(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+    async fn begin(&self) -> Result<Tx, StoreError> {
         self.writer
             .begin_with("BEGIN IMMEDIATE")
             .await
@@ -187,10 +170,7 @@ impl SqliteStore {
     }
 
     /// Begins a write transaction; SQLite has no row-level security, so `scope` changes nothing.
-    async fn begin_in(
-        &self,
-        _scope: Scope<'_>,
-    ) -> Result<Transaction<'static, Sqlite>, StoreError> {
+    async fn begin_in(&self, _scope: Scope<'_>) -> Result<Tx, StoreError> {
         self.begin().await
     }
 
@@ -198,8 +178,13 @@ impl SqliteStore {
     async fn refresh_statistics(&self) {}
 
     /// A read transaction on the reading pool; `scope` changes nothing on SQLite.
-    async fn read_in(&self, _scope: Scope<'_>) -> Result<Transaction<'static, Sqlite>, StoreError> {
+    async fn read_in(&self, _scope: Scope<'_>) -> Result<Tx, StoreError> {
         self.pool.begin().await.map_err(map_error)
+    }
+
+    /// Where single statements outside a transaction write: the one writing connection.
+    fn write_pool(&self) -> &SqlitePool {
+        &self.writer
     }
 }
 
@@ -224,27 +209,6 @@ fn free_bytes(directory: &std::path::Path) -> Option<u64> {
 #[cfg(not(unix))]
 fn free_bytes(_directory: &std::path::Path) -> Option<u64> {
     None
-}
-
-/// Whether a connection coming back to its pool may serve another request (sqlx's
-/// `after_release`): its queued rollback is flushed first (`ping` waits for the connection's
-/// worker to run every command before it), then one still counted inside a transaction is
-/// closed, so that the next write gets a fresh connection instead of "non-zero transaction
-/// depth".
-fn reusable(
-    connection: &mut SqliteConnection,
-    _: PoolConnectionMetadata,
-) -> Pin<Box<dyn Future<Output = Result<bool, sqlx::Error>> + Send + '_>> {
-    Box::pin(async move {
-        connection.ping().await?;
-        if connection.is_in_transaction() {
-            tracing::warn!(
-                "a database connection was left inside a failed transaction: replacing it"
-            );
-            return Ok(false);
-        }
-        Ok(true)
-    })
 }
 
 /// SQLite's extended result codes that [`map_error`] tells apart.
@@ -274,20 +238,22 @@ fn map_error(error: sqlx::Error) -> StoreError {
                     .split_once("constraint failed: ")
                     .map_or(message, |(_, columns)| columns);
                 StoreError::Conflict(match columns {
-                    "accounts.email" => "email",
-                    "accounts.id" => "account id",
-                    "organizations.id" => "organization id",
+                    "accounts.email" => Conflict::Email,
+                    "accounts.id" => Conflict::AccountId,
+                    "organizations.id" => Conflict::OrganizationId,
                     "organizations.owner_account_id"
-                    | "index 'organizations_one_personal_per_owner'" => "personal organization",
-                    "memberships.organization_id, memberships.account_id" => "membership",
-                    "sessions.id_hash" => "session",
-                    "login_attempts.id" => "login attempt",
-                    "vault_verifications.id" => "vault verification",
-                    "reset_tokens.token_hash" => "reset token",
-                    _ => "duplicate",
+                    | "index 'organizations_one_personal_per_owner'" => {
+                        Conflict::PersonalOrganization
+                    }
+                    "memberships.organization_id, memberships.account_id" => Conflict::Membership,
+                    "sessions.id_hash" => Conflict::Session,
+                    "login_attempts.id" => Conflict::LoginAttempt,
+                    "vault_verifications.id" => Conflict::VaultVerification,
+                    "reset_tokens.token_hash" => Conflict::ResetToken,
+                    _ => Conflict::Duplicate,
                 })
             }
-            code::CONSTRAINT_FOREIGNKEY => StoreError::Conflict("reference"),
+            code::CONSTRAINT_FOREIGNKEY => StoreError::Conflict(Conflict::Reference),
             extended
                 if matches!(
                     extended & 0xff,
@@ -306,496 +272,8 @@ fn map_error(error: sqlx::Error) -> StoreError {
 }
 
 /// SQLite has no row-level security: a transaction's scope changes nothing.
-async fn set_scope(
-    _tx: &mut Transaction<'static, Sqlite>,
-    _scope: Scope<'_>,
-) -> Result<(), StoreError> {
+async fn set_scope(_tx: &mut Tx, _scope: Scope<'_>) -> Result<(), StoreError> {
     Ok(())
 }
 
-super::shared_sql::shared_sql!(Sqlite, SqliteStore);
-
-/// Reads an account inside a transaction (after an update, to return it).
-async fn account_in(
-    tx: &mut Transaction<'static, Sqlite>,
-    account_id: &str,
-) -> Result<Account, StoreError> {
-    sqlx::query_as::<_, AccountRow>(concat!(
-        "SELECT ",
-        account_columns!(),
-        " FROM accounts WHERE id = $1"
-    ))
-    .bind(account_id)
-    .fetch_one(&mut **tx)
-    .await
-    .map(Account::from)
-    .map_err(map_error)
-}
-
-#[async_trait]
-impl Store for SqliteStore {
-    async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(map_error)?;
-        Ok(())
-    }
-
-    async fn check_writable(&self) -> Result<(), StoreError> {
-        self.readiness.check(self.probe_write()).await
-    }
-
-    async fn create_account(&self, new: NewAccount) -> Result<Account, StoreError> {
-        let mut tx = self
-            .begin_in(Scope::both(&new.personal_org_id, &new.id))
-            .await?;
-        let account = sqlx::query_as::<_, AccountRow>(concat!(
-            "INSERT INTO accounts (",
-            account_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING ",
-            account_columns!()
-        ))
-        .bind(&new.id)
-        .bind(&new.email)
-        .bind(&new.first_name)
-        .bind(&new.last_name)
-        .bind(&new.salt_key)
-        .bind(&new.salt_auth)
-        .bind(&new.salt_enc)
-        .bind(&new.verifier)
-        .bind(&new.public_key)
-        .bind(&new.enc_private_key)
-        .bind(&new.enc_symmetric_key)
-        .bind(new.now_ms)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(map_error)?;
-        sqlx::query(
-            "INSERT INTO organizations (id, name, display_name, kind, owner_account_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&new.personal_org_id)
-        .bind(personal_org_name(&new.id))
-        .bind(PERSONAL_ORG_DISPLAY_NAME)
-        .bind(OrganizationKind::Personal.as_str())
-        .bind(&new.id)
-        .bind(new.now_ms)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_error)?;
-        sqlx::query(
-            "INSERT INTO memberships (organization_id, account_id, role, created_at) \
-             VALUES ($1, $2, $3, $4)",
-        )
-        .bind(&new.personal_org_id)
-        .bind(&new.id)
-        .bind(Role::Owner.as_str())
-        .bind(new.now_ms)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_error)?;
-        tx.commit().await.map_err(map_error)?;
-        Ok(account.into())
-    }
-
-    async fn account_by_email(&self, email: &str) -> Result<Option<Account>, StoreError> {
-        let row = sqlx::query_as::<_, AccountRow>(concat!(
-            "SELECT ",
-            account_columns!(),
-            " FROM accounts WHERE email = $1"
-        ))
-        .bind(email)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(map_error)?;
-        Ok(row.map(Account::from))
-    }
-
-    async fn account_by_id(&self, account_id: &str) -> Result<Option<Account>, StoreError> {
-        let row = sqlx::query_as::<_, AccountRow>(concat!(
-            "SELECT ",
-            account_columns!(),
-            " FROM accounts WHERE id = $1"
-        ))
-        .bind(account_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(map_error)?;
-        Ok(row.map(Account::from))
-    }
-
-    async fn change_credentials(&self, change: ChangeCredentials) -> Result<Account, StoreError> {
-        let mut tx = self.begin().await?;
-        let updated = sqlx::query(
-            "UPDATE accounts SET email = $4, first_name = COALESCE($5, first_name), \
-             last_name = COALESCE($6, last_name), verifier = $7, enc_symmetric_key = $8, \
-             updated_at = $9 \
-             WHERE id = $1 AND verifier = $2 AND enc_symmetric_key = $3",
-        )
-        .bind(&change.account_id)
-        .bind(&change.expected_verifier)
-        .bind(&change.expected_enc_symmetric_key)
-        .bind(&change.new_email)
-        .bind(&change.new_first_name)
-        .bind(&change.new_last_name)
-        .bind(&change.new_verifier)
-        .bind(&change.new_enc_symmetric_key)
-        .bind(change.now_ms)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_error)?
-        .rows_affected();
-        if updated == 0 {
-            let exists = sqlx::query("SELECT 1 FROM accounts WHERE id = $1")
-                .bind(&change.account_id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(map_error)?
-                .is_some();
-            return Err(if exists {
-                StoreError::Conflict("credentials")
-            } else {
-                StoreError::NotFound
-            });
-        }
-        sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id_hash <> $2")
-            .bind(&change.account_id)
-            .bind(&change.keep_session_hash[..])
-            .execute(&mut *tx)
-            .await
-            .map_err(map_error)?;
-        sqlx::query("DELETE FROM login_attempts WHERE account_id = $1")
-            .bind(&change.account_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_error)?;
-        let account = account_in(&mut tx, &change.account_id).await?;
-        tx.commit().await.map_err(map_error)?;
-        Ok(account)
-    }
-
-    async fn reset_account(&self, reset: ResetAccount) -> Result<Account, StoreError> {
-        let mut tx = self.begin_in(Scope::account(&reset.account_id)).await?;
-        let updated = sqlx::query(
-            "UPDATE accounts SET salt_key = $2, salt_auth = $3, salt_enc = $4, verifier = $5, \
-             public_key = $6, enc_private_key = $7, enc_symmetric_key = $8, updated_at = $9 \
-             WHERE id = $1",
-        )
-        .bind(&reset.account_id)
-        .bind(&reset.salt_key)
-        .bind(&reset.salt_auth)
-        .bind(&reset.salt_enc)
-        .bind(&reset.verifier)
-        .bind(&reset.public_key)
-        .bind(&reset.enc_private_key)
-        .bind(&reset.enc_symmetric_key)
-        .bind(reset.now_ms)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_error)?
-        .rows_affected();
-        if updated == 0 {
-            return Err(StoreError::NotFound);
-        }
-        for statement in [
-            "DELETE FROM sessions WHERE account_id = $1",
-            "DELETE FROM login_attempts WHERE account_id = $1",
-            "DELETE FROM reset_tokens WHERE account_id = $1",
-            "DELETE FROM project_keys WHERE account_id = $1",
-            "DELETE FROM invitation_keys WHERE (organization_id, invitation_id) IN \
-             (SELECT organization_id, id FROM invitations WHERE invitee_account_id = $1)",
-        ] {
-            sqlx::query(statement)
-                .bind(&reset.account_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_error)?;
-        }
-        let account = account_in(&mut tx, &reset.account_id).await?;
-        tx.commit().await.map_err(map_error)?;
-        Ok(account)
-    }
-
-    async fn delete_account(&self, account_id: &str) -> Result<(), StoreError> {
-        let mut tx = self.begin_in(Scope::account(account_id)).await?;
-        // The transaction began IMMEDIATE: no other writer runs until it ends.
-        let exists = sqlx::query("SELECT 1 FROM accounts WHERE id = $1")
-            .bind(account_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_error)?
-            .is_some();
-        if !exists {
-            return Err(StoreError::NotFound);
-        }
-        let owns_shared_team = sqlx::query(
-            "SELECT 1 FROM organizations o WHERE o.owner_account_id = $1 AND o.kind = 'team' \
-             AND EXISTS (SELECT 1 FROM memberships m \
-                         WHERE m.organization_id = o.id AND m.account_id <> $1) \
-             LIMIT 1",
-        )
-        .bind(account_id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(map_error)?
-        .is_some();
-        if owns_shared_team {
-            return Err(StoreError::Conflict(OWNS_SHARED_TEAM));
-        }
-        // Owned organizations take their projects, keys, snapshots, blobs, invitations and
-        // audit events with them; the account takes its memberships (and through them its
-        // project keys), sessions, reset tokens and invitations. Log-in attempts have no
-        // foreign key (on PostgreSQL they are an unlogged table, see migration 0002).
-        sqlx::query("DELETE FROM login_attempts WHERE account_id = $1")
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_error)?;
-        sqlx::query("DELETE FROM organizations WHERE owner_account_id = $1")
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_error)?;
-        sqlx::query("DELETE FROM accounts WHERE id = $1")
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_error)?;
-        tx.commit().await.map_err(map_error)?;
-        Ok(())
-    }
-
-    async fn create_session(&self, new: NewSession) -> Result<Session, StoreError> {
-        let row = sqlx::query_as::<_, SessionRow>(concat!(
-            "INSERT INTO sessions (",
-            session_columns!(),
-            ") SELECT $1, id, $3, $3, $4, MIN($3 + $4, $3 + $5), $3 + $5 \
-             FROM accounts WHERE id = $2 RETURNING ",
-            session_columns!()
-        ))
-        .bind(&new.id_hash[..])
-        .bind(&new.account_id)
-        .bind(new.now_ms)
-        .bind(new.idle_ttl_ms)
-        .bind(new.absolute_ttl_ms)
-        .fetch_optional(&self.writer)
-        .await
-        .map_err(map_error)?;
-        row.ok_or(StoreError::NotFound)?.try_into()
-    }
-
-    async fn session_account(
-        &self,
-        id_hash: &SecretHash,
-        now_ms: i64,
-    ) -> Result<Option<(Session, Account)>, StoreError> {
-        let row = sqlx::query_as::<_, SessionAccountRow>(concat!(
-            "SELECT ",
-            session_account_columns!(),
-            " FROM sessions s JOIN accounts a ON a.id = s.account_id \
-             WHERE s.id_hash = $1 AND s.idle_expires_at > $2 AND s.absolute_expires_at > $2"
-        ))
-        .bind(&id_hash[..])
-        .bind(now_ms)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(map_error)?;
-        row.map(TryInto::try_into).transpose()
-    }
-
-    async fn touch_session(
-        &self,
-        id_hash: &SecretHash,
-        now_ms: i64,
-    ) -> Result<Option<Session>, StoreError> {
-        let row = sqlx::query_as::<_, SessionRow>(concat!(
-            "UPDATE sessions SET last_seen_at = $2, \
-             idle_expires_at = MIN(absolute_expires_at, $2 + idle_ttl_ms) \
-             WHERE id_hash = $1 AND idle_expires_at > $2 AND absolute_expires_at > $2 \
-             RETURNING ",
-            session_columns!()
-        ))
-        .bind(&id_hash[..])
-        .bind(now_ms)
-        .fetch_optional(&self.writer)
-        .await
-        .map_err(map_error)?;
-        row.map(TryInto::try_into).transpose()
-    }
-
-    async fn delete_session(&self, id_hash: &SecretHash) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
-            .bind(&id_hash[..])
-            .execute(&self.writer)
-            .await
-            .map_err(map_error)?;
-        Ok(())
-    }
-
-    async fn delete_sessions_of(&self, account_id: &str) -> Result<u64, StoreError> {
-        Ok(sqlx::query("DELETE FROM sessions WHERE account_id = $1")
-            .bind(account_id)
-            .execute(&self.writer)
-            .await
-            .map_err(map_error)?
-            .rows_affected())
-    }
-
-    async fn put_login_attempt(&self, attempt: LoginAttempt) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO login_attempts \
-             (id, account_id, email, m1, m2, key_hash, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(&attempt.id)
-        .bind(&attempt.account_id)
-        .bind(&attempt.email)
-        .bind(&attempt.m1)
-        .bind(&attempt.m2)
-        .bind(&attempt.key_hash)
-        .bind(attempt.created_at)
-        .bind(attempt.expires_at)
-        .execute(&self.writer)
-        .await
-        .map_err(map_error)?;
-        Ok(())
-    }
-
-    async fn take_login_attempt(
-        &self,
-        id: &str,
-        now_ms: i64,
-    ) -> Result<Option<LoginAttempt>, StoreError> {
-        // One statement: of two concurrent deletes, only one gets the row back. An expired
-        // attempt is deleted too, and reported as missing.
-        let row = sqlx::query_as::<_, LoginAttemptRow>(
-            "DELETE FROM login_attempts WHERE id = $1 \
-             RETURNING id, account_id, email, m1, m2, key_hash, created_at, expires_at",
-        )
-        .bind(id)
-        .fetch_optional(&self.writer)
-        .await
-        .map_err(map_error)?;
-        Ok(row
-            .filter(|row| row.expires_at > now_ms)
-            .map(LoginAttempt::from))
-    }
-
-    async fn purge_expired(&self, now_ms: i64) -> Result<u64, StoreError> {
-        let mut tx = self.begin().await?;
-        let mut n_deleted = 0;
-        for statement in [
-            "DELETE FROM login_attempts WHERE expires_at <= $1",
-            "DELETE FROM vault_verifications WHERE expires_at <= $1",
-            "DELETE FROM sessions WHERE idle_expires_at <= $1 OR absolute_expires_at <= $1",
-            "DELETE FROM reset_tokens WHERE expires_at <= $1",
-        ] {
-            n_deleted += sqlx::query(statement)
-                .bind(now_ms)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_error)?
-                .rows_affected();
-        }
-        tx.commit().await.map_err(map_error)?;
-        Ok(n_deleted)
-    }
-
-    async fn put_reset_token(
-        &self,
-        token_hash: &SecretHash,
-        account_id: &str,
-        now_ms: i64,
-        ttl_ms: i64,
-    ) -> Result<(), StoreError> {
-        let inserted = sqlx::query(
-            "INSERT INTO reset_tokens (token_hash, account_id, created_at, expires_at) \
-             SELECT $1, id, $3, $3 + $4 FROM accounts WHERE id = $2",
-        )
-        .bind(&token_hash[..])
-        .bind(account_id)
-        .bind(now_ms)
-        .bind(ttl_ms)
-        .execute(&self.writer)
-        .await
-        .map_err(map_error)?
-        .rows_affected();
-        if inserted == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
-    }
-
-    async fn take_reset_token(
-        &self,
-        token_hash: &SecretHash,
-        account_id: &str,
-        now_ms: i64,
-    ) -> Result<bool, StoreError> {
-        let deleted = sqlx::query(
-            "DELETE FROM reset_tokens WHERE token_hash = $1 AND account_id = $2 AND expires_at > $3",
-        )
-        .bind(&token_hash[..])
-        .bind(account_id)
-        .bind(now_ms)
-        .execute(&self.writer)
-        .await
-        .map_err(map_error)?
-        .rows_affected();
-        Ok(deleted == 1)
-    }
-
-    async fn record_security_event(
-        &self,
-        kind: &str,
-        account_id: Option<&str>,
-        client_ip: Option<&str>,
-        details: Option<&str>,
-        now_ms: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO security_events (at, kind, account_id, client_ip, details) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(now_ms)
-        .bind(kind)
-        .bind(account_id)
-        .bind(client_ip)
-        .bind(details)
-        .execute(&self.writer)
-        .await
-        .map_err(map_error)?;
-        Ok(())
-    }
-
-    async fn server_secret(
-        &self,
-        name: &str,
-        generate: &(dyn Fn() -> Vec<u8> + Sync),
-    ) -> Result<Vec<u8>, StoreError> {
-        let select = "SELECT value FROM server_settings WHERE name = $1";
-        let stored: Option<Vec<u8>> = sqlx::query_scalar(select)
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_error)?;
-        if let Some(value) = stored {
-            return Ok(value);
-        }
-        sqlx::query(
-            "INSERT INTO server_settings (name, value) VALUES ($1, $2) \
-             ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(name)
-        .bind(generate())
-        .execute(&self.writer)
-        .await
-        .map_err(map_error)?;
-        sqlx::query_scalar(select)
-            .bind(name)
-            .fetch_one(&self.writer)
-            .await
-            .map_err(map_error)
-    }
-}
+super::sql::shared_sql!(Sqlite, SqliteStore, smaller = "MIN", lock = "");

@@ -37,10 +37,7 @@ use crate::{
     permissions::{self, Permission},
     session::Authenticated,
     state::{AppState, now_ms},
-    storage::{
-        Blob, KEYS_MISMATCH, MISSING_BLOBS, NOT_FAST_FORWARD, NewProjectKey, Project, Role,
-        Snapshot, StoreError,
-    },
+    storage::{Blob, Conflict, NewProjectKey, Project, Role, Snapshot, StoreError},
 };
 use limits::{AnswerBudget, StorePermits};
 
@@ -825,7 +822,7 @@ impl MutationRoot {
             .await
         {
             Ok(project) => Ok(project_out(project, organization.display_name)),
-            Err(StoreError::Conflict(KEYS_MISMATCH)) => {
+            Err(StoreError::Conflict(Conflict::KeysMismatch)) => {
                 let members: BTreeSet<String> = state
                     .store
                     .member_public_keys(&organization_id)
@@ -842,7 +839,7 @@ impl MutationRoot {
                      missing {missing:?}, not members {strangers:?}"
                 )))
             }
-            Err(StoreError::Conflict("reference")) => Err(Error::new(
+            Err(StoreError::Conflict(Conflict::Reference)) => Err(Error::new(
                 "teamProjectId names no team project of this organization",
             )),
             // Project ids are unique across the server (the sync API names a project by its id
@@ -962,12 +959,12 @@ impl MutationRoot {
             .await
         {
             Ok(()) => {}
-            Err(StoreError::Conflict(NOT_FAST_FORWARD)) => {
+            Err(StoreError::Conflict(Conflict::NotFastForward)) => {
                 return Err(Error::new(
                     "not a fast-forward: the branch moved on; pull, then push again",
                 ));
             }
-            Err(StoreError::Conflict(MISSING_BLOBS)) => {
+            Err(StoreError::Conflict(Conflict::MissingBlobs)) => {
                 return Err(Error::new(
                     "a snapshot names a blob the project does not have: upload it first",
                 ));
