@@ -3,9 +3,10 @@
 //! client of a server, on `hypnos-client`, as are the organization and sync commands.
 //!
 //! Exit codes: 0 done, 1 failed, 2 usage error (clap's), 3 a merge conflict stopped a push or
-//! pull.
+//! pull ([`failure`] reads them off a command's error).
 
 mod commands;
+mod failure;
 mod progress;
 mod state;
 
@@ -204,72 +205,48 @@ fn main() -> ExitCode {
         }
     };
     let outcome = runtime.block_on(async {
-        // Commands fail with a sentence (exit 1) unless they say otherwise (a sync's conflict).
-        let failed = Failure::Error;
         if !matches!(cli.command, Command::Server(_) | Command::Admin(_)) {
-            state::check_settings().map_err(failed)?;
+            state::check_settings()?;
         }
         match cli.command {
+            // The server's errors name their causes in their own sentences (their sources
+            // would repeat them), so they are said as they are, after the command's name.
             Command::Server(config) => hypnos_server::serve(config)
                 .await
-                .map_err(|err| failed(format!("hypnos server: {err}"))),
-            Command::Admin(AdminCommand::ResetToken(args)) => {
-                reset_token(args).await.map_err(failed)
-            }
-            Command::Admin(AdminCommand::SignupLink(args)) => {
-                signup_link(cli.json, args).await.map_err(failed)
-            }
-            Command::Signup(args) => account::signup(&cli.server, cli.json, args)
-                .await
-                .map_err(failed),
-            Command::Login(args) => account::login(&cli.server, cli.json, args)
-                .await
-                .map_err(failed),
-            Command::Logout => account::logout(cli.json).await.map_err(failed),
-            Command::Whoami => account::whoami(cli.json).await.map_err(failed),
-            Command::Org(command) => orgs::org(cli.json, command).await.map_err(failed),
-            Command::Invites { command } => orgs::invites(cli.json, command).await.map_err(failed),
-            Command::TeamProject(command) => {
-                orgs::team_project(cli.json, command).await.map_err(failed)
-            }
+                .map_err(|err| anyhow::anyhow!("hypnos server: {err}")),
+            Command::Admin(AdminCommand::ResetToken(args)) => reset_token(args).await,
+            Command::Admin(AdminCommand::SignupLink(args)) => signup_link(cli.json, args).await,
+            Command::Signup(args) => account::signup(&cli.server, cli.json, args).await,
+            Command::Login(args) => account::login(&cli.server, cli.json, args).await,
+            Command::Logout => account::logout(cli.json).await,
+            Command::Whoami => account::whoami(cli.json).await,
+            Command::Org(command) => orgs::org(cli.json, command).await,
+            Command::Invites { command } => orgs::invites(cli.json, command).await,
+            Command::TeamProject(command) => orgs::team_project(cli.json, command).await,
             Command::Share {
                 org,
                 accept_new_key,
                 repair,
-            } => orgs::share(cli.json, &org, accept_new_key, repair)
-                .await
-                .map_err(failed),
+            } => orgs::share(cli.json, &org, accept_new_key, repair).await,
             Command::Keys(KeysCommand::Fingerprint { email, org }) => {
-                orgs::fingerprint(cli.json, email, org)
-                    .await
-                    .map_err(failed)
+                orgs::fingerprint(cli.json, email, org).await
             }
             Command::Keys(KeysCommand::Trust {
                 email,
                 fingerprint,
                 org,
-            }) => orgs::trust(cli.json, &email, &fingerprint, org)
-                .await
-                .map_err(failed),
+            }) => orgs::trust(cli.json, &email, &fingerprint, org).await,
             Command::Account(AccountCommand::Reset(args)) => {
-                account::reset(&cli.server, cli.json, args)
-                    .await
-                    .map_err(failed)
+                account::reset(&cli.server, cli.json, args).await
             }
             Command::Account(AccountCommand::Delete { passphrase }) => {
-                account::delete_account(cli.json, &passphrase)
-                    .await
-                    .map_err(failed)
+                account::delete_account(cli.json, &passphrase).await
             }
             Command::Passphrase(PassphraseCommand::Change) => {
-                account::change_passphrase(cli.json).await.map_err(failed)
+                account::change_passphrase(cli.json).await
             }
-            Command::Branches { project } => {
-                orgs::branches(cli.json, &project).await.map_err(failed)
-            }
-            Command::Log { project, branch } => {
-                orgs::log(cli.json, &project, &branch).await.map_err(failed)
-            }
+            Command::Branches { project } => orgs::branches(cli.json, &project).await,
+            Command::Log { project, branch } => orgs::log(cli.json, &project, &branch).await,
             Command::Push(args) => sync::push(cli.json, args).await,
             Command::Pull(args) => sync::pull(cli.json, args).await,
             Command::Status(args) => sync::status(cli.json, args).await,
@@ -277,38 +254,20 @@ fn main() -> ExitCode {
     });
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Error(message)) => {
-            eprintln!("{message}");
-            ExitCode::FAILURE
-        }
-        Err(Failure::Conflict(message)) => {
-            eprintln!("{message}");
-            ExitCode::from(3)
+        Err(error) => {
+            eprintln!("{}", failure::describe(&error));
+            failure::exit_code(&error)
         }
     }
 }
 
-/// Why a command failed, which sets its exit code.
-pub enum Failure {
-    /// Exit 1.
-    Error(String),
-    /// A merge conflict: exit 3.
-    Conflict(String),
-}
-
-impl From<String> for Failure {
-    fn from(message: String) -> Self {
-        Self::Error(message)
-    }
-}
-
-async fn reset_token(args: ResetTokenArgs) -> Result<(), String> {
+async fn reset_token(args: ResetTokenArgs) -> anyhow::Result<()> {
     // Only the database matters to the admin command; the rest keeps its defaults.
     let mut config = ServerConfig::parse_defaults();
     config.database_url = args.database_url;
     let token = hypnos_server::admin::issue_reset_token(&config, &args.email)
         .await
-        .map_err(|err| format!("hypnos admin reset-token: {err}"))?;
+        .map_err(|err| anyhow::anyhow!("hypnos admin reset-token: {err}"))?;
     println!(
         "Reset token for {} (valid 1 hour, single use; give it to the account's owner): {token}",
         args.email.trim().to_lowercase()
@@ -316,7 +275,7 @@ async fn reset_token(args: ResetTokenArgs) -> Result<(), String> {
     Ok(())
 }
 
-async fn signup_link(json_output: bool, args: SignupLinkArgs) -> Result<(), String> {
+async fn signup_link(json_output: bool, args: SignupLinkArgs) -> anyhow::Result<()> {
     // The database and the public URL matter here; the rest keeps its defaults (and the
     // server's environment, e.g. HYPNOS_LISTEN or HYPNOS_TLS_CERT for the derived URL).
     let mut config = ServerConfig::parse_defaults();
@@ -324,7 +283,7 @@ async fn signup_link(json_output: bool, args: SignupLinkArgs) -> Result<(), Stri
     config.public_url = args.public_url.or(config.public_url);
     let link = hypnos_server::admin::issue_signup_link(&config, args.email.as_deref(), args.ttl)
         .await
-        .map_err(|err| format!("hypnos admin signup-link: {err}"))?;
+        .map_err(|err| anyhow::anyhow!("hypnos admin signup-link: {err}"))?;
     let seconds = args.ttl.as_secs();
     let valid = match seconds {
         s if s % 86_400 == 0 => format!("{} days", s / 86_400),

@@ -27,15 +27,13 @@ pub struct Bars {
 
 impl Bars {
     /// Bars as `HYPNOS_PROGRESS` and `--json` say.
-    pub fn new(json_output: bool) -> Result<Self, String> {
+    pub fn new(json_output: bool) -> anyhow::Result<Self> {
         let when = match std::env::var("HYPNOS_PROGRESS").as_deref() {
             Err(_) | Ok("auto") => When::Auto,
             Ok("always") => When::Always,
             Ok("never") => When::Never,
             Ok(other) => {
-                return Err(format!(
-                    "HYPNOS_PROGRESS={other} is not one of auto, always, never"
-                ));
+                anyhow::bail!("HYPNOS_PROGRESS={other} is not one of auto, always, never");
             }
         };
         Ok(Self {

@@ -34,6 +34,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
+use anyhow::{Context as _, anyhow};
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
@@ -97,31 +98,31 @@ enum Mode {
     Off,
 }
 
-fn mode() -> Result<Mode, String> {
+fn mode() -> anyhow::Result<Mode> {
     match std::env::var("HYPNOS_KEYRING") {
         Err(std::env::VarError::NotPresent) => Ok(Mode::Auto),
         Ok(value) => match value.trim().to_ascii_lowercase().as_str() {
             "" | "auto" => Ok(Mode::Auto),
             "off" => Ok(Mode::Off),
-            _ => Err(format!(
+            _ => Err(anyhow!(
                 "HYPNOS_KEYRING must be auto (use the OS keyring if there is one) or off (keep \
                  the session in a file), not {value:?}"
             )),
         },
         Err(std::env::VarError::NotUnicode(value)) => {
-            Err(format!("HYPNOS_KEYRING must be auto or off, not {value:?}"))
+            Err(anyhow!("HYPNOS_KEYRING must be auto or off, not {value:?}"))
         }
     }
 }
 
 /// Checks the settings the state depends on (`HYPNOS_KEYRING`) before a command talks to the
 /// server, so a bad value stops it before it signs up or logs in.
-pub fn check_settings() -> Result<(), String> {
+pub fn check_settings() -> anyhow::Result<()> {
     mode().map(drop)
 }
 
 /// The directory the client keeps its state in.
-pub fn home() -> Result<PathBuf, String> {
+pub fn home() -> anyhow::Result<PathBuf> {
     if let Some(home) = std::env::var_os("HYPNOS_HOME") {
         return Ok(PathBuf::from(home));
     }
@@ -130,7 +131,7 @@ pub fn home() -> Result<PathBuf, String> {
     }
     std::env::var_os("HOME")
         .map(|home| PathBuf::from(home).join(".config").join("hypnos"))
-        .ok_or_else(|| "cannot tell where to keep the session: set HYPNOS_HOME".into())
+        .context("cannot tell where to keep the session: set HYPNOS_HOME")
 }
 
 fn session_file(home: &Path) -> PathBuf {
@@ -149,17 +150,17 @@ fn keyring_user(home: &Path) -> String {
 const LOG_IN_AGAIN: &str = "run hypnos login --email …";
 
 /// The saved session, if there is one.
-pub fn load() -> Result<Option<Saved>, String> {
+pub fn load() -> anyhow::Result<Option<Saved>> {
     let mode = mode()?;
     let home = home()?;
     let path = session_file(&home);
     let text = match fs::read_to_string(&path) {
         Ok(text) => Zeroizing::new(text),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(err) => return Err(format!("cannot read {}: {err}", path.display())),
+        Err(err) => return Err(anyhow!("cannot read {}: {err}", path.display())),
     };
     let damaged = |why: &dyn std::fmt::Display| {
-        format!(
+        anyhow!(
             "{} is damaged ({why}): run hypnos login again",
             path.display()
         )
@@ -174,7 +175,7 @@ pub fn load() -> Result<Option<Saved>, String> {
             _ => return Err(damaged(&"no session id or account key")),
         },
         Place::Keyring if mode == Mode::Off => {
-            return Err(format!(
+            return Err(anyhow!(
                 "the session is in the OS keyring but HYPNOS_KEYRING=off: unset it, or {} to \
                  keep a new session in {}",
                 LOG_IN_AGAIN,
@@ -183,17 +184,17 @@ pub fn load() -> Result<Option<Saved>, String> {
         }
         Place::Keyring => {
             let json = os_keyring::get(&keyring_user(&home)).map_err(|failure| match failure {
-                os_keyring::Failure::NoEntry => format!(
+                os_keyring::Failure::NoEntry => anyhow!(
                     "the session is no longer in the OS keyring: {}",
                     LOG_IN_AGAIN
                 ),
-                os_keyring::Failure::Other(why) => format!(
+                os_keyring::Failure::Other(why) => anyhow!(
                     "the session is no longer in the OS keyring ({why}): {}",
                     LOG_IN_AGAIN
                 ),
             })?;
             serde_json::from_str(&json).map_err(|err| {
-                format!(
+                anyhow!(
                     "the session in the OS keyring is damaged ({err}): {}",
                     LOG_IN_AGAIN
                 )
@@ -212,7 +213,7 @@ pub fn load() -> Result<Option<Saved>, String> {
 
 /// Saves the session: its secrets in the OS keyring if `HYPNOS_KEYRING` allows and one is
 /// reachable, else in the file; the file readable by the user alone either way.
-pub fn save(saved: &Saved) -> Result<(), String> {
+pub fn save(saved: &Saved) -> anyhow::Result<()> {
     let mode = mode()?;
     let home = home()?;
     create_private_dir(&home)?;
@@ -230,7 +231,7 @@ pub fn save(saved: &Saved) -> Result<(), String> {
             session_id: saved.session_id.clone(),
             account_key: saved.account_key.clone(),
         };
-        let json = Zeroizing::new(serde_json::to_string(&secrets).map_err(|err| err.to_string())?);
+        let json = Zeroizing::new(serde_json::to_string(&secrets)?);
         os_keyring::set(&keyring_user(&home), &json).is_ok()
     };
     if in_keyring {
@@ -239,7 +240,7 @@ pub fn save(saved: &Saved) -> Result<(), String> {
         file.session_id = Some(saved.session_id.clone());
         file.account_key = Some(saved.account_key.clone());
     }
-    let text = Zeroizing::new(serde_json::to_string(&file).map_err(|err| err.to_string())?);
+    let text = Zeroizing::new(serde_json::to_string(&file)?);
     if let Err(err) = write_private(&path, &text) {
         if in_keyring {
             // Leave no secret behind that no file points to.
@@ -257,7 +258,7 @@ pub fn save(saved: &Saved) -> Result<(), String> {
 }
 
 /// Deletes the saved session, from the OS keyring and the file (no error if there is none).
-pub fn forget() -> Result<(), String> {
+pub fn forget() -> anyhow::Result<()> {
     let mode = mode()?;
     let home = home()?;
     let path = session_file(&home);
@@ -278,18 +279,18 @@ pub fn forget() -> Result<(), String> {
     match fs::remove_file(&path) {
         Ok(()) => {}
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-        Err(err) => return Err(format!("cannot delete {}: {err}", path.display())),
+        Err(err) => return Err(anyhow!("cannot delete {}: {err}", path.display())),
     }
     match keyring_failure {
         None => Ok(()),
-        Some(why) => Err(format!(
+        Some(why) => Err(anyhow!(
             "{} is deleted, but the session could not be deleted from the OS keyring: {why}",
             path.display()
         )),
     }
 }
 
-fn create_private_dir(dir: &Path) -> Result<(), String> {
+fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -299,15 +300,15 @@ fn create_private_dir(dir: &Path) -> Result<(), String> {
     }
     builder
         .create(dir)
-        .map_err(|err| format!("cannot create {}: {err}", dir.display()))
+        .with_context(|| format!("cannot create {}", dir.display()))
 }
 
 /// Writes `text` to `path` as a file only the user can read, replacing it whole (a new file
 /// renamed over it, so an older file's looser mode is not kept and a crash leaves no half).
-fn write_private(path: &Path, text: &str) -> Result<(), String> {
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     // A temporary file made 0600 beside it, synced, renamed over it: whole or not at all.
     hypnos_client::sync::local::write_atomically(path, text.as_bytes())
-        .map_err(|err| format!("cannot write {}: {err}", path.display()))
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// The OS keyring, where there is one this build knows.
@@ -415,12 +416,12 @@ pub type Pins = std::collections::BTreeMap<String, Pin>;
 /// The teammates' public keys this machine trusts, by account id (`pins.json` beside the
 /// session): pinned when the user confirmed a fingerprint (`hypnos keys trust`, an interactive
 /// confirmation or `--accept-new-key`).
-pub fn load_pins() -> Result<Pins, String> {
+pub fn load_pins() -> anyhow::Result<Pins> {
     let path = home()?.join("pins.json");
     match fs::read_to_string(&path) {
         Ok(text) => {
             let stored: std::collections::BTreeMap<String, StoredPin> = serde_json::from_str(&text)
-                .map_err(|err| format!("{} is damaged: {err}", path.display()))?;
+                .with_context(|| format!("{} is damaged", path.display()))?;
             Ok(stored
                 .into_iter()
                 .map(|(account, pin)| {
@@ -436,15 +437,15 @@ pub fn load_pins() -> Result<Pins, String> {
                 .collect())
         }
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Default::default()),
-        Err(err) => Err(format!("cannot read {}: {err}", path.display())),
+        Err(err) => Err(anyhow!("cannot read {}: {err}", path.display())),
     }
 }
 
 /// Saves the pinned keys.
-pub fn save_pins(pins: &Pins) -> Result<(), String> {
+pub fn save_pins(pins: &Pins) -> anyhow::Result<()> {
     let home = home()?;
     create_private_dir(&home)?;
     let path = home.join("pins.json");
-    let text = serde_json::to_string_pretty(pins).map_err(|err| err.to_string())?;
+    let text = serde_json::to_string_pretty(pins)?;
     write_private(&path, &text)
 }

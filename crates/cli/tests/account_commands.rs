@@ -5,6 +5,7 @@
 mod support;
 
 use assert_cmd::Command;
+use hypnos_client::ClientError;
 use serde_json::Value;
 use support::{Server, gql, hypnos, json_of, run_json, session_of, sign_up, trust_teammate};
 
@@ -284,13 +285,13 @@ async fn keys_are_pinned_and_shared_again_after_a_reset() {
 
     // A project with its key for both, made as the app makes it.
     let ada = session_of(&ada_home);
-    let members = gql(&server, &ada, "query ($teamId: ID!) { teamMemberKeys(teamId: $teamId) { memberKeys { accountId publicKey } } }", serde_json::json!({"teamId": team})).await;
+    let members = gql(&server, &ada, "query ($teamId: ID!) { teamMemberKeys(teamId: $teamId) { memberKeys { accountId publicKey } } }", serde_json::json!({"teamId": team})).await.unwrap();
     let key = hypnos_crypto::aes::AesKey::generate()
         .unwrap()
         .to_jwk()
         .to_json()
         .to_string();
-    let team_keys: Vec<Value> = members["data"]["teamMemberKeys"]["memberKeys"]
+    let team_keys: Vec<Value> = members["teamMemberKeys"]["memberKeys"]
         .as_array()
         .unwrap()
         .iter()
@@ -300,7 +301,7 @@ async fn keys_are_pinned_and_shared_again_after_a_reset() {
         })
         .collect();
     let created = gql(&server, &ada, "mutation ($name: String!, $id: ID!, $rootDocumentId: ID!, $teamId: ID, $teamKeys: [ProjectCreateKeyInput!]) { projectCreate(name: $name, id: $id, rootDocumentId: $rootDocumentId, teamId: $teamId, teamKeys: $teamKeys) { id } }", serde_json::json!({"name": "API", "id": "prj_abcdef", "rootDocumentId": "wrk_1", "teamId": team, "teamKeys": team_keys})).await;
-    assert!(created["errors"].is_null(), "{created}");
+    assert!(created.is_ok(), "{created:?}");
 
     // Fingerprints agree, seen from either side.
     let bobs_own = run_json(&bob_home, &["keys", "fingerprint"]);
@@ -347,8 +348,12 @@ async fn keys_are_pinned_and_shared_again_after_a_reset() {
         KEY,
         serde_json::json!({"projectId": "prj_abcdef"}),
     )
-    .await;
-    assert!(lost.to_string().contains("invalid access"), "{lost}");
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(lost, ClientError::NoAccess(_)) && lost.to_string().contains("invalid access"),
+        "{lost}"
+    );
 
     // Ada's share refuses the changed key, shares nothing; once she accepts it, Bob has his key.
     let refused = hypnos(&ada_home)
@@ -369,9 +374,10 @@ async fn keys_are_pinned_and_shared_again_after_a_reset() {
         KEY,
         serde_json::json!({"projectId": "prj_abcdef"}),
     )
-    .await;
+    .await
+    .unwrap_err();
     assert!(
-        lost.to_string().contains("invalid access"),
+        matches!(lost, ClientError::NoAccess(_)) && lost.to_string().contains("invalid access"),
         "still nothing shared"
     );
     let shared = run_json(&ada_home, &["share", &team, "--accept-new-key"]);
@@ -383,7 +389,7 @@ async fn keys_are_pinned_and_shared_again_after_a_reset() {
         serde_json::json!({"projectId": "prj_abcdef"}),
     )
     .await;
-    assert!(back["errors"].is_null(), "{back}");
+    assert!(back.is_ok(), "{back:?}");
     // From now on the new key is the pinned one.
     assert_eq!(run_json(&ada_home, &["share", &team])["created"], 0);
 }
@@ -409,21 +415,22 @@ async fn history_passphrase_change_and_deletion() {
         "query ($teamId: ID!) { teamMemberKeys(teamId: $teamId) { memberKeys { publicKey } } }",
         serde_json::json!({"teamId": personal}),
     )
-    .await;
+    .await
+    .unwrap();
     let public = hypnos_crypto::rsa::RsaPublicKey::from_jwk_json(
-        members["data"]["teamMemberKeys"]["memberKeys"][0]["publicKey"]
+        members["teamMemberKeys"]["memberKeys"][0]["publicKey"]
             .as_str()
             .unwrap(),
     )
     .unwrap();
     let project = "prj_0a0b0c";
-    gql(&server, &session, "mutation ($name: String!, $id: ID!, $rootDocumentId: ID!, $teamId: ID, $teamKeys: [ProjectCreateKeyInput!]) { projectCreate(name: $name, id: $id, rootDocumentId: $rootDocumentId, teamId: $teamId, teamKeys: $teamKeys) { id } }", serde_json::json!({"name": "API", "id": project, "rootDocumentId": "wrk_1", "teamId": personal, "teamKeys": [{"accountId": me["accountId"], "encSymmetricKey": public.encrypt_string(&key.to_jwk().to_json()).unwrap()}]})).await;
+    gql(&server, &session, "mutation ($name: String!, $id: ID!, $rootDocumentId: ID!, $teamId: ID, $teamKeys: [ProjectCreateKeyInput!]) { projectCreate(name: $name, id: $id, rootDocumentId: $rootDocumentId, teamId: $teamId, teamKeys: $teamKeys) { id } }", serde_json::json!({"name": "API", "id": project, "rootDocumentId": "wrk_1", "teamId": personal, "teamKeys": [{"accountId": me["accountId"], "encSymmetricKey": public.encrypt_string(&key.to_jwk().to_json()).unwrap()}]})).await.unwrap();
     let content =
         blob_content(&serde_json::json!({"_id": "req_1", "type": "Request", "name": "Get"}));
     let blob = blob_id(&content);
-    gql(&server, &session, "mutation ($project: ID!, $blobs: [BlobInput!]!) { blobsCreate(project: $project, blobs: $blobs) { count } }", serde_json::json!({"project": project, "blobs": [{"id": blob, "content": seal_blob(&key, &content).unwrap()}]})).await;
+    gql(&server, &session, "mutation ($project: ID!, $blobs: [BlobInput!]!) { blobsCreate(project: $project, blobs: $blobs) { count } }", serde_json::json!({"project": project, "blobs": [{"id": blob, "content": seal_blob(&key, &content).unwrap()}]})).await.unwrap();
     let pushed = gql(&server, &session, "mutation ($project: ID!, $snapshots: [SnapshotInput!]!, $branch: String!) { snapshotsCreate(project: $project, snapshots: $snapshots, branch: $branch) { id } }", serde_json::json!({"project": project, "branch": "master", "snapshots": [{"id": snapshot_id(project, EMPTY_HASH, &[blob.as_str()]), "parent": EMPTY_HASH, "created": "2026-11-28T09:00:00.000Z", "author": "", "name": "first", "description": "", "state": [{"key": "req_1", "blob": blob, "name": "Get"}]}]})).await;
-    assert!(pushed["errors"].is_null(), "{pushed}");
+    assert!(pushed.is_ok(), "{pushed:?}");
 
     assert_eq!(
         run_json(&home, &["branches", project]),

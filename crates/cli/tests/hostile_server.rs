@@ -16,6 +16,7 @@ mod support;
 use std::{path::Path, time::Duration};
 
 use assert_cmd::assert::Assert;
+use hypnos_client::{Api, ClientError, Refusal};
 use hypnos_crypto::{aes::AesKey, rsa::RsaPublicKey};
 use serde_json::{Value, json};
 use support::{Server, gql, hypnos, json_of, session_of, sign_up, trust_teammate};
@@ -393,8 +394,9 @@ async fn a_planted_project_key_is_refused_and_repaired(kind: Kind) {
         "query ($teamId: ID!) { teamMemberKeys(teamId: $teamId) { memberKeys { accountId publicKey } } }",
         json!({"teamId": org}),
     )
-    .await;
-    let bobs_public = members["data"]["teamMemberKeys"]["memberKeys"]
+    .await
+    .unwrap();
+    let bobs_public = members["teamMemberKeys"]["memberKeys"]
         .as_array()
         .unwrap()
         .iter()
@@ -402,19 +404,16 @@ async fn a_planted_project_key_is_refused_and_repaired(kind: Kind) {
         .map(|m| RsaPublicKey::from_jwk_json(m["publicKey"].as_str().unwrap()).unwrap())
         .unwrap();
     let planted = AesKey::generate().unwrap().to_jwk().to_json();
-    let http = reqwest::Client::new();
-    let reconcile = |replace: bool| {
-        http.post(format!(
-            "{}/v1/organizations/{org}/reconcile-keys",
-            backend.server().url
-        ))
-        .header("X-Session-Id", &mallory_session)
-        .json(&json!({"keys": [{"projectId": project, "accountId": bob_id,
+    let api = Api::new(&backend.server().url).unwrap();
+    let path = format!("/v1/organizations/{org}/reconcile-keys");
+    let reconcile = async |replace: bool| {
+        let keys = json!({"keys": [{"projectId": project, "accountId": bob_id,
             "encSymmetricKey": bobs_public.encrypt_string(&planted).unwrap()}],
-            "replace": replace}))
-        .send()
+            "replace": replace});
+        api.post::<_, Value>(&path, Some(&mallory_session), &keys)
+            .await
     };
-    let answer: Value = reconcile(false).await.unwrap().json().await.unwrap();
+    let answer = reconcile(false).await.unwrap();
     assert_eq!(answer["created"], 1, "{answer}");
     // Bob no longer lacks a key, so the honest share passes him by: the first key wins.
     assert_eq!(ok_json(&ada, &["share", &org])["created"], 0);
@@ -445,8 +444,14 @@ async fn a_planted_project_key_is_refused_and_repaired(kind: Kind) {
     );
 
     // Only the owner or an admin may replace a key: Mallory's repair is refused.
-    let status = reconcile(true).await.unwrap().status();
-    assert_eq!(status, 403);
+    let refused = reconcile(true).await;
+    assert!(
+        matches!(
+            refused,
+            Err(ClientError::NoAccess(Refusal { status: 403, .. }))
+        ),
+        "{refused:?}"
+    );
     let refused = failed(
         &mallory,
         &[

@@ -10,12 +10,12 @@ use std::{
 };
 
 use assert_cmd::cargo::cargo_bin;
+use hypnos_client::{Api, NewAccount};
 use hypnos_crypto::{
     aes::AesKey,
     rsa::RsaPublicKey,
     sync::{EMPTY_HASH, blob_content, blob_id, seal_blob, snapshot_id},
 };
-use hypnos_loadtest::{account, login};
 use serde_json::{Value, json};
 
 /// The PostgreSQL server the tests use, as in the server crate's tests.
@@ -59,36 +59,15 @@ impl Server {
     }
 }
 
-async fn gql(
-    http: &reqwest::Client,
-    base: &str,
-    session: &str,
-    query: &str,
-    variables: Value,
-) -> Value {
-    let body: Value = http
-        .post(format!("{base}/graphql"))
-        .header("X-Session-Id", session)
-        .json(&json!({"query": query, "variables": variables}))
-        .send()
+async fn gql(api: &Api, session: &str, query: &str, variables: Value) -> Value {
+    api.graphql(session, query, variables)
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(body["errors"].is_null(), "{body}");
-    body["data"].clone()
+        .unwrap_or_else(|err| panic!("{err}"))
 }
 
-async fn tip_and_length(
-    http: &reqwest::Client,
-    base: &str,
-    session: &str,
-    project: &str,
-) -> (String, usize) {
+async fn tip_and_length(api: &Api, session: &str, project: &str) -> (String, usize) {
     let branch = gql(
-        http,
-        base,
+        api,
         session,
         "query ($project: ID!, $name: String!) { branch(project: $project, name: $name) { snapshots } }",
         json!({"project": project, "name": "master"}),
@@ -108,31 +87,32 @@ async fn tip_and_length(
 
 async fn kill_during_pushes(database: &str) {
     const BATCH: usize = 300;
-    let http = reqwest::Client::new();
     let mut server = Server::start(database).await;
+    let mut api = Api::new(&server.base).unwrap();
 
     // An account, a project and the blobs the snapshots will name.
-    let shared = account::SharedKeys::generate().unwrap();
-    let (user, signup) = account::prepare(&shared, "kill", 0).unwrap();
-    account::sign_up(&http, &server.base, &signup)
+    let passphrase = "kill's long passphrase";
+    let email = "kill@example.com";
+    hypnos_client::sign_up(
+        &api,
+        &NewAccount {
+            email,
+            first_name: "Kill",
+            last_name: "",
+            passphrase,
+        },
+    )
+    .await
+    .unwrap();
+    let session = hypnos_client::log_in(&api, email, passphrase)
         .await
-        .unwrap();
-    let session = login::log_in(&http, &server.base, &user)
-        .await
-        .map_err(|f| f.key())
         .unwrap()
-        .session;
-    let organizations: Value = http
-        .get(format!("{}/v1/organizations", server.base))
-        .header("X-Session-Id", &session)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let team = organizations["organizations"][0]["id"].clone();
-    let members = gql(&http, &server.base, &session, "query ($teamId: ID!) { teamMemberKeys(teamId: $teamId) { memberKeys { accountId publicKey } } }", json!({"teamId": team})).await;
+        .id
+        .to_string();
+    let team = hypnos_client::orgs::list(&api, &session).await.unwrap()[0]
+        .id
+        .clone();
+    let members = gql(&api, &session, "query ($teamId: ID!) { teamMemberKeys(teamId: $teamId) { memberKeys { accountId publicKey } } }", json!({"teamId": team})).await;
     let member = &members["teamMemberKeys"]["memberKeys"][0];
     let key = AesKey::generate().unwrap();
     let wrapped = RsaPublicKey::from_jwk_json(member["publicKey"].as_str().unwrap())
@@ -140,7 +120,7 @@ async fn kill_during_pushes(database: &str) {
         .encrypt_string(&key.to_jwk().to_json())
         .unwrap();
     let project = "prj_00112233445566778899aabbccddeeff";
-    gql(&http, &server.base, &session, "mutation ($name: String!, $id: ID!, $rootDocumentId: ID!, $teamId: ID, $teamKeys: [ProjectCreateKeyInput!]) { projectCreate(name: $name, id: $id, rootDocumentId: $rootDocumentId, teamId: $teamId, teamKeys: $teamKeys) { id } }", json!({"name": "Kill", "id": project, "rootDocumentId": "wrk_1", "teamId": team, "teamKeys": [{"accountId": member["accountId"], "encSymmetricKey": wrapped}]})).await;
+    gql(&api, &session, "mutation ($name: String!, $id: ID!, $rootDocumentId: ID!, $teamId: ID, $teamKeys: [ProjectCreateKeyInput!]) { projectCreate(name: $name, id: $id, rootDocumentId: $rootDocumentId, teamId: $teamId, teamKeys: $teamKeys) { id } }", json!({"name": "Kill", "id": project, "rootDocumentId": "wrk_1", "teamId": team, "teamKeys": [{"accountId": member["accountId"], "encSymmetricKey": wrapped}]})).await;
     let contents: Vec<String> = (0..BATCH)
         .map(|i| blob_content(&json!({"_id": format!("req_{i}"), "n": i})))
         .collect();
@@ -148,11 +128,11 @@ async fn kill_during_pushes(database: &str) {
         .iter()
         .map(|c| json!({"id": blob_id(c), "content": seal_blob(&key, c).unwrap()}))
         .collect();
-    gql(&http, &server.base, &session, "mutation ($project: ID!, $blobs: [BlobInput!]!) { blobsCreate(project: $project, blobs: $blobs) { count } }", json!({"project": project, "blobs": blobs})).await;
+    gql(&api, &session, "mutation ($project: ID!, $blobs: [BlobInput!]!) { blobsCreate(project: $project, blobs: $blobs) { count } }", json!({"project": project, "blobs": blobs})).await;
 
     let (mut whole, mut none) = (0, 0);
     for delay_ms in [0u64, 3, 10, 25, 50, 100] {
-        let (tip, before) = tip_and_length(&http, &server.base, &session, project).await;
+        let (tip, before) = tip_and_length(&api, &session, project).await;
         // A chain of BATCH snapshots on the tip, snapshot i naming blob i.
         let mut parent = tip;
         let mut snapshots = Vec::with_capacity(BATCH);
@@ -163,17 +143,10 @@ async fn kill_during_pushes(database: &str) {
             parent = id;
         }
         let push = {
-            let (http, url, session) = (
-                http.clone(),
-                format!("{}/graphql", server.base),
-                session.clone(),
-            );
-            let body = json!({"query": "mutation ($project: ID!, $snapshots: [SnapshotInput!]!, $branch: String!) { snapshotsCreate(project: $project, snapshots: $snapshots, branch: $branch) { id } }", "variables": {"project": project, "snapshots": snapshots, "branch": "master"}});
+            let (api, session) = (api.clone(), session.clone());
+            let variables = json!({"project": project, "snapshots": snapshots, "branch": "master"});
             tokio::spawn(async move {
-                http.post(url)
-                    .header("X-Session-Id", session)
-                    .json(&body)
-                    .send()
+                api.graphql(&session, "mutation ($project: ID!, $snapshots: [SnapshotInput!]!, $branch: String!) { snapshotsCreate(project: $project, snapshots: $snapshots, branch: $branch) { id } }", variables)
                     .await
             })
         };
@@ -181,7 +154,8 @@ async fn kill_during_pushes(database: &str) {
         server.kill();
         let _ = push.await;
         server = Server::start(database).await;
-        let (_, after) = tip_and_length(&http, &server.base, &session, project).await;
+        api = Api::new(&server.base).unwrap();
+        let (_, after) = tip_and_length(&api, &session, project).await;
         assert!(
             after == before || after == before + BATCH,
             "killed {delay_ms} ms into a push: {after} snapshots, expected {before} or {}",

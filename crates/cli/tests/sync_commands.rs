@@ -387,13 +387,9 @@ async fn a_sync_command_with_an_ended_session_says_to_log_in() {
     let server = Server::start();
     let home = tempfile::tempdir().unwrap();
     sign_up(&home, &server, "dee@example.com");
-    let ended = reqwest::Client::new()
-        .post(format!("{}/auth/logout", server.url))
-        .header("X-Session-Id", support::session_of(&home))
-        .send()
-        .await
-        .unwrap();
-    assert!(ended.status().is_success(), "{}", ended.status());
+    let api = hypnos_client::Api::new(&server.url).unwrap();
+    let ended = hypnos_client::log_out(&api, &support::session_of(&home)).await;
+    assert!(ended.is_ok(), "{ended:?}");
     let out = hypnos(&home)
         .args(["branches", "prj_00000000000000000000000000000000"])
         .assert()

@@ -3,10 +3,10 @@
 //! account key, organizations and key sharing, and sync of the app's export files. Every key is
 //! made and used here; the server sees ciphertext only.
 //!
-//! Modules: [`api`] (HTTP and the server's errors), [`account`] (sign-up, log-in, the session),
-//! [`orgs`] (organizations, members, team projects, invitations with key sharing), [`history`]
-//! (a synced project's branches and log), [`sync`] (push, pull and status of the app's export
-//! files, merging three ways).
+//! Modules: [`api`] (HTTP, and the server's refusals sorted by what the caller can do),
+//! [`account`] (sign-up, log-in, the session), [`orgs`] (organizations, members, team projects,
+//! invitations with key sharing), [`history`] (a synced project's branches and log), [`sync`]
+//! (push, pull and status of the app's export files, merging three ways).
 
 pub mod account;
 pub mod api;
@@ -18,5 +18,5 @@ pub use account::{
     NewAccount, Session, change_passphrase, delete_account, log_in, log_out, reset, sign_up,
     sign_up_with_invite, whoami,
 };
-pub use api::{Api, ClientError};
+pub use api::{Api, ClientError, Refusal, Unavailable};
 pub use hypnos_crypto as crypto;

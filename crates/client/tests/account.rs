@@ -5,7 +5,7 @@
 
 mod support;
 
-use hypnos_client::{Api, ClientError, NewAccount, log_in, log_out, sign_up, whoami};
+use hypnos_client::{Api, ClientError, NewAccount, Refusal, log_in, log_out, sign_up, whoami};
 use support::Server;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -44,14 +44,20 @@ async fn sign_up_log_in_unlock_and_log_out() {
     log_out(&api, &session.id).await.unwrap();
     let ended = whoami(&api, &session.id).await.unwrap_err();
     assert!(
-        matches!(ended, ClientError::Server { status: 401, .. }),
+        matches!(
+            ended,
+            ClientError::Unauthorized(Refusal { status: 401, .. })
+        ),
         "{ended}"
     );
     let wrong = log_in(&api, "grace@example.com", "not it")
         .await
         .unwrap_err();
     assert!(
-        matches!(wrong, ClientError::Server { status: 401, .. }),
+        matches!(
+            wrong,
+            ClientError::Unauthorized(Refusal { status: 401, .. })
+        ),
         "{wrong}"
     );
 

@@ -10,7 +10,7 @@ use support::Server;
 
 use hypnos_client::{
     Api, NewAccount, log_in, orgs,
-    sync::{Progress, Quiet, Syncer, Target, export::Export},
+    sync::{Progress, PushOptions, Quiet, Syncer, Target, export::Export},
 };
 use serde_json::{Value, json};
 
@@ -113,11 +113,13 @@ async fn an_export_pushed_here_is_pulled_there() {
     let pushed = syncer
         .push(
             &file,
-            &org,
-            &team_project,
-            "master",
-            "first",
-            None,
+            &PushOptions {
+                org: &org,
+                team_project: &team_project,
+                branch: "master",
+                message: "first",
+                prefer: None,
+            },
             |account, key| {
                 seen.push((account.to_owned(), key.fingerprint()));
                 Ok(())

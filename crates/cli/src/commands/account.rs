@@ -2,6 +2,7 @@
 
 use std::io::BufRead;
 
+use anyhow::{Context as _, bail};
 use clap::Args;
 use hypnos_client::{Api, ClientError, NewAccount};
 use serde_json::json;
@@ -19,13 +20,13 @@ pub struct PassphraseSource {
 }
 
 impl PassphraseSource {
-    fn read(&self, confirm: bool) -> Result<Zeroizing<String>, String> {
+    fn read(&self, confirm: bool) -> anyhow::Result<Zeroizing<String>> {
         if self.passphrase_stdin {
             let mut line = Zeroizing::new(String::new());
             std::io::stdin()
                 .lock()
                 .read_line(&mut line)
-                .map_err(|err| format!("cannot read the passphrase: {err}"))?;
+                .context(CANNOT_READ)?;
             return Ok(Zeroizing::new(
                 line.trim_end_matches(['\r', '\n']).to_owned(),
             ));
@@ -33,17 +34,11 @@ impl PassphraseSource {
         if let Ok(passphrase) = std::env::var("HYPNOS_PASSPHRASE") {
             return Ok(Zeroizing::new(passphrase));
         }
-        let first = Zeroizing::new(
-            rpassword::prompt_password("Passphrase: ")
-                .map_err(|err| format!("cannot read the passphrase: {err}"))?,
-        );
+        let first = prompt("Passphrase: ")?;
         if confirm {
-            let again = Zeroizing::new(
-                rpassword::prompt_password("Passphrase again: ")
-                    .map_err(|err| format!("cannot read the passphrase: {err}"))?,
-            );
+            let again = prompt("Passphrase again: ")?;
             if *again != *first {
-                return Err("the two passphrases differ: nothing was done".into());
+                bail!("the two passphrases differ: nothing was done");
             }
         }
         Ok(first)
@@ -80,21 +75,13 @@ pub struct LoginArgs {
     passphrase: PassphraseSource,
 }
 
-pub(crate) fn explain(error: ClientError) -> String {
-    match error {
-        ClientError::Server { status: 401, .. } => {
-            "wrong e-mail or passphrase (or the session ended): run hypnos login --email …".into()
-        }
-        ClientError::Server { code, message, .. }
-            if code == "GRAPHQL" && message.contains("invalid access") =>
-        {
-            "the server refused: you are not a member of that organization, or hold no key to \
-             that project (check the ids with hypnos org list; a teammate can give you the \
-             key with hypnos share ORG)"
-                .into()
-        }
-        other => other.to_string(),
-    }
+const CANNOT_READ: &str = "cannot read the passphrase";
+
+/// A passphrase asked for on the terminal, without echo.
+fn prompt(question: &str) -> anyhow::Result<Zeroizing<String>> {
+    Ok(Zeroizing::new(
+        rpassword::prompt_password(question).context(CANNOT_READ)?,
+    ))
 }
 
 /// Prints `value` as JSON, or `text` for people.
@@ -107,9 +94,9 @@ pub(crate) fn print(json_output: bool, value: serde_json::Value, text: String) {
 }
 
 /// Signs up and logs in.
-pub async fn signup(server: &str, json_output: bool, args: SignupArgs) -> Result<(), String> {
+pub async fn signup(server: &str, json_output: bool, args: SignupArgs) -> anyhow::Result<()> {
     let passphrase = args.passphrase.read(true)?;
-    let api = Api::new(server).map_err(explain)?;
+    let api = Api::new(server)?;
     let created = hypnos_client::sign_up_with_invite(
         &api,
         &NewAccount {
@@ -120,11 +107,8 @@ pub async fn signup(server: &str, json_output: bool, args: SignupArgs) -> Result
         },
         args.invite.as_deref(),
     )
-    .await
-    .map_err(explain)?;
-    let session = hypnos_client::log_in(&api, &args.email, &passphrase)
-        .await
-        .map_err(explain)?;
+    .await?;
+    let session = hypnos_client::log_in(&api, &args.email, &passphrase).await?;
     remember(server, &session)?;
     print(
         json_output,
@@ -143,12 +127,10 @@ pub async fn signup(server: &str, json_output: bool, args: SignupArgs) -> Result
 }
 
 /// Logs in and keeps the session.
-pub async fn login(server: &str, json_output: bool, args: LoginArgs) -> Result<(), String> {
+pub async fn login(server: &str, json_output: bool, args: LoginArgs) -> anyhow::Result<()> {
     let passphrase = args.passphrase.read(false)?;
-    let api = Api::new(server).map_err(explain)?;
-    let session = hypnos_client::log_in(&api, &args.email, &passphrase)
-        .await
-        .map_err(explain)?;
+    let api = Api::new(server)?;
+    let session = hypnos_client::log_in(&api, &args.email, &passphrase).await?;
     remember(server, &session)?;
     print(
         json_output,
@@ -158,7 +140,7 @@ pub async fn login(server: &str, json_output: bool, args: LoginArgs) -> Result<(
     Ok(())
 }
 
-fn remember(server: &str, session: &hypnos_client::Session) -> Result<(), String> {
+fn remember(server: &str, session: &hypnos_client::Session) -> anyhow::Result<()> {
     state::save(&Saved {
         server: server.to_owned(),
         session_id: session.id.to_string(),
@@ -168,17 +150,15 @@ fn remember(server: &str, session: &hypnos_client::Session) -> Result<(), String
     })
 }
 
-pub(crate) fn saved() -> Result<Saved, String> {
-    state::load()?.ok_or_else(|| "not logged in: run hypnos login --email …".into())
+pub(crate) fn saved() -> anyhow::Result<Saved> {
+    state::load()?.context("not logged in: run hypnos login --email …")
 }
 
 /// Shows the logged-in account, as the server sees it.
-pub async fn whoami(json_output: bool) -> Result<(), String> {
+pub async fn whoami(json_output: bool) -> anyhow::Result<()> {
     let saved = saved()?;
-    let api = Api::new(&saved.server).map_err(explain)?;
-    let me = hypnos_client::whoami(&api, &saved.session_id)
-        .await
-        .map_err(explain)?;
+    let api = Api::new(&saved.server)?;
+    let me = hypnos_client::whoami(&api, &saved.session_id).await?;
     print(
         json_output,
         json!({
@@ -196,14 +176,14 @@ pub async fn whoami(json_output: bool) -> Result<(), String> {
 }
 
 /// Ends the session on the server and forgets it here.
-pub async fn logout(json_output: bool) -> Result<(), String> {
+pub async fn logout(json_output: bool) -> anyhow::Result<()> {
     let saved = match state::load() {
         Ok(saved) => saved,
         Err(unreadable) => {
             // A session that cannot be read cannot be ended on the server either; forgetting
             // it here is all logging out can still do.
             state::forget()?;
-            return Err(format!("{unreadable}; forgot it here"));
+            bail!("{}; forgot it here", crate::failure::describe(&unreadable));
         }
     };
     let Some(saved) = saved else {
@@ -214,11 +194,11 @@ pub async fn logout(json_output: bool) -> Result<(), String> {
         );
         return Ok(());
     };
-    let api = Api::new(&saved.server).map_err(explain)?;
+    let api = Api::new(&saved.server)?;
     // A session the server already ended is still forgotten here.
     match hypnos_client::log_out(&api, &saved.session_id).await {
-        Ok(()) | Err(ClientError::Server { status: 401, .. }) => {}
-        Err(other) => return Err(explain(other)),
+        Ok(()) | Err(ClientError::Unauthorized(_)) => {}
+        Err(other) => return Err(other.into()),
     }
     state::forget()?;
     print(
@@ -244,15 +224,11 @@ pub struct ResetArgs {
 
 /// Resets a lost passphrase (new keys; old data unreadable until teammates share again) and
 /// logs in with the new one.
-pub async fn reset(server: &str, json_output: bool, args: ResetArgs) -> Result<(), String> {
+pub async fn reset(server: &str, json_output: bool, args: ResetArgs) -> anyhow::Result<()> {
     let passphrase = args.passphrase.read(true)?;
-    let api = Api::new(server).map_err(explain)?;
-    hypnos_client::reset(&api, &args.email, &args.token, &passphrase)
-        .await
-        .map_err(explain)?;
-    let session = hypnos_client::log_in(&api, &args.email, &passphrase)
-        .await
-        .map_err(explain)?;
+    let api = Api::new(server)?;
+    hypnos_client::reset(&api, &args.email, &args.token, &passphrase).await?;
+    let session = hypnos_client::log_in(&api, &args.email, &passphrase).await?;
     remember(server, &session)?;
     print(
         json_output,
@@ -268,37 +244,26 @@ pub async fn reset(server: &str, json_output: bool, args: ResetArgs) -> Result<(
 
 /// `hypnos passphrase change`: asks for the current passphrase, then the new one (twice), or reads
 /// them from HYPNOS_PASSPHRASE and HYPNOS_NEW_PASSPHRASE.
-pub async fn change_passphrase(json_output: bool) -> Result<(), String> {
+pub async fn change_passphrase(json_output: bool) -> anyhow::Result<()> {
     let saved = saved()?;
-    let api = Api::new(&saved.server).map_err(explain)?;
+    let api = Api::new(&saved.server)?;
     let current = match std::env::var("HYPNOS_PASSPHRASE") {
         Ok(passphrase) => Zeroizing::new(passphrase),
-        Err(_) => Zeroizing::new(
-            rpassword::prompt_password("Current passphrase: ")
-                .map_err(|err| format!("cannot read the passphrase: {err}"))?,
-        ),
+        Err(_) => prompt("Current passphrase: ")?,
     };
     let new = match std::env::var("HYPNOS_NEW_PASSPHRASE") {
         Ok(passphrase) => Zeroizing::new(passphrase),
         Err(_) => {
-            let first = Zeroizing::new(
-                rpassword::prompt_password("New passphrase: ")
-                    .map_err(|err| format!("cannot read the passphrase: {err}"))?,
-            );
-            let again = Zeroizing::new(
-                rpassword::prompt_password("New passphrase again: ")
-                    .map_err(|err| format!("cannot read the passphrase: {err}"))?,
-            );
+            let first = prompt("New passphrase: ")?;
+            let again = prompt("New passphrase again: ")?;
             if *first != *again {
-                return Err("the two new passphrases differ: nothing was changed".into());
+                bail!("the two new passphrases differ: nothing was changed");
             }
             first
         }
     };
     let session = crate::commands::orgs::full_session(&api, &saved).await?;
-    hypnos_client::change_passphrase(&api, &session, &current, &new)
-        .await
-        .map_err(explain)?;
+    hypnos_client::change_passphrase(&api, &session, &current, &new).await?;
     print(
         json_output,
         json!({"changed": true}),
@@ -308,14 +273,12 @@ pub async fn change_passphrase(json_output: bool) -> Result<(), String> {
 }
 
 /// `hypnos account delete`: the passphrase proves it is meant.
-pub async fn delete_account(json_output: bool, source: &PassphraseSource) -> Result<(), String> {
+pub async fn delete_account(json_output: bool, source: &PassphraseSource) -> anyhow::Result<()> {
     let saved = saved()?;
-    let api = Api::new(&saved.server).map_err(explain)?;
+    let api = Api::new(&saved.server)?;
     let passphrase = source.read(false)?;
     let session = crate::commands::orgs::full_session(&api, &saved).await?;
-    hypnos_client::delete_account(&api, &session, &passphrase)
-        .await
-        .map_err(explain)?;
+    hypnos_client::delete_account(&api, &session, &passphrase).await?;
     state::forget()?;
     print(
         json_output,

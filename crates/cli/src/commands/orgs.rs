@@ -1,6 +1,7 @@
 //! `hypnos org …`, `hypnos invites …`, `hypnos team-project …`: organizations, members,
 //! invitations (with key sharing) and team projects, on `hypnos-client`.
 
+use anyhow::{Context as _, anyhow, bail};
 use clap::{Subcommand, ValueEnum};
 use hypnos_client::crypto::{jwk::SymmetricJwk, rsa::RsaPublicKey};
 use hypnos_client::{Api, Session, orgs};
@@ -9,7 +10,7 @@ use super::trust::{NewKeys, Vetter, normalize_fingerprint};
 use crate::state::Pin;
 use serde_json::json;
 
-use super::account::{explain, print, saved};
+use super::account::{print, saved};
 
 /// `hypnos org …`.
 #[derive(Subcommand)]
@@ -90,9 +91,9 @@ pub enum TeamProjectCommand {
 }
 
 /// The saved session and a client for its server.
-fn connect() -> Result<(Api, crate::state::Saved), String> {
+fn connect() -> anyhow::Result<(Api, crate::state::Saved)> {
     let saved = saved()?;
-    let api = Api::new(&saved.server).map_err(explain)?;
+    let api = Api::new(&saved.server)?;
     Ok((api, saved))
 }
 
@@ -100,25 +101,23 @@ fn connect() -> Result<(Api, crate::state::Saved), String> {
 pub(crate) async fn full_session(
     api: &Api,
     saved: &crate::state::Saved,
-) -> Result<Session, String> {
-    let account = hypnos_client::whoami(api, &saved.session_id)
-        .await
-        .map_err(explain)?;
+) -> anyhow::Result<Session> {
+    let account = hypnos_client::whoami(api, &saved.session_id).await?;
     Ok(Session {
         id: saved.session_id.clone().into(),
         account,
         account_key: SymmetricJwk::from_json(&saved.account_key)
-            .map_err(|err| format!("the saved account key is damaged ({err}): run hypnos login"))?,
+            .map_err(|err| anyhow!("the saved account key is damaged ({err}): run hypnos login"))?,
     })
 }
 
 /// Runs `hypnos org …`.
-pub async fn org(json_output: bool, command: OrgCommand) -> Result<(), String> {
+pub async fn org(json_output: bool, command: OrgCommand) -> anyhow::Result<()> {
     let (api, saved) = connect()?;
     let session = saved.session_id.as_str();
     match command {
         OrgCommand::List => {
-            let list = orgs::list(&api, session).await.map_err(explain)?;
+            let list = orgs::list(&api, session).await?;
             let text = list
                 .iter()
                 .map(|org| {
@@ -132,9 +131,7 @@ pub async fn org(json_output: bool, command: OrgCommand) -> Result<(), String> {
             print(json_output, json!(list), text);
         }
         OrgCommand::Create { name } => {
-            let org = orgs::create_team(&api, session, &name)
-                .await
-                .map_err(explain)?;
+            let org = orgs::create_team(&api, session, &name).await?;
             print(
                 json_output,
                 json!({"id": org.id, "name": org.name}),
@@ -142,7 +139,7 @@ pub async fn org(json_output: bool, command: OrgCommand) -> Result<(), String> {
             );
         }
         OrgCommand::Members { org } => {
-            let members = orgs::members(&api, session, &org).await.map_err(explain)?;
+            let members = orgs::members(&api, session, &org).await?;
             let text = members
                 .members
                 .iter()
@@ -162,19 +159,15 @@ pub async fn org(json_output: bool, command: OrgCommand) -> Result<(), String> {
                 InviteRole::Member => "member",
                 InviteRole::Admin => "admin",
             };
-            let how = orgs::instructions(&api, session, &org, &email)
-                .await
-                .map_err(explain)?;
-            orgs::check_instructions(&email, &how).map_err(explain)?;
+            let how = orgs::instructions(&api, session, &org, &email).await?;
+            orgs::check_instructions(&email, &how)?;
             let mut vetter = vetter(&full, accept_new_key)?;
             vetter.vet(
                 &how.invitee_id,
                 Some(&how.invitee_email),
                 &public_key(&how.invitee_email, &how.invitee_public_key)?,
             )?;
-            let invited = orgs::invite(&api, &full, &org, how, role)
-                .await
-                .map_err(explain)?;
+            let invited = orgs::invite(&api, &full, &org, how, role).await?;
             crate::state::save_pins(&vetter.pins)?;
             print(
                 json_output,
@@ -187,7 +180,7 @@ pub async fn org(json_output: bool, command: OrgCommand) -> Result<(), String> {
         }
         OrgCommand::Leave { org } => {
             let full = full_session(&api, &saved).await?;
-            orgs::leave(&api, &full, &org).await.map_err(explain)?;
+            orgs::leave(&api, &full, &org).await?;
             print(json_output, json!({"left": org}), format!("Left {org}."));
         }
     }
@@ -195,12 +188,12 @@ pub async fn org(json_output: bool, command: OrgCommand) -> Result<(), String> {
 }
 
 /// Runs `hypnos invites [accept ID | decline ID]`.
-pub async fn invites(json_output: bool, command: Option<InvitesCommand>) -> Result<(), String> {
+pub async fn invites(json_output: bool, command: Option<InvitesCommand>) -> anyhow::Result<()> {
     let (api, saved) = connect()?;
     let session = saved.session_id.as_str();
     match command {
         None => {
-            let mine = orgs::my_invitations(&api, session).await.map_err(explain)?;
+            let mine = orgs::my_invitations(&api, session).await?;
             let text = if mine.invitations.is_empty() {
                 "No invitations.".to_owned()
             } else {
@@ -221,7 +214,7 @@ pub async fn invites(json_output: bool, command: Option<InvitesCommand>) -> Resu
             print(json_output, json!(mine.invitations), text);
         }
         Some(InvitesCommand::Accept { id }) => {
-            let org = orgs::accept(&api, session, &id).await.map_err(explain)?;
+            let org = orgs::accept(&api, session, &id).await?;
             print(
                 json_output,
                 json!({"id": id, "organizationId": org}),
@@ -229,7 +222,7 @@ pub async fn invites(json_output: bool, command: Option<InvitesCommand>) -> Resu
             );
         }
         Some(InvitesCommand::Decline { id }) => {
-            orgs::decline(&api, session, &id).await.map_err(explain)?;
+            orgs::decline(&api, session, &id).await?;
             print(
                 json_output,
                 json!({"id": id, "declined": true}),
@@ -241,14 +234,12 @@ pub async fn invites(json_output: bool, command: Option<InvitesCommand>) -> Resu
 }
 
 /// Runs `hypnos team-project …`.
-pub async fn team_project(json_output: bool, command: TeamProjectCommand) -> Result<(), String> {
+pub async fn team_project(json_output: bool, command: TeamProjectCommand) -> anyhow::Result<()> {
     let (api, saved) = connect()?;
     let session = saved.session_id.as_str();
     match command {
         TeamProjectCommand::List { org } => {
-            let list = orgs::team_projects(&api, session, &org)
-                .await
-                .map_err(explain)?;
+            let list = orgs::team_projects(&api, session, &org).await?;
             let text = list
                 .data
                 .iter()
@@ -258,9 +249,7 @@ pub async fn team_project(json_output: bool, command: TeamProjectCommand) -> Res
             print(json_output, json!(list.data), text);
         }
         TeamProjectCommand::Create { org, name } => {
-            let made = orgs::create_team_project(&api, session, &org, &name)
-                .await
-                .map_err(explain)?;
+            let made = orgs::create_team_project(&api, session, &org, &name).await?;
             print(
                 json_output,
                 json!({"id": made.id, "name": made.name, "organizationId": made.organization_id}),
@@ -272,16 +261,14 @@ pub async fn team_project(json_output: bool, command: TeamProjectCommand) -> Res
 }
 
 /// A teammate's public key, parsed.
-fn public_key(who: &str, jwk: &str) -> Result<RsaPublicKey, String> {
-    RsaPublicKey::from_jwk_json(jwk).map_err(|err| format!("{who}'s public key is unusable: {err}"))
+fn public_key(who: &str, jwk: &str) -> anyhow::Result<RsaPublicKey> {
+    RsaPublicKey::from_jwk_json(jwk).with_context(|| format!("{who}'s public key is unusable"))
 }
 
 /// The vetter of the keys a command encrypts to: this machine's pins, and the caller's own key
 /// as its private key says.
-pub(crate) fn vetter(session: &Session, accept_new_key: bool) -> Result<Vetter, String> {
-    let own = orgs::private_key(session)
-        .and_then(|private| Ok(private.public_key()?))
-        .map_err(explain)?;
+pub(crate) fn vetter(session: &Session, accept_new_key: bool) -> anyhow::Result<Vetter> {
+    let own = orgs::private_key(session).and_then(|private| Ok(private.public_key()?))?;
     Ok(Vetter::new(
         crate::state::load_pins()?,
         NewKeys::from_flag(accept_new_key),
@@ -294,10 +281,9 @@ pub(crate) async fn emails_of(
     api: &Api,
     session: &str,
     org: &str,
-) -> Result<std::collections::HashMap<String, String>, String> {
+) -> anyhow::Result<std::collections::HashMap<String, String>> {
     Ok(orgs::members(api, session, org)
-        .await
-        .map_err(explain)?
+        .await?
         .members
         .into_iter()
         .map(|member| (member.user_id, member.email))
@@ -311,20 +297,17 @@ pub async fn share(
     org: &str,
     accept_new_key: bool,
     repair: Option<String>,
-) -> Result<(), String> {
+) -> anyhow::Result<()> {
     let (api, saved) = connect()?;
     let full = full_session(&api, &saved).await?;
     let mut vetter = vetter(&full, accept_new_key)?;
     if let Some(email) = repair {
         let (account, jwk) = orgs::member_key_in(&api, &saved.session_id, org, &email)
-            .await
-            .map_err(explain)?
-            .ok_or_else(|| format!("{email} is not a member of {org}"))?;
+            .await?
+            .with_context(|| format!("{email} is not a member of {org}"))?;
         let public = public_key(&email, &jwk)?;
         vetter.vet(&account, Some(&email), &public)?;
-        let done = orgs::repair(&api, &full, org, &account, &public)
-            .await
-            .map_err(explain)?;
+        let done = orgs::repair(&api, &full, org, &account, &public).await?;
         crate::state::save_pins(&vetter.pins)?;
         let mut text = format!(
             "Gave {email} {} project key(s), replacing the ones they held.",
@@ -344,9 +327,7 @@ pub async fn share(
         );
         return Ok(());
     }
-    let gaps = orgs::key_gaps(&api, &saved.session_id, org)
-        .await
-        .map_err(explain)?;
+    let gaps = orgs::key_gaps(&api, &saved.session_id, org).await?;
     let emails = if gaps.members.is_empty() {
         Default::default()
     } else {
@@ -361,9 +342,7 @@ pub async fn share(
             &public_key(who, &member.public_key)?,
         )?;
     }
-    let done = orgs::share(&api, &full, org, &gaps)
-        .await
-        .map_err(explain)?;
+    let done = orgs::share(&api, &full, org, &gaps).await?;
     crate::state::save_pins(&vetter.pins)?;
     print(
         json_output,
@@ -393,13 +372,12 @@ async fn look_up(
     session: &str,
     email: &str,
     org: Option<&str>,
-) -> Result<(String, String, RsaPublicKey), String> {
+) -> anyhow::Result<(String, String, RsaPublicKey)> {
     let email = email.trim().to_lowercase();
     let member = match org {
         Some(org) => orgs::member_key_in(api, session, org, &email).await,
         None => orgs::member_public_key(api, session, &email).await,
-    }
-    .map_err(explain)?;
+    }?;
     if let Some((account, jwk)) = member {
         let public = public_key(&email, &jwk)?;
         return Ok((account, email, public));
@@ -408,8 +386,7 @@ async fn look_up(
     let teams: Vec<String> = match org {
         Some(org) => vec![org.to_owned()],
         None => orgs::list(api, session)
-            .await
-            .map_err(explain)?
+            .await?
             .into_iter()
             .filter(|org| org.metadata.organization_type == "team")
             .map(|org| org.id)
@@ -419,16 +396,16 @@ async fn look_up(
     for team in teams {
         match orgs::instructions(api, session, &team, &email).await {
             Ok(how) => {
-                orgs::check_instructions(&email, &how).map_err(explain)?;
+                orgs::check_instructions(&email, &how)?;
                 let public = public_key(&email, &how.invitee_public_key)?;
                 return Ok((how.invitee_id, email, public));
             }
-            Err(err) => last_error = Some(explain(err)),
+            Err(err) => last_error = Some(err),
         }
     }
     Err(match last_error {
-        Some(err) => format!("cannot find {email}'s public key: {err}"),
-        None => format!(
+        Some(err) => anyhow::Error::new(err).context(format!("cannot find {email}'s public key")),
+        None => anyhow!(
             "{email} is not a member of any of your organizations (name the team you will \
              invite them to with --org ORG)"
         ),
@@ -440,14 +417,13 @@ pub async fn fingerprint(
     json_output: bool,
     email: Option<String>,
     org: Option<String>,
-) -> Result<(), String> {
+) -> anyhow::Result<()> {
     let (api, saved) = connect()?;
     let Some(email) = email else {
         // Our own key, from our private key: what the server says could be another.
         let full = full_session(&api, &saved).await?;
         let own = orgs::private_key(&full)
-            .and_then(|private| Ok(private.public_key()?))
-            .map_err(explain)?
+            .and_then(|private| Ok(private.public_key()?))?
             .fingerprint();
         let who = full.account.email.clone();
         print(
@@ -486,17 +462,17 @@ pub async fn trust(
     email: &str,
     expected: &str,
     org: Option<String>,
-) -> Result<(), String> {
+) -> anyhow::Result<()> {
     let (api, saved) = connect()?;
     let (account, who, public) = look_up(&api, &saved.session_id, email, org.as_deref()).await?;
     let print_value = public.fingerprint();
     if normalize_fingerprint(expected) != print_value {
-        return Err(format!(
+        bail!(
             "the server's key for {who} has fingerprint {print_value}, not the {} you were \
              given: nothing was pinned. Do not share to it; ask them to check again (they run: \
              hypnos keys fingerprint).",
             normalize_fingerprint(expected)
-        ));
+        );
     }
     let mut pins = crate::state::load_pins()?;
     if let Some((other, _)) = pins
@@ -525,22 +501,18 @@ pub async fn trust(
 }
 
 /// Runs `hypnos branches PRJ`.
-pub async fn branches(json_output: bool, project: &str) -> Result<(), String> {
+pub async fn branches(json_output: bool, project: &str) -> anyhow::Result<()> {
     let (api, saved) = connect()?;
-    let names = hypnos_client::history::branches(&api, &saved.session_id, project)
-        .await
-        .map_err(explain)?;
+    let names = hypnos_client::history::branches(&api, &saved.session_id, project).await?;
     let text = names.join("\n");
     print(json_output, json!(names), text);
     Ok(())
 }
 
 /// Runs `hypnos log PRJ [--branch B]`.
-pub async fn log(json_output: bool, project: &str, branch: &str) -> Result<(), String> {
+pub async fn log(json_output: bool, project: &str, branch: &str) -> anyhow::Result<()> {
     let (api, saved) = connect()?;
-    let entries = hypnos_client::history::log(&api, &saved.session_id, project, branch)
-        .await
-        .map_err(explain)?;
+    let entries = hypnos_client::history::log(&api, &saved.session_id, project, branch).await?;
     let text = entries
         .iter()
         .map(|e| {

@@ -3,17 +3,18 @@
 
 use std::path::PathBuf;
 
+use anyhow::bail;
 use clap::{Args, ValueEnum};
 use hypnos_client::sync::{
-    Changes, Plan, SyncError, Syncer, Target,
+    Changes, Plan, PushOptions, SyncError, Syncer, Target,
     export::Format,
     merge::{Conflict, Prefer},
 };
 use serde_json::json;
 
-use super::account::{explain, print, saved};
+use super::account::{print, saved};
 use super::orgs::{emails_of, full_session, vetter};
-use crate::Failure;
+use crate::failure::Conflicted;
 
 /// The side that wins conflicts.
 #[derive(Clone, Copy, ValueEnum)]
@@ -146,9 +147,9 @@ struct Context {
     bars: crate::progress::Bars,
 }
 
-async fn context(json_output: bool) -> Result<Context, String> {
+async fn context(json_output: bool) -> anyhow::Result<Context> {
     let saved = saved()?;
-    let api = hypnos_client::Api::new(&saved.server).map_err(explain)?;
+    let api = hypnos_client::Api::new(&saved.server)?;
     let session = full_session(&api, &saved).await?;
     Ok(Context {
         api,
@@ -159,10 +160,11 @@ async fn context(json_output: bool) -> Result<Context, String> {
 }
 
 impl Context {
-    fn syncer(&self, accept_rollback: bool) -> Result<Syncer<'_>, String> {
-        Syncer::new(&self.api, &self.session, &self.home, &self.bars)
-            .map(|syncer| syncer.accept_rollback(accept_rollback))
-            .map_err(explain)
+    fn syncer(&self, accept_rollback: bool) -> anyhow::Result<Syncer<'_>> {
+        Ok(
+            Syncer::new(&self.api, &self.session, &self.home, &self.bars)?
+                .accept_rollback(accept_rollback),
+        )
     }
 }
 
@@ -176,7 +178,8 @@ fn summary(changes: &Changes) -> String {
     )
 }
 
-fn failure(err: SyncError, what: &str, json_output: bool) -> Failure {
+/// A sync's error; conflicts are listed (on stdout too with `--json`) and exit 3.
+fn failure(err: SyncError, what: &str, json_output: bool) -> anyhow::Error {
     match err {
         SyncError::Conflicts { conflicts } => {
             if json_output {
@@ -201,10 +204,9 @@ fn failure(err: SyncError, what: &str, json_output: bool) -> Failure {
                 "Run again with --prefer ours (keep this file's versions) or --prefer theirs \
                  (take the server's), or edit the file so the two agree.",
             );
-            Failure::Conflict(text)
+            Conflicted(text).into()
         }
-        SyncError::Client(err) => Failure::Error(explain(err)),
-        other => Failure::Error(other.to_string()),
+        other => other.into(),
     }
 }
 
@@ -218,7 +220,7 @@ fn conflict_json(conflicts: &[(String, Vec<Conflict>)]) -> serde_json::Value {
 }
 
 /// Runs `hypnos push`.
-pub async fn push(json_output: bool, args: PushArgs) -> Result<(), Failure> {
+pub async fn push(json_output: bool, args: PushArgs) -> anyhow::Result<()> {
     let context = context(json_output).await?;
     let syncer = context.syncer(args.accept_rollback)?;
     let mut vetter = vetter(&context.session, args.accept_new_key)?;
@@ -230,12 +232,18 @@ pub async fn push(json_output: bool, args: PushArgs) -> Result<(), Failure> {
     let outcome = syncer
         .push(
             &args.file,
-            &args.org,
-            &args.team_project,
-            &args.branch,
-            &args.message,
-            prefer(args.prefer),
-            |account, public| vetter.vet(account, emails.get(account).map(String::as_str), public),
+            &PushOptions {
+                org: &args.org,
+                team_project: &args.team_project,
+                branch: &args.branch,
+                message: &args.message,
+                prefer: prefer(args.prefer),
+            },
+            |account, public| {
+                vetter
+                    .vet(account, emails.get(account).map(String::as_str), public)
+                    .map_err(|refused| refused.to_string())
+            },
         )
         .await
         .map_err(|err| failure(err, "The push", json_output))?;
@@ -293,13 +301,13 @@ pub async fn push(json_output: bool, args: PushArgs) -> Result<(), Failure> {
 }
 
 /// Runs `hypnos pull`.
-pub async fn pull(json_output: bool, args: PullArgs) -> Result<(), Failure> {
+pub async fn pull(json_output: bool, args: PullArgs) -> anyhow::Result<()> {
     let context = context(json_output).await?;
     let syncer = context.syncer(args.accept_rollback)?;
     let target = match (&args.project, &args.workspace) {
         (Some(project), _) => Target::Project(project),
         (None, Some(workspace)) => Target::Workspace(workspace),
-        (None, None) => return Err(Failure::Error("name --project or --workspace".into())),
+        (None, None) => bail!("name --project or --workspace"),
     };
     let format = args.format.map(|format| match format {
         FileFormat::Json => Format::Json,
@@ -340,11 +348,10 @@ pub async fn pull(json_output: bool, args: PullArgs) -> Result<(), Failure> {
 }
 
 /// Runs `hypnos status`.
-pub async fn status(json_output: bool, args: StatusArgs) -> Result<(), Failure> {
+pub async fn status(json_output: bool, args: StatusArgs) -> anyhow::Result<()> {
     let context = context(json_output).await?;
     let syncer = context.syncer(args.accept_rollback)?;
-    let file =
-        hypnos_client::sync::read_export(&args.file).map_err(|err| failure(err, "", false))?;
+    let file = hypnos_client::sync::read_export(&args.file)?;
     let plans = syncer
         .status(&args.file, &file, &args.branch)
         .await

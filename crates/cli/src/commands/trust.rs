@@ -10,6 +10,7 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
+use anyhow::{Context as _, bail};
 use hypnos_client::crypto::rsa::RsaPublicKey;
 
 use crate::state::{Pin, Pins};
@@ -75,21 +76,20 @@ impl Vetter {
         account_id: &str,
         email: Option<&str>,
         public_key: &RsaPublicKey,
-    ) -> Result<(), String> {
+    ) -> anyhow::Result<()> {
         let print = public_key.fingerprint();
         let email = email.map(|email| email.trim().to_lowercase());
         let who = email.clone().unwrap_or_else(|| account_id.to_owned());
         if account_id == self.me.0 {
             // Our own key: the one our private key belongs to, whatever the server says.
-            return if print == self.me.1 {
-                Ok(())
-            } else {
-                Err(format!(
+            if print != self.me.1 {
+                bail!(
                     "the server gives your own account a public key that is not yours ({print}, \
                      yours is {}): nothing was shared",
                     self.me.1
-                ))
-            };
+                );
+            }
+            return Ok(());
         }
         let accept = self.new_keys == NewKeys::Accept;
         if let Some(email) = &email
@@ -99,45 +99,45 @@ impl Vetter {
                 .find(|(id, pin)| *id != account_id && pin.email.as_deref() == Some(email))
             && !accept
         {
-            return Err(format!(
+            bail!(
                 "{email} was pinned here as account {other}, but the server now says it is \
                  account {account_id}: nothing was shared. If they made a new account, compare \
                  fingerprints with them (they run: hypnos keys fingerprint) and run \
                  hypnos keys trust {email} FINGERPRINT, or run again with --accept-new-key."
-            ));
+            );
         }
         match self.pins.get(account_id) {
             Some(pin) if pin.fingerprint != print => {
                 if !accept {
-                    return Err(format!(
+                    bail!(
                         "{who}'s public key changed since you pinned it (pinned {}, now {print}). \
                          Nothing was shared. If they reset their account, compare fingerprints \
                          with them (they run: hypnos keys fingerprint) and run again with \
                          --accept-new-key (or hypnos keys trust {who} '{print}').",
                         pin.fingerprint
-                    ));
+                    );
                 }
             }
             Some(Pin {
                 email: Some(pinned),
                 ..
             }) if email.as_ref().is_some_and(|email| email != pinned) && !accept => {
-                return Err(format!(
+                bail!(
                     "account {account_id} was pinned here as {pinned}, but the server now says it \
                      is {who}: nothing was shared (run again with --accept-new-key if they \
                      changed their e-mail)."
-                ));
+                );
             }
             Some(_) => {}
             None if accept => {}
             None if confirm_on_terminal(&who, account_id, &print)? => {}
             None => {
-                return Err(format!(
+                bail!(
                     "{who}'s public key is new to this machine (account {account_id}, fingerprint \
                      {print}). Nothing was shared. Compare the fingerprint with them (they run: \
                      hypnos keys fingerprint), then trust it: hypnos keys trust {who} '{print}' \
                      (or run again with --accept-new-key; on a terminal you are asked instead)."
-                ));
+                );
             }
         }
         let email = email.or_else(|| self.pins.get(account_id).and_then(|pin| pin.email.clone()));
@@ -153,7 +153,7 @@ impl Vetter {
 }
 
 /// Asks on the terminal whether to trust a new key; `false` without a terminal.
-fn confirm_on_terminal(who: &str, account_id: &str, print: &str) -> Result<bool, String> {
+fn confirm_on_terminal(who: &str, account_id: &str, print: &str) -> anyhow::Result<bool> {
     if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
         return Ok(false);
     }
@@ -168,7 +168,7 @@ fn confirm_on_terminal(who: &str, account_id: &str, print: &str) -> Result<bool,
     std::io::stdin()
         .lock()
         .read_line(&mut answer)
-        .map_err(|err| format!("cannot read the answer: {err}"))?;
+        .context("cannot read the answer")?;
     Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES"))
 }
 
@@ -192,12 +192,13 @@ mod tests {
         let (mine, bob, bob_again, mallory) = (key(), key(), key(), key());
         let mut vetter = Vetter::new(Pins::new(), NewKeys::Ask, ("acct_me", &mine));
         vetter.vet("acct_me", None, &mine).unwrap();
-        let refused = vetter.vet("acct_me", None, &bob).unwrap_err();
+        let refused = vetter.vet("acct_me", None, &bob).unwrap_err().to_string();
         assert!(refused.contains("not yours"), "{refused}");
 
         let refused = vetter
             .vet("acct_bob", Some("bob@example.com"), &bob)
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(refused.contains("new to this machine"), "{refused}");
         assert!(refused.contains(&bob.fingerprint()), "{refused}");
         assert!(vetter.pins.is_empty());
@@ -213,18 +214,21 @@ mod tests {
         vetter.vet("acct_bob", None, &bob).unwrap();
         let refused = vetter
             .vet("acct_bob", Some("bob@example.com"), &bob_again)
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(refused.contains("changed since you pinned it"), "{refused}");
         let refused = vetter
             .vet("acct_mallory", Some("bob@example.com"), &mallory)
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(
             refused.contains("was pinned here as account acct_bob"),
             "{refused}"
         );
         let refused = vetter
             .vet("acct_bob", Some("mallory@example.com"), &bob)
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(
             refused.contains("was pinned here as bob@example.com"),
             "{refused}"

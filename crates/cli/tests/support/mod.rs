@@ -135,17 +135,18 @@ pub fn session_of(home: &tempfile::TempDir) -> String {
         .to_owned()
 }
 
-pub async fn gql(server: &Server, session: &str, query: &str, variables: Value) -> Value {
-    reqwest::Client::new()
-        .post(format!("{}/graphql", server.url))
-        .header("X-Session-Id", session)
-        .json(&serde_json::json!({"query": query, "variables": variables}))
-        .send()
-        .await
+/// One GraphQL operation of the sync API as the holder of `session`, through hypnos-client: its
+/// `data`, or the server's refusal.
+pub async fn gql(
+    server: &Server,
+    session: &str,
+    query: &str,
+    variables: Value,
+) -> Result<Value, hypnos_client::ClientError> {
+    hypnos_client::Api::new(&server.url)
         .unwrap()
-        .json()
+        .graphql(session, query, variables)
         .await
-        .unwrap()
 }
 
 /// What a finished command wrote on stderr.

@@ -13,7 +13,6 @@ use std::collections::HashMap;
 use serde_json::{Map, Value, json};
 
 /// The "Insomnia v5" file (its own module: a different, nested layout).
-#[path = "export_v5.rs"]
 pub mod v5;
 
 /// The synced document types: the app's `type` and the export's `_type`.
