@@ -23,8 +23,6 @@ pub struct AppState {
     /// The rate limits (per address, per account and address, per account, per look-up
     /// caller), counted in the database.
     pub limiter: Arc<RateLimiter>,
-    /// The sync API's GraphQL schema, built once.
-    pub graphql: crate::api::graphql::SyncSchema,
 }
 
 /// Name of the secret in `server_settings`.
@@ -46,7 +44,6 @@ impl AppState {
         Ok(Self {
             limiter: Arc::new(RateLimiter::new(store.clone(), &config)),
             store,
-            graphql: crate::api::graphql::schema(),
             config: Arc::new(config),
             unknown_account_key: hmac::Key::new(hmac::HMAC_SHA256, &secret),
         })

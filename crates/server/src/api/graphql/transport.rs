@@ -19,12 +19,16 @@
 
 use async_graphql::{ErrorExtensionValues, ServerError, Value};
 use axum::{
+    Extension,
     extract::{FromRequest, Request, State},
     response::IntoResponse,
 };
 use hypnos_crypto::wire::ErrorBody;
 
-use super::limits::{self, AnswerBudget, StorePermits};
+use super::{
+    SyncSchema,
+    limits::{self, AnswerBudget, StorePermits},
+};
 use crate::{error::ApiError, extract::Json, session::Authenticated, state::AppState};
 
 /// The most bytes of a REST error body read back to turn it into a GraphQL error (they are a
@@ -34,6 +38,7 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 /// The handler of `POST /graphql` (the app adds `?<label>`, which is only a tag).
 pub(super) async fn graphql(
     State(state): State<AppState>,
+    Extension(schema): Extension<SyncSchema>,
     caller: Result<Authenticated, ApiError>,
     body: Request,
 ) -> axum::Json<async_graphql::Response> {
@@ -56,7 +61,7 @@ pub(super) async fn graphql(
         .data(StorePermits::default())
         .data(state.clone())
         .data(caller);
-    answer(state.graphql.execute(request).await)
+    answer(schema.execute(request).await)
 }
 
 /// The answer as the apps read it: `data` is an object even when an error left none.

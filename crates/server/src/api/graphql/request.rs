@@ -1,0 +1,47 @@
+//! What every resolver uses of its request: the store permit and the answer budget of
+//! [`limits`](super::limits), the error a failed read answers, and the bound on batches.
+
+use async_graphql::{Context, Error, ID, Result};
+
+use super::limits::{AnswerBudget, StorePermits};
+use crate::storage::StoreError;
+
+/// The most ids one query may name, and snapshots or blobs one mutation may carry: well above
+/// the app's batches (50 blobs, 20 snapshots, 200 blobs per upload).
+const MAX_BATCH: usize = 1_000;
+
+/// Holds one of this request's [`super::limits::STORE_PERMITS`] while a top-level resolver uses
+/// the store: async-graphql resolves sibling query fields concurrently, and each would otherwise
+/// hold a connection of the pool at the same time.
+pub(super) async fn store_permit<'a>(
+    ctx: &Context<'a>,
+) -> Result<tokio::sync::SemaphorePermit<'a>> {
+    ctx.data::<StorePermits>()?
+        .0
+        .acquire()
+        .await
+        .map_err(|_| Error::new("the request was cancelled"))
+}
+
+/// A failed read or write: logged here, answered without its cause.
+pub(super) fn internal(error: StoreError) -> Error {
+    tracing::warn!(%error, "sync storage failed");
+    Error::new("the server could not complete this request; try again")
+}
+
+/// This request's [`AnswerBudget`].
+pub(super) fn budget<'a>(ctx: &Context<'a>) -> Result<&'a AnswerBudget> {
+    ctx.data::<AnswerBudget>()
+}
+
+/// Refuses a batch of more than [`MAX_BATCH`] items.
+pub(super) fn check_batch(what: &str, len: usize) -> Result<()> {
+    if len > MAX_BATCH {
+        return Err(Error::new(format!("{what}: at most {MAX_BATCH} at once")));
+    }
+    Ok(())
+}
+
+pub(super) fn ids_of(ids: Vec<ID>) -> Vec<String> {
+    ids.into_iter().map(|id| id.0).collect()
+}
