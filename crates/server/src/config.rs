@@ -161,7 +161,7 @@ pub struct ServerConfig {
     /// The name the browser log-in and sign-up pages show for this server (e.g. "Acme API
     /// sync"), as plain text: 1 to 64 characters, no control characters. Default: the host of
     /// --public-url, else "Hypnos".
-    #[arg(long, env = "HYPNOS_SERVER_NAME", value_parser = crate::api::pages::parse_server_name)]
+    #[arg(long, env = "HYPNOS_SERVER_NAME", value_parser = parse_server_name)]
     pub server_name: Option<String>,
 }
 
@@ -271,4 +271,23 @@ fn parse_network(text: &str) -> Result<ipnet::IpNet, String> {
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text).map_err(|err| format!("{err} (examples: 90s, 30m, 12h, 14d)"))
+}
+
+/// Longest `--server-name`, in characters: it has to fit a heading on a phone.
+pub const MAX_SERVER_NAME_CHARS: usize = 64;
+
+/// `--server-name`: trimmed, 1 to [`MAX_SERVER_NAME_CHARS`] characters, no control characters
+/// (a line break or an escape sequence has no place in a heading or a log). Any other character
+/// is allowed: the pages escape it.
+pub fn parse_server_name(text: &str) -> Result<String, String> {
+    let name = text.trim();
+    if name.is_empty() || name.chars().count() > MAX_SERVER_NAME_CHARS {
+        return Err(format!(
+            "the server's name must be 1 to {MAX_SERVER_NAME_CHARS} characters"
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err("the server's name cannot hold control characters or line breaks".into());
+    }
+    Ok(name.to_owned())
 }

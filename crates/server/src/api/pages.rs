@@ -30,8 +30,9 @@ pub const SERVER_NAME_SLOT: &str = "{{server_name}}";
 /// The name shown when neither `--server-name` nor `--public-url` gives one.
 pub const DEFAULT_SERVER_NAME: &str = "Hypnos";
 
-/// Longest `--server-name`, in characters: it has to fit a heading on a phone.
-pub const MAX_SERVER_NAME_CHARS: usize = 64;
+// The rule for `--server-name` lives with the setting (the configuration knows nothing of the
+// API); the pages show what it let through.
+pub use crate::config::{MAX_SERVER_NAME_CHARS, parse_server_name};
 
 /// One embedded file: its name under `/app/auth-app/`, its type and its bytes.
 struct Asset {
@@ -94,22 +95,6 @@ pub fn routes() -> Router<AppState> {
                 },
             ),
         )
-}
-
-/// `--server-name`: trimmed, 1 to [`MAX_SERVER_NAME_CHARS`] characters, no control characters
-/// (a line break or an escape sequence has no place in a heading or a log). Any other character
-/// is allowed: the pages escape it.
-pub fn parse_server_name(text: &str) -> Result<String, String> {
-    let name = text.trim();
-    if name.is_empty() || name.chars().count() > MAX_SERVER_NAME_CHARS {
-        return Err(format!(
-            "the server's name must be 1 to {MAX_SERVER_NAME_CHARS} characters"
-        ));
-    }
-    if name.chars().any(char::is_control) {
-        return Err("the server's name cannot hold control characters or line breaks".into());
-    }
-    Ok(name.to_owned())
 }
 
 /// The name the pages show: `--server-name`, else the host of `--public-url` (what users typed
