@@ -4,12 +4,10 @@
 #![allow(clippy::unwrap_used, reason = "tests may panic")]
 
 mod common;
-#[path = "http/mod.rs"]
-mod http;
 
 use std::time::Duration;
 
-use http::{
+use common::http::{
     TestServer, post,
     users::{User, begin_login, login, verifier_for},
 };
@@ -34,7 +32,7 @@ async fn whoami(server: &TestServer, http: &Client, session: &str) -> (StatusCod
     (status, response.json().await.unwrap())
 }
 
-async fn account_life(db: &common::TestDb) {
+async fn account_life(db: common::TestDb) {
     let database_url = db.url.as_str();
     let server = TestServer::start(database_url, 1_000).await;
     let http = Client::new();
@@ -275,7 +273,8 @@ async fn account_life(db: &common::TestDb) {
     restarted.stop().await;
 }
 
-async fn bad_input_and_limits(database_url: &str) {
+async fn bad_input_and_limits(db: common::TestDb) {
+    let database_url = db.url.as_str();
     let server = TestServer::start(database_url, 3).await;
     let http = Client::new();
     let bob = User::new("bob@example.com", "bob's passphrase");
@@ -473,26 +472,4 @@ async fn bad_input_and_limits(database_url: &str) {
     tokio::time::sleep(Duration::from_millis(10)).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn account_life_sqlite() {
-    let db = common::TestDb::sqlite();
-    account_life(&db).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn account_life_postgres() {
-    let db = common::TestDb::postgres().await;
-    account_life(&db).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_input_and_limits_sqlite() {
-    let db = common::TestDb::sqlite();
-    bad_input_and_limits(&db.url).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_input_and_limits_postgres() {
-    let db = common::TestDb::postgres().await;
-    bad_input_and_limits(&db.url).await;
-}
+common::on_both_backends!(account_life, bad_input_and_limits,);

@@ -8,11 +8,9 @@
 mod common;
 #[path = "../../crypto/tests/support/harness.rs"]
 mod harness;
-#[path = "http/mod.rs"]
-mod http;
 
+use common::http::{TestServer, post};
 use harness::Harness;
-use http::{TestServer, post};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
@@ -66,7 +64,8 @@ async fn javascript_login(
     Ok(proof["K"].as_str().unwrap().to_string())
 }
 
-async fn made_by_the_app_libraries(database_url: &str) {
+async fn made_by_the_app_libraries(db: common::TestDb) {
+    let database_url = db.url.as_str();
     let server = TestServer::start(database_url, 1_000).await;
     let http = Client::new();
     let mut js = Harness::start();
@@ -163,7 +162,8 @@ fn js_derive(js: &mut Harness, passphrase: &str, email: &str, salt: &str) -> Str
 }
 
 /// An account signed up through `hypnos-crypto` logs in with srp-js.
-async fn made_in_rust_logged_in_by_javascript(database_url: &str) {
+async fn made_in_rust_logged_in_by_javascript(db: common::TestDb) {
+    let database_url = db.url.as_str();
     use hypnos_crypto::{
         aes::{AesKey, encrypt_string},
         encoding::{from_hex, to_hex},
@@ -215,16 +215,7 @@ async fn made_in_rust_logged_in_by_javascript(database_url: &str) {
     server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn app_libraries_sqlite() {
-    let db = common::TestDb::sqlite();
-    made_by_the_app_libraries(&db.url).await;
-    made_in_rust_logged_in_by_javascript(&db.url).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn app_libraries_postgres() {
-    let db = common::TestDb::postgres().await;
-    made_by_the_app_libraries(&db.url).await;
-    made_in_rust_logged_in_by_javascript(&db.url).await;
-}
+common::on_both_backends!(
+    made_by_the_app_libraries,
+    made_in_rust_logged_in_by_javascript,
+);

@@ -11,51 +11,18 @@
 #![allow(clippy::unwrap_used, reason = "tests may panic")]
 
 mod common;
-#[path = "http/mod.rs"]
-mod http;
 
-use http::{
+use common::http::{
     TestServer, call,
     users::{User, sign_up_and_log_in},
 };
 use hypnos_crypto::{
-    aes::AesKey,
     jwk::SymmetricJwk,
     rsa::RsaPublicKey,
     sync::{blob_content, blob_id, open_blob, seal_blob},
 };
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
-
-/// A synced project `project` in `org` whose key (a fresh AES JWK) is encrypted to each of
-/// `holders`; returns the key's JWK JSON.
-async fn synced_project(
-    db: &common::TestDb,
-    org: &str,
-    project: &str,
-    holders: &[(&str, &User)],
-) -> String {
-    let jwk = AesKey::generate().unwrap().to_jwk().to_json().to_string();
-    let mut sql = format!(
-        "INSERT INTO projects (organization_id, id, team_project_id, name, root_document_id, \
-         created_at) VALUES ('{org}', '{project}', NULL, 'Project', 'wrk_1', 0);"
-    );
-    for (account, user) in holders {
-        let wrapped = user
-            .private
-            .public_key()
-            .unwrap()
-            .encrypt_string(&jwk)
-            .unwrap();
-        sql.push_str(&format!(
-            "INSERT INTO project_keys (organization_id, project_id, account_id, \
-             enc_symmetric_key, created_at) VALUES ('{org}', '{project}', '{account}', \
-             '{wrapped}', 0);"
-        ));
-    }
-    db.execute(&sql).await;
-    jwk
-}
 
 /// Someone who signed up and logged in.
 struct Person {
@@ -109,7 +76,8 @@ async fn desktop_invites(db: common::TestDb) {
     let team = team["id"].as_str().unwrap().to_owned();
     let org = |rest: &str| format!("/v1/organizations/{team}{rest}");
     let desk = |rest: &str| format!("/v1/desktop/organizations/{team}/collaborators{rest}");
-    let project_key = synced_project(&db, &team, "prj_1", &[(&alice.id, &alice.user)]).await;
+    let project_key =
+        common::app::synced_project(&db, &team, "prj_1", &[(&alice.id, &alice.user)]).await;
 
     // 0. The 10.x flow, on the same tables: carol is invited without keys and accepts, so she
     //    is a member lacking the project key.
@@ -219,8 +187,8 @@ async fn desktop_invites(db: common::TestDb) {
     let for_bob = bob_public.encrypt_string(&opened).unwrap();
     let key = |account: &str, project: &str, enc: &str| json!({ account: { project: {"accountId": account, "projectId": project, "encKey": enc} } });
     let finish = |keys: Value, accounts: Value, role: Value| json!({"teamIds": [], "keys": keys, "accountIds": accounts, "roleId": role});
-    synced_project(&db, &team, "prj_nokey", &[]).await;
-    synced_project(&db, &bob.personal, "prj_bobs", &[(&bob.id, &bob.user)]).await;
+    common::app::synced_project(&db, &team, "prj_nokey", &[]).await;
+    common::app::synced_project(&db, &bob.personal, "prj_bobs", &[(&bob.id, &bob.user)]).await;
     let before = invitation_rows(&db).await;
     let refusals: Vec<(&Person, Value, StatusCode, &str)> = vec![
         // A project of another organization, alone or beside a good invitation.
@@ -884,12 +852,4 @@ async fn desktop_invites(db: common::TestDb) {
     server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn desktop_invites_sqlite() {
-    desktop_invites(common::TestDb::sqlite()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn desktop_invites_postgres() {
-    desktop_invites(common::TestDb::postgres().await).await;
-}
+common::on_both_backends!(desktop_invites,);

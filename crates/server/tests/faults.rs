@@ -14,8 +14,7 @@
 
 #[path = "faults/cluster.rs"]
 mod cluster;
-#[path = "http/mod.rs"]
-mod http;
+mod common;
 #[path = "faults/tmpfs.rs"]
 mod tmpfs;
 
@@ -23,7 +22,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use cluster::Cluster;
-use http::{
+use common::http::{
     TestServer, call,
     users::{User, sign_up_and_log_in},
 };

@@ -5,16 +5,14 @@
 #![allow(clippy::unwrap_used, reason = "tests may panic")]
 
 mod common;
-#[path = "http/mod.rs"]
-mod http;
 
 use std::time::Duration;
 
-use common::{Backend, TestDb};
-use http::{
+use common::http::{
     TestServer, call,
     users::{User, sign_up_and_log_in},
 };
+use common::{Backend, TestDb};
 use hypnos_crypto::{
     aes::AesKey,
     rsa::RsaPublicKey,
@@ -24,28 +22,8 @@ use hypnos_server::ServerConfig;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 
-macro_rules! on_both_backends {
-    ($($story:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $story() {
-                    super::bounded(super::$story(super::TestDb::new(super::Backend::Sqlite).await)).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $story() {
-                    super::bounded(super::$story(super::TestDb::new(super::Backend::Postgres).await)).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends!(
+common::on_both_backends!(
+    timeout = Duration::from_secs(180);
     aliases_fields_and_fragments_past_the_budget_are_refused,
     an_answer_is_bounded_in_bytes,
     a_damaged_snapshot_state_is_an_error_not_an_empty_state,
@@ -54,13 +32,6 @@ on_both_backends!(
     pushed_fields_and_asked_ids_are_bounded,
     the_store_tells_sizes_and_member_authors,
 );
-
-/// No test may hang.
-async fn bounded(story: impl std::future::Future<Output = ()>) {
-    tokio::time::timeout(Duration::from_secs(180), story)
-        .await
-        .expect("the test finished within three minutes");
-}
 
 const PROJECT: &str = "prj_0123456789abcdef0123456789abcdef";
 const SNAPSHOT_FIELDS: &str = "id parent created author authorAccount { firstName lastName email } name description state { blob key name }";
@@ -574,7 +545,7 @@ fn peak_rss_mib() -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a measurement for the report: run with --ignored --nocapture"]
 async fn measure_peak_rss_of_blob_aliases() {
-    bounded(async {
+    common::bounded(Duration::from_secs(180), async {
         let world = World::new(TestDb::new(Backend::Sqlite).await, |_| {}).await;
         let plain = "x".repeat(4 * 1024 * 1024 - 200);
         let content = hypnos_crypto::aes::encrypt_string(&world.key, &plain)

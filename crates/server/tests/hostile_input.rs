@@ -1,89 +1,42 @@
-//! Hostile input to the server's parsers, over real HTTP on SQLite and PostgreSQL: GraphQL text
-//! nested thousands deep (which aborted the whole process), JSON bodies and GraphQL variables
-//! nested past serde_json's limit, and a JWK nested deep inside a body. Each is refused, and the
-//! server keeps answering.
+//! Hostile input to the server's parsers, on SQLite and PostgreSQL: GraphQL text nested
+//! thousands deep (which aborted the whole process), JSON bodies and GraphQL variables nested
+//! past serde_json's limit, and a JWK nested deep inside a body. Each is refused, and the server
+//! keeps answering. The parsers sit behind the router, so the hostile requests go through it
+//! without a socket ([`common::app::oneshot`]); the user signs up over real HTTP.
 #![allow(clippy::unwrap_used, reason = "tests may panic")]
 
 mod common;
-#[path = "http/mod.rs"]
-mod http;
 
 use std::time::Duration;
 
-use common::{Backend, TestDb};
-use http::{
-    TestServer,
-    users::{User, sign_up_and_log_in},
-};
-use reqwest::{Client, StatusCode};
+use common::TestDb;
+use common::app::{TestApp, oneshot};
+use common::http::users::User;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-macro_rules! on_both_backends {
-    ($($story:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $story() {
-                    super::bounded(super::$story(super::TestDb::new(super::Backend::Sqlite).await)).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $story() {
-                    super::bounded(super::$story(super::TestDb::new(super::Backend::Postgres).await)).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends!(
+common::on_both_backends!(
+    timeout = Duration::from_secs(120);
     graphql_text_nested_thousands_deep_is_refused_unparsed,
     json_nested_past_the_limit_is_a_400,
 );
 
-/// No test may hang.
-async fn bounded(story: impl std::future::Future<Output = ()>) {
-    tokio::time::timeout(Duration::from_secs(120), story)
-        .await
-        .expect("the test finished within two minutes");
-}
-
-/// POSTs `body` as it is (JSON text the test wrote by hand), with a session when given.
+/// POSTs `body` as it is (JSON text the test wrote by hand) through the router, with a session
+/// when given.
 async fn post_text(
-    http: &Client,
-    url: String,
+    app: &TestApp,
+    path: &str,
     session: Option<&str>,
     body: String,
 ) -> (StatusCode, Value) {
-    let mut request = http
-        .post(url)
-        .header("Content-Type", "application/json")
-        .body(body);
-    if let Some(session) = session {
-        request = request.header("X-Session-Id", session);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    oneshot(&app.server.state, Method::POST, path, session, Some(body)).await
 }
 
 /// Runs GraphQL `query`; the status and the answer.
-async fn graphql(
-    server: &TestServer,
-    http: &Client,
-    session: &str,
-    query: &str,
-) -> (StatusCode, Value) {
+async fn graphql(app: &TestApp, session: &str, query: &str) -> (StatusCode, Value) {
     post_text(
-        http,
-        server.url("/graphql?hostile"),
+        app,
+        "/graphql?hostile",
         Some(session),
         json!({"query": query, "variables": {}}).to_string(),
     )
@@ -104,8 +57,8 @@ fn first_error(status: StatusCode, answer: &Value) -> String {
 }
 
 /// The server still answers an ordinary query.
-async fn still_up(server: &TestServer, http: &Client, session: &str) {
-    let (status, answer) = graphql(server, http, session, "{ projects { id } }").await;
+async fn still_up(app: &TestApp, session: &str) {
+    let (status, answer) = graphql(app, session, "{ projects { id } }").await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(answer["data"]["projects"], json!([]), "{answer}");
 }
@@ -115,14 +68,8 @@ fn nested(open: &str, inner: &str, close: &str, depth: usize) -> String {
 }
 
 async fn graphql_text_nested_thousands_deep_is_refused_unparsed(db: TestDb) {
-    let server = TestServer::start(&db.url, 1_000).await;
-    let http = Client::new();
-    let (_, session) = sign_up_and_log_in(
-        &server,
-        &http,
-        &User::new("eve@example.com", "eve's passphrase"),
-    )
-    .await;
+    let app = TestApp::start(&db).await;
+    let session = app.actor("eve").await.session;
 
     // The report's request: about 4 KB, an argument list nested 2,000 deep. It overflowed the
     // worker's stack inside the parser and aborted the process (this test's process with it).
@@ -130,7 +77,7 @@ async fn graphql_text_nested_thousands_deep_is_refused_unparsed(db: TestDb) {
         "{{ blobs(project: \"prj_1\", ids: {}) {{ id }} }}",
         nested("[", "\"a\"", "]", 2_000)
     );
-    let (status, answer) = graphql(&server, &http, &session, &deep_list).await;
+    let (status, answer) = graphql(&app, &session, &deep_list).await;
     assert!(
         first_error(status, &answer).contains("nests brackets"),
         "{answer}"
@@ -141,20 +88,20 @@ async fn graphql_text_nested_thousands_deep_is_refused_unparsed(db: TestDb) {
             .is_some_and(|data| data.is_empty()),
         "an empty data object, never null (the newest apps throw on a null one): {answer}"
     );
-    still_up(&server, &http, &session).await;
+    still_up(&app, &session).await;
 
     // Input objects and selections nested as deep are refused the same way.
     let deep_object = format!(
         "mutation {{ blobsCreate(project: \"prj_1\", blobs: {}) {{ count }} }}",
         nested("{a: ", "1", "}", 2_000)
     );
-    let (status, answer) = graphql(&server, &http, &session, &deep_object).await;
+    let (status, answer) = graphql(&app, &session, &deep_object).await;
     assert!(
         first_error(status, &answer).contains("nests brackets"),
         "{answer}"
     );
     let deep_selection = format!("{}{}", "{ projects ".repeat(2_000), "}".repeat(2_000));
-    let (status, answer) = graphql(&server, &http, &session, &deep_selection).await;
+    let (status, answer) = graphql(&app, &session, &deep_selection).await;
     assert!(
         first_error(status, &answer).contains("nests brackets"),
         "{answer}"
@@ -165,7 +112,7 @@ async fn graphql_text_nested_thousands_deep_is_refused_unparsed(db: TestDb) {
         "{{ blobs(project: \"prj_1\", ids: [\"\"\"a\" {}]) {{ id }} }}",
         nested("[", "\"a\"", "]", 2_000)
     );
-    let (status, answer) = graphql(&server, &http, &session, &behind_unclosed_block).await;
+    let (status, answer) = graphql(&app, &session, &behind_unclosed_block).await;
     assert!(
         first_error(status, &answer).contains("nests brackets"),
         "{answer}"
@@ -176,7 +123,7 @@ async fn graphql_text_nested_thousands_deep_is_refused_unparsed(db: TestDb) {
         "[".repeat(5_000),
         "[".repeat(5_000)
     );
-    let (status, answer) = graphql(&server, &http, &session, &quoted).await;
+    let (status, answer) = graphql(&app, &session, &quoted).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(answer["data"]["project"], Value::Null, "{answer}");
 
@@ -186,30 +133,24 @@ async fn graphql_text_nested_thousands_deep_is_refused_unparsed(db: TestDb) {
         "{{ blobs(project: \"prj_1\", ids: {}) {{ id }} }}",
         nested("[", "\"a\"", "]", 30)
     );
-    let (status, answer) = graphql(&server, &http, &session, &under).await;
+    let (status, answer) = graphql(&app, &session, &under).await;
     let message = first_error(status, &answer);
     assert!(!message.contains("nests brackets"), "{message}");
 
     // A query text longer than the limit is refused before it is parsed.
     let long = format!("{{ projects {{ id }} }}{}", " ".repeat(100 * 1024));
-    let (status, answer) = graphql(&server, &http, &session, &long).await;
+    let (status, answer) = graphql(&app, &session, &long).await;
     assert!(
         first_error(status, &answer).contains("longer than"),
         "{answer}"
     );
-    still_up(&server, &http, &session).await;
-    server.stop().await;
+    still_up(&app, &session).await;
+    app.server.stop().await;
 }
 
 async fn json_nested_past_the_limit_is_a_400(db: TestDb) {
-    let server = TestServer::start(&db.url, 1_000).await;
-    let http = Client::new();
-    let (_, session) = sign_up_and_log_in(
-        &server,
-        &http,
-        &User::new("eve@example.com", "eve's passphrase"),
-    )
-    .await;
+    let app = TestApp::start(&db).await;
+    let session = app.actor("eve").await.session;
 
     // GraphQL variables: serde_json stops at 128 levels (the request object and `variables`
     // are two of them), before async-graphql sees the value.
@@ -219,22 +160,11 @@ async fn json_nested_past_the_limit_is_a_400(db: TestDb) {
             nested("[", "1", "]", depth)
         )
     };
-    let (status, answer) = post_text(
-        &http,
-        server.url("/graphql"),
-        Some(&session),
-        with_variable(120),
-    )
-    .await;
+    let (status, answer) = post_text(&app, "/graphql", Some(&session), with_variable(120)).await;
     assert_eq!(status, StatusCode::OK, "120 levels parse: {answer}");
     for depth in [127, 10_000, 1_000_000] {
-        let (status, answer) = post_text(
-            &http,
-            server.url("/graphql"),
-            Some(&session),
-            with_variable(depth),
-        )
-        .await;
+        let (status, answer) =
+            post_text(&app, "/graphql", Some(&session), with_variable(depth)).await;
         // /graphql answers a body it refuses as a GraphQL error (200, a data object) with the
         // REST code in extensions.code: the newest apps read errors only from a 2xx answer.
         assert_eq!(status, StatusCode::OK, "{depth} levels: {answer}");
@@ -246,22 +176,11 @@ async fn json_nested_past_the_limit_is_a_400(db: TestDb) {
 
     // REST bodies: an organization's creation and a log-in step.
     let deep = nested("{\"a\": ", "1", "}", 100_000);
-    let (status, answer) = post_text(
-        &http,
-        server.url("/v1/organizations"),
-        Some(&session),
-        deep.clone(),
-    )
-    .await;
+    let (status, answer) = post_text(&app, "/v1/organizations", Some(&session), deep.clone()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
     assert!(answer["error"].is_string(), "{answer}");
-    let (status, answer) = post_text(
-        &http,
-        server.url("/auth/login-s"),
-        None,
-        nested("[", "1", "]", 5_000),
-    )
-    .await;
+    let (status, answer) =
+        post_text(&app, "/auth/login-s", None, nested("[", "1", "]", 5_000)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
 
     // A JWK is JSON inside a JSON string: a public key nested 5,000 deep (within the small
@@ -270,11 +189,10 @@ async fn json_nested_past_the_limit_is_a_400(db: TestDb) {
     let user = User::new("mallory@example.com", "mallory's passphrase");
     let mut body = user.signup_body();
     body["publicKey"] = json!(nested("{\"k\": ", "1", "}", 5_000));
-    let (status, answer) =
-        post_text(&http, server.url("/auth/signup"), None, body.to_string()).await;
+    let (status, answer) = post_text(&app, "/auth/signup", None, body.to_string()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
 
-    let (status, answer) = graphql(&server, &http, &session, "{ projects { id } }").await;
+    let (status, answer) = graphql(&app, &session, "{ projects { id } }").await;
     assert_eq!(status, StatusCode::OK, "the server is still up: {answer}");
-    server.stop().await;
+    app.server.stop().await;
 }

@@ -5,46 +5,14 @@
 #![allow(clippy::unwrap_used, reason = "tests may panic")]
 
 mod common;
-#[path = "http/mod.rs"]
-mod http;
 
-use http::{
+use common::http::{
     TestServer, call, post,
     users::{User, login, sign_up_and_log_in},
 };
-use hypnos_crypto::{aes::AesKey, rsa::RsaPublicKey};
+use hypnos_crypto::rsa::RsaPublicKey;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
-
-/// A synced project `project` in `org` whose key (a fresh AES JWK) is encrypted to each of
-/// `holders`; returns the key's JWK JSON.
-async fn synced_project(
-    db: &common::TestDb,
-    org: &str,
-    project: &str,
-    holders: &[(&str, &User)],
-) -> String {
-    let jwk = AesKey::generate().unwrap().to_jwk().to_json().to_string();
-    let mut sql = format!(
-        "INSERT INTO projects (organization_id, id, team_project_id, name, root_document_id, \
-         created_at) VALUES ('{org}', '{project}', NULL, 'Project', 'wrk_1', 0);"
-    );
-    for (account, user) in holders {
-        let wrapped = user
-            .private
-            .public_key()
-            .unwrap()
-            .encrypt_string(&jwk)
-            .unwrap();
-        sql.push_str(&format!(
-            "INSERT INTO project_keys (organization_id, project_id, account_id, \
-             enc_symmetric_key, created_at) VALUES ('{org}', '{project}', '{account}', \
-             '{wrapped}', 0);"
-        ));
-    }
-    db.execute(&sql).await;
-    jwk
-}
 
 async fn invitations(db: common::TestDb) {
     let server = TestServer::start(&db.url, 1_000).await;
@@ -79,9 +47,10 @@ async fn invitations(db: common::TestDb) {
     .await;
     let team = team["id"].as_str().unwrap().to_owned();
     let org = |rest: &str| format!("/v1/organizations/{team}{rest}");
-    let project_key = synced_project(&db, &team, "prj_1", &[(&alice_id, &alice)]).await;
-    synced_project(&db, &team, "prj_nokey", &[]).await;
-    synced_project(&db, &bob_org, "prj_bobs", &[(&bob_id, &bob)]).await;
+    let project_key =
+        common::app::synced_project(&db, &team, "prj_1", &[(&alice_id, &alice)]).await;
+    common::app::synced_project(&db, &team, "prj_nokey", &[]).await;
+    common::app::synced_project(&db, &bob_org, "prj_bobs", &[(&bob_id, &bob)]).await;
 
     // 1. Seats: no limit.
     let (status, seats) = request(
@@ -522,12 +491,4 @@ async fn invitations(db: common::TestDb) {
     server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn invitations_sqlite() {
-    invitations(common::TestDb::sqlite()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn invitations_postgres() {
-    invitations(common::TestDb::postgres().await).await;
-}
+common::on_both_backends!(invitations,);

@@ -4,10 +4,8 @@
 #![allow(clippy::unwrap_used, reason = "tests may panic")]
 
 mod common;
-#[path = "http/mod.rs"]
-mod http;
 
-use http::TestServer;
+use common::http::TestServer;
 use hypnos_server::{
     ServerConfig,
     api::pages::{SERVER_NAME_SLOT, display_name, escape_html, parse_server_name},

@@ -7,12 +7,10 @@
 #![allow(clippy::unwrap_used, reason = "tests may panic")]
 
 mod common;
-#[path = "http/mod.rs"]
-mod http;
 
 use std::time::Duration;
 
-use http::{TestServer, post, users::User};
+use common::http::{TestServer, post, users::User};
 use hypnos_server::{
     ServerConfig,
     admin::{self, SignupPolicy},
@@ -23,34 +21,8 @@ use serde_json::{Value, json};
 /// No test may hang: each story gets this long.
 const STORY_TIMEOUT: Duration = Duration::from_secs(180);
 
-macro_rules! on_both_backends {
-    ($($story:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $story() {
-                    let db = super::common::TestDb::new(super::common::Backend::Sqlite).await;
-                    tokio::time::timeout(super::STORY_TIMEOUT, super::$story(db))
-                        .await
-                        .expect("the story finishes in time");
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $story() {
-                    let db = super::common::TestDb::new(super::common::Backend::Postgres).await;
-                    tokio::time::timeout(super::STORY_TIMEOUT, super::$story(db))
-                        .await
-                        .expect("the story finishes in time");
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends!(
+common::on_both_backends!(
+    timeout = STORY_TIMEOUT;
     open_policy,
     invite_only_policy,
     closed_policy,
@@ -372,7 +344,7 @@ async fn the_admin_commands_link_signs_up_end_to_end(db: common::TestDb) {
     body["inviteToken"] = json!(token);
     let (status, answer) = post(&http, server.url("/auth/signup"), body).await;
     assert_eq!(status, StatusCode::CREATED, "{answer}");
-    http::users::login(&server, &http, &user.email, &user.passphrase)
+    common::http::users::login(&server, &http, &user.email, &user.passphrase)
         .await
         .expect("the new account logs in");
     server.stop().await;

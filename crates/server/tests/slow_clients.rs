@@ -9,13 +9,11 @@
 #![allow(clippy::unwrap_used, reason = "tests may panic")]
 
 mod common;
-#[path = "http/mod.rs"]
-mod http;
 
 use std::{io, time::Duration};
 
-use common::{Backend, TestDb};
-use http::TestServer;
+use common::TestDb;
+use common::http::TestServer;
 use hypnos_server::ServerConfig;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -28,30 +26,8 @@ use tokio::{
 /// No story may take longer than this.
 const STORY_LIMIT: Duration = Duration::from_secs(90);
 
-macro_rules! on_both_backends {
-    ($($story:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $story() {
-                    let db = super::TestDb::new(super::Backend::Sqlite).await;
-                    super::bounded(super::$story(db)).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $story() {
-                    let db = super::TestDb::new(super::Backend::Postgres).await;
-                    super::bounded(super::$story(db)).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends!(
+common::on_both_backends!(
+    timeout = STORY_LIMIT;
     a_trickled_head_is_cut_off_after_the_header_timeout,
     a_stalled_body_is_answered_408_while_others_are_served,
     an_idle_kept_alive_connection_closes_after_the_keep_alive_timeout,
@@ -61,12 +37,6 @@ on_both_backends!(
     a_tls_handshake_never_begun_is_cut_off,
     shutdown_closes_idle_connections_at_once,
 );
-
-async fn bounded(story: impl std::future::Future<Output = ()>) {
-    timeout(STORY_LIMIT, story)
-        .await
-        .expect("the story finished within its time limit");
-}
 
 /// The server on `db` with the settings `tune` changes (log-in limits out of the way).
 async fn start(db: &TestDb, tune: impl FnOnce(&mut ServerConfig)) -> TestServer {

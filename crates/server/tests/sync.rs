@@ -5,10 +5,8 @@
 #![allow(clippy::unwrap_used, reason = "tests may panic")]
 
 mod common;
-#[path = "http/mod.rs"]
-mod http;
 
-use http::{
+use common::http::{
     TestServer, call,
     users::{User, sign_up_and_log_in},
 };
@@ -443,15 +441,7 @@ async fn sync(db: common::TestDb) {
     server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sync_sqlite() {
-    sync(common::TestDb::sqlite()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sync_postgres() {
-    sync(common::TestDb::postgres().await).await;
-}
+common::on_both_backends!(sync, racing_pushers,);
 
 /// The database dropping every connection mid-traffic (what a restart does to the server) costs
 /// at most the requests in flight: the server lives on and answers again.
@@ -598,14 +588,4 @@ async fn alice_account(server: &TestServer, http: &Client, session: &str) -> Str
     )
     .await;
     me["id"].as_str().unwrap().to_owned()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn racing_pushers_sqlite() {
-    racing_pushers(common::TestDb::sqlite()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn racing_pushers_postgres() {
-    racing_pushers(common::TestDb::postgres().await).await;
 }

@@ -6,12 +6,10 @@
 #![allow(clippy::unwrap_used, reason = "tests may panic")]
 
 mod common;
-#[path = "http/mod.rs"]
-mod http;
 
 use std::time::Duration;
 
-use http::{
+use common::http::{
     TestServer, call,
     users::{User, sign_up_and_log_in},
 };
@@ -21,34 +19,8 @@ use serde_json::{Value, json};
 /// No test may hang: each story gets this long.
 const STORY_TIMEOUT: Duration = Duration::from_secs(120);
 
-macro_rules! on_both_backends {
-    ($($story:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $story() {
-                    let db = super::common::TestDb::new(super::common::Backend::Sqlite).await;
-                    tokio::time::timeout(super::STORY_TIMEOUT, super::$story(db))
-                        .await
-                        .expect("the story finishes in time");
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $story() {
-                    let db = super::common::TestDb::new(super::common::Backend::Postgres).await;
-                    tokio::time::timeout(super::STORY_TIMEOUT, super::$story(db))
-                        .await
-                        .expect("the story finishes in time");
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends!(
+common::on_both_backends!(
+    timeout = STORY_TIMEOUT;
     removed_admins_invitation_cannot_be_accepted,
     demoted_admins_invitation_cannot_be_accepted,
     departed_admins_invitation_cannot_be_accepted,

@@ -3,10 +3,8 @@
 #![allow(clippy::unwrap_used, reason = "tests may panic")]
 
 mod common;
-#[path = "http/mod.rs"]
-mod http;
 
-use http::TestServer;
+use common::http::TestServer;
 use hypnos_server::ServerConfig;
 use reqwest::{Client, StatusCode};
 

@@ -1,249 +1,68 @@
-//! Shared test helpers: a fresh database per test on either backend.
+//! The harness every server test file shares (`mod common;`):
 //!
-//! [`TestDb::sqlite`] makes a database file in a temporary directory; [`TestDb::postgres`] creates
-//! a database with a random name on the server at `HYPNOS_TEST_POSTGRES_URL` (default
-//! `postgres://postgres@127.0.0.1:5432/postgres`) and drops it (`WITH (FORCE)`) when the
-//! [`TestDb`] is dropped, even after a failed assertion. Tests therefore run in parallel and leave
-//! nothing behind. A PostgreSQL server that cannot be reached fails the test with a message that
-//! says how to start one; it never skips it.
+//! - [`db`]: [`TestDb`], a fresh database of either backend per test;
+//! - [`http`]: the real server on an ephemeral port ([`http::TestServer`]), JSON requests and the
+//!   app's sign-up and SRP log-in ([`http::users`]), with RSA keys from a per-process pool;
+//! - [`app`]: [`app::TestApp`], the server with its store, whose actors are signed-up, logged-in
+//!   users that send requests and GraphQL operations, and whose teams and members are built
+//!   through the store's own methods; and [`app::oneshot`], one request through the router
+//!   without a socket;
+//! - [`on_both_backends!`]: each story as a test on SQLite and on PostgreSQL.
 
 #![allow(
     dead_code,
+    unused_imports,
+    unused_macros,
     clippy::unwrap_used,
     reason = "test helpers: each test file uses a part of them, and a failed unwrap is a failed test"
 )]
 
-use std::sync::Arc;
+pub mod app;
+pub mod db;
+pub mod http;
 
-use hypnos_server::storage::{self, Store};
-use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqlitePool, SqlitePoolOptions};
-use sqlx::{AssertSqlSafe, Connection, PgConnection};
-use tokio::sync::OnceCell;
+use std::time::Duration;
 
-/// The role the store and the server connect as in PostgreSQL tests: an ordinary role that owns
-/// its test database, so that row-level security binds it as it binds a production server. Test
-/// setup SQL ([`TestDb::execute`]) runs as the admin role of the test URL, unbound by it.
-pub const APP_ROLE: &str = "hypnos_app_test";
+pub use db::{Backend, DEFAULT_POSTGRES_URL, TestDb, postgres_db, sqlite_db};
 
-/// The PostgreSQL server used when `HYPNOS_TEST_POSTGRES_URL` is not set.
-pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+/// How long a story may take unless its file says otherwise: no test may hang.
+pub const STORY_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// Which database a [`TestDb`] lives in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
-    /// A SQLite file in a temporary directory.
-    Sqlite,
-    /// A throw-away database on a PostgreSQL server.
-    Postgres,
+/// Runs `story`, failing the test if it takes longer than `limit`.
+pub async fn bounded(limit: Duration, story: impl std::future::Future<Output = ()>) {
+    tokio::time::timeout(limit, story)
+        .await
+        .unwrap_or_else(|_| panic!("the story finished within {limit:?}"));
 }
 
-/// A fresh, empty database for one test.
-pub struct TestDb {
-    /// The backend.
-    pub backend: Backend,
-    /// The URL to give [`storage::connect`] (on PostgreSQL, as [`APP_ROLE`]).
-    pub url: String,
-    /// The URL test setup SQL runs on (on PostgreSQL, as the admin role, unbound by row-level
-    /// security; on SQLite the same as `url`).
-    admin_url: String,
-    /// Keeps the SQLite file's directory alive.
-    _directory: Option<tempfile::TempDir>,
-    /// For PostgreSQL: the maintenance URL and the database to drop at the end.
-    postgres_drop: Option<(String, String)>,
-    /// The connection for [`TestDb::execute`] and [`TestDb::scalar`].
-    helper: OnceCell<Helper>,
-}
-
-impl TestDb {
-    /// A database of the given backend.
-    pub async fn new(backend: Backend) -> Self {
-        match backend {
-            Backend::Sqlite => Self::sqlite(),
-            Backend::Postgres => Self::postgres().await,
-        }
-    }
-
-    /// A SQLite database file (not yet created: `connect` creates it and its directory).
-    pub fn sqlite() -> Self {
-        let directory = tempfile::tempdir().expect("a temporary directory can be created");
-        let url = storage::default_sqlite_url(&directory.path().join("data"));
-        Self {
-            backend: Backend::Sqlite,
-            admin_url: url.clone(),
-            url,
-            _directory: Some(directory),
-            postgres_drop: None,
-            helper: OnceCell::new(),
-        }
-    }
-
-    /// A new database with a random name on the test PostgreSQL server.
-    pub async fn postgres() -> Self {
-        let admin_url = std::env::var("HYPNOS_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
-        let name = hypnos_crypto::random::prefixed_id("hypnos_test")
-            .expect("the system random generator works");
-        let mut admin = PgConnection::connect(&admin_url).await.unwrap_or_else(|error| {
-            panic!(
-                "the storage tests need PostgreSQL at {admin_url} (set HYPNOS_TEST_POSTGRES_URL \
-                 to use another server), but it cannot be reached: {error}. Start it with \
-                 `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`."
-            )
-        });
-        // Tests run in parallel: several may create the role at once.
-        sqlx::raw_sql(AssertSqlSafe(format!(
-            "DO $$ BEGIN CREATE ROLE {APP_ROLE} LOGIN; \
-             EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
-        )))
-        .execute(&mut admin)
-        .await
-        .unwrap_or_else(|error| panic!("cannot create the role {APP_ROLE}: {error}"));
-        sqlx::raw_sql(AssertSqlSafe(format!(
-            "CREATE DATABASE \"{name}\" OWNER {APP_ROLE}"
-        )))
-        .execute(&mut admin)
-        .await
-        .unwrap_or_else(|error| panic!("cannot create test database {name}: {error}"));
-        admin.close().await.ok();
-        let admin_db_url = database_url(&admin_url, &name);
-        Self {
-            backend: Backend::Postgres,
-            url: with_user(&admin_db_url, APP_ROLE),
-            admin_url: admin_db_url,
-            _directory: None,
-            postgres_drop: Some((admin_url, name)),
-            helper: OnceCell::new(),
-        }
-    }
-
-    /// Opens the store (running migrations).
-    pub async fn connect(&self) -> Arc<dyn Store> {
-        storage::connect(&self.url)
-            .await
-            .unwrap_or_else(|error| panic!("cannot open the {:?} store: {error}", self.backend))
-    }
-
-    /// Runs SQL statements (no parameters; test data only) on the helper connection.
-    pub async fn execute(&self, sql: &str) {
-        if let Err(error) = self.try_execute(sql).await {
-            panic!("test SQL failed: {error}");
-        }
-    }
-
-    /// Runs SQL statements like [`TestDb::execute`], returning the database's refusal.
-    pub async fn try_execute(&self, sql: &str) -> Result<(), sqlx::Error> {
-        let sql = AssertSqlSafe(sql.to_owned());
-        match self.helper().await {
-            Helper::Sqlite(pool) => sqlx::raw_sql(sql).execute(pool).await.map(drop),
-            Helper::Postgres(pool) => sqlx::raw_sql(sql).execute(pool).await.map(drop),
-        }
-    }
-
-    /// The single integer a query returns (`SELECT COUNT(*) …`).
-    pub async fn scalar(&self, sql: &str) -> i64 {
-        let sql = AssertSqlSafe(sql.to_owned());
-        let value = match self.helper().await {
-            Helper::Sqlite(pool) => sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await,
-            Helper::Postgres(pool) => sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await,
-        };
-        value.unwrap_or_else(|error| panic!("test query failed: {error}"))
-    }
-
-    /// One connection of the test's own, opened on first use and kept (connecting is slow).
-    async fn helper(&self) -> &Helper {
-        self.helper
-            .get_or_init(|| async {
-                match self.backend {
-                    Backend::Sqlite => Helper::Sqlite(
-                        SqlitePoolOptions::new()
-                            .max_connections(1)
-                            .connect(&self.url)
-                            .await
-                            .unwrap_or_else(|error| panic!("cannot open {}: {error}", self.url)),
-                    ),
-                    Backend::Postgres => Helper::Postgres(
-                        PgPoolOptions::new()
-                            .max_connections(1)
-                            .connect(&self.admin_url)
-                            .await
-                            .unwrap_or_else(|error| {
-                                panic!("cannot open {}: {error}", self.admin_url)
-                            }),
-                    ),
+/// Runs each story (`async fn story(db: TestDb)` beside the call) as one `#[tokio::test]` per
+/// backend, `sqlite::<story>` and `postgres::<story>`, each on a fresh [`TestDb`] and bounded by
+/// [`STORY_TIMEOUT`], or by the `timeout = …;` given first.
+macro_rules! on_both_backends {
+    (timeout = $limit:expr; $($story:ident),* $(,)?) => {
+        /// The bound of this module's stories.
+        const ON_BOTH_BACKENDS_LIMIT: ::std::time::Duration = $limit;
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $story() {
+                    let db = $crate::common::TestDb::new($crate::common::Backend::Sqlite).await;
+                    $crate::common::bounded(super::ON_BOTH_BACKENDS_LIMIT, super::$story(db)).await;
                 }
-            })
-            .await
-    }
-}
-
-/// The connection [`TestDb`] runs test SQL on, outside the store.
-enum Helper {
-    Sqlite(SqlitePool),
-    Postgres(PgPool),
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let Some((admin_url, name)) = self.postgres_drop.take() else {
-            return;
-        };
-        // Drop runs inside the test's runtime, which cannot be blocked on: use a thread with its
-        // own small runtime. FORCE ends the store's pooled connections.
-        let dropper = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime can be built");
-            runtime.block_on(async {
-                let mut admin = PgConnection::connect(&admin_url).await?;
-                sqlx::raw_sql(AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                )))
-                .execute(&mut admin)
-                .await?;
-                admin.close().await
-            })
-        });
-        match dropper.join() {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => eprintln!("could not drop a test database: {error}"),
-            Err(_) => eprintln!("dropping a test database panicked"),
+            )*
         }
-    }
-}
-
-/// A fresh SQLite database ([`TestDb::sqlite`]).
-pub fn sqlite_db() -> TestDb {
-    TestDb::sqlite()
-}
-
-/// A fresh PostgreSQL database ([`TestDb::postgres`]), dropped with the returned value.
-pub async fn postgres_db() -> TestDb {
-    TestDb::postgres().await
-}
-
-/// `url` with its user (and password) replaced by `user`.
-fn with_user(url: &str, user: &str) -> String {
-    let authority_start = url.find("://").map_or(0, |index| index + 3);
-    let rest = &url[authority_start..];
-    let host = rest.split_once('@').map_or(rest, |(_, host)| host);
-    format!("{}{user}@{host}", &url[..authority_start])
-}
-
-/// `admin_url` with its database path replaced by `name` (query parameters kept).
-fn database_url(admin_url: &str, name: &str) -> String {
-    let (base, query) = match admin_url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (admin_url, None),
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $story() {
+                    let db = $crate::common::TestDb::new($crate::common::Backend::Postgres).await;
+                    $crate::common::bounded(super::ON_BOTH_BACKENDS_LIMIT, super::$story(db)).await;
+                }
+            )*
+        }
     };
-    let authority_start = base.find("://").map_or(0, |index| index + 3);
-    let base = match base[authority_start..].find('/') {
-        Some(slash) => &base[..authority_start + slash],
-        None => base,
+    ($($story:ident),* $(,)?) => {
+        $crate::common::on_both_backends!(timeout = $crate::common::STORY_TIMEOUT; $($story),*);
     };
-    match query {
-        Some(query) => format!("{base}/{name}?{query}"),
-        None => format!("{base}/{name}"),
-    }
 }
+pub(crate) use on_both_backends;

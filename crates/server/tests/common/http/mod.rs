@@ -1,16 +1,11 @@
 //! Shared helpers of the HTTP tests: the real server on an ephemeral port, and JSON requests.
 
-#![allow(
-    dead_code,
-    clippy::unwrap_used,
-    reason = "test helpers; each test file uses a part"
-)]
-
+pub mod keys;
 pub mod users;
 
 use std::net::SocketAddr;
 
-use hypnos_server::ServerConfig;
+use hypnos_server::{AppState, ServerConfig};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
 use tokio::sync::oneshot;
@@ -19,6 +14,8 @@ use tokio::sync::oneshot;
 pub struct TestServer {
     pub base: String,
     pub config: ServerConfig,
+    /// The state the server runs on (its store, for test setup through the store's methods).
+    pub state: AppState,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -40,11 +37,12 @@ impl TestServer {
             "http"
         };
         let state = hypnos_server::open(config.clone()).await.unwrap();
+        let served = state.clone();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let address: SocketAddr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            hypnos_server::run(state, listener, async {
+            hypnos_server::run(served, listener, async {
                 let _ = stopped.await;
             })
             .await
@@ -53,6 +51,7 @@ impl TestServer {
         Self {
             base: format!("{scheme}://{address}"),
             config,
+            state,
             stop: Some(stop),
             task: Some(task),
         }

@@ -1,5 +1,6 @@
 //! A user of the tests: what a person knows and what the app derives from it, enough to sign up,
-//! log in (the app's SRP exchange) and check keys.
+//! log in (the app's SRP exchange) and check keys. Its RSA key comes from the process's pool
+//! ([`super::keys`]).
 
 use hypnos_crypto::{
     aes::{AesKey, encrypt_string},
@@ -36,7 +37,7 @@ impl User {
             salt_auth: random_hex_32().unwrap(),
             salt_enc: random_hex_32().unwrap(),
             symmetric: AesKey::generate().unwrap().to_jwk(),
-            private: RsaPrivateKey::generate().unwrap(),
+            private: super::keys::next_private_key(),
         }
     }
 

@@ -1,0 +1,40 @@
+//! RSA key pairs for test users, made once per test process: generating an RSA-2048 key takes
+//! tens of milliseconds or more, and a test binary signs up dozens of users.
+
+use std::sync::LazyLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use hypnos_crypto::{jwk::RsaPrivateJwk, rsa::RsaPrivateKey};
+
+/// How many key pairs the pool holds, made at once on every core on first use. Each is handed out
+/// once: tests tell users apart by their keys, so no two users of a process share one.
+const POOL_SIZE: usize = 24;
+
+/// The pool, generated on first use on a few threads.
+static POOL: LazyLock<Vec<RsaPrivateJwk>> = LazyLock::new(|| {
+    let threads = std::thread::available_parallelism().map_or(2, usize::from);
+    let per_thread = POOL_SIZE.div_ceil(threads);
+    let makers: Vec<_> = (0..threads)
+        .map(|_| {
+            std::thread::spawn(move || {
+                (0..per_thread)
+                    .map(|_| RsaPrivateKey::generate().unwrap().jwk().clone())
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    makers
+        .into_iter()
+        .flat_map(|maker| maker.join().unwrap())
+        .collect()
+});
+
+/// A key pair no other user of this process has: the pool's next, or a new one once the pool is
+/// spent.
+pub fn next_private_key() -> RsaPrivateKey {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    match POOL.get(NEXT.fetch_add(1, Ordering::Relaxed)) {
+        Some(jwk) => RsaPrivateKey::from_jwk(jwk).unwrap(),
+        None => RsaPrivateKey::generate().unwrap(),
+    }
+}

@@ -1,0 +1,527 @@
+//! The sync API as the newest apps (Insomnia 11–13) use it, beside the 10.x app, over real HTTP
+//! on SQLite and PostgreSQL with real keys (insomnia-wire-newer.md §1.4, §1.5, §5, §6, §9):
+//! `projects(allProjects: true)` with `teamProjectId`, branch names with `/`, a `data` object
+//! in every answer, errors included, deleting a remote file by the id the list gave, and
+//! `GET /v1/user/files`. The operations are sent with the text the app sends (Kong/insomnia
+//! `packages/insomnia-vcs/src/vcs.ts` and `backend-projects.ts`, commit 0d6c3cf4).
+#![allow(clippy::unwrap_used, reason = "tests may panic")]
+
+#[path = "../common/mod.rs"]
+mod common;
+mod files;
+mod projects;
+mod refusals;
+
+use common::http::{
+    TestServer, call,
+    users::{User, sign_up_and_log_in},
+};
+use hypnos_crypto::{
+    aes::AesKey,
+    jwk::SymmetricJwk,
+    rsa::RsaPublicKey,
+    sync::{EMPTY_HASH, blob_content, blob_id, open_blob, seal_blob, snapshot_id},
+};
+use hypnos_server::ServerConfig;
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
+
+// The newest app's operations, as `vcs.ts` and `backend-projects.ts` write them.
+
+const PROJECTS_OF_TEAM: &str = "
+      query ($teamId: ID, $allProjects: Boolean) {
+        projects(teamId: $teamId, allProjects: $allProjects) {
+          id
+          name
+          rootDocumentId
+          teamProjectId
+          teams {
+            id
+            name
+          }
+        }
+      }
+    ";
+
+const PROJECTS_OF_TEAM_PROJECT: &str = "
+      query ($teamId: ID, $teamProjectId: ID) {
+        projects(teamId: $teamId, teamProjectId: $teamProjectId) {
+          id
+          name
+          rootDocumentId
+          teams {
+            id
+            name
+          }
+        }
+      }
+    ";
+
+const PROJECT: &str = "
+        query ($id: ID!) {
+          project(id: $id) {
+            id
+            name
+            rootDocumentId
+          }
+        }
+      ";
+
+const TEAM_MEMBER_KEYS: &str = "
+        query ($teamId: ID!) {
+          teamMemberKeys(teamId: $teamId) {
+            memberKeys {
+              accountId
+              publicKey
+              autoLinked
+            }
+          }
+        }
+      ";
+
+const CREATE_PROJECT: &str = "
+        mutation (
+          $name: String!,
+          $id: ID!,
+          $rootDocumentId: ID!,
+          $teamId: ID,
+          $teamProjectId: ID,
+          $teamKeys: [ProjectCreateKeyInput!],
+        ) {
+          projectCreate(
+            name: $name,
+            id: $id,
+            rootDocumentId: $rootDocumentId,
+            teamId: $teamId,
+            teamKeys: $teamKeys,
+            teamProjectId: $teamProjectId
+          ) {
+            id
+            name
+            rootDocumentId
+          }
+        }
+      ";
+
+const PROJECT_KEY: &str = "
+        query ($projectId: ID!) {
+          projectKey(projectId: $projectId) {
+            encSymmetricKey
+          }
+        }
+      ";
+
+const ARCHIVE: &str = "
+      mutation ($id: ID!) {
+        projectArchive(id: $id)
+      }
+    ";
+
+const BRANCHES: &str = "
+      query ($projectId: ID!) {
+        branches(project: $projectId) {
+          name
+        }
+      }";
+
+const BRANCH: &str = "
+      query ($projectId: ID!, $branch: String!) {
+        branch(project: $projectId, name: $branch) {
+          created
+          modified
+          name
+          snapshots
+        }
+      }";
+
+const REMOVE_BRANCH: &str = "
+      mutation ($projectId: ID!, $branch: String!) {
+        branchRemove(project: $projectId, name: $branch)
+      }";
+
+const SNAPSHOTS: &str = "
+        query ($ids: [ID!]!, $projectId: ID!) {
+          snapshots(ids: $ids, project: $projectId) {
+            id
+            parent
+            created
+            author
+            authorAccount {
+              firstName
+              lastName
+              email
+            }
+            name
+            description
+            state {
+              blob
+              key
+              name
+            }
+          }
+        }";
+
+const PUSH: &str = "
+        mutation ($projectId: ID!, $snapshots: [SnapshotInput!]!, $branchName: String!) {
+          snapshotsCreate(project: $projectId, snapshots: $snapshots, branch: $branchName) {
+            id
+            parent
+            created
+            author
+            authorAccount {
+              firstName
+              lastName
+              email
+            }
+            name
+            description
+            state {
+              blob
+              key
+              name
+            }
+          }
+        }
+      ";
+
+const MISSING: &str = "
+          query ($projectId: ID!, $ids: [ID!]!) {
+            blobsMissing(project: $projectId, ids: $ids) {
+              missing
+            }
+          }
+        ";
+
+const UPLOAD: &str = "
+          mutation ($projectId: ID!, $blobs: [BlobInput!]!) {
+            blobsCreate(project: $projectId, blobs: $blobs) {
+              count
+            }
+          }
+        ";
+
+const BLOBS: &str = "
+      query ($ids: [ID!]!, $projectId: ID!) {
+        blobs(ids: $ids, project: $projectId) {
+          id
+          content
+        }
+      }";
+
+/// A signed-up, logged-in user.
+struct Person {
+    user: User,
+    account_id: String,
+    session: String,
+}
+
+/// A server, its database and an HTTP client.
+struct World {
+    db: common::TestDb,
+    server: TestServer,
+    http: Client,
+}
+
+impl World {
+    async fn new(db: common::TestDb) -> Self {
+        Self::with(db, |_| {}).await
+    }
+
+    async fn with(db: common::TestDb, adjust: impl FnOnce(&mut ServerConfig)) -> Self {
+        let mut config = ServerConfig::parse_defaults();
+        config.database_url = Some(db.url.clone());
+        config.login_rate_per_account = 1_000;
+        config.login_rate_per_ip = 10_000;
+        adjust(&mut config);
+        let server = TestServer::start_with(config).await;
+        Self {
+            db,
+            server,
+            http: Client::new(),
+        }
+    }
+
+    async fn person(&self, email: &str) -> Person {
+        let user = User::new(email, &format!("{email}'s passphrase"));
+        let (ids, session) = sign_up_and_log_in(&self.server, &self.http, &user).await;
+        Person {
+            user,
+            account_id: ids.account_id,
+            session,
+        }
+    }
+
+    /// A REST call; the status and the body.
+    async fn rest(
+        &self,
+        method: Method,
+        who: &Person,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        call(
+            &self.http,
+            method,
+            self.server.url(path),
+            &who.session,
+            body,
+        )
+        .await
+    }
+
+    /// A team organization owned by `owner`.
+    async fn team(&self, owner: &Person, name: &str) -> String {
+        let (status, team) = self
+            .rest(
+                Method::POST,
+                owner,
+                "/v1/organizations",
+                Some(json!({ "name": name })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{team}");
+        team["id"].as_str().unwrap().to_owned()
+    }
+
+    /// A team project of `org`.
+    async fn team_project(&self, admin: &Person, org: &str, name: &str) -> String {
+        let (status, made) = self
+            .rest(
+                Method::POST,
+                admin,
+                &format!("/v1/organizations/{org}/team-projects"),
+                Some(json!({ "name": name })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{made}");
+        made["id"].as_str().unwrap().to_owned()
+    }
+
+    /// `invitee` joins `org` with `role`, through an invitation it accepts (holding no project
+    /// key of the organization).
+    async fn join(&self, inviter: &Person, org: &str, invitee: &Person, role: &str) {
+        let (status, made) = self
+            .rest(
+                Method::POST,
+                inviter,
+                &format!("/v1/organizations/{org}/invites"),
+                Some(json!({"inviteeId": invitee.account_id, "inviteKeys": [], "roles": [role]})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{made}");
+        let (status, joined) = self
+            .rest(
+                Method::POST,
+                invitee,
+                &format!("/v1/user/invites/{}/accept", made["id"].as_str().unwrap()),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{joined}");
+    }
+
+    /// One GraphQL request with the session `session` (none: no header) and this body text;
+    /// the status and the answer.
+    async fn post_graphql(&self, session: Option<&str>, body: String) -> (StatusCode, Value) {
+        let mut request = self
+            .http
+            .post(self.server.url("/graphql?op"))
+            .header("Content-Type", "application/json")
+            .body(body);
+        if let Some(session) = session {
+            request = request.header("X-Session-Id", session);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// One operation as the app sends it. Every answer is a 200 with a `data` object; the data,
+    /// or the first error's message.
+    async fn gql(&self, who: &Person, query: &str, variables: Value) -> Result<Value, String> {
+        let body = json!({ "query": query, "variables": variables }).to_string();
+        let (status, answer) = self.post_graphql(Some(&who.session), body).await;
+        data_or_error(status, answer)
+    }
+
+    /// The message of an operation the server must refuse.
+    async fn refused(&self, who: &Person, query: &str, variables: Value) -> String {
+        self.gql(who, query, variables)
+            .await
+            .expect_err("the server refuses it")
+    }
+
+    /// Creates project `id` in `org`'s team project `team_project` as the app does: a new key
+    /// encrypted to every member. Returns the key.
+    async fn create_project(
+        &self,
+        who: &Person,
+        org: &str,
+        team_project: Option<&str>,
+        id: &str,
+        root: &str,
+        name: &str,
+    ) -> AesKey {
+        let members = self
+            .gql(who, TEAM_MEMBER_KEYS, json!({ "teamId": org }))
+            .await
+            .unwrap();
+        let key = AesKey::generate().unwrap();
+        let jwk = key.to_jwk().to_json().to_string();
+        let team_keys: Vec<Value> = members["teamMemberKeys"]["memberKeys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|member| {
+                let public =
+                    RsaPublicKey::from_jwk_json(member["publicKey"].as_str().unwrap()).unwrap();
+                json!({
+                    "autoLinked": member["autoLinked"],
+                    "accountId": member["accountId"],
+                    "encSymmetricKey": public.encrypt_string(&jwk).unwrap(),
+                })
+            })
+            .collect();
+        let made = self
+            .gql(
+                who,
+                CREATE_PROJECT,
+                json!({
+                    "name": name, "id": id, "rootDocumentId": root, "teamId": org,
+                    "teamKeys": team_keys, "teamProjectId": team_project,
+                }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(made["projectCreate"]["id"], id, "{made}");
+        key
+    }
+
+    /// The project key as `who` decrypts it.
+    async fn project_key(&self, who: &Person, project: &str) -> AesKey {
+        let found = self
+            .gql(who, PROJECT_KEY, json!({ "projectId": project }))
+            .await
+            .unwrap();
+        let opened = who
+            .user
+            .private
+            .decrypt_string(found["projectKey"]["encSymmetricKey"].as_str().unwrap())
+            .unwrap();
+        SymmetricJwk::from_json(&opened).unwrap().key()
+    }
+
+    /// Pushes one snapshot of `docs` on top of `parent` to `branch` as the app does (missing
+    /// blobs, upload, snapshots); its id.
+    async fn push(
+        &self,
+        who: &Person,
+        project: &str,
+        key: &AesKey,
+        branch: &str,
+        parent: &str,
+        docs: &[Value],
+    ) -> String {
+        let contents: Vec<String> = docs.iter().map(blob_content).collect();
+        let ids: Vec<String> = contents.iter().map(|content| blob_id(content)).collect();
+        let missing = self
+            .gql(who, MISSING, json!({ "projectId": project, "ids": ids }))
+            .await
+            .unwrap();
+        let missing: Vec<&str> = missing["blobsMissing"]["missing"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|id| id.as_str().unwrap())
+            .collect();
+        let blobs: Vec<Value> = contents
+            .iter()
+            .zip(&ids)
+            .filter(|(_, id)| missing.contains(&id.as_str()))
+            .map(|(content, id)| json!({"id": id, "content": seal_blob(key, content).unwrap()}))
+            .collect();
+        if !blobs.is_empty() {
+            self.gql(who, UPLOAD, json!({ "projectId": project, "blobs": blobs }))
+                .await
+                .unwrap();
+        }
+        let snapshot = snapshot(project, parent, docs);
+        let pushed = self
+            .gql(
+                who,
+                PUSH,
+                json!({ "branchName": branch, "projectId": project, "snapshots": [snapshot] }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(pushed["snapshotsCreate"][0]["id"], snapshot["id"]);
+        snapshot["id"].as_str().unwrap().to_owned()
+    }
+
+    /// The snapshots of `branch`, or `None` when the project has no such branch.
+    async fn branch(&self, who: &Person, project: &str, branch: &str) -> Option<Vec<String>> {
+        let found = self
+            .gql(
+                who,
+                BRANCH,
+                json!({ "projectId": project, "branch": branch }),
+            )
+            .await
+            .unwrap();
+        found["branch"]["snapshots"].as_array().map(|snapshots| {
+            snapshots
+                .iter()
+                .map(|id| id.as_str().unwrap().to_owned())
+                .collect()
+        })
+    }
+
+    /// Rows of `table` (for "nothing changed").
+    async fn count(&self, table: &str) -> i64 {
+        self.db
+            .scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .await
+    }
+}
+
+/// The data of a GraphQL answer, or its first error's message; every answer, error or not, must
+/// be a 200 with a `data` object (the newest apps throw on anything else).
+fn data_or_error(status: StatusCode, answer: Value) -> Result<Value, String> {
+    assert_eq!(status, StatusCode::OK, "GraphQL answers are 200: {answer}");
+    assert!(
+        answer["data"].is_object(),
+        "every answer has a data object: {answer}"
+    );
+    match answer["errors"].as_array() {
+        Some(errors) if !errors.is_empty() => {
+            Err(errors[0]["message"].as_str().unwrap().to_owned())
+        }
+        _ => Ok(answer["data"].clone()),
+    }
+}
+
+/// A snapshot input as the app sends it, over `docs` on top of `parent`.
+fn snapshot(project: &str, parent: &str, docs: &[Value]) -> Value {
+    let contents: Vec<String> = docs.iter().map(blob_content).collect();
+    let ids: Vec<String> = contents.iter().map(|content| blob_id(content)).collect();
+    let blob_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    json!({
+        "created": "2026-11-28T08:00:00.000Z",
+        "name": "a change",
+        "description": "",
+        "parent": parent,
+        "id": snapshot_id(project, parent, &blob_refs),
+        "author": "",
+        "state": docs.iter().zip(&ids).map(|(doc, blob)| json!({
+            "key": doc["_id"], "blob": blob, "name": doc["name"],
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn request(id: &str, name: &str) -> Value {
+    json!({"_id": id, "type": "Request", "name": name, "url": "https://api.example", "modified": 1})
+}
