@@ -1,8 +1,14 @@
 //! A synced project's history, read through the sync API: its branches and a branch's log.
 
+use hypnos_crypto::wire::sync::{
+    BRANCH, BRANCHES, BranchData, BranchesData, SNAPSHOT_LOG, SNAPSHOTS_PER_QUERY, SnapshotsData,
+};
 use serde_json::json;
 
-use crate::api::{Api, ClientError};
+use crate::{
+    api::{Api, ClientError},
+    sync::remote::query,
+};
 
 /// One entry of a branch's log, newest first.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -22,60 +28,48 @@ pub struct LogEntry {
 
 /// The project's branch names.
 pub async fn branches(api: &Api, session: &str, project: &str) -> Result<Vec<String>, ClientError> {
-    let data = api
-        .graphql(
-            session,
-            "query ($project: ID!) { branches(project: $project) { name } }",
-            json!({"project": project}),
-        )
-        .await?;
-    Ok(data["branches"]
-        .as_array()
+    let data: BranchesData = query(api, session, BRANCHES, json!({"project": project})).await?;
+    Ok(data
+        .branches
         .into_iter()
-        .flatten()
-        .filter_map(|branch| branch["name"].as_str().map(str::to_owned))
+        .map(|branch| branch.name)
         .collect())
 }
 
-/// A branch's snapshots, newest first (the app asks 20 at a time, so does this).
+/// A branch's snapshots, newest first (asked for in the app's batches).
 pub async fn log(
     api: &Api,
     session: &str,
     project: &str,
     branch: &str,
 ) -> Result<Vec<LogEntry>, ClientError> {
-    let data = api
-        .graphql(
+    let data: BranchData = query(
+        api,
         session,
-        "query ($project: ID!, $name: String!) { branch(project: $project, name: $name) { snapshots } }",
+        BRANCH,
         json!({"project": project, "name": branch}),
     )
     .await?;
-    let ids: Vec<String> = data["branch"]["snapshots"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|id| id.as_str().map(str::to_owned))
-        .collect();
+    let ids = data
+        .branch
+        .map(|branch| branch.snapshots)
+        .unwrap_or_default();
     let mut entries = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(20) {
-        let data = api
-            .graphql(
+    for chunk in ids.chunks(SNAPSHOTS_PER_QUERY) {
+        let data: SnapshotsData = query(
+            api,
             session,
-            "query ($ids: [ID!]!, $project: ID!) { snapshots(ids: $ids, project: $project) { id created name authorAccount { email } state { key } } }",
+            SNAPSHOT_LOG,
             json!({"ids": chunk, "project": project}),
         )
         .await?;
-        for snapshot in data["snapshots"].as_array().into_iter().flatten() {
+        for snapshot in data.snapshots {
             entries.push(LogEntry {
-                id: snapshot["id"].as_str().unwrap_or_default().to_owned(),
-                created: snapshot["created"].as_str().unwrap_or_default().to_owned(),
-                author: snapshot["authorAccount"]["email"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-                message: snapshot["name"].as_str().unwrap_or_default().to_owned(),
-                documents: snapshot["state"].as_array().map_or(0, Vec::len),
+                id: snapshot.id,
+                created: snapshot.created,
+                author: snapshot.author_account.email,
+                message: snapshot.name,
+                documents: snapshot.state.len(),
             });
         }
     }

@@ -18,13 +18,14 @@ use hypnos_crypto::{
             CreateOrganizationRequest, CreatedTeamProject, MemberList, Organization,
             OrganizationList, TeamProjectList, TeamProjectName,
         },
+        sync::{TEAM_MEMBER_KEYS, TeamMemberKeysData},
     },
 };
 
 use crate::{
     account::Session,
     api::{Api, ClientError},
-    sync::remote::{KeyCheck, Remote},
+    sync::remote::{KeyCheck, Remote, query},
 };
 
 /// The caller's organizations: the personal one first, then its teams.
@@ -325,23 +326,31 @@ pub async fn member_key_in(
     let Some(member) = found.members.iter().find(|m| m.email == email) else {
         return Ok(None);
     };
-    let answer: serde_json::Value = api
-        .post(
-            "/graphql",
-            Some(session),
-            &serde_json::json!({
-                "query": "query ($teamId: ID!) { teamMemberKeys(teamId: $teamId) { memberKeys { accountId publicKey } } }",
-                "variables": {"teamId": org},
-            }),
-        )
-        .await?;
-    Ok(answer["data"]["teamMemberKeys"]["memberKeys"]
-        .as_array()
+    Ok(key_of_member(api, session, org, &member.user_id)
+        .await?
+        .map(|key| (member.user_id.clone(), key)))
+}
+
+/// The public key (JWK JSON) that the organization `org` lists for `account`.
+async fn key_of_member(
+    api: &Api,
+    session: &str,
+    org: &str,
+    account: &str,
+) -> Result<Option<String>, ClientError> {
+    let data: TeamMemberKeysData = query(
+        api,
+        session,
+        TEAM_MEMBER_KEYS,
+        serde_json::json!({"teamId": org}),
+    )
+    .await?;
+    Ok(data
+        .team_member_keys
+        .member_keys
         .into_iter()
-        .flatten()
-        .find(|k| k["accountId"] == member.user_id.as_str())
-        .and_then(|k| k["publicKey"].as_str())
-        .map(|key| (member.user_id.clone(), key.to_owned())))
+        .find(|key| key.account_id == account)
+        .map(|key| key.public_key))
 }
 
 /// The public key (JWK JSON) and account id of the member with this e-mail in any of the
@@ -357,28 +366,8 @@ pub async fn member_public_key(
         let Some(member) = found.members.iter().find(|m| m.email == email) else {
             continue;
         };
-        let answer: serde_json::Value = api
-            .post(
-                "/graphql",
-                Some(session),
-                &serde_json::json!({
-                    "query": "query ($teamId: ID!) { teamMemberKeys(teamId: $teamId) { memberKeys { accountId publicKey } } }",
-                    "variables": {"teamId": organization.id},
-                }),
-            )
-            .await?;
-        let keys = answer["data"]["teamMemberKeys"]["memberKeys"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        if let Some(key) = keys
-            .iter()
-            .find(|k| k["accountId"] == member.user_id.as_str())
-        {
-            return Ok(Some((
-                member.user_id.clone(),
-                key["publicKey"].as_str().unwrap_or_default().to_owned(),
-            )));
+        if let Some(key) = key_of_member(api, session, &organization.id, &member.user_id).await? {
+            return Ok(Some((member.user_id.clone(), key)));
         }
     }
     Ok(None)

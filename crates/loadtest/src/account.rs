@@ -6,6 +6,7 @@
 //! the passphrase, not of a log-in, and must not be in the measured loop. All accounts share one RSA key pair (the
 //! server only checks that the public key is a valid JWK); their account keys are their own.
 
+use hypnos_client::Api;
 use hypnos_crypto::{
     aes::{AesKey, encrypt_string},
     encoding::{from_hex, to_hex},
@@ -118,28 +119,9 @@ pub fn prepare(
     Ok((account, request))
 }
 
-/// Posts the sign-up; anything but `201 Created` is an error.
-pub async fn sign_up(
-    http: &reqwest::Client,
-    base: &str,
-    request: &SignupRequest,
-) -> Result<SignupResponse, LoadError> {
-    let response = http
-        .post(format!("{base}/auth/signup"))
-        .json(request)
-        .send()
+/// Posts the sign-up through `hypnos-client`'s HTTP layer; a refusal is an error.
+pub async fn sign_up(api: &Api, request: &SignupRequest) -> Result<SignupResponse, LoadError> {
+    api.post("/auth/signup", None, request)
         .await
-        .map_err(|err| LoadError::Setup(format!("sign-up of {}: {err}", request.email)))?;
-    let status = response.status();
-    if status != reqwest::StatusCode::CREATED {
-        let body = response.text().await.unwrap_or_default();
-        return Err(LoadError::Setup(format!(
-            "sign-up of {} answered {status}: {body}",
-            request.email
-        )));
-    }
-    response
-        .json()
-        .await
-        .map_err(|err| LoadError::Setup(format!("sign-up answer for {}: {err}", request.email)))
+        .map_err(|err| LoadError::Setup(format!("sign-up of {}: {err}", request.email)))
 }

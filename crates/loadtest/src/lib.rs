@@ -38,4 +38,7 @@ pub enum LoadError {
     /// A cryptographic step failed (only the random generator can fail here).
     #[error("crypto: {0}")]
     Crypto(#[from] hypnos_crypto::CryptoError),
+    /// A call of `hypnos-client` (sign-up, log-in, sync) failed.
+    #[error("client: {0}")]
+    Client(#[from] hypnos_client::ClientError),
 }

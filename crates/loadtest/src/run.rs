@@ -7,6 +7,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use hypnos_client::Api;
 use tokio::{
     sync::{Barrier, Semaphore, watch},
     task::JoinSet,
@@ -54,10 +55,8 @@ pub fn http_client(concurrency: usize) -> Result<reqwest::Client, LoadError> {
 
 /// Makes and signs up `args.accounts` fresh accounts, as many at once as there are cores (the
 /// two PBKDF2 derivations per account run on the blocking pool).
-pub async fn sign_up_accounts(
-    http: &reqwest::Client,
-    args: &Args,
-) -> Result<Vec<LoadAccount>, LoadError> {
+pub async fn sign_up_accounts(args: &Args) -> Result<Vec<LoadAccount>, LoadError> {
+    let api = Api::new(args.base_url())?;
     let shared = Arc::new(
         tokio::task::spawn_blocking(SharedKeys::generate)
             .await
@@ -67,8 +66,8 @@ pub async fn sign_up_accounts(
     let permits = Arc::new(Semaphore::new(parallel));
     let mut tasks = JoinSet::new();
     for index in 0..args.accounts {
-        let (http, shared, permits) = (http.clone(), shared.clone(), permits.clone());
-        let (base, prefix) = (args.base_url().to_owned(), args.email_prefix.clone());
+        let (api, shared, permits) = (api.clone(), shared.clone(), permits.clone());
+        let prefix = args.email_prefix.clone();
         tasks.spawn(async move {
             let _permit = permits
                 .acquire_owned()
@@ -78,7 +77,7 @@ pub async fn sign_up_accounts(
                 tokio::task::spawn_blocking(move || account::prepare(&shared, &prefix, index))
                     .await
                     .map_err(|err| LoadError::Setup(format!("preparing an account: {err}")))??;
-            account::sign_up(&http, &base, &request).await?;
+            account::sign_up(&api, &request).await?;
             Ok::<_, LoadError>((index, account))
         });
     }
@@ -97,7 +96,7 @@ pub async fn run(args: &Args) -> Result<Report, LoadError> {
     let base: Arc<str> = Arc::from(args.base_url());
     let http = http_client(args.concurrency)?;
     let setup_started = Instant::now();
-    let accounts = Arc::new(sign_up_accounts(&http, args).await?);
+    let accounts = Arc::new(sign_up_accounts(args).await?);
     let setup = setup_started.elapsed();
 
     // Workers warm up, meet at the barrier, then wait for the window's deadline.

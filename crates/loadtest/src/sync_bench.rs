@@ -1,31 +1,40 @@
 //! `hypnos-sync-bench`: pushes, then pulls, a project of many documents through the running
-//! server's GraphQL API, batched as the app batches (issue #5's benchmark).
+//! server's GraphQL API, on the code path of `hypnos push` and `hypnos pull` (issue #5's
+//! benchmark; issue 14 put it on the client's).
 //!
-//! Push: make the documents' blobs (deterministic stringify, gzip, AES-GCM with the project key,
-//! as the app does), ask `blobsMissing` for all of them, upload with `blobsCreate` in batches of
-//! at most 200 blobs or 2 MiB, then `snapshotsCreate` one snapshot holding every document.
-//! Pull: `branch`, `snapshots` (20 ids a query), `blobs` (50 a query), each blob decrypted and
-//! checked against its id. Each way is timed whole, the client's crypto included; the server's
-//! peak memory (VmHWM) is read from /proc when its process id is given.
+//! Set-up, with `hypnos-client`: sign up and log in, a team project in the personal
+//! organization, and a backend project with its key encrypted to the one member.
+//! Push, with the client's sync layer ([`Remote`]): make the documents' blobs (deterministic
+//! stringify and id, as the app does), `blobsMissing` for all of them, seal them (gzip, AES-GCM
+//! with the project key) on all cores, upload with `blobsCreate` in the app's batches of at most
+//! 200 blobs or 2 MiB, four in flight, then `snapshotsCreate` one snapshot holding every document.
+//! Pull: `branch`, the tip's `snapshots`, `blobs` 50 a query, each blob opened and checked
+//! against its id. Each way is timed whole, the client's crypto included, and the making and
+//! sealing of the blobs apart; the server's peak memory (VmHWM) is read from /proc when its
+//! process id is given.
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::atomic::{AtomicUsize, Ordering},
+    time::{Duration, Instant},
+};
 
+use hypnos_client::{
+    Api, NewAccount, Session,
+    sync::{
+        Progress,
+        remote::{NewSnapshot, Project, Remote, seal_blobs},
+        state::state_of,
+    },
+};
 use hypnos_crypto::{
     aes::AesKey,
-    rsa::RsaPublicKey,
-    sync::{EMPTY_HASH, blob_content, blob_id, open_blob, seal_blob, snapshot_id},
+    random::{prefixed_id, random_hex_32},
+    sync::{EMPTY_HASH, snapshot_id},
 };
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::{LoadError, account, login, run::http_client};
-
-/// The app's upload batch: at most this many blobs, or this many bytes.
-const UPLOAD_BLOBS: usize = 200;
-const UPLOAD_BYTES: usize = 2 * 1024 * 1024;
-/// The app's download batches.
-const SNAPSHOTS_PER_QUERY: usize = 20;
-const BLOBS_PER_QUERY: usize = 50;
+use crate::LoadError;
 
 /// The command line.
 #[derive(Debug, Clone, clap::Parser)]
@@ -57,7 +66,7 @@ pub struct Report {
     pub uploaded_bytes: usize,
     /// Seconds for the whole push, client crypto included.
     pub push_seconds: f64,
-    /// Of which sealing the blobs on the client.
+    /// Of which making and sealing the blobs on the client.
     pub push_client_crypto_seconds: f64,
     /// Seconds for the whole pull, client decryption included.
     pub pull_seconds: f64,
@@ -69,35 +78,6 @@ pub struct Report {
     pub requests: (usize, usize),
     /// The server's peak resident memory in MiB, when its pid was given.
     pub server_peak_mib: Option<f64>,
-}
-
-/// A logged-in account's GraphQL client, counting its requests.
-pub(crate) struct Client {
-    pub(crate) http: reqwest::Client,
-    pub(crate) url: String,
-    pub(crate) session: String,
-    pub(crate) requests: usize,
-}
-
-impl Client {
-    pub(crate) async fn gql(&mut self, query: &str, variables: Value) -> Result<Value, LoadError> {
-        self.requests += 1;
-        let response = self
-            .http
-            .post(&self.url)
-            .header("X-Session-Id", &self.session)
-            .json(&json!({"query": query, "variables": variables}))
-            .send()
-            .await?;
-        let body: Value = response.json().await?;
-        if let Some(error) = body["errors"].as_array().and_then(|errors| errors.first()) {
-            return Err(LoadError::Setup(format!(
-                "GraphQL error: {}",
-                error["message"]
-            )));
-        }
-        Ok(body["data"].clone())
-    }
 }
 
 /// One document of about `size` bytes.
@@ -121,73 +101,84 @@ fn peak_mib(pid: u32) -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+/// Counts the requests of a sync: the client's upload and download tell their [`Progress`] of
+/// each batch as it lands, one request each; the other operations are one request each.
+#[derive(Default)]
+pub(crate) struct Requests(AtomicUsize);
+
+impl Requests {
+    /// One more request made.
+    fn one(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The count since the last take, and a fresh start.
+    fn take(&self) -> usize {
+        self.0.swap(0, Ordering::Relaxed)
+    }
+}
+
+impl Progress for Requests {
+    fn begin(&self, _: &str, _: u64) {}
+    fn advance(&self, _: u64) {
+        self.one();
+    }
+    fn end(&self) {}
+}
+
 /// A signed-up, logged-in account with a new, empty project whose key it holds.
 pub(crate) struct Seeded {
-    pub(crate) client: Client,
-    pub(crate) account: account::LoadAccount,
+    pub(crate) api: Api,
+    pub(crate) session: Session,
+    /// The account's passphrase, for a later log-in.
+    pub(crate) passphrase: String,
+    pub(crate) remote: Remote,
     pub(crate) project: String,
     pub(crate) key: AesKey,
 }
 
-/// Signs up an account (e-mail `<prefix>-0-<tag>@load.test`), logs in and creates a project in
-/// its personal organization with the key encrypted to it.
+/// Signs up an account (e-mail `<prefix>-<tag>@load.test`) and logs in with `hypnos-client`,
+/// then creates a project in a new team project of its personal organization, with its key
+/// encrypted to it, as `hypnos push` does for a new workspace.
 pub(crate) async fn seed(base: &str, prefix: &str) -> Result<Seeded, LoadError> {
-    let http = http_client(4)?;
-    let shared = tokio::task::spawn_blocking(account::SharedKeys::generate)
-        .await
-        .map_err(|err| LoadError::Setup(err.to_string()))??;
-    let prefix = prefix.to_owned();
-    let (load_account, request) =
-        tokio::task::spawn_blocking(move || account::prepare(&shared, &prefix, 0))
-            .await
-            .map_err(|err| LoadError::Setup(err.to_string()))??;
-    account::sign_up(&http, base, &request).await?;
-    let logged_in = login::log_in(&http, base, &load_account)
-        .await
-        .map_err(|failure| LoadError::Setup(failure.key()))?;
-    let mut client = Client {
-        http,
-        url: format!("{base}/graphql"),
-        session: logged_in.session,
-        requests: 0,
+    let api = Api::new(base)?;
+    let email = format!("{prefix}-{}@load.test", &random_hex_32()?[..12]);
+    let passphrase = random_hex_32()?;
+    hypnos_client::sign_up(
+        &api,
+        &NewAccount {
+            email: &email,
+            first_name: "Load",
+            last_name: prefix,
+            passphrase: &passphrase,
+        },
+    )
+    .await?;
+    let session = hypnos_client::log_in(&api, &email, &passphrase).await?;
+    let organizations = hypnos_client::orgs::list(&api, &session.id).await?;
+    let org = organizations
+        .first()
+        .ok_or_else(|| LoadError::Setup("the new account has no organization".into()))?
+        .id
+        .clone();
+    let team =
+        hypnos_client::orgs::create_team_project(&api, &session.id, &org, "Benchmark").await?;
+    let remote = Remote::new(&api, &session.id);
+    let project = Project {
+        id: prefixed_id("prj")?,
+        name: "Benchmark".into(),
+        root_document_id: "wrk_bench".into(),
     };
-
-    // The project, with its key encrypted to the one member.
-    let organizations: Value = client
-        .http
-        .get(format!("{base}/v1/organizations"))
-        .header("X-Session-Id", &client.session)
-        .send()
-        .await?
-        .json()
-        .await?;
-    let team = organizations["organizations"][0]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let members = client
-        .gql(
-            "query ($teamId: ID!) { teamMemberKeys(teamId: $teamId) { memberKeys { accountId publicKey } } }",
-            json!({"teamId": team}),
-        )
-        .await?;
-    let member = &members["teamMemberKeys"]["memberKeys"][0];
-    let public = RsaPublicKey::from_jwk_json(member["publicKey"].as_str().unwrap_or_default())?;
-    let key = AesKey::generate()?;
-    let project = format!("prj_{}", hypnos_crypto::random::random_hex_32()?);
-    client
-        .gql(
-            "mutation ($name: String!, $id: ID!, $rootDocumentId: ID!, $teamId: ID, $teamKeys: [ProjectCreateKeyInput!]) { projectCreate(name: $name, id: $id, rootDocumentId: $rootDocumentId, teamId: $teamId, teamKeys: $teamKeys) { id } }",
-            json!({
-                "name": "Benchmark", "id": project, "rootDocumentId": "wrk_bench", "teamId": team,
-                "teamKeys": [{"accountId": member["accountId"], "encSymmetricKey": public.encrypt_string(&key.to_jwk().to_json())?, "autoLinked": false}],
-            }),
-        )
-        .await?;
+    let key = remote
+        .create_project(&project, &org, &team.id, |_, _| Ok(()))
+        .await
+        .map_err(|failure| LoadError::Setup(failure.to_string()))?;
     Ok(Seeded {
-        client,
-        account: load_account,
-        project,
+        api,
+        session,
+        passphrase,
+        remote,
+        project: project.id,
         key,
     })
 }
@@ -196,153 +187,112 @@ pub(crate) async fn seed(base: &str, prefix: &str) -> Result<Seeded, LoadError> 
 pub(crate) struct Pushed {
     /// Bytes of ciphertext uploaded.
     pub(crate) uploaded_bytes: usize,
-    /// Time spent sealing blobs on the client.
+    /// Time spent making and sealing the blobs on the client.
     pub(crate) crypto: Duration,
 }
 
 /// Pushes `count` documents of about `size` bytes to the project's master branch as one
-/// snapshot, uploading the blobs in the app's batches.
+/// snapshot, as `hypnos push` pushes a new workspace (`Syncer::push_snapshot`: the server's
+/// missing blobs, sealed and uploaded, then the snapshot); `requests` counts its requests.
 pub(crate) async fn push_documents(
-    client: &mut Client,
+    remote: &Remote,
     project: &str,
     key: &AesKey,
-    count: usize,
-    size: usize,
+    (count, size): (usize, usize),
+    requests: &Requests,
 ) -> Result<Pushed, LoadError> {
     let documents: Vec<Value> = (0..count).map(|i| document(i, size)).collect();
-    let crypto_started = Instant::now();
-    let mut blobs = Vec::with_capacity(documents.len());
-    for document in &documents {
-        let content = blob_content(document);
-        blobs.push((blob_id(&content), seal_blob(key, &content)?));
-    }
-    let crypto = crypto_started.elapsed();
-    let ids: Vec<&str> = blobs.iter().map(|(id, _)| id.as_str()).collect();
-    let missing = client
-        .gql(
-            "query ($project: ID!, $ids: [ID!]!) { blobsMissing(project: $project, ids: $ids) { missing } }",
-            json!({"project": project, "ids": ids}),
-        )
-        .await?;
-    let missing: std::collections::HashSet<&str> = missing["blobsMissing"]["missing"]
-        .as_array()
-        .map(|list| list.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    let mut batch: Vec<Value> = Vec::new();
-    let mut batch_bytes = 0;
-    let mut uploaded_bytes = 0;
-    for (id, content) in blobs.iter().filter(|(id, _)| missing.contains(id.as_str())) {
-        if !batch.is_empty()
-            && (batch.len() == UPLOAD_BLOBS || batch_bytes + content.len() > UPLOAD_BYTES)
-        {
-            upload(client, project, std::mem::take(&mut batch)).await?;
-            batch_bytes = 0;
-        }
-        batch_bytes += content.len();
-        uploaded_bytes += content.len();
-        batch.push(json!({"id": id, "content": content}));
-    }
-    if !batch.is_empty() {
-        upload(client, project, batch).await?;
-    }
-    let state: Vec<Value> = documents
+    let made = Instant::now();
+    let (state, contents) = state_of(&documents);
+    let mut crypto = made.elapsed();
+    let blobs: Vec<&str> = state.values().map(|entry| entry.blob.as_str()).collect();
+    let missing = remote.missing_blobs(project, &blobs).await?;
+    requests.one();
+    let upload: Vec<(&str, &str)> = contents
         .iter()
-        .zip(&blobs)
-        .map(|(document, (id, _))| json!({"key": document["_id"], "blob": id, "name": document["name"]}))
+        .filter(|(id, _)| missing.contains(*id))
+        .map(|(id, content)| (id.as_str(), content.as_str()))
         .collect();
-    let snapshot = json!({
-        "id": snapshot_id(project, EMPTY_HASH, &ids),
-        "parent": EMPTY_HASH, "created": "2026-11-28T09:00:00.000Z", "author": "",
-        "name": "Initial Snapshot", "description": "", "state": state,
-    });
-    client
-        .gql(
-            "mutation ($project: ID!, $snapshots: [SnapshotInput!]!, $branch: String!) { snapshotsCreate(project: $project, snapshots: $snapshots, branch: $branch) { id } }",
-            json!({"project": project, "snapshots": [snapshot], "branch": "master"}),
+    let sealing = Instant::now();
+    let sealed = seal_blobs(key, &upload)?;
+    crypto += sealing.elapsed();
+    let uploaded_bytes = remote.upload_sealed(project, sealed, requests).await?;
+    remote
+        .push_snapshot(
+            project,
+            "master",
+            &NewSnapshot {
+                id: &snapshot_id(project, EMPTY_HASH, &blobs),
+                parent: EMPTY_HASH,
+                message: "Initial Snapshot",
+                state: &state,
+            },
         )
         .await?;
+    requests.one();
     Ok(Pushed {
         uploaded_bytes,
         crypto,
     })
 }
 
+/// Pulls the master branch's newest snapshot as `hypnos pull` reads it (`Syncer::pull`: the
+/// branch, its tip, the blobs in the app's batches, each opened and checked against its id);
+/// returns how many documents came.
+async fn pull_documents(
+    remote: &Remote,
+    project: &str,
+    key: &AesKey,
+    requests: &Requests,
+) -> Result<usize, LoadError> {
+    let history = remote.branch(project, "master").await?;
+    requests.one();
+    let tip = history
+        .last()
+        .ok_or_else(|| LoadError::Setup("the pushed branch has no snapshot".into()))?;
+    let snapshot = remote.snapshot(project, tip).await?;
+    requests.one();
+    let wanted: Vec<String> = snapshot
+        .state
+        .values()
+        .map(|entry| entry.blob.clone())
+        .collect();
+    let contents = remote
+        .download_blobs(project, key, &wanted, requests)
+        .await?;
+    Ok(contents.len())
+}
+
 /// Signs up, logs in, creates the project, pushes and pulls; returns the figures.
 pub async fn run(args: &Args) -> Result<Report, LoadError> {
     let base = args.server.trim_end_matches('/').to_owned();
     let Seeded {
-        mut client,
+        remote,
         project,
         key,
         ..
     } = seed(&base, "sync-bench").await?;
+    let requests = Requests::default();
 
     // Push.
-    client.requests = 0;
     let started = Instant::now();
     let Pushed {
         uploaded_bytes,
         crypto,
     } = push_documents(
-        &mut client,
+        &remote,
         &project,
         &key,
-        args.documents,
-        args.document_bytes,
+        (args.documents, args.document_bytes),
+        &requests,
     )
     .await?;
     let push = started.elapsed();
-    let push_requests = client.requests;
+    let push_requests = requests.take();
 
     // Pull.
-    client.requests = 0;
     let started = Instant::now();
-    let branch = client
-        .gql(
-            "query ($project: ID!, $name: String!) { branch(project: $project, name: $name) { snapshots } }",
-            json!({"project": project, "name": "master"}),
-        )
-        .await?;
-    let snapshot_ids: Vec<String> = branch["branch"]["snapshots"]
-        .as_array()
-        .map(|list| {
-            list.iter()
-                .filter_map(|id| id.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut wanted = Vec::new();
-    for chunk in snapshot_ids.chunks(SNAPSHOTS_PER_QUERY) {
-        let found = client
-            .gql(
-                "query ($ids: [ID!]!, $project: ID!) { snapshots(ids: $ids, project: $project) { id state { blob key name } } }",
-                json!({"ids": chunk, "project": project}),
-            )
-            .await?;
-        for snapshot in found["snapshots"].as_array().into_iter().flatten() {
-            for entry in snapshot["state"].as_array().into_iter().flatten() {
-                wanted.push(entry["blob"].as_str().unwrap_or_default().to_owned());
-            }
-        }
-    }
-    let mut pulled = 0;
-    for chunk in wanted.chunks(BLOBS_PER_QUERY) {
-        let found = client
-            .gql(
-                "query ($ids: [ID!]!, $project: ID!) { blobs(ids: $ids, project: $project) { id content } }",
-                json!({"ids": chunk, "project": project}),
-            )
-            .await?;
-        for blob in found["blobs"].as_array().into_iter().flatten() {
-            let content = open_blob(&key, blob["content"].as_str().unwrap_or_default(), 16 << 20)?;
-            if blob_id(&content) != blob["id"].as_str().unwrap_or_default() {
-                return Err(LoadError::Setup(
-                    "a pulled blob does not match its id".into(),
-                ));
-            }
-            pulled += 1;
-        }
-    }
+    let pulled = pull_documents(&remote, &project, &key, &requests).await?;
     let pull = started.elapsed();
     if pulled != args.documents {
         return Err(LoadError::Setup(format!(
@@ -359,17 +309,7 @@ pub async fn run(args: &Args) -> Result<Report, LoadError> {
         pull_seconds: pull.as_secs_f64(),
         push_documents_per_second: rate(push),
         pull_documents_per_second: rate(pull),
-        requests: (push_requests, client.requests),
+        requests: (push_requests, requests.take()),
         server_peak_mib: args.server_pid.and_then(peak_mib),
     })
-}
-
-async fn upload(client: &mut Client, project: &str, blobs: Vec<Value>) -> Result<(), LoadError> {
-    client
-        .gql(
-            "mutation ($project: ID!, $blobs: [BlobInput!]!) { blobsCreate(project: $project, blobs: $blobs) { count } }",
-            json!({"project": project, "blobs": blobs}),
-        )
-        .await
-        .map(drop)
 }

@@ -3,34 +3,20 @@
 
 #![allow(clippy::unwrap_used, reason = "tests")]
 
+mod support;
+
 use clap::Parser;
 use hypnos_loadtest::{cli::Args, report::Report, run};
-use hypnos_server::ServerConfig;
-use tokio::sync::oneshot;
+use support::TestServer;
 
 /// Runs the tool with `flags` against a fresh server that lets one address make
 /// `per_address_limit` authentication requests a minute.
 async fn load(per_address_limit: u32, flags: &[&str]) -> Report {
-    let directory = tempfile::tempdir().unwrap();
-    let mut config = ServerConfig::parse_defaults();
-    config.database_url = Some(format!(
-        "sqlite://{}?mode=rwc",
-        directory.path().join("hypnos.db").display()
-    ));
-    config.login_rate_per_ip = per_address_limit;
-    let state = hypnos_server::open(config).await.unwrap();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let server = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(hypnos_server::run(state, listener, async {
-        let _ = stopped.await;
-    }));
-
-    let mut argv = vec!["hypnos-load", "--server", &server, "--warmup", "0"];
+    let server = TestServer::start(|config| config.login_rate_per_ip = per_address_limit).await;
+    let mut argv = vec!["hypnos-load", "--server", &server.url, "--warmup", "0"];
     argv.extend_from_slice(flags);
     let report = run::run(&Args::parse_from(argv)).await.unwrap();
-    stop.send(()).unwrap();
-    task.await.unwrap().unwrap();
+    server.stop().await;
     report
 }
 

@@ -5,31 +5,19 @@
 
 #![allow(clippy::unwrap_used, reason = "tests")]
 
+mod support;
+
 use clap::Parser;
 use hypnos_loadtest::hostile::{Args, PHASES, run};
-use hypnos_server::ServerConfig;
-use tokio::sync::oneshot;
+use support::TestServer;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_attack_runs_and_the_honest_client_is_served_throughout() {
-    let directory = tempfile::tempdir().unwrap();
-    let mut config = ServerConfig::parse_defaults();
-    config.database_url = Some(format!(
-        "sqlite://{}?mode=rwc",
-        directory.path().join("hypnos.db").display()
-    ));
-    let state = hypnos_server::open(config).await.unwrap();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let server = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(hypnos_server::run(state, listener, async {
-        let _ = stopped.await;
-    }));
-
+    let server = TestServer::start(|_| {}).await;
     let args = Args::parse_from([
         "hypnos-hostile",
         "--server",
-        &server,
+        &server.url,
         "--documents",
         "200",
         "--big-blob-bytes",
@@ -41,8 +29,7 @@ async fn every_attack_runs_and_the_honest_client_is_served_throughout() {
         .await
         .expect("the tool stops by itself")
         .unwrap();
-    stop.send(()).unwrap();
-    task.await.unwrap().unwrap();
+    server.stop().await;
 
     let names: Vec<&str> = report.phases.iter().map(|phase| phase.phase).collect();
     assert_eq!(names, PHASES);

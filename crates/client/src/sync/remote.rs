@@ -9,34 +9,26 @@ use hypnos_crypto::{
     jwk::SymmetricJwk,
     rsa::{RsaPrivateKey, RsaPublicKey},
     sync::{open_blob, seal_blob},
+    wire::sync::{
+        BLOBS, BLOBS_CREATE, BLOBS_MISSING, BLOBS_PER_QUERY, BRANCH, Blob, BlobsData,
+        BlobsMissingData, BranchData, PROJECT, PROJECT_CREATE, PROJECT_KEY, PROJECTS,
+        ProjectCreateKeyInput, ProjectData, ProjectKeyData, ProjectsData, SNAPSHOTS,
+        SNAPSHOTS_CREATE, SnapshotInput, SnapshotsData, TEAM_MEMBER_KEYS, TeamMemberKeysData,
+        UPLOAD_BLOBS, UPLOAD_BYTES,
+    },
 };
-use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::state::{State, from_wire, to_wire};
 use crate::api::{Api, ClientError};
 
-/// The app's batches: blobs read 50 at a time and uploaded in batches closed at 200 blobs or
-/// 2 MiB.
-const BLOBS_PER_QUERY: usize = 50;
-const UPLOAD_BLOBS: usize = 200;
-const UPLOAD_BYTES: usize = 2 * 1024 * 1024;
+pub use hypnos_crypto::wire::sync::Project;
+
 /// Uploads in flight at once: enough to keep the server's cores busy while this one seals.
 const UPLOADS_IN_FLIGHT: usize = 4;
 /// The largest blob content a download may inflate to.
 const MAX_BLOB_BYTES: usize = 64 << 20;
-
-/// A backend project (one synced workspace).
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Project {
-    /// `prj_…`.
-    pub id: String,
-    /// The workspace's name.
-    pub name: String,
-    /// The workspace's `_id`.
-    pub root_document_id: String,
-}
 
 /// A snapshot as the server returns it.
 #[derive(Debug, Clone)]
@@ -56,24 +48,17 @@ pub struct Remote {
     session: String,
 }
 
-fn project_of(value: &Value) -> Option<Project> {
-    Some(Project {
-        id: value["id"].as_str()?.to_owned(),
-        name: value["name"].as_str().unwrap_or_default().to_owned(),
-        root_document_id: value["rootDocumentId"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
-    })
-}
-
-fn strings(value: &Value) -> Vec<String> {
-    value
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|item| item.as_str().map(str::to_owned))
-        .collect()
+/// One sync API operation (a document of [`hypnos_crypto::wire::sync`]) as `session`, its
+/// `data` read as the document's answer type.
+pub(crate) async fn query<T: DeserializeOwned>(
+    api: &Api,
+    session: &str,
+    document: &str,
+    variables: Value,
+) -> Result<T, ClientError> {
+    let data = api.graphql(session, document, variables).await?;
+    serde_json::from_value(data)
+        .map_err(|err| ClientError::Protocol(format!("an unreadable GraphQL answer: {err}")))
 }
 
 impl Remote {
@@ -85,19 +70,18 @@ impl Remote {
         }
     }
 
-    async fn gql(&self, query: &str, variables: Value) -> Result<Value, ClientError> {
-        self.api.graphql(&self.session, query, variables).await
+    async fn query<T: DeserializeOwned>(
+        &self,
+        document: &str,
+        variables: Value,
+    ) -> Result<T, ClientError> {
+        query(&self.api, &self.session, document, variables).await
     }
 
     /// A project by id, if the caller may see it.
     pub async fn project(&self, id: &str) -> Result<Option<Project>, ClientError> {
-        let data = self
-            .gql(
-                "query ($id: ID!) { project(id: $id) { id name rootDocumentId } }",
-                json!({"id": id}),
-            )
-            .await?;
-        Ok(project_of(&data["project"]))
+        let data: ProjectData = self.query(PROJECT, json!({"id": id})).await?;
+        Ok(data.project)
     }
 
     /// The project of the workspace `root`, among an organization's projects (every
@@ -107,17 +91,10 @@ impl Remote {
         org: Option<&str>,
         root: &str,
     ) -> Result<Option<Project>, ClientError> {
-        let data = self
-            .gql(
-                "query ($teamId: ID) { projects(teamId: $teamId) { id name rootDocumentId } }",
-                json!({"teamId": org}),
-            )
-            .await?;
-        Ok(data["projects"]
-            .as_array()
+        let data: ProjectsData = self.query(PROJECTS, json!({"teamId": org})).await?;
+        Ok(data
+            .projects
             .into_iter()
-            .flatten()
-            .filter_map(project_of)
             .find(|project| project.root_document_id == root))
     }
 
@@ -130,33 +107,22 @@ impl Remote {
         team_project: &str,
         mut check: impl FnMut(&str, &RsaPublicKey) -> Result<(), String>,
     ) -> Result<AesKey, SyncFailure> {
-        let data = self
-            .gql(
-                "query ($teamId: ID!) { teamMemberKeys(teamId: $teamId) { memberKeys { accountId publicKey autoLinked } } }",
-                json!({"teamId": org}),
-            )
-            .await?;
+        let data: TeamMemberKeysData = self.query(TEAM_MEMBER_KEYS, json!({"teamId": org})).await?;
         let key = AesKey::generate().map_err(ClientError::from)?;
         let jwk = key.to_jwk().to_json();
         let mut team_keys = Vec::new();
-        for member in data["teamMemberKeys"]["memberKeys"]
-            .as_array()
-            .into_iter()
-            .flatten()
-        {
-            let account = member["accountId"].as_str().unwrap_or_default();
+        for member in data.team_member_keys.member_keys {
             let public =
-                RsaPublicKey::from_jwk_json(member["publicKey"].as_str().unwrap_or_default())
-                    .map_err(ClientError::from)?;
-            check(account, &public).map_err(SyncFailure::Refused)?;
-            team_keys.push(json!({
-                "accountId": account,
-                "encSymmetricKey": public.encrypt_string(&jwk).map_err(ClientError::from)?,
-                "autoLinked": member["autoLinked"].as_bool().unwrap_or(false),
-            }));
+                RsaPublicKey::from_jwk_json(&member.public_key).map_err(ClientError::from)?;
+            check(&member.account_id, &public).map_err(SyncFailure::Refused)?;
+            team_keys.push(ProjectCreateKeyInput {
+                enc_symmetric_key: public.encrypt_string(&jwk).map_err(ClientError::from)?,
+                account_id: member.account_id,
+                auto_linked: member.auto_linked,
+            });
         }
-        self.gql(
-            "mutation ($name: String!, $id: ID!, $rootDocumentId: ID!, $teamId: ID, $teamKeys: [ProjectCreateKeyInput!], $teamProjectId: ID) { projectCreate(name: $name, id: $id, rootDocumentId: $rootDocumentId, teamId: $teamId, teamKeys: $teamKeys, teamProjectId: $teamProjectId) { id } }",
+        self.query::<Value>(
+            PROJECT_CREATE,
             json!({
                 "name": project.name, "id": project.id, "rootDocumentId": project.root_document_id,
                 "teamId": org, "teamKeys": team_keys, "teamProjectId": team_project,
@@ -172,49 +138,48 @@ impl Remote {
         project: &str,
         private: &RsaPrivateKey,
     ) -> Result<AesKey, ClientError> {
-        let data = self
-            .gql(
-                "query ($projectId: ID!) { projectKey(projectId: $projectId) { encSymmetricKey } }",
-                json!({"projectId": project}),
-            )
+        let data: ProjectKeyData = self
+            .query(PROJECT_KEY, json!({"projectId": project}))
             .await?;
-        let encrypted = data["projectKey"]["encSymmetricKey"]
-            .as_str()
+        let encrypted = data
+            .project_key
+            .map(|key| key.enc_symmetric_key)
             .ok_or_else(|| {
                 ClientError::Protocol(format!(
                     "the server holds no key of {project} for you: ask a teammate to run hypnos share"
                 ))
             })?;
-        Ok(SymmetricJwk::from_json(&private.decrypt_string(encrypted)?)?.key())
+        Ok(SymmetricJwk::from_json(&private.decrypt_string(&encrypted)?)?.key())
     }
 
     /// A branch's snapshot ids, oldest first (empty for a branch that does not exist).
     pub async fn branch(&self, project: &str, name: &str) -> Result<Vec<String>, ClientError> {
-        let data = self
-            .gql(
-                "query ($project: ID!, $name: String!) { branch(project: $project, name: $name) { snapshots } }",
-                json!({"project": project, "name": name}),
-            )
+        let data: BranchData = self
+            .query(BRANCH, json!({"project": project, "name": name}))
             .await?;
-        Ok(strings(&data["branch"]["snapshots"]))
+        Ok(data
+            .branch
+            .map(|branch| branch.snapshots)
+            .unwrap_or_default())
     }
 
     /// One snapshot.
     pub async fn snapshot(&self, project: &str, id: &str) -> Result<Snapshot, ClientError> {
-        let data = self
-            .gql(
-                "query ($ids: [ID!]!, $project: ID!) { snapshots(ids: $ids, project: $project) { id parent state { blob key name } } }",
-                json!({"ids": [id], "project": project}),
-            )
+        let data: SnapshotsData = self
+            .query(SNAPSHOTS, json!({"ids": [id], "project": project}))
             .await?;
-        let found = &data["snapshots"][0];
-        if found["id"] != id {
+        let Some(found) = data
+            .snapshots
+            .into_iter()
+            .next()
+            .filter(|found| found.id == id)
+        else {
             return Err(ClientError::Protocol(format!("snapshot {id} is missing")));
-        }
+        };
         Ok(Snapshot {
-            id: id.to_owned(),
-            parent: found["parent"].as_str().unwrap_or_default().to_owned(),
-            state: from_wire(&found["state"]),
+            id: found.id,
+            parent: found.parent,
+            state: from_wire(found.state),
         })
     }
 
@@ -229,25 +194,17 @@ impl Remote {
         let Some(entry) = state.values().next() else {
             return Ok(KeyCheck::NoData);
         };
-        let data = self
-            .gql(
-                "query ($ids: [ID!]!, $project: ID!) { blobs(ids: $ids, project: $project) { id content } }",
-                json!({"ids": [entry.blob], "project": project}),
-            )
+        let data: BlobsData = self
+            .query(BLOBS, json!({"ids": [entry.blob], "project": project}))
             .await?;
-        let Some(content) = data["blobs"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|blob| blob["id"] == entry.blob.as_str())
-            .and_then(|blob| blob["content"].as_str())
+        let Some(Blob { content, .. }) = data.blobs.into_iter().find(|blob| blob.id == entry.blob)
         else {
             return Err(ClientError::Protocol(format!(
                 "the server lacks blob {}",
                 entry.blob
             )));
         };
-        match open_blob(key, content, MAX_BLOB_BYTES) {
+        match open_blob(key, &content, MAX_BLOB_BYTES) {
             Ok(text) if hypnos_crypto::sync::blob_id(&text) == entry.blob => Ok(KeyCheck::Opens),
             Ok(_) => Err(ClientError::Protocol(format!(
                 "blob {} does not match its content",
@@ -286,15 +243,10 @@ impl Remote {
         project: &str,
         ids: &[&str],
     ) -> Result<std::collections::HashSet<String>, ClientError> {
-        let data = self
-            .gql(
-                "query ($project: ID!, $ids: [ID!]!) { blobsMissing(project: $project, ids: $ids) { missing } }",
-                json!({"project": project, "ids": ids}),
-            )
+        let data: BlobsMissingData = self
+            .query(BLOBS_MISSING, json!({"project": project, "ids": ids}))
             .await?;
-        Ok(strings(&data["blobsMissing"]["missing"])
-            .into_iter()
-            .collect())
+        Ok(data.blobs_missing.missing.into_iter().collect())
     }
 
     /// Seals and uploads blobs (id, content), in the app's batches, a few in flight;
@@ -306,27 +258,39 @@ impl Remote {
         blobs: &[(&str, &str)],
         progress: &dyn super::Progress,
     ) -> Result<usize, ClientError> {
-        let sealed = seal_all(key, blobs)?;
+        let sealed = seal_blobs(key, blobs)?;
+        self.upload_sealed(project, sealed, progress).await
+    }
+
+    /// Uploads sealed blobs ([`seal_blobs`]) in the app's batches, a few in flight; `progress`
+    /// is told of each batch's blobs as it lands. The second half of [`Self::upload_blobs`],
+    /// apart so that a benchmark can time the sealing; returns the bytes uploaded.
+    pub async fn upload_sealed(
+        &self,
+        project: &str,
+        sealed: Vec<Blob>,
+        progress: &dyn super::Progress,
+    ) -> Result<usize, ClientError> {
         let mut in_flight = tokio::task::JoinSet::new();
         let mut bytes = 0;
-        let mut batch: Vec<Value> = Vec::new();
+        let mut batch: Vec<Blob> = Vec::new();
         let mut batch_bytes = 0;
         let mut batches = Vec::new();
-        for ((id, _), content) in blobs.iter().zip(&sealed) {
+        for blob in sealed {
+            let size = blob.content.len();
             if !batch.is_empty()
-                && (batch.len() == UPLOAD_BLOBS || batch_bytes + content.len() > UPLOAD_BYTES)
+                && (batch.len() == UPLOAD_BLOBS || batch_bytes + size > UPLOAD_BYTES)
             {
                 batches.push(std::mem::take(&mut batch));
                 batch_bytes = 0;
             }
-            batch_bytes += content.len();
-            bytes += content.len();
-            batch.push(json!({"id": id, "content": content}));
+            batch_bytes += size;
+            bytes += size;
+            batch.push(blob);
         }
         if !batch.is_empty() {
             batches.push(batch);
         }
-        drop(sealed);
         for batch in batches {
             if in_flight.len() == UPLOADS_IN_FLIGHT {
                 progress.advance(joined(in_flight.join_next().await)?);
@@ -336,10 +300,7 @@ impl Remote {
             in_flight.spawn(async move {
                 let count = batch.len() as u64;
                 remote
-                    .gql(
-                        "mutation ($project: ID!, $blobs: [BlobInput!]!) { blobsCreate(project: $project, blobs: $blobs) { count } }",
-                        json!({"project": project, "blobs": batch}),
-                    )
+                    .query::<Value>(BLOBS_CREATE, json!({"project": project, "blobs": batch}))
                     .await
                     .map(|_| count)
             });
@@ -361,25 +322,17 @@ impl Remote {
     ) -> Result<HashMap<String, String>, ClientError> {
         let mut contents = HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(BLOBS_PER_QUERY) {
-            let data = self
-                .gql(
-                    "query ($ids: [ID!]!, $project: ID!) { blobs(ids: $ids, project: $project) { id content } }",
-                    json!({"ids": chunk, "project": project}),
-                )
+            let data: BlobsData = self
+                .query(BLOBS, json!({"ids": chunk, "project": project}))
                 .await?;
-            for blob in data["blobs"].as_array().into_iter().flatten() {
-                let id = blob["id"].as_str().unwrap_or_default();
-                let content = open_blob(
-                    key,
-                    blob["content"].as_str().unwrap_or_default(),
-                    MAX_BLOB_BYTES,
-                )?;
+            for Blob { id, content } in data.blobs {
+                let content = open_blob(key, &content, MAX_BLOB_BYTES)?;
                 if hypnos_crypto::sync::blob_id(&content) != id {
                     return Err(ClientError::Protocol(format!(
                         "blob {id} does not match its content"
                     )));
                 }
-                contents.insert(id.to_owned(), content);
+                contents.insert(id, content);
             }
             progress.advance(chunk.len() as u64);
         }
@@ -398,18 +351,18 @@ impl Remote {
         branch: &str,
         snapshot: &NewSnapshot<'_>,
     ) -> Result<(), ClientError> {
-        self.gql(
-            "mutation ($project: ID!, $snapshots: [SnapshotInput!]!, $branch: String!) { snapshotsCreate(project: $project, snapshots: $snapshots, branch: $branch) { id } }",
-            json!({
-                "project": project,
-                "branch": branch,
-                "snapshots": [{
-                    "id": snapshot.id, "parent": snapshot.parent,
-                    "created": humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
-                    "author": "", "name": snapshot.message, "description": "",
-                    "state": to_wire(snapshot.state),
-                }],
-            }),
+        let input = SnapshotInput {
+            id: snapshot.id.to_owned(),
+            parent: snapshot.parent.to_owned(),
+            created: humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
+            author: String::new(),
+            name: snapshot.message.to_owned(),
+            description: String::new(),
+            state: to_wire(snapshot.state),
+        };
+        self.query::<Value>(
+            SNAPSHOTS_CREATE,
+            json!({"project": project, "branch": branch, "snapshots": [input]}),
         )
         .await
         .map(drop)
@@ -462,9 +415,9 @@ fn joined(
     }
 }
 
-/// Seals every blob (gzip, AES-GCM with the project key), spread over the machine's cores:
-/// this is most of a large push's client time.
-fn seal_all(key: &AesKey, blobs: &[(&str, &str)]) -> Result<Vec<String>, ClientError> {
+/// Seals every blob (id, content) (gzip, AES-GCM with the project key), spread over the
+/// machine's cores: this is most of a large push's client time.
+pub fn seal_blobs(key: &AesKey, blobs: &[(&str, &str)]) -> Result<Vec<Blob>, ClientError> {
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let per_thread = blobs.len().div_ceil(threads).max(64);
     std::thread::scope(|scope| {
@@ -474,7 +427,12 @@ fn seal_all(key: &AesKey, blobs: &[(&str, &str)]) -> Result<Vec<String>, ClientE
                 scope.spawn(move || {
                     chunk
                         .iter()
-                        .map(|(_, content)| seal_blob(key, content))
+                        .map(|(id, content)| {
+                            seal_blob(key, content).map(|content| Blob {
+                                id: (*id).to_owned(),
+                                content,
+                            })
+                        })
                         .collect::<Result<Vec<_>, _>>()
                 })
             })

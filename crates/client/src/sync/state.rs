@@ -3,7 +3,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use hypnos_crypto::sync::{blob_content, blob_id};
+use hypnos_crypto::{
+    sync::{blob_content, blob_id},
+    wire::sync::StateEntry,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -44,27 +47,29 @@ pub fn state_of(documents: &[Value]) -> (State, HashMap<String, String>) {
 }
 
 /// A state as the wire lists it: `[{key, blob, name}]`, in key order.
-pub fn to_wire(state: &State) -> Vec<Value> {
+pub fn to_wire(state: &State) -> Vec<StateEntry> {
     state
         .iter()
-        .map(|(key, entry)| serde_json::json!({"key": key, "blob": entry.blob, "name": entry.name}))
+        .map(|(key, entry)| StateEntry {
+            key: key.clone(),
+            blob: entry.blob.clone(),
+            name: entry.name.clone(),
+        })
         .collect()
 }
 
 /// The state a snapshot on the wire lists.
-pub fn from_wire(entries: &Value) -> State {
+pub fn from_wire(entries: Vec<StateEntry>) -> State {
     entries
-        .as_array()
         .into_iter()
-        .flatten()
-        .filter_map(|entry| {
-            Some((
-                entry["key"].as_str()?.to_owned(),
+        .map(|entry| {
+            (
+                entry.key,
                 Entry {
-                    blob: entry["blob"].as_str()?.to_owned(),
-                    name: entry["name"].as_str().unwrap_or_default().to_owned(),
+                    blob: entry.blob,
+                    name: entry.name,
                 },
-            ))
+            )
         })
         .collect()
 }

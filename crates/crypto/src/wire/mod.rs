@@ -1,5 +1,6 @@
 //! The JSON bodies that cross HTTP, defined once for the server and the client
-//! (insomnia-wire.md §2, §5.1 and extensions.md). Field names are the app's, byte for byte.
+//! (insomnia-wire.md §2, §5.1 and extensions.md), and the sync API's GraphQL documents with
+//! their answers and batch sizes ([`sync`], §4.3). Field names are the app's, byte for byte.
 //!
 //! These types only carry text: checking that a salt is 64 hex digits or a key a valid JWK is
 //! the server's job, with the parsers of this crate.
@@ -9,6 +10,7 @@ pub mod collaborators;
 pub mod files;
 pub mod invites;
 pub mod orgs;
+pub mod sync;
 pub mod v3;
 pub mod vault;
 
