@@ -10,13 +10,14 @@ use crate::{
     permissions::{Permission, allows},
     session::Authenticated,
     state::AppState,
-    storage::Membership,
+    storage::{Membership, OrgId},
 };
 
 /// What a non-member (or anyone, for an unknown id) is told.
 pub const NOT_A_MEMBER: ApiError = ApiError::NotFound("no organization with this id among yours");
 
-/// The caller's membership of `organization_id`, if its role allows `permission`.
+/// The caller's membership of `organization_id`, if its role allows `permission`. The id comes
+/// from the request as text; the handler goes on with the typed one of the membership.
 pub async fn require(
     state: &AppState,
     caller: &Authenticated,
@@ -25,7 +26,7 @@ pub async fn require(
 ) -> ApiResult<Membership> {
     let membership = state
         .store
-        .membership(organization_id, &caller.account.id)
+        .membership(&OrgId::from(organization_id), &caller.account.id)
         .await?
         .ok_or(NOT_A_MEMBER)?;
     if !allows(membership.role, permission) {

@@ -18,9 +18,9 @@ use std::time::Duration;
 
 use common::{Backend, TestDb};
 use hypnos_server::storage::{
-    self, AuditEvent, ChangeCredentials, Conflict, LoginAttempt, NewAccount, NewProjectKey,
-    NewSession, NewTeam, OrganizationKind, Project, ResetAccount, Role, SecretHash, Snapshot,
-    Store, StoreError, TeamProject, Vault, VaultVerification,
+    self, AccountId, AuditEvent, ChangeCredentials, Conflict, LoginAttempt, NewAccount,
+    NewProjectKey, NewSession, NewTeam, OrganizationKind, Project, ResetAccount, Role, SecretHash,
+    Snapshot, Store, StoreError, TeamProject, Vault, VaultVerification,
 };
 
 /// Runs each story as one `#[tokio::test]` per backend: `sqlite::<story>` and
@@ -80,7 +80,7 @@ fn hash(n: u8) -> SecretHash {
 /// A sign-up for `acct_<name>` with e-mail `<name>@example.com` and personal org `org_<name>`.
 fn new_account(name: &str) -> NewAccount {
     NewAccount {
-        id: format!("acct_{name}"),
+        id: format!("acct_{name}").into(),
         email: format!("{name}@example.com"),
         first_name: format!("First {name}"),
         last_name: format!("Last {name}"),
@@ -91,12 +91,12 @@ fn new_account(name: &str) -> NewAccount {
         public_key: format!("public-key-{name}"),
         enc_private_key: format!("enc-private-key-{name}"),
         enc_symmetric_key: format!("enc-symmetric-key-{name}"),
-        personal_org_id: format!("org_{name}"),
+        personal_org_id: format!("org_{name}").into(),
         now_ms: T0,
     }
 }
 
-async fn sign_up(store: &Arc<dyn Store>, name: &str) -> String {
+async fn sign_up(store: &Arc<dyn Store>, name: &str) -> AccountId {
     store.create_account(new_account(name)).await.unwrap().id
 }
 
@@ -104,7 +104,7 @@ async fn start_session(store: &Arc<dyn Store>, account_id: &str, id_hash: Secret
     store
         .create_session(NewSession {
             id_hash,
-            account_id: account_id.to_owned(),
+            account_id: account_id.into(),
             now_ms,
             idle_ttl_ms: 60_000,
             absolute_ttl_ms: 3_600_000,
@@ -116,7 +116,7 @@ async fn start_session(store: &Arc<dyn Store>, account_id: &str, id_hash: Secret
 fn attempt(id: &str, account_id: Option<&str>, expires_at: i64) -> LoginAttempt {
     LoginAttempt {
         id: id.to_owned(),
-        account_id: account_id.map(str::to_owned),
+        account_id: account_id.map(AccountId::from),
         email: "someone@example.com".to_owned(),
         m1: vec![1; 32],
         m2: vec![2; 32],
@@ -200,13 +200,13 @@ async fn signup_creates_personal_org_and_owner_membership(db: TestDb) {
 
     let by_email = store.account_by_email("alice@example.com").await.unwrap();
     assert_eq!(by_email.as_ref(), Some(&account));
-    let by_id = store.account_by_id("acct_alice").await.unwrap();
+    let by_id = store.account_by_id(&"acct_alice".into()).await.unwrap();
     assert_eq!(by_id.as_ref(), Some(&account));
     assert_eq!(
         store.account_by_email("bob@example.com").await.unwrap(),
         None
     );
-    assert_eq!(store.account_by_id("acct_bob").await.unwrap(), None);
+    assert_eq!(store.account_by_id(&"acct_bob".into()).await.unwrap(), None);
 
     assert_eq!(
         db.scalar(
@@ -241,7 +241,10 @@ async fn duplicate_email_conflicts_and_writes_nothing(db: TestDb) {
         matches!(result, Err(StoreError::Conflict(Conflict::Email))),
         "{result:?}"
     );
-    assert_eq!(store.account_by_id("acct_twin").await.unwrap(), None);
+    assert_eq!(
+        store.account_by_id(&"acct_twin".into()).await.unwrap(),
+        None
+    );
     assert_eq!(db.scalar("SELECT COUNT(*) FROM accounts").await, 1);
     assert_eq!(db.scalar("SELECT COUNT(*) FROM organizations").await, 1);
     assert_eq!(db.scalar("SELECT COUNT(*) FROM memberships").await, 1);
@@ -873,7 +876,7 @@ async fn reset_tokens_are_single_use_and_bound_to_their_account(db: TestDb) {
     );
 
     let result = store
-        .put_reset_token(&hash(4), "acct_nobody", T0, 1000)
+        .put_reset_token(&hash(4), &"acct_nobody".into(), T0, 1000)
         .await;
     assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
 }
@@ -991,7 +994,13 @@ async fn migrations_are_idempotent(db: TestDb) {
     sign_up(&first, "alice").await;
     let second = db.connect().await;
     second.ping().await.unwrap();
-    assert!(second.account_by_id("acct_alice").await.unwrap().is_some());
+    assert!(
+        second
+            .account_by_id(&"acct_alice".into())
+            .await
+            .unwrap()
+            .is_some()
+    );
     drop((first, second));
     let third = db.connect().await;
     third.ping().await.unwrap();
@@ -1064,7 +1073,13 @@ async fn an_unreachable_postgres_is_unavailable() {
 async fn in_memory_sqlite_works() {
     let store = storage::connect("sqlite::memory:").await.unwrap();
     sign_up(&store, "alice").await;
-    assert!(store.account_by_id("acct_alice").await.unwrap().is_some());
+    assert!(
+        store
+            .account_by_id(&"acct_alice".into())
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
 
 fn event(id: &str, organization_id: &str, at: i64, action: &str) -> AuditEvent {
@@ -1112,16 +1127,26 @@ async fn teams_are_created_listed_ruled_and_deleted(db: TestDb) {
     );
 
     // Membership: a non-member and an unknown organization look the same.
-    assert!(store.membership("org_team", &bob).await.unwrap().is_none());
     assert!(
         store
-            .membership("org_nope", &alice)
+            .membership(&"org_team".into(), &bob)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .membership(&"org_nope".into(), &alice)
             .await
             .unwrap()
             .is_none()
     );
     add_member(&db, "org_team", &bob).await;
-    let bobs = store.membership("org_team", &bob).await.unwrap().unwrap();
+    let bobs = store
+        .membership(&"org_team".into(), &bob)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(bobs.role, Role::Member);
     assert_eq!(bobs.organization.owner_account_id, alice);
 
@@ -1147,17 +1172,21 @@ async fn teams_are_created_listed_ruled_and_deleted(db: TestDb) {
     // The storage rule, with its audit event in the same transaction.
     store
         .set_storage_rule(
-            "org_team",
+            &"org_team".into(),
             "cloud_only",
             event("evt_2", "org_team", T0 + 10, "storage_rule.changed"),
         )
         .await
         .unwrap();
-    let rule = store.membership("org_team", &bob).await.unwrap().unwrap();
+    let rule = store
+        .membership(&"org_team".into(), &bob)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(rule.organization.storage_rule, "cloud_only");
     let missing = store
         .set_storage_rule(
-            "org_nope",
+            &"org_nope".into(),
             "local_only",
             event("evt_3", "org_nope", T0 + 20, "storage_rule.changed"),
         )
@@ -1165,17 +1194,23 @@ async fn teams_are_created_listed_ruled_and_deleted(db: TestDb) {
     assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
 
     // The audit log: newest first, paged by time.
-    let log = store.audit_events("org_team", i64::MAX, 10).await.unwrap();
+    let log = store
+        .audit_events(&"org_team".into(), i64::MAX, 10)
+        .await
+        .unwrap();
     let ids: Vec<&str> = log.iter().map(|e| e.id.as_str()).collect();
     assert_eq!(ids, ["evt_2", "evt_1"]);
     assert_eq!(log[0].action, "storage_rule.changed");
     assert_eq!(log[0].actor_account_id.as_deref(), Some("acct_alice"));
-    let older = store.audit_events("org_team", T0 + 10, 10).await.unwrap();
+    let older = store
+        .audit_events(&"org_team".into(), T0 + 10, 10)
+        .await
+        .unwrap();
     assert_eq!(older.len(), 1);
     assert_eq!(older[0].id, "evt_1");
     assert_eq!(
         store
-            .audit_events("org_team", i64::MAX, 1)
+            .audit_events(&"org_team".into(), i64::MAX, 1)
             .await
             .unwrap()
             .len(),
@@ -1183,14 +1218,14 @@ async fn teams_are_created_listed_ruled_and_deleted(db: TestDb) {
     );
     assert!(
         store
-            .audit_events("org_alice", i64::MAX, 10)
+            .audit_events(&"org_alice".into(), i64::MAX, 10)
             .await
             .unwrap()
             .is_empty()
     );
 
     // Deleting: a personal organization refuses; a team goes with its members and its log.
-    let personal = store.delete_team("org_alice").await;
+    let personal = store.delete_team(&"org_alice".into()).await;
     assert!(
         matches!(
             personal,
@@ -1198,15 +1233,21 @@ async fn teams_are_created_listed_ruled_and_deleted(db: TestDb) {
         ),
         "{personal:?}"
     );
-    store.delete_team("org_team").await.unwrap();
-    assert!(store.membership("org_team", &bob).await.unwrap().is_none());
+    store.delete_team(&"org_team".into()).await.unwrap();
+    assert!(
+        store
+            .membership(&"org_team".into(), &bob)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(store.memberships_of(&alice).await.unwrap().len(), 1);
     assert_eq!(
         db.scalar("SELECT COUNT(*) FROM audit_events WHERE organization_id = 'org_team'")
             .await,
         0
     );
-    let twice = store.delete_team("org_team").await;
+    let twice = store.delete_team(&"org_team".into()).await;
     assert!(matches!(twice, Err(StoreError::NotFound)), "{twice:?}");
 }
 
@@ -1222,7 +1263,7 @@ async fn members_and_team_projects_stay_in_their_organization(db: TestDb) {
     let ev = |id: &str, org: &str| event(id, org, T0, "test");
 
     // Members: by e-mail, paged, filtered with LIKE's wildcards taken literally.
-    let (page, total) = store.members("org_a", None, 0, 10).await.unwrap();
+    let (page, total) = store.members(&"org_a".into(), None, 0, 10).await.unwrap();
     assert_eq!(total, 3);
     let emails: Vec<&str> = page.iter().map(|m| m.email.as_str()).collect();
     assert_eq!(
@@ -1230,27 +1271,38 @@ async fn members_and_team_projects_stay_in_their_organization(db: TestDb) {
         ["alice@example.com", "bob@example.com", "carol@example.com"]
     );
     assert_eq!(page[0].role, Role::Owner);
-    let (page, total) = store.members("org_a", None, 1, 1).await.unwrap();
+    let (page, total) = store.members(&"org_a".into(), None, 1, 1).await.unwrap();
     assert_eq!((page[0].account_id.as_str(), total), (bob.as_str(), 3));
-    let (page, total) = store.members("org_a", Some("CAROL"), 0, 10).await.unwrap();
+    let (page, total) = store
+        .members(&"org_a".into(), Some("CAROL"), 0, 10)
+        .await
+        .unwrap();
     assert_eq!((page.len(), total), (1, 1));
     for pattern in ["%", "_", "\\"] {
-        let (_, total) = store.members("org_a", Some(pattern), 0, 10).await.unwrap();
+        let (_, total) = store
+            .members(&"org_a".into(), Some(pattern), 0, 10)
+            .await
+            .unwrap();
         assert_eq!(total, 0, "{pattern:?} is a character, not a wildcard");
     }
 
     // Roles: the owner keeps the role; nobody else becomes owner; non-members are not found.
     store
-        .set_member_role("org_a", &bob, Role::Admin, ev("evt_1", "org_a"))
+        .set_member_role(&"org_a".into(), &bob, Role::Admin, ev("evt_1", "org_a"))
         .await
         .unwrap();
     assert_eq!(
-        store.membership("org_a", &bob).await.unwrap().unwrap().role,
+        store
+            .membership(&"org_a".into(), &bob)
+            .await
+            .unwrap()
+            .unwrap()
+            .role,
         Role::Admin
     );
     for (account, role) in [(&alice, Role::Member), (&carol, Role::Owner)] {
         let result = store
-            .set_member_role("org_a", account, role, ev("evt_x", "org_a"))
+            .set_member_role(&"org_a".into(), account, role, ev("evt_x", "org_a"))
             .await;
         assert!(
             matches!(result, Err(StoreError::Conflict(Conflict::OwnerStays))),
@@ -1258,7 +1310,7 @@ async fn members_and_team_projects_stay_in_their_organization(db: TestDb) {
         );
     }
     let outsider = store
-        .set_member_role("org_b", &carol, Role::Admin, ev("evt_y", "org_b"))
+        .set_member_role(&"org_b".into(), &carol, Role::Admin, ev("evt_y", "org_b"))
         .await;
     assert!(
         matches!(outsider, Err(StoreError::NotFound)),
@@ -1280,17 +1332,23 @@ async fn members_and_team_projects_stay_in_their_organization(db: TestDb) {
     ))
     .await;
     let owner = store
-        .remove_member("org_a", &alice, ev("evt_2", "org_a"))
+        .remove_member(&"org_a".into(), &alice, ev("evt_2", "org_a"))
         .await;
     assert!(
         matches!(owner, Err(StoreError::Conflict(Conflict::OwnerStays))),
         "{owner:?}"
     );
     store
-        .remove_member("org_a", &carol, ev("evt_3", "org_a"))
+        .remove_member(&"org_a".into(), &carol, ev("evt_3", "org_a"))
         .await
         .unwrap();
-    assert!(store.membership("org_a", &carol).await.unwrap().is_none());
+    assert!(
+        store
+            .membership(&"org_a".into(), &carol)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(
         db.scalar("SELECT COUNT(*) FROM invitations WHERE id = 'inv_1'")
             .await,
@@ -1303,7 +1361,7 @@ async fn members_and_team_projects_stay_in_their_organization(db: TestDb) {
         "another organization's invitation stays"
     );
     let again = store
-        .remove_member("org_a", &carol, ev("evt_4", "org_a"))
+        .remove_member(&"org_a".into(), &carol, ev("evt_4", "org_a"))
         .await;
     assert!(matches!(again, Err(StoreError::NotFound)), "{again:?}");
 
@@ -1327,7 +1385,7 @@ async fn members_and_team_projects_stay_in_their_organization(db: TestDb) {
         .await
         .unwrap();
     let ids: Vec<String> = store
-        .team_projects("org_a")
+        .team_projects(&"org_a".into())
         .await
         .unwrap()
         .into_iter()
@@ -1339,28 +1397,28 @@ async fn members_and_team_projects_stay_in_their_organization(db: TestDb) {
         .await;
     assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
     store
-        .rename_team_project("org_a", "proj_1", "Renamed", ev("evt_9", "org_a"))
+        .rename_team_project(&"org_a".into(), "proj_1", "Renamed", ev("evt_9", "org_a"))
         .await
         .unwrap();
     for result in [
         store
-            .rename_team_project("org_a", "proj_b", "Mine", ev("evt_10", "org_a"))
+            .rename_team_project(&"org_a".into(), "proj_b", "Mine", ev("evt_10", "org_a"))
             .await,
         store
-            .delete_team_project("org_a", "proj_b", ev("evt_11", "org_a"))
+            .delete_team_project(&"org_a".into(), "proj_b", ev("evt_11", "org_a"))
             .await,
     ] {
         assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
     }
     assert_eq!(
-        store.team_projects("org_b").await.unwrap()[0].name,
+        store.team_projects(&"org_b".into()).await.unwrap()[0].name,
         "Project proj_b"
     );
     store
-        .delete_team_project("org_a", "proj_1", ev("evt_12", "org_a"))
+        .delete_team_project(&"org_a".into(), "proj_1", ev("evt_12", "org_a"))
         .await
         .unwrap();
-    assert_eq!(store.team_projects("org_a").await.unwrap().len(), 1);
+    assert_eq!(store.team_projects(&"org_a".into()).await.unwrap().len(), 1);
 }
 
 /// PostgreSQL's row-level security holds even for SQL written without a tenant filter: run as
@@ -1646,16 +1704,26 @@ async fn projects_need_keys_for_exactly_the_members(db: TestDb) {
     assert!(matches!(orphan, Err(StoreError::Conflict(_))), "{orphan:?}");
 
     // Found through membership only; listed by team project.
-    let (found, role) = store.project_of(&bob, "prj_1").await.unwrap().unwrap();
+    let (found, role) = store
+        .project_of(&bob, &"prj_1".into())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (found.organization_id.as_str(), role),
         ("org_a", Role::Member)
     );
     let carol = sign_up(&store, "carol").await;
-    assert!(store.project_of(&carol, "prj_1").await.unwrap().is_none());
     assert!(
         store
-            .project_of(&alice, "prj_nope")
+            .project_of(&carol, &"prj_1".into())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .project_of(&alice, &"prj_nope".into())
             .await
             .unwrap()
             .is_none()
@@ -1671,19 +1739,28 @@ async fn projects_need_keys_for_exactly_the_members(db: TestDb) {
         .create_project(under, keys, ev("evt_5", "org_a"))
         .await
         .unwrap();
-    let all = store.projects_in("org_a", None).await.unwrap();
+    let all = store.projects_in(&"org_a".into(), None).await.unwrap();
     assert_eq!(
         all.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
         ["prj_1", "prj_3"]
     );
-    let under_t = store.projects_in("org_a", Some("proj_t")).await.unwrap();
+    let under_t = store
+        .projects_in(&"org_a".into(), Some("proj_t"))
+        .await
+        .unwrap();
     assert_eq!(under_t.len(), 1);
-    assert!(store.projects_in("org_b", None).await.unwrap().is_empty());
+    assert!(
+        store
+            .projects_in(&"org_b".into(), None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // Keys: each member's own; public keys of every member.
     assert_eq!(
         store
-            .project_key("org_a", "prj_1", &bob)
+            .project_key(&"org_a".into(), &"prj_1".into(), &bob)
             .await
             .unwrap()
             .as_deref(),
@@ -1691,28 +1768,34 @@ async fn projects_need_keys_for_exactly_the_members(db: TestDb) {
     );
     assert!(
         store
-            .project_key("org_a", "prj_1", &carol)
+            .project_key(&"org_a".into(), &"prj_1".into(), &carol)
             .await
             .unwrap()
             .is_none()
     );
-    let publics = store.member_public_keys("org_a").await.unwrap();
+    let publics = store.member_public_keys(&"org_a".into()).await.unwrap();
     assert_eq!(publics.len(), 2);
-    assert!(publics.contains(&(bob.clone(), "public-key-bob".into())));
+    assert!(publics.contains(&(bob.to_string(), "public-key-bob".into())));
 
     // Archiving takes everything of the project.
     store
-        .archive_project("org_a", "prj_1", ev("evt_6", "org_a"))
+        .archive_project(&"org_a".into(), &"prj_1".into(), ev("evt_6", "org_a"))
         .await
         .unwrap();
-    assert!(store.project_of(&alice, "prj_1").await.unwrap().is_none());
+    assert!(
+        store
+            .project_of(&alice, &"prj_1".into())
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(
         db.scalar("SELECT COUNT(*) FROM project_keys WHERE project_id = 'prj_1'")
             .await,
         0
     );
     let twice = store
-        .archive_project("org_a", "prj_1", ev("evt_7", "org_a"))
+        .archive_project(&"org_a".into(), &"prj_1".into(), ev("evt_7", "org_a"))
         .await;
     assert!(matches!(twice, Err(StoreError::NotFound)), "{twice:?}");
 }
@@ -1725,7 +1808,11 @@ async fn projects_per_organization(
     team_project_id: Option<&str>,
 ) -> Vec<(Project, String)> {
     let mut projects = Vec::new();
-    for membership in store.memberships_of(account_id).await.unwrap() {
+    for membership in store
+        .memberships_of(&AccountId::from(account_id))
+        .await
+        .unwrap()
+    {
         let organization = membership.organization;
         for project in store
             .projects_in(&organization.id, team_project_id)
@@ -1822,7 +1909,7 @@ async fn projects_of_account_equal_the_per_organization_lists(db: TestDb) {
     );
     assert!(
         store
-            .projects_of_account("acct_nobody", None)
+            .projects_of_account(&"acct_nobody".into(), None)
             .await
             .unwrap()
             .is_empty()
@@ -1845,15 +1932,15 @@ async fn pushes_fast_forward_atomically_and_blobs_are_stored_once(db: TestDb) {
     let b = ["a".repeat(40), "b".repeat(40), "c".repeat(40)];
     assert_eq!(
         store
-            .blobs_missing("org_a", "prj_1", &ids(&[&b[1], &b[0]]))
+            .blobs_missing(&"org_a".into(), &"prj_1".into(), &ids(&[&b[1], &b[0]]))
             .await
             .unwrap(),
         ids(&[&b[1], &b[0]])
     );
     let created = store
         .create_blobs(
-            "org_a",
-            "prj_1",
+            &"org_a".into(),
+            &"prj_1".into(),
             vec![blob(&b[0]), blob(&b[1]), blob(&b[0])],
         )
         .await
@@ -1861,13 +1948,21 @@ async fn pushes_fast_forward_atomically_and_blobs_are_stored_once(db: TestDb) {
     assert_eq!(created, 2, "a blob is stored once");
     assert_eq!(
         store
-            .blobs_missing("org_a", "prj_1", &ids(&[&b[2], &b[0], &b[2]]))
+            .blobs_missing(
+                &"org_a".into(),
+                &"prj_1".into(),
+                &ids(&[&b[2], &b[0], &b[2]])
+            )
             .await
             .unwrap(),
         ids(&[&b[2]])
     );
     let fetched = store
-        .blobs("org_a", "prj_1", &ids(&[&b[1], &b[2], &b[0]]))
+        .blobs(
+            &"org_a".into(),
+            &"prj_1".into(),
+            &ids(&[&b[1], &b[2], &b[0]]),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -1876,7 +1971,7 @@ async fn pushes_fast_forward_atomically_and_blobs_are_stored_once(db: TestDb) {
     );
     assert!(
         store
-            .blobs("org_b", "prj_1", &ids(&[&b[0]]))
+            .blobs(&"org_b".into(), &"prj_1".into(), &ids(&[&b[0]]))
             .await
             .unwrap()
             .is_empty()
@@ -1887,8 +1982,8 @@ async fn pushes_fast_forward_atomically_and_blobs_are_stored_once(db: TestDb) {
     let s2 = snapshot("prj_1", &s1.id, &[&b[0], &b[1]]);
     store
         .push_snapshots(
-            "org_a",
-            "prj_1",
+            &"org_a".into(),
+            &"prj_1".into(),
             "master",
             vec![s1.clone()],
             ids(&[&b[0]]),
@@ -1898,8 +1993,8 @@ async fn pushes_fast_forward_atomically_and_blobs_are_stored_once(db: TestDb) {
         .unwrap();
     store
         .push_snapshots(
-            "org_a",
-            "prj_1",
+            &"org_a".into(),
+            &"prj_1".into(),
             "master",
             vec![s2.clone()],
             ids(&[&b[0], &b[1]]),
@@ -1908,7 +2003,7 @@ async fn pushes_fast_forward_atomically_and_blobs_are_stored_once(db: TestDb) {
         .await
         .unwrap();
     let master = store
-        .branch("org_a", "prj_1", "master")
+        .branch(&"org_a".into(), &"prj_1".into(), "master")
         .await
         .unwrap()
         .unwrap();
@@ -1940,7 +2035,14 @@ async fn pushes_fast_forward_atomically_and_blobs_are_stored_once(db: TestDb) {
         ),
     ] {
         let result = store
-            .push_snapshots("org_a", "prj_1", branch, vec![pushed], blob_ids, T0 + 9)
+            .push_snapshots(
+                &"org_a".into(),
+                &"prj_1".into(),
+                branch,
+                vec![pushed],
+                blob_ids,
+                T0 + 9,
+            )
             .await;
         assert!(
             matches!(result, Err(StoreError::Conflict(label)) if label == expected),
@@ -1948,14 +2050,14 @@ async fn pushes_fast_forward_atomically_and_blobs_are_stored_once(db: TestDb) {
         );
     }
     let unchanged = store
-        .branch("org_a", "prj_1", "master")
+        .branch(&"org_a".into(), &"prj_1".into(), "master")
         .await
         .unwrap()
         .unwrap();
     assert_eq!(unchanged, master);
     assert!(
         store
-            .branch("org_a", "prj_1", "feature")
+            .branch(&"org_a".into(), &"prj_1".into(), "feature")
             .await
             .unwrap()
             .is_none()
@@ -1966,8 +2068,8 @@ async fn pushes_fast_forward_atomically_and_blobs_are_stored_once(db: TestDb) {
     let s3 = snapshot("prj_1", &s2.id, &[&b[1]]);
     store
         .push_snapshots(
-            "org_a",
-            "prj_1",
+            &"org_a".into(),
+            &"prj_1".into(),
             "feature",
             vec![
                 snapshot("prj_1", empty, &[&b[0]]),
@@ -1980,7 +2082,10 @@ async fn pushes_fast_forward_atomically_and_blobs_are_stored_once(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(
-        store.branch_names("org_a", "prj_1").await.unwrap(),
+        store
+            .branch_names(&"org_a".into(), &"prj_1".into())
+            .await
+            .unwrap(),
         ["feature", "master"]
     );
     assert_eq!(
@@ -1990,8 +2095,8 @@ async fn pushes_fast_forward_atomically_and_blobs_are_stored_once(db: TestDb) {
     );
     let got = store
         .snapshots(
-            "org_a",
-            "prj_1",
+            &"org_a".into(),
+            &"prj_1".into(),
             &[s3.id.clone(), "f".repeat(40), s1.id.clone()],
         )
         .await
@@ -2000,18 +2105,27 @@ async fn pushes_fast_forward_atomically_and_blobs_are_stored_once(db: TestDb) {
 
     // Removing a branch keeps the snapshots others use.
     store
-        .remove_branch("org_a", "prj_1", "feature")
+        .remove_branch(&"org_a".into(), &"prj_1".into(), "feature")
         .await
         .unwrap();
-    let again = store.remove_branch("org_a", "prj_1", "feature").await;
+    let again = store
+        .remove_branch(&"org_a".into(), &"prj_1".into(), "feature")
+        .await;
     assert!(matches!(again, Err(StoreError::NotFound)), "{again:?}");
     assert_eq!(
-        store.branch_names("org_a", "prj_1").await.unwrap(),
+        store
+            .branch_names(&"org_a".into(), &"prj_1".into())
+            .await
+            .unwrap(),
         ["master"]
     );
     assert_eq!(
         store
-            .snapshots("org_a", "prj_1", std::slice::from_ref(&s1.id))
+            .snapshots(
+                &"org_a".into(),
+                &"prj_1".into(),
+                std::slice::from_ref(&s1.id)
+            )
             .await
             .unwrap(),
         [s1]
@@ -2032,8 +2146,8 @@ async fn racing_pushes_lose_no_snapshot(db: TestDb) {
     let blob_ids: Vec<String> = (0..8).map(|i| format!("{i:0>40}")).collect();
     store
         .create_blobs(
-            "org_a",
-            "prj_1",
+            &"org_a".into(),
+            &"prj_1".into(),
             blob_ids.iter().map(|id| blob(id)).collect(),
         )
         .await
@@ -2045,7 +2159,7 @@ async fn racing_pushes_lose_no_snapshot(db: TestDb) {
         pushers.spawn(async move {
             loop {
                 let tip = store
-                    .branch("org_a", "prj_1", "master")
+                    .branch(&"org_a".into(), &"prj_1".into(), "master")
                     .await
                     .unwrap()
                     .and_then(|branch| branch.snapshots.last().cloned())
@@ -2053,8 +2167,8 @@ async fn racing_pushes_lose_no_snapshot(db: TestDb) {
                 let mine = snapshot("prj_1", &tip, &[&blob_id]);
                 match store
                     .push_snapshots(
-                        "org_a",
-                        "prj_1",
+                        &"org_a".into(),
+                        &"prj_1".into(),
                         "master",
                         vec![mine],
                         vec![blob_id.clone()],
@@ -2075,13 +2189,13 @@ async fn racing_pushes_lose_no_snapshot(db: TestDb) {
         done.unwrap();
     }
     let master = store
-        .branch("org_a", "prj_1", "master")
+        .branch(&"org_a".into(), &"prj_1".into(), "master")
         .await
         .unwrap()
         .unwrap();
     assert_eq!(master.snapshots.len(), 8);
     let chain = store
-        .snapshots("org_a", "prj_1", &master.snapshots)
+        .snapshots(&"org_a".into(), &"prj_1".into(), &master.snapshots)
         .await
         .unwrap();
     let mut parent = hypnos_crypto::sync::EMPTY_HASH.to_owned();
@@ -2101,7 +2215,7 @@ async fn racing_pushes_lose_no_snapshot(db: TestDb) {
 
 fn vault(account_id: &str, salt: &str, now_ms: i64) -> Vault {
     Vault {
-        account_id: account_id.to_owned(),
+        account_id: account_id.into(),
         salt: salt.to_owned(),
         verifier: format!("verifier-{salt}"),
         created_at: now_ms,
@@ -2112,7 +2226,7 @@ fn vault(account_id: &str, salt: &str, now_ms: i64) -> Vault {
 fn verification(id: &str, account_id: &str, expires_at: i64) -> VaultVerification {
     VaultVerification {
         id: id.to_owned(),
-        account_id: account_id.to_owned(),
+        account_id: account_id.into(),
         m1: vec![1; 32],
         m2: vec![2; 32],
         created_at: T0,

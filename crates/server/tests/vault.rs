@@ -24,7 +24,7 @@ use hypnos_crypto::{
     srp::{ClientHandshake, compute_verifier},
     wire::vault::{VaultVerifyAResponse, VaultVerifyM1Response},
 };
-use hypnos_server::storage::VaultVerification;
+use hypnos_server::storage::{AccountId, VaultVerification};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -344,7 +344,7 @@ async fn vault_life(db: &common::TestDb) {
     // Another account cannot finish Alice's starter (and does not use it up); it has no vault.
     let bob = User::new("bob@example.com", "bob's own passphrase");
     let (bob_signed_up, bob_session) = sign_up_and_log_in(&server, &http, &bob).await;
-    let bob_id = bob_signed_up.account_id;
+    let bob_id = AccountId::from(bob_signed_up.account_id);
     assert_eq!(
         get_vault(&server, &http, &bob_session).await,
         (StatusCode::OK, json!({}))

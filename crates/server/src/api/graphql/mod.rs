@@ -37,7 +37,9 @@ use crate::{
     permissions::{self, Permission},
     session::Authenticated,
     state::{AppState, now_ms},
-    storage::{Blob, Conflict, NewProjectKey, Project, Role, Snapshot, StoreError},
+    storage::{
+        Blob, Conflict, NewProjectKey, OrgId, Project, ProjectId, Role, Snapshot, StoreError,
+    },
 };
 use limits::{AnswerBudget, StorePermits};
 
@@ -121,7 +123,7 @@ async fn project_member<'a>(ctx: &Context<'a>, project_id: &str) -> Result<Proje
     let caller = ctx.data::<Authenticated>()?;
     let (project, role) = state
         .store
-        .project_of(&caller.account.id, project_id)
+        .project_of(&caller.account.id, &ProjectId::from(project_id))
         .await
         .map_err(internal)?
         .ok_or_else(|| invalid_access("no such project among your organizations"))?;
@@ -190,7 +192,7 @@ async fn organization_for<'a>(
     let caller = ctx.data::<Authenticated>()?;
     let membership = state
         .store
-        .membership(team_id, &caller.account.id)
+        .membership(&OrgId::from(team_id), &caller.account.id)
         .await
         .map_err(internal)?
         .ok_or_else(|| invalid_access("you are not a member of this organization"))?;
@@ -256,12 +258,12 @@ fn project_bytes(project: &Project, team_name: &str) -> u64 {
 /// The project as the app reads it, in the organization named `team_name`.
 fn project_out(project: Project, team_name: String) -> ProjectOut {
     ProjectOut {
-        id: ID(project.id),
+        id: ID(project.id.into()),
         name: project.name,
         root_document_id: ID(project.root_document_id),
         team_project_id: project.team_project_id.map(ID),
         teams: vec![TeamOut {
-            id: ID(project.organization_id),
+            id: ID(project.organization_id.into()),
             name: team_name,
         }],
     }
@@ -359,7 +361,7 @@ fn author_out(first_name: String, last_name: String, email: String) -> AuthorOut
 /// nothing. A failed read is an error, not blank authors.
 async fn member_authors(
     state: &AppState,
-    organization_id: &str,
+    organization_id: &OrgId,
     snapshots: &[Snapshot],
 ) -> Result<HashMap<String, AuthorOut>> {
     let author_ids: Vec<String> = snapshots
@@ -500,7 +502,7 @@ impl QueryRoot {
         let caller = ctx.data::<Authenticated>()?;
         let found = state
             .store
-            .project_of(&caller.account.id, &id)
+            .project_of(&caller.account.id, &ProjectId::from(id.as_str()))
             .await
             .map_err(internal)?;
         Ok(match found {
@@ -797,7 +799,7 @@ impl MutationRoot {
             .unwrap_or_default()
             .into_iter()
             .map(|key| NewProjectKey {
-                account_id: key.account_id.0,
+                account_id: key.account_id.0.into(),
                 enc_symmetric_key: key.enc_symmetric_key,
                 auto_linked: key.auto_linked.unwrap_or(false),
             })
@@ -807,7 +809,7 @@ impl MutationRoot {
                 .map_err(|error| Error::new(error.to_string()))?;
         }
         let project = Project {
-            id: id.0.clone(),
+            id: id.0.clone().into(),
             organization_id: organization_id.clone(),
             team_project_id: team_project_id.map(|id| id.0),
             name,
@@ -831,7 +833,8 @@ impl MutationRoot {
                     .into_iter()
                     .map(|(account, _)| account)
                     .collect();
-                let keyed: BTreeSet<String> = keys.into_iter().map(|k| k.account_id).collect();
+                let keyed: BTreeSet<String> =
+                    keys.into_iter().map(|k| k.account_id.into()).collect();
                 let missing: Vec<&String> = members.difference(&keyed).collect();
                 let strangers: Vec<&String> = keyed.difference(&members).collect();
                 Err(Error::new(format!(
@@ -974,7 +977,7 @@ impl MutationRoot {
         // The pusher is the author of every snapshot pushed (and a member: `project_for`).
         let me = &caller.account;
         let authors = HashMap::from([(
-            me.id.clone(),
+            me.id.to_string(),
             author_out(
                 me.first_name.clone(),
                 me.last_name.clone(),
