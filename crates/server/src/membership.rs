@@ -13,7 +13,7 @@ use crate::{
     permissions::{Permission, allows},
     session::Authenticated,
     state::AppState,
-    storage::{Membership, Project, Role, StoreError},
+    storage::{Membership, OrgId, Project, ProjectId, Role, StoreError},
 };
 
 /// What a non-member (or anyone, for an unknown id) is told.
@@ -57,7 +57,7 @@ pub async fn member(
 ) -> Result<Membership, Refusal> {
     state
         .store
-        .membership(organization_id, &caller.account.id)
+        .membership(&OrgId::from(organization_id), &caller.account.id)
         .await?
         .ok_or(Refusal::NotMember)
 }
@@ -71,7 +71,7 @@ pub async fn project_member(
 ) -> Result<(Project, Role), Refusal> {
     state
         .store
-        .project_of(&caller.account.id, project_id)
+        .project_of(&caller.account.id, &ProjectId::from(project_id))
         .await?
         .ok_or(Refusal::NotMember)
 }

@@ -19,6 +19,7 @@ use hypnos_crypto::{
     sync::{EMPTY_HASH, blob_content, blob_id, seal_blob, snapshot_id},
 };
 use hypnos_server::ServerConfig;
+use hypnos_server::storage::{AccountId, ProjectId};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -465,24 +466,25 @@ async fn the_store_tells_sizes_and_member_authors(db: TestDb) {
     let bob = User::new("bob@example.com", "bob's passphrase");
     let (bob_ids, _) = sign_up_and_log_in(&world.server, &world.http, &bob).await;
     let store = world.db.connect().await;
+    let project_id = ProjectId::from(PROJECT);
     let (project, _) = store
-        .project_of(&world.alice_id, PROJECT)
+        .project_of(&AccountId::from(world.alice_id.as_str()), &project_id)
         .await
         .unwrap()
         .unwrap();
-    let organization = project.organization_id.as_str();
+    let organization = &project.organization_id;
     let blob = blob_id(&blob_content(
         &json!({"_id": "req_1", "type": "Request", "name": "Get"}),
     ));
     let stored = store
-        .blobs(organization, PROJECT, std::slice::from_ref(&blob))
+        .blobs(organization, &project_id, std::slice::from_ref(&blob))
         .await
         .unwrap();
     let asked = [blob.clone(), blob.clone(), "f".repeat(40)];
     let size = stored[0].content.len() as u64;
     assert!(
         store
-            .blobs_within(organization, PROJECT, &asked, size)
+            .blobs_within(organization, &project_id, &asked, size)
             .await
             .unwrap()
             .is_some_and(|found| found.iter().all(|found| found.id == blob)),
@@ -490,21 +492,25 @@ async fn the_store_tells_sizes_and_member_authors(db: TestDb) {
     );
     assert!(
         store
-            .blobs_within(organization, PROJECT, &asked, size - 1)
+            .blobs_within(organization, &project_id, &asked, size - 1)
             .await
             .unwrap()
             .is_none(),
         "past the limit nothing is loaded"
     );
     let state = store
-        .snapshots(organization, PROJECT, std::slice::from_ref(&snapshot))
+        .snapshots(organization, &project_id, std::slice::from_ref(&snapshot))
         .await
         .unwrap()[0]
         .state
         .len() as u64;
     assert_eq!(
         store
-            .snapshots_size(organization, PROJECT, &[snapshot.clone(), snapshot.clone()])
+            .snapshots_size(
+                organization,
+                &project_id,
+                &[snapshot.clone(), snapshot.clone()]
+            )
             .await
             .unwrap(),
         state

@@ -34,7 +34,7 @@ use crate::{
     session::{Authenticated, secret_hash},
     state::{AppState, now_ms},
     storage::{
-        Conflict, StoreError,
+        AccountId, Conflict, OrgId, StoreError,
         model::{ChangeCredentials, LoginAttempt, NewAccount, NewSession, ResetAccount},
     },
 };
@@ -80,8 +80,8 @@ async fn signup(
         enc_symmetric_key: &body.enc_symmetric_key,
     })?;
 
-    let account_id = random::prefixed_id("acct")?;
-    let personal_org_id = random::prefixed_id("org")?;
+    let account_id = AccountId::from(random::prefixed_id("acct")?);
+    let personal_org_id = OrgId::from(random::prefixed_id("org")?);
     // A sign-up link is used up now; if the account cannot be made, it is given back.
     crate::admin::take_admission(&state, &admission).await?;
     let created = state
@@ -118,8 +118,8 @@ async fn signup(
     Ok((
         StatusCode::CREATED,
         axum::Json(SignupResponse {
-            account_id,
-            personal_organization_id: personal_org_id,
+            account_id: account_id.into(),
+            personal_organization_id: personal_org_id.into(),
         }),
     ))
 }
@@ -257,7 +257,7 @@ async fn login_m1(
         Some(account_id) if proof_matches => account_id,
         // A wrong passphrase, or an e-mail without an account: the same answer.
         known_or_not => {
-            security_event(&state, "login_failed", known_or_not.as_deref(), client, now).await?;
+            security_event(&state, "login_failed", known_or_not.as_ref(), client, now).await?;
             tracing::info!(%client, "log-in failed");
             // The failure counts under the address of this request (the one that sent the
             // wrong proof, the attacker's), which may differ from login-a's: whoever guesses
@@ -305,7 +305,7 @@ async fn whoami(caller: Authenticated) -> ApiResult<axum::Json<WhoamiResponse>> 
     Ok(axum::Json(WhoamiResponse {
         session_age: (now - session.created_at) / 1000,
         session_expiry: ((expires - now) / 1000).max(0),
-        account_id: account.id,
+        account_id: account.id.into(),
         email: account.email,
         first_name: account.first_name,
         last_name: account.last_name,
@@ -426,9 +426,8 @@ async fn reset(
     let now = now_ms();
     let account = state.store.account_by_email(&body.email).await?;
     let token_hash = secret_hash(&token);
-    let taken_for = account
-        .as_ref()
-        .map_or(NO_ACCOUNT, |account| account.id.as_str());
+    let no_account = AccountId::from(NO_ACCOUNT);
+    let taken_for = account.as_ref().map_or(&no_account, |account| &account.id);
     let taken = state
         .store
         .take_reset_token(&token_hash, taken_for, now)
@@ -436,7 +435,7 @@ async fn reset(
     let account = match account {
         Some(account) if taken => account,
         known_or_not => {
-            let account_id = known_or_not.as_ref().map(|account| account.id.as_str());
+            let account_id = known_or_not.as_ref().map(|account| &account.id);
             security_event(&state, "reset_failed", account_id, client, now).await?;
             return Err(INVALID);
         }
@@ -488,7 +487,7 @@ async fn delete_account(
 async fn security_event(
     state: &AppState,
     kind: &str,
-    account_id: Option<&str>,
+    account_id: Option<&AccountId>,
     client: IpAddr,
     now: i64,
 ) -> ApiResult<()> {

@@ -49,7 +49,10 @@ use crate::{
     permissions::{Permission, allows},
     session::Authenticated,
     state::{AppState, now_ms},
-    storage::{Collaborator, CollaboratorKind, Invitation, InvitationKey, Role, StoreError},
+    storage::{
+        AccountId, Collaborator, CollaboratorKind, Invitation, InvitationKey, OrgId, Role,
+        StoreError,
+    },
 };
 
 /// The list's page size when the app names none (its own default), and the most it may name.
@@ -121,7 +124,7 @@ async fn require_reader(
     state: &AppState,
     caller: &Authenticated,
     org: &str,
-) -> ApiResult<(String, bool)> {
+) -> ApiResult<(OrgId, bool)> {
     let membership = membership::require(state, caller, org, Permission::ReadMembership).await?;
     let with_invitations = allows(membership.role, Permission::ReadInvitation);
     Ok((membership.organization.id, with_invitations))
@@ -260,7 +263,7 @@ async fn unlink(
     if id.starts_with("inv_") {
         invitations::withdraw(State(state), caller, Path((org, id))).await
     } else {
-        members::remove(State(state), caller, Path((org, id))).await
+        members::remove(State(state), caller, Path((org, id.into()))).await
     }
 }
 
@@ -410,7 +413,7 @@ async fn start_adding(
             ),
         });
     }
-    let invited: HashSet<String> = state
+    let invited: HashSet<AccountId> = state
         .store
         .invitations_of(&org_id, now_ms())
         .await?
@@ -437,9 +440,9 @@ async fn start_adding(
             .into_iter()
             .map(|account| {
                 (
-                    account.id.clone(),
+                    account.id.to_string(),
                     CollaboratorInstruction {
-                        account_id: account.id,
+                        account_id: account.id.into(),
                         public_key: account.public_key,
                         auto_linked: false,
                     },
@@ -507,15 +510,16 @@ async fn finish_adding(
     let mut keys_of = body.keys;
     let mut invitations = Vec::with_capacity(body.account_ids.len());
     for account_id in body.account_ids {
+        let account_id = AccountId::from(account_id);
         if state.store.account_by_id(&account_id).await?.is_none() {
             return Err(ApiError::NotFound("no account with an id of accountIds"));
         }
         let keys: Vec<InvitationKey> = keys_of
-            .remove(&account_id)
+            .remove(account_id.as_str())
             .unwrap_or_default()
             .into_values()
             .map(|key| InvitationKey {
-                project_id: key.project_id,
+                project_id: key.project_id.into(),
                 enc_symmetric_key: key.enc_key,
                 auto_linked: false,
             })

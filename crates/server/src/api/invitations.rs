@@ -37,7 +37,8 @@ use crate::{
     session::Authenticated,
     state::{AppState, now_ms},
     storage::{
-        Conflict, Invitation, InvitationKey, Membership, ProjectKey, Role, StoreError, may_invite,
+        AccountId, Conflict, Invitation, InvitationKey, Membership, ProjectKey, Role, StoreError,
+        may_invite,
     },
 };
 
@@ -158,7 +159,7 @@ async fn instructions(
     }
     Ok(axum::Json(InstructionsResponse {
         invite_keys: Vec::new(),
-        invitee_id: invitee.id,
+        invitee_id: invitee.id.into(),
         invitee_email: invitee.email,
         invitee_public_key: invitee.public_key,
         invitee_auto_linked: false,
@@ -180,15 +181,15 @@ async fn my_project_keys(
         project_keys: keys
             .into_iter()
             .map(|key| MyProjectKey {
-                project_id: key.project_id,
+                project_id: key.project_id.into(),
                 enc_key: key.enc_symmetric_key,
             })
             .collect(),
         members: gaps
             .into_iter()
             .map(|gap| KeylessMember {
-                account_id: gap.account_id,
-                project_id: gap.project_id,
+                account_id: gap.account_id.into(),
+                project_id: gap.project_id.into(),
                 public_key: gap.public_key,
             })
             .collect(),
@@ -226,7 +227,7 @@ async fn invite(
     require_may_offer(&membership, role)?;
     let invitee = state
         .store
-        .account_by_id(&body.invitee_id)
+        .account_by_id(&AccountId::from(body.invitee_id.as_str()))
         .await?
         .ok_or(ApiError::NotFound("no account with this inviteeId"))?;
     if body
@@ -264,7 +265,7 @@ async fn invite(
         .invite_keys
         .into_iter()
         .map(|key| InvitationKey {
-            project_id: key.project_id,
+            project_id: key.project_id.into(),
             enc_symmetric_key: key.enc_symmetric_key,
             auto_linked: key.auto_linked,
         })
@@ -353,8 +354,8 @@ async fn reconcile_keys(
         .keys
         .into_iter()
         .map(|key| ProjectKey {
-            project_id: key.project_id,
-            account_id: key.account_id,
+            project_id: key.project_id.into(),
+            account_id: key.account_id.into(),
             enc_symmetric_key: key.enc_symmetric_key,
         })
         .collect();
@@ -495,7 +496,7 @@ async fn mine(
         .into_iter()
         .map(|view| MyInvitation {
             id: view.invitation.id,
-            organization_id: view.invitation.organization_id,
+            organization_id: view.invitation.organization_id.into(),
             organization_name: view.organization_name,
             inviter: Inviter {
                 name: view.inviter_name,
@@ -521,7 +522,9 @@ async fn accept(
         .accept_invitation(&caller.account.id, &id, now_ms(), event)
         .await
     {
-        Ok(organization_id) => Ok(axum::Json(AcceptedInvitation { organization_id })),
+        Ok(organization_id) => Ok(axum::Json(AcceptedInvitation {
+            organization_id: organization_id.into(),
+        })),
         Err(StoreError::NotFound) => Err(NO_SUCH_INVITATION),
         Err(StoreError::Conflict(Conflict::InviterLostRights)) => Err(INVITATION_VOID),
         Err(StoreError::Conflict(_)) => Err(ApiError::Conflict {

@@ -20,7 +20,7 @@ use crate::{
     permissions::{self, Permission},
     session::Authenticated,
     state::AppState,
-    storage::{Conflict, Role, StoreError},
+    storage::{AccountId, Conflict, Role, StoreError},
 };
 
 /// The member list's page size when the caller names none, and the most it may name.
@@ -83,7 +83,7 @@ async fn list(
             name: format!("{} {}", member.first_name, member.last_name)
                 .trim()
                 .to_owned(),
-            user_id: member.account_id,
+            user_id: member.account_id.into(),
             picture: String::new(),
             email: member.email,
             role_name: member.role.as_str().into(),
@@ -102,7 +102,7 @@ async fn list(
 async fn role(
     State(state): State<AppState>,
     caller: Authenticated,
-    Path((org, account)): Path<(String, String)>,
+    Path((org, account)): Path<(String, AccountId)>,
 ) -> ApiResult<axum::Json<MemberRole>> {
     let membership = membership::require(&state, &caller, &org, Permission::ReadMembership).await?;
     let target = state
@@ -124,7 +124,7 @@ fn member_role(role: Role) -> MemberRole {
 async fn set_role(
     State(state): State<AppState>,
     caller: Authenticated,
-    Path((org, account)): Path<(String, String)>,
+    Path((org, account)): Path<(String, AccountId)>,
     Json(body): Json<SetMemberRoleRequest>,
 ) -> ApiResult<axum::Json<MemberRole>> {
     let role = match body.roles.as_slice() {
@@ -166,7 +166,7 @@ async fn set_role(
 pub(crate) async fn remove(
     State(state): State<AppState>,
     caller: Authenticated,
-    Path((org, account)): Path<(String, String)>,
+    Path((org, account)): Path<(String, AccountId)>,
 ) -> ApiResult<StatusCode> {
     // Leaving is one's own choice; removing someone else takes the permission.
     let leaving = account == caller.account.id;

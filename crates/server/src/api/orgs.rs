@@ -69,7 +69,7 @@ pub fn routes() -> Router<AppState> {
 /// An organization as the app reads it; `description` only in the answer for one organization.
 fn to_wire(organization: Organization, with_description: bool) -> WireOrganization {
     WireOrganization {
-        id: organization.id,
+        id: organization.id.into(),
         name: organization.name,
         display_name: organization.display_name,
         branding: Branding {
@@ -77,7 +77,7 @@ fn to_wire(organization: Organization, with_description: bool) -> WireOrganizati
         },
         metadata: OrganizationMetadata {
             organization_type: organization.kind.as_str().into(),
-            owner_account_id: organization.owner_account_id,
+            owner_account_id: organization.owner_account_id.into(),
             description: with_description.then(String::new),
         },
     }
@@ -126,7 +126,7 @@ async fn create(
         .store
         .create_team(
             NewTeam {
-                id,
+                id: id.into(),
                 name: name.into(),
                 owner_account_id: caller.account.id.clone(),
                 now_ms: event.at,
@@ -321,7 +321,7 @@ async fn audit_log(
             at: rfc3339(event.at),
             details: serde_json::from_str(&event.details).unwrap_or(serde_json::Value::Null),
             id: event.id,
-            actor_account_id: event.actor_account_id,
+            actor_account_id: event.actor_account_id.map(Into::into),
             action: event.action,
             target: event.target,
         })
@@ -348,7 +348,7 @@ async fn profile(caller: Authenticated) -> axum::Json<UserProfile> {
         name: format!("{} {}", account.first_name, account.last_name)
             .trim()
             .to_owned(),
-        id: account.id,
+        id: account.id.into(),
         email: account.email,
         picture: String::new(),
         bio: String::new(),

@@ -101,7 +101,7 @@ async fn create(
         axum::Json(CreatedTeamProject {
             id: project.id,
             name: project.name,
-            organization_id: project.organization_id,
+            organization_id: project.organization_id.into(),
         }),
     ))
 }

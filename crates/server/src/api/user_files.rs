@@ -38,8 +38,8 @@ async fn files(
                     team_project_id: project.team_project_id?,
                     id: project.root_document_id,
                     name: project.name,
-                    organization_id: project.organization_id,
-                    project_id: project.id,
+                    organization_id: project.organization_id.into(),
+                    project_id: project.id.into(),
                 })
             })
             .collect(),

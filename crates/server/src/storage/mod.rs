@@ -10,6 +10,7 @@
 //! the caller computes.
 
 mod error;
+mod ids;
 pub mod model;
 mod postgres;
 mod rate_limits;
@@ -30,6 +31,7 @@ use async_trait::async_trait;
 
 pub use error::{Conflict, StoreError};
 use error::{map_migrate_error, map_non_database_error};
+pub use ids::{AccountId, OrgId, ProjectId};
 pub use model::{
     Account, AuditEvent, Blob, Branch, ChangeCredentials, HASH_LEN, Invitation, InvitationKey,
     InvitationView, KeyGap, LoginAttempt, Member, Membership, NewAccount, NewProjectKey,
@@ -63,7 +65,7 @@ impl<'a> Scope<'a> {
     }
 
     /// Acting for one account, on its own rows in every organization.
-    fn account(account_id: &'a str) -> Self {
+    fn account(account_id: &'a AccountId) -> Self {
         Self {
             organization_id: None,
             account_id: Some(account_id),
@@ -71,7 +73,7 @@ impl<'a> Scope<'a> {
     }
 
     /// Acting for an account in one organization.
-    fn both(organization_id: &'a str, account_id: &'a str) -> Self {
+    fn both(organization_id: &'a str, account_id: &'a AccountId) -> Self {
         Self {
             organization_id: Some(organization_id),
             account_id: Some(account_id),
@@ -121,7 +123,7 @@ pub trait Store:
     async fn account_by_email(&self, email: &str) -> Result<Option<Account>, StoreError>;
 
     /// The account with this id.
-    async fn account_by_id(&self, account_id: &str) -> Result<Option<Account>, StoreError>;
+    async fn account_by_id(&self, account_id: &AccountId) -> Result<Option<Account>, StoreError>;
 
     /// Changes the verifier, encrypted symmetric key, e-mail and optionally the names, but only
     /// if the stored verifier and encrypted symmetric key still equal the expected ones
@@ -140,7 +142,7 @@ pub trait Store:
     /// log-in attempts, reset tokens and invitations. One transaction. If it owns a team
     /// organization with other members: `Conflict(OwnsSharedTeam)` and nothing
     /// changes. An unknown account gives `NotFound`.
-    async fn delete_account(&self, account_id: &str) -> Result<(), StoreError>;
+    async fn delete_account(&self, account_id: &AccountId) -> Result<(), StoreError>;
 
     /// Stores a new session. An unknown account gives `NotFound`.
     async fn create_session(&self, new: NewSession) -> Result<Session, StoreError>;
@@ -166,7 +168,7 @@ pub trait Store:
     async fn delete_session(&self, id_hash: &SecretHash) -> Result<(), StoreError>;
 
     /// Deletes every session of an account; returns how many there were.
-    async fn delete_sessions_of(&self, account_id: &str) -> Result<u64, StoreError>;
+    async fn delete_sessions_of(&self, account_id: &AccountId) -> Result<u64, StoreError>;
 
     /// Stores the state of a started SRP log-in. A reused id gives `Conflict(LoginAttempt)`.
     async fn put_login_attempt(&self, attempt: LoginAttempt) -> Result<(), StoreError>;
@@ -188,7 +190,7 @@ pub trait Store:
     async fn put_reset_token(
         &self,
         token_hash: &SecretHash,
-        account_id: &str,
+        account_id: &AccountId,
         now_ms: i64,
         ttl_ms: i64,
     ) -> Result<(), StoreError>;
@@ -198,7 +200,7 @@ pub trait Store:
     async fn take_reset_token(
         &self,
         token_hash: &SecretHash,
-        account_id: &str,
+        account_id: &AccountId,
         now_ms: i64,
     ) -> Result<bool, StoreError>;
 
@@ -206,7 +208,7 @@ pub trait Store:
     async fn record_security_event(
         &self,
         kind: &str,
-        account_id: Option<&str>,
+        account_id: Option<&AccountId>,
         client_ip: Option<&str>,
         details: Option<&str>,
         now_ms: i64,

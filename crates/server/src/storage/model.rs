@@ -1,9 +1,12 @@
 //! The storage layer's domain types: plain structs, no serde, no database types.
 //!
-//! Times are unix milliseconds (`i64`) chosen by the caller; ids are opaque strings. Values that
-//! help an attacker (SRP verifiers and proofs, session-key hashes) are kept out of `Debug`.
+//! Times are unix milliseconds (`i64`) chosen by the caller; ids are opaque strings, typed for
+//! organizations, projects and accounts ([`super::ids`]). Values that help an attacker (SRP
+//! verifiers and proofs, session-key hashes) are kept out of `Debug`.
 
 use std::fmt;
+
+use super::ids::{AccountId, OrgId, ProjectId};
 
 /// The length of a SHA-256 digest: how session ids and reset tokens are stored.
 pub const HASH_LEN: usize = 32;
@@ -15,7 +18,7 @@ pub type SecretHash = [u8; HASH_LEN];
 #[derive(Clone, PartialEq, Eq)]
 pub struct Account {
     /// The account id (`acct_…`).
-    pub id: String,
+    pub id: AccountId,
     /// The e-mail address, already trimmed and lowercased.
     pub email: String,
     /// First name, as the user typed it.
@@ -57,7 +60,7 @@ impl fmt::Debug for Account {
 #[derive(Clone, PartialEq, Eq)]
 pub struct NewAccount {
     /// The new account's id.
-    pub id: String,
+    pub id: AccountId,
     /// The e-mail address, already trimmed and lowercased by the caller.
     pub email: String,
     /// First name.
@@ -79,7 +82,7 @@ pub struct NewAccount {
     /// See [`Account::enc_symmetric_key`].
     pub enc_symmetric_key: String,
     /// The id of the personal organization created with the account.
-    pub personal_org_id: String,
+    pub personal_org_id: OrgId,
     /// The current time.
     pub now_ms: i64,
 }
@@ -98,7 +101,7 @@ impl fmt::Debug for NewAccount {
 #[derive(Clone, PartialEq, Eq)]
 pub struct ChangeCredentials {
     /// The account that changes its passphrase.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// The verifier the caller believes is stored (proof of the current passphrase).
     pub expected_verifier: String,
     /// The encrypted symmetric key the caller believes is stored (optimistic concurrency).
@@ -132,7 +135,7 @@ impl fmt::Debug for ChangeCredentials {
 #[derive(Clone, PartialEq, Eq)]
 pub struct ResetAccount {
     /// The account being reset.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// See [`Account::salt_key`].
     pub salt_key: String,
     /// See [`Account::salt_auth`].
@@ -223,7 +226,7 @@ impl Role {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Organization {
     /// `org_…`.
-    pub id: String,
+    pub id: OrgId,
     /// The short name.
     pub name: String,
     /// The name shown.
@@ -231,7 +234,7 @@ pub struct Organization {
     /// Personal (one per account, made at sign-up) or team.
     pub kind: OrganizationKind,
     /// The one owner.
-    pub owner_account_id: String,
+    pub owner_account_id: AccountId,
     /// `cloud_plus_local`, `cloud_only` or `local_only`.
     pub storage_rule: String,
     /// When it was created.
@@ -251,11 +254,11 @@ pub struct Membership {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewTeam {
     /// The new organization's id.
-    pub id: String,
+    pub id: OrgId,
     /// Its name (also its display name).
     pub name: String,
     /// The account that creates it and becomes its owner.
-    pub owner_account_id: String,
+    pub owner_account_id: AccountId,
     /// The current time.
     pub now_ms: i64,
 }
@@ -264,7 +267,7 @@ pub struct NewTeam {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Member {
     /// The member's account.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// Its e-mail.
     pub email: String,
     /// First name.
@@ -283,7 +286,7 @@ pub struct TeamProject {
     /// `proj_…`.
     pub id: String,
     /// The organization it belongs to.
-    pub organization_id: String,
+    pub organization_id: OrgId,
     /// Its name.
     pub name: String,
     /// When it was created.
@@ -296,11 +299,11 @@ pub struct Invitation {
     /// `inv_…`.
     pub id: String,
     /// The organization invited into.
-    pub organization_id: String,
+    pub organization_id: OrgId,
     /// The account invited.
-    pub invitee_account_id: String,
+    pub invitee_account_id: AccountId,
     /// The member who invited it.
-    pub inviter_account_id: String,
+    pub inviter_account_id: AccountId,
     /// The role it gets on accepting.
     pub role: Role,
     /// When it was made.
@@ -314,7 +317,7 @@ pub struct Invitation {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InvitationKey {
     /// The synced project (`prj_…`).
-    pub project_id: String,
+    pub project_id: ProjectId,
     /// The key, RSA-OAEP-256 encrypted to the invitee (hex).
     pub enc_symmetric_key: String,
     /// The app's `autoLinked` flag, kept as given.
@@ -340,9 +343,9 @@ pub struct InvitationView {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProjectKey {
     /// The synced project (`prj_…`).
-    pub project_id: String,
+    pub project_id: ProjectId,
     /// The member it is for.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// The key, RSA-OAEP-256 encrypted to that member (hex).
     pub enc_symmetric_key: String,
 }
@@ -352,9 +355,9 @@ pub struct ProjectKey {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyGap {
     /// The member lacking the key.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// The project.
-    pub project_id: String,
+    pub project_id: ProjectId,
     /// The member's public key (JWK JSON), to encrypt the project key to.
     pub public_key: String,
 }
@@ -363,9 +366,9 @@ pub struct KeyGap {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Project {
     /// `prj_…`, made by the client.
-    pub id: String,
+    pub id: ProjectId,
     /// The organization it belongs to.
-    pub organization_id: String,
+    pub organization_id: OrgId,
     /// The team project it hangs under, if any.
     pub team_project_id: Option<String>,
     /// The workspace's name.
@@ -380,7 +383,7 @@ pub struct Project {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewProjectKey {
     /// The member.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// The project key, RSA-OAEP-256 encrypted to it (hex).
     pub enc_symmetric_key: String,
     /// The app's `autoLinked` flag, kept as given.
@@ -444,11 +447,11 @@ pub struct AuditEvent {
     /// The event's id (made by the caller).
     pub id: String,
     /// The organization it belongs to.
-    pub organization_id: String,
+    pub organization_id: OrgId,
     /// When.
     pub at: i64,
     /// Who, when an account did it.
-    pub actor_account_id: Option<String>,
+    pub actor_account_id: Option<AccountId>,
     /// What, e.g. `organization.created`, `storage_rule.changed`.
     pub action: String,
     /// The id it was done to.
@@ -463,7 +466,7 @@ pub struct Session {
     /// SHA-256 of the session id.
     pub id_hash: SecretHash,
     /// The account the session belongs to.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// When the session was created.
     pub created_at: i64,
     /// When a use of the session was last recorded (the server records at most one a minute).
@@ -482,7 +485,7 @@ pub struct NewSession {
     /// SHA-256 of the session id handed to the client.
     pub id_hash: SecretHash,
     /// The account that logged in.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// The current time.
     pub now_ms: i64,
     /// Idle lifetime: the session ends this long after its last use.
@@ -497,7 +500,7 @@ pub struct LoginAttempt {
     /// The `sessionStarterId` handed to the client (random text).
     pub id: String,
     /// The account logging in, or `None` when the e-mail is unknown (a decoy exchange).
-    pub account_id: Option<String>,
+    pub account_id: Option<AccountId>,
     /// The e-mail the log-in was started for (known or not): a wrong proof at login-m1 counts
     /// against its brute-force limits.
     pub email: String,
@@ -529,7 +532,7 @@ impl fmt::Debug for LoginAttempt {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Vault {
     /// The account it belongs to.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// The SRP salt as the client sent it (hex).
     pub salt: String,
     /// `PAD(g^x)`, 512 lowercase hex.
@@ -547,7 +550,7 @@ pub struct VaultVerification {
     /// The `sessionStarterId` handed to the client (random text).
     pub id: String,
     /// The account whose vault key is being proven; no other account can finish it.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// The client proof the server expects.
     pub m1: Vec<u8>,
     /// The server proof to send back.

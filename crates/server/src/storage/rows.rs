@@ -62,7 +62,7 @@ pub(super) struct AccountRow {
 impl From<AccountRow> for Account {
     fn from(row: AccountRow) -> Self {
         Self {
-            id: row.id,
+            id: row.id.into(),
             email: row.email,
             first_name: row.first_name,
             last_name: row.last_name,
@@ -98,7 +98,7 @@ impl TryFrom<SessionRow> for Session {
             id_hash: row.id_hash.try_into().map_err(|_| {
                 StoreError::Other("stored session hash has the wrong length".into())
             })?,
-            account_id: row.account_id,
+            account_id: row.account_id.into(),
             created_at: row.created_at,
             last_seen_at: row.last_seen_at,
             idle_ttl_ms: row.idle_ttl_ms,
@@ -124,7 +124,7 @@ impl From<LoginAttemptRow> for LoginAttempt {
     fn from(row: LoginAttemptRow) -> Self {
         Self {
             id: row.id,
-            account_id: row.account_id,
+            account_id: row.account_id.map(Into::into),
             email: row.email,
             m1: row.m1,
             m2: row.m2,
@@ -148,7 +148,7 @@ pub(super) struct VaultRow {
 impl From<VaultRow> for Vault {
     fn from(row: VaultRow) -> Self {
         Self {
-            account_id: row.account_id,
+            account_id: row.account_id.into(),
             salt: row.salt,
             verifier: row.verifier,
             created_at: row.created_at,
@@ -172,7 +172,7 @@ impl From<VaultVerificationRow> for VaultVerification {
     fn from(row: VaultVerificationRow) -> Self {
         Self {
             id: row.id,
-            account_id: row.account_id,
+            account_id: row.account_id.into(),
             m1: row.m1,
             m2: row.m2,
             created_at: row.created_at,
@@ -218,10 +218,10 @@ impl TryFrom<MembershipRow> for Membership {
             organization: Organization {
                 kind: OrganizationKind::parse(&row.kind)
                     .ok_or_else(|| corrupt("kind", &row.kind))?,
-                id: row.id,
+                id: row.id.into(),
                 name: row.name,
                 display_name: row.display_name,
-                owner_account_id: row.owner_account_id,
+                owner_account_id: row.owner_account_id.into(),
                 storage_rule: row.storage_rule,
                 created_at: row.created_at,
             },
@@ -253,9 +253,9 @@ impl From<AuditEventRow> for AuditEvent {
     fn from(row: AuditEventRow) -> Self {
         Self {
             id: row.id,
-            organization_id: row.organization_id,
+            organization_id: row.organization_id.into(),
             at: row.at,
-            actor_account_id: row.actor_account_id,
+            actor_account_id: row.actor_account_id.map(Into::into),
             action: row.action,
             target: row.target,
             details: row.details,
@@ -285,7 +285,7 @@ impl TryFrom<MemberRow> for Member {
                     row.account_id, row.role
                 ))
             })?,
-            account_id: row.account_id,
+            account_id: row.account_id.into(),
             email: row.email,
             first_name: row.first_name,
             last_name: row.last_name,
@@ -307,7 +307,7 @@ impl From<TeamProjectRow> for TeamProject {
     fn from(row: TeamProjectRow) -> Self {
         Self {
             id: row.id,
-            organization_id: row.organization_id,
+            organization_id: row.organization_id.into(),
             name: row.name,
             created_at: row.created_at,
         }
@@ -358,9 +358,9 @@ impl TryFrom<InvitationViewRow> for InvitationView {
                     ))
                 })?,
                 id: row.id,
-                organization_id: row.organization_id,
-                invitee_account_id: row.invitee_account_id,
-                inviter_account_id: row.inviter_account_id,
+                organization_id: row.organization_id.into(),
+                invitee_account_id: row.invitee_account_id.into(),
+                inviter_account_id: row.inviter_account_id.into(),
                 created_at: row.created_at,
                 expires_at: row.expires_at,
             },
@@ -383,8 +383,8 @@ pub(super) struct ProjectKeyRow {
 impl From<ProjectKeyRow> for ProjectKey {
     fn from(row: ProjectKeyRow) -> Self {
         Self {
-            project_id: row.project_id,
-            account_id: row.account_id,
+            project_id: row.project_id.into(),
+            account_id: row.account_id.into(),
             enc_symmetric_key: row.enc_symmetric_key,
         }
     }
@@ -401,8 +401,8 @@ pub(super) struct KeyGapRow {
 impl From<KeyGapRow> for KeyGap {
     fn from(row: KeyGapRow) -> Self {
         Self {
-            account_id: row.account_id,
-            project_id: row.project_id,
+            account_id: row.account_id.into(),
+            project_id: row.project_id.into(),
             public_key: row.public_key,
         }
     }
@@ -430,8 +430,8 @@ pub(super) struct ProjectRow {
 impl From<ProjectRow> for Project {
     fn from(row: ProjectRow) -> Self {
         Self {
-            id: row.id,
-            organization_id: row.organization_id,
+            id: row.id.into(),
+            organization_id: row.organization_id.into(),
             team_project_id: row.team_project_id,
             name: row.name,
             root_document_id: row.root_document_id,

@@ -1,6 +1,7 @@
 //! The newest app's space list: what [`super::TenantStore::spaces_of`] reads and returns.
 
 use super::StoreError;
+use super::ids::{AccountId, OrgId};
 use super::model::{Membership, Organization, OrganizationKind, Role};
 use super::rows::MembershipRow;
 
@@ -55,21 +56,21 @@ pub enum SpaceKey {
         /// Its creation time.
         created_at: i64,
         /// Its id.
-        id: String,
+        id: OrgId,
     },
     /// In [`SpaceOrder::CreatedAt`].
     CreatedAt {
         /// Its creation time.
         created_at: i64,
         /// Its id.
-        id: String,
+        id: OrgId,
     },
     /// In [`SpaceOrder::Name`].
     Name {
         /// The name shown.
         name: String,
         /// Its id.
-        id: String,
+        id: OrgId,
     },
 }
 
@@ -77,7 +78,7 @@ pub enum SpaceKey {
 #[derive(Clone, Copy, Debug)]
 pub struct SpaceQuery<'a> {
     /// The member.
-    pub account_id: &'a str,
+    pub account_id: &'a AccountId,
     /// The order.
     pub order: SpaceOrder,
     /// Keeps the spaces whose shown name contains this (case-insensitive for ASCII on SQLite,

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 
 use super::StoreError;
+use super::ids::{AccountId, OrgId, ProjectId};
 use super::model::{AuditEvent, Blob, Branch, NewProjectKey, Project, Role, Snapshot};
 
 /// Synced projects: their keys, branches, snapshots and blobs (insomnia-wire.md §4). Every
@@ -17,14 +18,14 @@ pub trait SyncStore: Send + Sync {
     /// it. `None` for an unknown project and for a non-member alike.
     async fn project_of(
         &self,
-        account_id: &str,
-        project_id: &str,
+        account_id: &AccountId,
+        project_id: &ProjectId,
     ) -> Result<Option<(Project, Role)>, StoreError>;
 
     /// The organization's projects, oldest first; only those under `team_project_id` if given.
     async fn projects_in(
         &self,
-        organization_id: &str,
+        organization_id: &OrgId,
         team_project_id: Option<&str>,
     ) -> Result<Vec<Project>, StoreError>;
 
@@ -43,38 +44,38 @@ pub trait SyncStore: Send + Sync {
     /// The account's key for the project, if it has one.
     async fn project_key(
         &self,
-        organization_id: &str,
-        project_id: &str,
-        account_id: &str,
+        organization_id: &OrgId,
+        project_id: &ProjectId,
+        account_id: &AccountId,
     ) -> Result<Option<String>, StoreError>;
 
     /// Every member of the organization with its public key (JWK JSON), by account id.
     async fn member_public_keys(
         &self,
-        organization_id: &str,
+        organization_id: &OrgId,
     ) -> Result<Vec<(String, String)>, StoreError>;
 
     /// Deletes the project with its keys, branches, snapshots and blobs, with the audit event.
     /// `NotFound` if the organization has no such project.
     async fn archive_project(
         &self,
-        organization_id: &str,
-        project_id: &str,
+        organization_id: &OrgId,
+        project_id: &ProjectId,
         event: AuditEvent,
     ) -> Result<(), StoreError>;
 
     /// The project's branch names, sorted.
     async fn branch_names(
         &self,
-        organization_id: &str,
-        project_id: &str,
+        organization_id: &OrgId,
+        project_id: &ProjectId,
     ) -> Result<Vec<String>, StoreError>;
 
     /// One branch with its snapshot ids, oldest first.
     async fn branch(
         &self,
-        organization_id: &str,
-        project_id: &str,
+        organization_id: &OrgId,
+        project_id: &ProjectId,
         name: &str,
     ) -> Result<Option<Branch>, StoreError>;
 
@@ -82,16 +83,16 @@ pub trait SyncStore: Send + Sync {
     /// is none with this name.
     async fn remove_branch(
         &self,
-        organization_id: &str,
-        project_id: &str,
+        organization_id: &OrgId,
+        project_id: &ProjectId,
         name: &str,
     ) -> Result<(), StoreError>;
 
     /// The project's snapshots with these ids, in the order asked; unknown ids are left out.
     async fn snapshots(
         &self,
-        organization_id: &str,
-        project_id: &str,
+        organization_id: &OrgId,
+        project_id: &ProjectId,
         ids: &[String],
     ) -> Result<Vec<Snapshot>, StoreError>;
 
@@ -103,8 +104,8 @@ pub trait SyncStore: Send + Sync {
     /// Nothing is written on any error.
     async fn push_snapshots(
         &self,
-        organization_id: &str,
-        project_id: &str,
+        organization_id: &OrgId,
+        project_id: &ProjectId,
         branch: &str,
         snapshots: Vec<Snapshot>,
         blob_ids: Vec<String>,
@@ -114,24 +115,24 @@ pub trait SyncStore: Send + Sync {
     /// Which of these blob ids the project lacks, in the order asked.
     async fn blobs_missing(
         &self,
-        organization_id: &str,
-        project_id: &str,
+        organization_id: &OrgId,
+        project_id: &ProjectId,
         ids: &[String],
     ) -> Result<Vec<String>, StoreError>;
 
     /// Stores blobs; one the project has already is left as it is. Returns how many were new.
     async fn create_blobs(
         &self,
-        organization_id: &str,
-        project_id: &str,
+        organization_id: &OrgId,
+        project_id: &ProjectId,
         blobs: Vec<Blob>,
     ) -> Result<u64, StoreError>;
 
     /// The project's blobs with these ids, in the order asked; unknown ids are left out.
     async fn blobs(
         &self,
-        organization_id: &str,
-        project_id: &str,
+        organization_id: &OrgId,
+        project_id: &ProjectId,
         ids: &[String],
     ) -> Result<Vec<Blob>, StoreError>;
 
@@ -140,8 +141,8 @@ pub trait SyncStore: Send + Sync {
     /// so a pull's batch costs one round of the database's begin and commit, not two.
     async fn blobs_within(
         &self,
-        organization_id: &str,
-        project_id: &str,
+        organization_id: &OrgId,
+        project_id: &ProjectId,
         ids: &[String],
         max_bytes: u64,
     ) -> Result<Option<Vec<Blob>>, StoreError>;
@@ -150,8 +151,8 @@ pub trait SyncStore: Send + Sync {
     /// id once), read without loading them.
     async fn snapshots_size(
         &self,
-        organization_id: &str,
-        project_id: &str,
+        organization_id: &OrgId,
+        project_id: &ProjectId,
         ids: &[String],
     ) -> Result<u64, StoreError>;
 
@@ -159,7 +160,7 @@ pub trait SyncStore: Send + Sync {
     /// anyone else (a former member, an unknown id) is left out.
     async fn member_authors(
         &self,
-        organization_id: &str,
+        organization_id: &OrgId,
         account_ids: &[String],
     ) -> Result<Vec<SnapshotAuthor>, StoreError>;
 
@@ -168,7 +169,7 @@ pub trait SyncStore: Send + Sync {
     /// most `limit` of them.
     async fn filed_projects_of(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         limit: u32,
     ) -> Result<Vec<Project>, StoreError>;
 
@@ -178,7 +179,7 @@ pub trait SyncStore: Send + Sync {
     /// [`SyncStore::projects_in`]'s; only those under `team_project_id` if given.
     async fn projects_of_account(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         team_project_id: Option<&str>,
     ) -> Result<Vec<(Project, String)>, StoreError>;
 }

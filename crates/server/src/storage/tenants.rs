@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 
 use super::StoreError;
+use super::ids::{AccountId, OrgId};
 use super::model::{
     AuditEvent, Invitation, InvitationKey, InvitationView, KeyGap, Member, Membership, NewTeam,
     Organization, ProjectKey, Role, TeamProject,
@@ -19,14 +20,14 @@ use super::spaces::{SpaceEntry, SpaceQuery};
 pub trait TenantStore: Send + Sync {
     /// Every organization the account belongs to, with its role: the personal organization
     /// first, then the teams, oldest first.
-    async fn memberships_of(&self, account_id: &str) -> Result<Vec<Membership>, StoreError>;
+    async fn memberships_of(&self, account_id: &AccountId) -> Result<Vec<Membership>, StoreError>;
 
     /// The account's membership of one organization; `None` if it is not a member (or the
     /// organization does not exist: the two are not told apart).
     async fn membership(
         &self,
-        organization_id: &str,
-        account_id: &str,
+        organization_id: &OrgId,
+        account_id: &AccountId,
     ) -> Result<Option<Membership>, StoreError>;
 
     /// Creates a team organization with its owner's membership and the audit event, in one
@@ -40,12 +41,12 @@ pub trait TenantStore: Send + Sync {
     /// Deletes a team organization and everything it holds (members, invitations, projects,
     /// keys, sync data, audit log) in one transaction. A personal organization gives
     /// `Conflict(PersonalOrganization)` and stays; an unknown one `NotFound`.
-    async fn delete_team(&self, organization_id: &str) -> Result<(), StoreError>;
+    async fn delete_team(&self, organization_id: &OrgId) -> Result<(), StoreError>;
 
     /// Sets the organization's storage rule and records the audit event, in one transaction.
     async fn set_storage_rule(
         &self,
-        organization_id: &str,
+        organization_id: &OrgId,
         rule: &str,
         event: AuditEvent,
     ) -> Result<(), StoreError>;
@@ -54,7 +55,7 @@ pub trait TenantStore: Send + Sync {
     /// `before_ms` (exclusive).
     async fn audit_events(
         &self,
-        organization_id: &str,
+        organization_id: &OrgId,
         before_ms: i64,
         limit: u32,
     ) -> Result<Vec<AuditEvent>, StoreError>;
@@ -63,7 +64,7 @@ pub trait TenantStore: Send + Sync {
     /// `email_contains` keeps those whose e-mail contains it (case-insensitive).
     async fn members(
         &self,
-        organization_id: &str,
+        organization_id: &OrgId,
         email_contains: Option<&str>,
         offset: u64,
         limit: u32,
@@ -76,8 +77,8 @@ pub trait TenantStore: Send + Sync {
     /// go in the same transaction.
     async fn set_member_role(
         &self,
-        organization_id: &str,
-        account_id: &str,
+        organization_id: &OrgId,
+        account_id: &AccountId,
         role: Role,
         event: AuditEvent,
     ) -> Result<(), StoreError>;
@@ -87,13 +88,13 @@ pub trait TenantStore: Send + Sync {
     /// `NotFound` if it is not a member; `Conflict(OwnerStays)` for the owner.
     async fn remove_member(
         &self,
-        organization_id: &str,
-        account_id: &str,
+        organization_id: &OrgId,
+        account_id: &AccountId,
         event: AuditEvent,
     ) -> Result<(), StoreError>;
 
     /// The organization's team projects, oldest first.
-    async fn team_projects(&self, organization_id: &str) -> Result<Vec<TeamProject>, StoreError>;
+    async fn team_projects(&self, organization_id: &OrgId) -> Result<Vec<TeamProject>, StoreError>;
 
     /// Creates a team project and records the audit event, in one transaction.
     async fn create_team_project(
@@ -106,7 +107,7 @@ pub trait TenantStore: Send + Sync {
     /// the organization has no such team project.
     async fn rename_team_project(
         &self,
-        organization_id: &str,
+        organization_id: &OrgId,
         team_project_id: &str,
         name: &str,
         event: AuditEvent,
@@ -117,7 +118,7 @@ pub trait TenantStore: Send + Sync {
     /// `NotFound` if the organization has no such team project.
     async fn delete_team_project(
         &self,
-        organization_id: &str,
+        organization_id: &OrgId,
         team_project_id: &str,
         event: AuditEvent,
     ) -> Result<(), StoreError>;
@@ -137,14 +138,14 @@ pub trait TenantStore: Send + Sync {
     /// The organization's invitations that have not expired, oldest first.
     async fn invitations_of(
         &self,
-        organization_id: &str,
+        organization_id: &OrgId,
         now_ms: i64,
     ) -> Result<Vec<InvitationView>, StoreError>;
 
     /// The invitations addressed to the account that have not expired, oldest first.
     async fn invitations_for(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         now_ms: i64,
     ) -> Result<Vec<InvitationView>, StoreError>;
 
@@ -152,7 +153,7 @@ pub trait TenantStore: Send + Sync {
     /// `NotFound` if there is none with this id.
     async fn set_invitation_role(
         &self,
-        organization_id: &str,
+        organization_id: &OrgId,
         invitation_id: &str,
         role: Role,
         now_ms: i64,
@@ -163,7 +164,7 @@ pub trait TenantStore: Send + Sync {
     /// event. `NotFound` if there is none with this id.
     async fn delete_invitation(
         &self,
-        organization_id: &str,
+        organization_id: &OrgId,
         invitation_id: &str,
         event: AuditEvent,
     ) -> Result<(), StoreError>;
@@ -177,17 +178,17 @@ pub trait TenantStore: Send + Sync {
     /// the invitation is deleted instead and the answer is `Conflict(InviterLostRights)`.
     async fn accept_invitation(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         invitation_id: &str,
         now_ms: i64,
         event: AuditEvent,
-    ) -> Result<String, StoreError>;
+    ) -> Result<OrgId, StoreError>;
 
     /// The invitee declines: the invitation and its keys go, with the audit event (its
     /// organization filled in here). `NotFound` unless it is addressed to the account and live.
     async fn decline_invitation(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         invitation_id: &str,
         now_ms: i64,
         event: AuditEvent,
@@ -197,8 +198,8 @@ pub trait TenantStore: Send + Sync {
     /// members that lack a key for it, with their public keys.
     async fn my_project_keys(
         &self,
-        organization_id: &str,
-        account_id: &str,
+        organization_id: &OrgId,
+        account_id: &AccountId,
     ) -> Result<(Vec<ProjectKey>, Vec<KeyGap>), StoreError>;
 
     /// Stores project keys one member encrypted for others, in one transaction with the audit
@@ -207,8 +208,8 @@ pub trait TenantStore: Send + Sync {
     /// is written). A key that exists already is left as it is. Returns how many were new.
     async fn reconcile_keys(
         &self,
-        organization_id: &str,
-        sharer_account_id: &str,
+        organization_id: &OrgId,
+        sharer_account_id: &AccountId,
         keys: Vec<ProjectKey>,
         now_ms: i64,
         event: AuditEvent,
@@ -219,8 +220,8 @@ pub trait TenantStore: Send + Sync {
     /// admin). Returns how many keys were stored.
     async fn replace_project_keys(
         &self,
-        organization_id: &str,
-        sharer_account_id: &str,
+        organization_id: &OrgId,
+        sharer_account_id: &AccountId,
         keys: Vec<ProjectKey>,
         now_ms: i64,
         event: AuditEvent,
@@ -233,7 +234,7 @@ pub trait TenantStore: Send + Sync {
     /// e-mail does (case-insensitive).
     async fn collaborators(
         &self,
-        organization_id: &str,
+        organization_id: &OrgId,
         filter: Option<&str>,
         with_invitations: bool,
         offset: u64,
@@ -245,7 +246,7 @@ pub trait TenantStore: Send + Sync {
     /// `create_invitation`'s) leaves nothing written.
     async fn create_invitations(
         &self,
-        organization_id: &str,
+        organization_id: &OrgId,
         invitations: Vec<(Invitation, Vec<InvitationKey>, AuditEvent)>,
     ) -> Result<(), StoreError>;
 
@@ -254,7 +255,7 @@ pub trait TenantStore: Send + Sync {
     /// with this id.
     async fn renew_invitation(
         &self,
-        organization_id: &str,
+        organization_id: &OrgId,
         invitation_id: &str,
         expires_at: i64,
         event: AuditEvent,

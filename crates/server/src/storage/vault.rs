@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use super::StoreError;
+use super::ids::AccountId;
 use super::model::{Vault, VaultVerification};
 
 /// An account's vault key (insomnia-wire.md §5.1): its SRP salt and verifier, and the pending
@@ -12,7 +13,7 @@ use super::model::{Vault, VaultVerification};
 #[async_trait]
 pub trait VaultStore: Send + Sync {
     /// The account's vault, if it has one.
-    async fn vault(&self, account_id: &str) -> Result<Option<Vault>, StoreError>;
+    async fn vault(&self, account_id: &AccountId) -> Result<Option<Vault>, StoreError>;
 
     /// Stores the account's first vault (`created_at` = `updated_at` = the vault's
     /// `updated_at`). If it has one already: `Conflict(VaultExists)` and nothing changes; an
@@ -39,7 +40,7 @@ pub trait VaultStore: Send + Sync {
     async fn take_vault_verification(
         &self,
         id: &str,
-        account_id: &str,
+        account_id: &AccountId,
         now_ms: i64,
     ) -> Result<Option<VaultVerification>, StoreError>;
 }

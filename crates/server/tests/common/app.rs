@@ -101,9 +101,9 @@ impl TestApp {
         self.store()
             .create_team(
                 NewTeam {
-                    id,
+                    id: id.into(),
                     name: name.into(),
-                    owner_account_id: owner.id.clone(),
+                    owner_account_id: owner.id.as_str().into(),
                     now_ms: event.at,
                 },
                 event,
@@ -111,6 +111,7 @@ impl TestApp {
             .await
             .unwrap()
             .id
+            .into()
     }
 
     /// `inviter` invites `invitee` to `org` as `role` through the store, as `POST
@@ -120,8 +121,8 @@ impl TestApp {
         let invitation = Invitation {
             id: prefixed_id("inv").unwrap(),
             organization_id: org.into(),
-            invitee_account_id: invitee.id.clone(),
-            inviter_account_id: inviter.id.clone(),
+            invitee_account_id: invitee.id.as_str().into(),
+            inviter_account_id: inviter.id.as_str().into(),
             role,
             created_at: now,
             expires_at: now + self.server.config.invitation_ttl.as_millis() as i64,
@@ -142,7 +143,7 @@ impl TestApp {
         let invitation = self.invite(inviter, org, invitee, role).await;
         let event = audit_event(invitee, "", "invitation.accepted", &invitation, json!({}));
         self.store()
-            .accept_invitation(&invitee.id, &invitation, now_ms(), event)
+            .accept_invitation(&invitee.id.as_str().into(), &invitation, now_ms(), event)
             .await
             .unwrap();
     }
@@ -223,7 +224,7 @@ fn audit_event(actor: &Actor, org: &str, action: &str, target: &str, details: Va
         id: prefixed_id("evt").unwrap(),
         organization_id: org.into(),
         at: now_ms(),
-        actor_account_id: Some(actor.id.clone()),
+        actor_account_id: Some(actor.id.as_str().into()),
         action: action.into(),
         target: target.into(),
         details: details.to_string(),

@@ -24,13 +24,13 @@ async fn signup_creates_personal_org_and_owner_membership(db: TestDb) {
 
     let by_email = store.account_by_email("alice@example.com").await.unwrap();
     assert_eq!(by_email.as_ref(), Some(&account));
-    let by_id = store.account_by_id("acct_alice").await.unwrap();
+    let by_id = store.account_by_id(&"acct_alice".into()).await.unwrap();
     assert_eq!(by_id.as_ref(), Some(&account));
     assert_eq!(
         store.account_by_email("bob@example.com").await.unwrap(),
         None
     );
-    assert_eq!(store.account_by_id("acct_bob").await.unwrap(), None);
+    assert_eq!(store.account_by_id(&"acct_bob".into()).await.unwrap(), None);
 
     assert_eq!(
         db.scalar(
@@ -65,7 +65,10 @@ async fn duplicate_email_conflicts_and_writes_nothing(db: TestDb) {
         matches!(result, Err(StoreError::Conflict(Conflict::Email))),
         "{result:?}"
     );
-    assert_eq!(store.account_by_id("acct_twin").await.unwrap(), None);
+    assert_eq!(
+        store.account_by_id(&"acct_twin".into()).await.unwrap(),
+        None
+    );
     assert_eq!(db.scalar("SELECT COUNT(*) FROM accounts").await, 1);
     assert_eq!(db.scalar("SELECT COUNT(*) FROM organizations").await, 1);
     assert_eq!(db.scalar("SELECT COUNT(*) FROM memberships").await, 1);

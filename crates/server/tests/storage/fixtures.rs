@@ -10,6 +10,9 @@ use hypnos_server::storage::{
 
 use crate::common::TestDb;
 
+// The typed ids every story passes to the store.
+pub use hypnos_server::storage::{AccountId, OrgId, ProjectId};
+
 /// A moment in 2023, in unix milliseconds.
 pub const T0: i64 = 1_700_000_000_000;
 
@@ -21,7 +24,7 @@ pub fn hash(n: u8) -> SecretHash {
 /// A sign-up for `acct_<name>` with e-mail `<name>@example.com` and personal org `org_<name>`.
 pub fn new_account(name: &str) -> NewAccount {
     NewAccount {
-        id: format!("acct_{name}"),
+        id: format!("acct_{name}").into(),
         email: format!("{name}@example.com"),
         first_name: format!("First {name}"),
         last_name: format!("Last {name}"),
@@ -32,12 +35,12 @@ pub fn new_account(name: &str) -> NewAccount {
         public_key: format!("public-key-{name}"),
         enc_private_key: format!("enc-private-key-{name}"),
         enc_symmetric_key: format!("enc-symmetric-key-{name}"),
-        personal_org_id: format!("org_{name}"),
+        personal_org_id: format!("org_{name}").into(),
         now_ms: T0,
     }
 }
 
-pub async fn sign_up(store: &Arc<dyn Store>, name: &str) -> String {
+pub async fn sign_up(store: &Arc<dyn Store>, name: &str) -> AccountId {
     store.create_account(new_account(name)).await.unwrap().id
 }
 
@@ -50,7 +53,7 @@ pub async fn start_session(
     store
         .create_session(NewSession {
             id_hash,
-            account_id: account_id.to_owned(),
+            account_id: AccountId::from(account_id.to_owned()),
             now_ms,
             idle_ttl_ms: 60_000,
             absolute_ttl_ms: 3_600_000,
@@ -62,7 +65,7 @@ pub async fn start_session(
 pub fn attempt(id: &str, account_id: Option<&str>, expires_at: i64) -> LoginAttempt {
     LoginAttempt {
         id: id.to_owned(),
-        account_id: account_id.map(str::to_owned),
+        account_id: account_id.map(AccountId::from),
         email: "someone@example.com".to_owned(),
         m1: vec![1; 32],
         m2: vec![2; 32],
@@ -114,7 +117,7 @@ pub async fn join(store: &Arc<dyn Store>, org_id: &str, inviter: &str, member: &
         .unwrap();
     let accepted = event(&format!("evt_accept_{id}"), "", T0, "invitation.accepted");
     store
-        .accept_invitation(member, &id, T0, accepted)
+        .accept_invitation(&AccountId::from(member), &id, T0, accepted)
         .await
         .unwrap();
 }
@@ -245,7 +248,7 @@ pub fn blob(id: &str) -> hypnos_server::storage::Blob {
 
 pub fn vault(account_id: &str, salt: &str, now_ms: i64) -> Vault {
     Vault {
-        account_id: account_id.to_owned(),
+        account_id: account_id.into(),
         salt: salt.to_owned(),
         verifier: format!("verifier-{salt}"),
         created_at: now_ms,
@@ -256,7 +259,7 @@ pub fn vault(account_id: &str, salt: &str, now_ms: i64) -> Vault {
 pub fn verification(id: &str, account_id: &str, expires_at: i64) -> VaultVerification {
     VaultVerification {
         id: id.to_owned(),
-        account_id: account_id.to_owned(),
+        account_id: account_id.into(),
         m1: vec![1; 32],
         m2: vec![2; 32],
         created_at: T0,

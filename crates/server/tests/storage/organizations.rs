@@ -43,16 +43,26 @@ async fn teams_are_created_listed_ruled_and_deleted(db: TestDb) {
     );
 
     // Membership: a non-member and an unknown organization look the same.
-    assert!(store.membership("org_team", &bob).await.unwrap().is_none());
     assert!(
         store
-            .membership("org_nope", &alice)
+            .membership(&"org_team".into(), &bob)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .membership(&"org_nope".into(), &alice)
             .await
             .unwrap()
             .is_none()
     );
     add_member(&db, "org_team", &bob).await;
-    let bobs = store.membership("org_team", &bob).await.unwrap().unwrap();
+    let bobs = store
+        .membership(&"org_team".into(), &bob)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(bobs.role, Role::Member);
     assert_eq!(bobs.organization.owner_account_id, alice);
 
@@ -78,17 +88,21 @@ async fn teams_are_created_listed_ruled_and_deleted(db: TestDb) {
     // The storage rule, with its audit event in the same transaction.
     store
         .set_storage_rule(
-            "org_team",
+            &"org_team".into(),
             "cloud_only",
             event("evt_2", "org_team", T0 + 10, "storage_rule.changed"),
         )
         .await
         .unwrap();
-    let rule = store.membership("org_team", &bob).await.unwrap().unwrap();
+    let rule = store
+        .membership(&"org_team".into(), &bob)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(rule.organization.storage_rule, "cloud_only");
     let missing = store
         .set_storage_rule(
-            "org_nope",
+            &"org_nope".into(),
             "local_only",
             event("evt_3", "org_nope", T0 + 20, "storage_rule.changed"),
         )
@@ -96,17 +110,23 @@ async fn teams_are_created_listed_ruled_and_deleted(db: TestDb) {
     assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
 
     // The audit log: newest first, paged by time.
-    let log = store.audit_events("org_team", i64::MAX, 10).await.unwrap();
+    let log = store
+        .audit_events(&"org_team".into(), i64::MAX, 10)
+        .await
+        .unwrap();
     let ids: Vec<&str> = log.iter().map(|e| e.id.as_str()).collect();
     assert_eq!(ids, ["evt_2", "evt_1"]);
     assert_eq!(log[0].action, "storage_rule.changed");
     assert_eq!(log[0].actor_account_id.as_deref(), Some("acct_alice"));
-    let older = store.audit_events("org_team", T0 + 10, 10).await.unwrap();
+    let older = store
+        .audit_events(&"org_team".into(), T0 + 10, 10)
+        .await
+        .unwrap();
     assert_eq!(older.len(), 1);
     assert_eq!(older[0].id, "evt_1");
     assert_eq!(
         store
-            .audit_events("org_team", i64::MAX, 1)
+            .audit_events(&"org_team".into(), i64::MAX, 1)
             .await
             .unwrap()
             .len(),
@@ -114,14 +134,14 @@ async fn teams_are_created_listed_ruled_and_deleted(db: TestDb) {
     );
     assert!(
         store
-            .audit_events("org_alice", i64::MAX, 10)
+            .audit_events(&"org_alice".into(), i64::MAX, 10)
             .await
             .unwrap()
             .is_empty()
     );
 
     // Deleting: a personal organization refuses; a team goes with its members and its log.
-    let personal = store.delete_team("org_alice").await;
+    let personal = store.delete_team(&"org_alice".into()).await;
     assert!(
         matches!(
             personal,
@@ -129,15 +149,21 @@ async fn teams_are_created_listed_ruled_and_deleted(db: TestDb) {
         ),
         "{personal:?}"
     );
-    store.delete_team("org_team").await.unwrap();
-    assert!(store.membership("org_team", &bob).await.unwrap().is_none());
+    store.delete_team(&"org_team".into()).await.unwrap();
+    assert!(
+        store
+            .membership(&"org_team".into(), &bob)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(store.memberships_of(&alice).await.unwrap().len(), 1);
     assert_eq!(
         db.scalar("SELECT COUNT(*) FROM audit_events WHERE organization_id = 'org_team'")
             .await,
         0
     );
-    let twice = store.delete_team("org_team").await;
+    let twice = store.delete_team(&"org_team".into()).await;
     assert!(matches!(twice, Err(StoreError::NotFound)), "{twice:?}");
 }
 
@@ -153,7 +179,10 @@ async fn members_and_team_projects_stay_in_their_organization(db: TestDb) {
     let ev = |id: &str, org: &str| event(id, org, T0, "test");
 
     // Members: by e-mail, paged, filtered with LIKE's wildcards taken literally.
-    let (page, total) = store.members("org_a", None, 0, 10).await.unwrap();
+    let (page, total) = store
+        .members(&OrgId::from("org_a"), None, 0, 10)
+        .await
+        .unwrap();
     assert_eq!(total, 3);
     let emails: Vec<&str> = page.iter().map(|m| m.email.as_str()).collect();
     assert_eq!(
@@ -161,27 +190,46 @@ async fn members_and_team_projects_stay_in_their_organization(db: TestDb) {
         ["alice@example.com", "bob@example.com", "carol@example.com"]
     );
     assert_eq!(page[0].role, Role::Owner);
-    let (page, total) = store.members("org_a", None, 1, 1).await.unwrap();
+    let (page, total) = store
+        .members(&OrgId::from("org_a"), None, 1, 1)
+        .await
+        .unwrap();
     assert_eq!((page[0].account_id.as_str(), total), (bob.as_str(), 3));
-    let (page, total) = store.members("org_a", Some("CAROL"), 0, 10).await.unwrap();
+    let (page, total) = store
+        .members(&OrgId::from("org_a"), Some("CAROL"), 0, 10)
+        .await
+        .unwrap();
     assert_eq!((page.len(), total), (1, 1));
     for pattern in ["%", "_", "\\"] {
-        let (_, total) = store.members("org_a", Some(pattern), 0, 10).await.unwrap();
+        let (_, total) = store
+            .members(&OrgId::from("org_a"), Some(pattern), 0, 10)
+            .await
+            .unwrap();
         assert_eq!(total, 0, "{pattern:?} is a character, not a wildcard");
     }
 
     // Roles: the owner keeps the role; nobody else becomes owner; non-members are not found.
     store
-        .set_member_role("org_a", &bob, Role::Admin, ev("evt_1", "org_a"))
+        .set_member_role(
+            &OrgId::from("org_a"),
+            &bob,
+            Role::Admin,
+            ev("evt_1", "org_a"),
+        )
         .await
         .unwrap();
     assert_eq!(
-        store.membership("org_a", &bob).await.unwrap().unwrap().role,
+        store
+            .membership(&OrgId::from("org_a"), &bob)
+            .await
+            .unwrap()
+            .unwrap()
+            .role,
         Role::Admin
     );
     for (account, role) in [(&alice, Role::Member), (&carol, Role::Owner)] {
         let result = store
-            .set_member_role("org_a", account, role, ev("evt_x", "org_a"))
+            .set_member_role(&OrgId::from("org_a"), account, role, ev("evt_x", "org_a"))
             .await;
         assert!(
             matches!(result, Err(StoreError::Conflict(Conflict::OwnerStays))),
@@ -189,7 +237,12 @@ async fn members_and_team_projects_stay_in_their_organization(db: TestDb) {
         );
     }
     let outsider = store
-        .set_member_role("org_b", &carol, Role::Admin, ev("evt_y", "org_b"))
+        .set_member_role(
+            &OrgId::from("org_b"),
+            &carol,
+            Role::Admin,
+            ev("evt_y", "org_b"),
+        )
         .await;
     assert!(
         matches!(outsider, Err(StoreError::NotFound)),
@@ -211,17 +264,23 @@ async fn members_and_team_projects_stay_in_their_organization(db: TestDb) {
     ))
     .await;
     let owner = store
-        .remove_member("org_a", &alice, ev("evt_2", "org_a"))
+        .remove_member(&OrgId::from("org_a"), &alice, ev("evt_2", "org_a"))
         .await;
     assert!(
         matches!(owner, Err(StoreError::Conflict(Conflict::OwnerStays))),
         "{owner:?}"
     );
     store
-        .remove_member("org_a", &carol, ev("evt_3", "org_a"))
+        .remove_member(&OrgId::from("org_a"), &carol, ev("evt_3", "org_a"))
         .await
         .unwrap();
-    assert!(store.membership("org_a", &carol).await.unwrap().is_none());
+    assert!(
+        store
+            .membership(&OrgId::from("org_a"), &carol)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(
         db.scalar("SELECT COUNT(*) FROM invitations WHERE id = 'inv_1'")
             .await,
@@ -234,7 +293,7 @@ async fn members_and_team_projects_stay_in_their_organization(db: TestDb) {
         "another organization's invitation stays"
     );
     let again = store
-        .remove_member("org_a", &carol, ev("evt_4", "org_a"))
+        .remove_member(&OrgId::from("org_a"), &carol, ev("evt_4", "org_a"))
         .await;
     assert!(matches!(again, Err(StoreError::NotFound)), "{again:?}");
 
@@ -258,7 +317,7 @@ async fn members_and_team_projects_stay_in_their_organization(db: TestDb) {
         .await
         .unwrap();
     let ids: Vec<String> = store
-        .team_projects("org_a")
+        .team_projects(&OrgId::from("org_a"))
         .await
         .unwrap()
         .into_iter()
@@ -270,26 +329,43 @@ async fn members_and_team_projects_stay_in_their_organization(db: TestDb) {
         .await;
     assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
     store
-        .rename_team_project("org_a", "proj_1", "Renamed", ev("evt_9", "org_a"))
+        .rename_team_project(
+            &OrgId::from("org_a"),
+            "proj_1",
+            "Renamed",
+            ev("evt_9", "org_a"),
+        )
         .await
         .unwrap();
     for result in [
         store
-            .rename_team_project("org_a", "proj_b", "Mine", ev("evt_10", "org_a"))
+            .rename_team_project(
+                &OrgId::from("org_a"),
+                "proj_b",
+                "Mine",
+                ev("evt_10", "org_a"),
+            )
             .await,
         store
-            .delete_team_project("org_a", "proj_b", ev("evt_11", "org_a"))
+            .delete_team_project(&OrgId::from("org_a"), "proj_b", ev("evt_11", "org_a"))
             .await,
     ] {
         assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
     }
     assert_eq!(
-        store.team_projects("org_b").await.unwrap()[0].name,
+        store.team_projects(&OrgId::from("org_b")).await.unwrap()[0].name,
         "Project proj_b"
     );
     store
-        .delete_team_project("org_a", "proj_1", ev("evt_12", "org_a"))
+        .delete_team_project(&OrgId::from("org_a"), "proj_1", ev("evt_12", "org_a"))
         .await
         .unwrap();
-    assert_eq!(store.team_projects("org_a").await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .team_projects(&OrgId::from("org_a"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }

@@ -258,7 +258,7 @@ async fn reset_tokens_are_single_use_and_bound_to_their_account(db: TestDb) {
     );
 
     let result = store
-        .put_reset_token(&hash(4), "acct_nobody", T0, 1000)
+        .put_reset_token(&hash(4), &"acct_nobody".into(), T0, 1000)
         .await;
     assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
 }
@@ -376,7 +376,13 @@ async fn migrations_are_idempotent(db: TestDb) {
     sign_up(&first, "alice").await;
     let second = db.connect().await;
     second.ping().await.unwrap();
-    assert!(second.account_by_id("acct_alice").await.unwrap().is_some());
+    assert!(
+        second
+            .account_by_id(&"acct_alice".into())
+            .await
+            .unwrap()
+            .is_some()
+    );
     drop((first, second));
     let third = db.connect().await;
     third.ping().await.unwrap();
@@ -449,5 +455,11 @@ async fn an_unreachable_postgres_is_unavailable() {
 async fn in_memory_sqlite_works() {
     let store = storage::connect("sqlite::memory:").await.unwrap();
     sign_up(&store, "alice").await;
-    assert!(store.account_by_id("acct_alice").await.unwrap().is_some());
+    assert!(
+        store
+            .account_by_id(&"acct_alice".into())
+            .await
+            .unwrap()
+            .is_some()
+    );
 }

@@ -83,16 +83,26 @@ async fn projects_need_keys_for_exactly_the_members(db: TestDb) {
     assert!(matches!(orphan, Err(StoreError::Conflict(_))), "{orphan:?}");
 
     // Found through membership only; listed by team project.
-    let (found, role) = store.project_of(&bob, "prj_1").await.unwrap().unwrap();
+    let (found, role) = store
+        .project_of(&bob, &ProjectId::from("prj_1"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (found.organization_id.as_str(), role),
         ("org_a", Role::Member)
     );
     let carol = sign_up(&store, "carol").await;
-    assert!(store.project_of(&carol, "prj_1").await.unwrap().is_none());
     assert!(
         store
-            .project_of(&alice, "prj_nope")
+            .project_of(&carol, &ProjectId::from("prj_1"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .project_of(&alice, &ProjectId::from("prj_nope"))
             .await
             .unwrap()
             .is_none()
@@ -108,19 +118,31 @@ async fn projects_need_keys_for_exactly_the_members(db: TestDb) {
         .create_project(under, keys, ev("evt_5", "org_a"))
         .await
         .unwrap();
-    let all = store.projects_in("org_a", None).await.unwrap();
+    let all = store
+        .projects_in(&OrgId::from("org_a"), None)
+        .await
+        .unwrap();
     assert_eq!(
         all.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
         ["prj_1", "prj_3"]
     );
-    let under_t = store.projects_in("org_a", Some("proj_t")).await.unwrap();
+    let under_t = store
+        .projects_in(&OrgId::from("org_a"), Some("proj_t"))
+        .await
+        .unwrap();
     assert_eq!(under_t.len(), 1);
-    assert!(store.projects_in("org_b", None).await.unwrap().is_empty());
+    assert!(
+        store
+            .projects_in(&OrgId::from("org_b"), None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // Keys: each member's own; public keys of every member.
     assert_eq!(
         store
-            .project_key("org_a", "prj_1", &bob)
+            .project_key(&OrgId::from("org_a"), &ProjectId::from("prj_1"), &bob)
             .await
             .unwrap()
             .as_deref(),
@@ -128,28 +150,45 @@ async fn projects_need_keys_for_exactly_the_members(db: TestDb) {
     );
     assert!(
         store
-            .project_key("org_a", "prj_1", &carol)
+            .project_key(&OrgId::from("org_a"), &ProjectId::from("prj_1"), &carol)
             .await
             .unwrap()
             .is_none()
     );
-    let publics = store.member_public_keys("org_a").await.unwrap();
+    let publics = store
+        .member_public_keys(&OrgId::from("org_a"))
+        .await
+        .unwrap();
     assert_eq!(publics.len(), 2);
-    assert!(publics.contains(&(bob.clone(), "public-key-bob".into())));
+    assert!(publics.contains(&(bob.to_string(), "public-key-bob".into())));
 
     // Archiving takes everything of the project.
     store
-        .archive_project("org_a", "prj_1", ev("evt_6", "org_a"))
+        .archive_project(
+            &OrgId::from("org_a"),
+            &ProjectId::from("prj_1"),
+            ev("evt_6", "org_a"),
+        )
         .await
         .unwrap();
-    assert!(store.project_of(&alice, "prj_1").await.unwrap().is_none());
+    assert!(
+        store
+            .project_of(&alice, &ProjectId::from("prj_1"))
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(
         db.scalar("SELECT COUNT(*) FROM project_keys WHERE project_id = 'prj_1'")
             .await,
         0
     );
     let twice = store
-        .archive_project("org_a", "prj_1", ev("evt_7", "org_a"))
+        .archive_project(
+            &OrgId::from("org_a"),
+            &ProjectId::from("prj_1"),
+            ev("evt_7", "org_a"),
+        )
         .await;
     assert!(matches!(twice, Err(StoreError::NotFound)), "{twice:?}");
 }
@@ -170,15 +209,19 @@ async fn pushes_fast_forward_atomically_and_blobs_are_stored_once(db: TestDb) {
     let b = ["a".repeat(40), "b".repeat(40), "c".repeat(40)];
     assert_eq!(
         store
-            .blobs_missing("org_a", "prj_1", &ids(&[&b[1], &b[0]]))
+            .blobs_missing(
+                &OrgId::from("org_a"),
+                &ProjectId::from("prj_1"),
+                &ids(&[&b[1], &b[0]])
+            )
             .await
             .unwrap(),
         ids(&[&b[1], &b[0]])
     );
     let created = store
         .create_blobs(
-            "org_a",
-            "prj_1",
+            &OrgId::from("org_a"),
+            &ProjectId::from("prj_1"),
             vec![blob(&b[0]), blob(&b[1]), blob(&b[0])],
         )
         .await
@@ -186,13 +229,21 @@ async fn pushes_fast_forward_atomically_and_blobs_are_stored_once(db: TestDb) {
     assert_eq!(created, 2, "a blob is stored once");
     assert_eq!(
         store
-            .blobs_missing("org_a", "prj_1", &ids(&[&b[2], &b[0], &b[2]]))
+            .blobs_missing(
+                &OrgId::from("org_a"),
+                &ProjectId::from("prj_1"),
+                &ids(&[&b[2], &b[0], &b[2]])
+            )
             .await
             .unwrap(),
         ids(&[&b[2]])
     );
     let fetched = store
-        .blobs("org_a", "prj_1", &ids(&[&b[1], &b[2], &b[0]]))
+        .blobs(
+            &OrgId::from("org_a"),
+            &ProjectId::from("prj_1"),
+            &ids(&[&b[1], &b[2], &b[0]]),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -201,7 +252,11 @@ async fn pushes_fast_forward_atomically_and_blobs_are_stored_once(db: TestDb) {
     );
     assert!(
         store
-            .blobs("org_b", "prj_1", &ids(&[&b[0]]))
+            .blobs(
+                &OrgId::from("org_b"),
+                &ProjectId::from("prj_1"),
+                &ids(&[&b[0]])
+            )
             .await
             .unwrap()
             .is_empty()
@@ -212,8 +267,8 @@ async fn pushes_fast_forward_atomically_and_blobs_are_stored_once(db: TestDb) {
     let s2 = snapshot("prj_1", &s1.id, &[&b[0], &b[1]]);
     store
         .push_snapshots(
-            "org_a",
-            "prj_1",
+            &OrgId::from("org_a"),
+            &ProjectId::from("prj_1"),
             "master",
             vec![s1.clone()],
             ids(&[&b[0]]),
@@ -223,8 +278,8 @@ async fn pushes_fast_forward_atomically_and_blobs_are_stored_once(db: TestDb) {
         .unwrap();
     store
         .push_snapshots(
-            "org_a",
-            "prj_1",
+            &OrgId::from("org_a"),
+            &ProjectId::from("prj_1"),
             "master",
             vec![s2.clone()],
             ids(&[&b[0], &b[1]]),
@@ -233,7 +288,7 @@ async fn pushes_fast_forward_atomically_and_blobs_are_stored_once(db: TestDb) {
         .await
         .unwrap();
     let master = store
-        .branch("org_a", "prj_1", "master")
+        .branch(&OrgId::from("org_a"), &ProjectId::from("prj_1"), "master")
         .await
         .unwrap()
         .unwrap();
@@ -265,7 +320,14 @@ async fn pushes_fast_forward_atomically_and_blobs_are_stored_once(db: TestDb) {
         ),
     ] {
         let result = store
-            .push_snapshots("org_a", "prj_1", branch, vec![pushed], blob_ids, T0 + 9)
+            .push_snapshots(
+                &OrgId::from("org_a"),
+                &ProjectId::from("prj_1"),
+                branch,
+                vec![pushed],
+                blob_ids,
+                T0 + 9,
+            )
             .await;
         assert!(
             matches!(result, Err(StoreError::Conflict(label)) if label == expected),
@@ -273,14 +335,14 @@ async fn pushes_fast_forward_atomically_and_blobs_are_stored_once(db: TestDb) {
         );
     }
     let unchanged = store
-        .branch("org_a", "prj_1", "master")
+        .branch(&OrgId::from("org_a"), &ProjectId::from("prj_1"), "master")
         .await
         .unwrap()
         .unwrap();
     assert_eq!(unchanged, master);
     assert!(
         store
-            .branch("org_a", "prj_1", "feature")
+            .branch(&OrgId::from("org_a"), &ProjectId::from("prj_1"), "feature")
             .await
             .unwrap()
             .is_none()
@@ -291,8 +353,8 @@ async fn pushes_fast_forward_atomically_and_blobs_are_stored_once(db: TestDb) {
     let s3 = snapshot("prj_1", &s2.id, &[&b[1]]);
     store
         .push_snapshots(
-            "org_a",
-            "prj_1",
+            &OrgId::from("org_a"),
+            &ProjectId::from("prj_1"),
             "feature",
             vec![
                 snapshot("prj_1", empty, &[&b[0]]),
@@ -305,7 +367,10 @@ async fn pushes_fast_forward_atomically_and_blobs_are_stored_once(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(
-        store.branch_names("org_a", "prj_1").await.unwrap(),
+        store
+            .branch_names(&OrgId::from("org_a"), &ProjectId::from("prj_1"))
+            .await
+            .unwrap(),
         ["feature", "master"]
     );
     assert_eq!(
@@ -315,8 +380,8 @@ async fn pushes_fast_forward_atomically_and_blobs_are_stored_once(db: TestDb) {
     );
     let got = store
         .snapshots(
-            "org_a",
-            "prj_1",
+            &OrgId::from("org_a"),
+            &ProjectId::from("prj_1"),
             &[s3.id.clone(), "f".repeat(40), s1.id.clone()],
         )
         .await
@@ -325,18 +390,27 @@ async fn pushes_fast_forward_atomically_and_blobs_are_stored_once(db: TestDb) {
 
     // Removing a branch keeps the snapshots others use.
     store
-        .remove_branch("org_a", "prj_1", "feature")
+        .remove_branch(&OrgId::from("org_a"), &ProjectId::from("prj_1"), "feature")
         .await
         .unwrap();
-    let again = store.remove_branch("org_a", "prj_1", "feature").await;
+    let again = store
+        .remove_branch(&OrgId::from("org_a"), &ProjectId::from("prj_1"), "feature")
+        .await;
     assert!(matches!(again, Err(StoreError::NotFound)), "{again:?}");
     assert_eq!(
-        store.branch_names("org_a", "prj_1").await.unwrap(),
+        store
+            .branch_names(&OrgId::from("org_a"), &ProjectId::from("prj_1"))
+            .await
+            .unwrap(),
         ["master"]
     );
     assert_eq!(
         store
-            .snapshots("org_a", "prj_1", std::slice::from_ref(&s1.id))
+            .snapshots(
+                &OrgId::from("org_a"),
+                &ProjectId::from("prj_1"),
+                std::slice::from_ref(&s1.id)
+            )
             .await
             .unwrap(),
         [s1]
@@ -357,8 +431,8 @@ async fn racing_pushes_lose_no_snapshot(db: TestDb) {
     let blob_ids: Vec<String> = (0..8).map(|i| format!("{i:0>40}")).collect();
     store
         .create_blobs(
-            "org_a",
-            "prj_1",
+            &OrgId::from("org_a"),
+            &ProjectId::from("prj_1"),
             blob_ids.iter().map(|id| blob(id)).collect(),
         )
         .await
@@ -370,7 +444,7 @@ async fn racing_pushes_lose_no_snapshot(db: TestDb) {
         pushers.spawn(async move {
             loop {
                 let tip = store
-                    .branch("org_a", "prj_1", "master")
+                    .branch(&OrgId::from("org_a"), &ProjectId::from("prj_1"), "master")
                     .await
                     .unwrap()
                     .and_then(|branch| branch.snapshots.last().cloned())
@@ -378,8 +452,8 @@ async fn racing_pushes_lose_no_snapshot(db: TestDb) {
                 let mine = snapshot("prj_1", &tip, &[&blob_id]);
                 match store
                     .push_snapshots(
-                        "org_a",
-                        "prj_1",
+                        &OrgId::from("org_a"),
+                        &ProjectId::from("prj_1"),
                         "master",
                         vec![mine],
                         vec![blob_id.clone()],
@@ -400,13 +474,17 @@ async fn racing_pushes_lose_no_snapshot(db: TestDb) {
         done.unwrap();
     }
     let master = store
-        .branch("org_a", "prj_1", "master")
+        .branch(&OrgId::from("org_a"), &ProjectId::from("prj_1"), "master")
         .await
         .unwrap()
         .unwrap();
     assert_eq!(master.snapshots.len(), 8);
     let chain = store
-        .snapshots("org_a", "prj_1", &master.snapshots)
+        .snapshots(
+            &OrgId::from("org_a"),
+            &ProjectId::from("prj_1"),
+            &master.snapshots,
+        )
         .await
         .unwrap();
     let mut parent = hypnos_crypto::sync::EMPTY_HASH.to_owned();
@@ -432,7 +510,11 @@ async fn projects_per_organization(
     team_project_id: Option<&str>,
 ) -> Vec<(Project, String)> {
     let mut projects = Vec::new();
-    for membership in store.memberships_of(account_id).await.unwrap() {
+    for membership in store
+        .memberships_of(&AccountId::from(account_id))
+        .await
+        .unwrap()
+    {
         let organization = membership.organization;
         for project in store
             .projects_in(&organization.id, team_project_id)
@@ -529,7 +611,7 @@ async fn projects_of_account_equal_the_per_organization_lists(db: TestDb) {
     );
     assert!(
         store
-            .projects_of_account("acct_nobody", None)
+            .projects_of_account(&AccountId::from("acct_nobody"), None)
             .await
             .unwrap()
             .is_empty()

@@ -183,7 +183,7 @@ async fn vault_life(db: common::TestDb) {
     // Another account cannot finish Alice's starter (and does not use it up); it has no vault.
     let bob = User::new("bob@example.com", "bob's own passphrase");
     let (bob_signed_up, bob_session) = sign_up_and_log_in(&server, &http, &bob).await;
-    let bob_id = bob_signed_up.account_id;
+    let bob_id = AccountId::from(bob_signed_up.account_id);
     assert_eq!(
         get_vault(&server, &http, &bob_session).await,
         (StatusCode::OK, json!({}))

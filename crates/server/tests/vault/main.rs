@@ -25,7 +25,7 @@ use hypnos_crypto::{
     srp::{ClientHandshake, compute_verifier},
     wire::vault::{VaultVerifyAResponse, VaultVerifyM1Response},
 };
-use hypnos_server::storage::VaultVerification;
+use hypnos_server::storage::{AccountId, VaultVerification};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 

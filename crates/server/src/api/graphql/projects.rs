@@ -56,12 +56,12 @@ fn project_bytes(project: &Project, team_name: &str) -> u64 {
 /// The project as the app reads it, in the organization named `team_name`.
 fn project_out(project: Project, team_name: String) -> ProjectOut {
     ProjectOut {
-        id: ID(project.id),
+        id: ID(project.id.into()),
         name: project.name,
         root_document_id: ID(project.root_document_id),
         team_project_id: project.team_project_id.map(ID),
         teams: vec![TeamOut {
-            id: ID(project.organization_id),
+            id: ID(project.organization_id.into()),
             name: team_name,
         }],
     }
@@ -269,7 +269,7 @@ impl ProjectsMutation {
             .unwrap_or_default()
             .into_iter()
             .map(|key| NewProjectKey {
-                account_id: key.account_id.0,
+                account_id: key.account_id.0.into(),
                 enc_symmetric_key: key.enc_symmetric_key,
                 auto_linked: key.auto_linked.unwrap_or(false),
             })
@@ -279,7 +279,7 @@ impl ProjectsMutation {
                 .map_err(|error| Error::new(error.to_string()))?;
         }
         let project = Project {
-            id: id.0.clone(),
+            id: id.0.clone().into(),
             organization_id: organization_id.clone(),
             team_project_id: team_project_id.map(|id| id.0),
             name,
@@ -303,7 +303,8 @@ impl ProjectsMutation {
                     .into_iter()
                     .map(|(account, _)| account)
                     .collect();
-                let keyed: BTreeSet<String> = keys.into_iter().map(|k| k.account_id).collect();
+                let keyed: BTreeSet<String> =
+                    keys.into_iter().map(|k| k.account_id.into()).collect();
                 let missing: Vec<&String> = members.difference(&keyed).collect();
                 let strangers: Vec<&String> = keyed.difference(&members).collect();
                 Err(Error::new(format!(

@@ -15,7 +15,7 @@ use super::{
 };
 use crate::{
     state::{AppState, now_ms},
-    storage::{Conflict, Snapshot, StoreError},
+    storage::{Conflict, OrgId, Snapshot, StoreError},
 };
 
 /// Longest `created` of a pushed snapshot: the app sends an ISO date (24 characters).
@@ -87,7 +87,7 @@ fn author_out(first_name: String, last_name: String, email: String) -> AuthorOut
 /// nothing. A failed read is an error, not blank authors.
 async fn member_authors(
     state: &AppState,
-    organization_id: &str,
+    organization_id: &OrgId,
     snapshots: &[Snapshot],
 ) -> Result<HashMap<String, AuthorOut>> {
     let author_ids: Vec<String> = snapshots
@@ -280,7 +280,7 @@ impl SnapshotsMutation {
         // The pusher is the author of every snapshot pushed (and a member: `project_for`).
         let me = &caller.account;
         let authors = HashMap::from([(
-            me.id.clone(),
+            me.id.to_string(),
             author_out(
                 me.first_name.clone(),
                 me.last_name.clone(),

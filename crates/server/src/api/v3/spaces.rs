@@ -257,21 +257,21 @@ fn decode_cursor(direction: Direction, text: &str, sort: Option<&str>) -> V3Resu
             ) if t == tag => SpaceKey::Default {
                 personal: *personal,
                 created_at: created_at.as_i64().ok_or_else(invalid)?,
-                id: id.clone(),
+                id: id.as_str().into(),
             },
             (
                 Some("created_at" | "-created_at"),
                 [Value::String(t), created_at, Value::String(id)],
             ) if t == tag => SpaceKey::CreatedAt {
                 created_at: created_at.as_i64().ok_or_else(invalid)?,
-                id: id.clone(),
+                id: id.as_str().into(),
             },
             (
                 Some("name" | "-name"),
                 [Value::String(t), Value::String(name), Value::String(id)],
             ) if t == tag => SpaceKey::Name {
                 name: name.clone(),
-                id: id.clone(),
+                id: id.as_str().into(),
             },
             _ => return Err(invalid()),
         };
@@ -281,7 +281,7 @@ fn decode_cursor(direction: Direction, text: &str, sort: Option<&str>) -> V3Resu
 /// One space as the SDK types it.
 fn to_space(entry: SpaceEntry) -> Space {
     Space {
-        id: entry.organization.id,
+        id: entry.organization.id.into(),
         name: entry.organization.display_name,
         picture: None,
         owner_first_name: Some(entry.owner_first_name),

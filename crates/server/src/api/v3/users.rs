@@ -40,7 +40,7 @@ pub fn routes() -> Router<AppState> {
 async fn me(caller: Authenticated) -> axum::Json<User> {
     let account = caller.account;
     axum::Json(User {
-        id: account.id,
+        id: account.id.into(),
         first_name: account.first_name,
         last_name: account.last_name,
         picture: None,

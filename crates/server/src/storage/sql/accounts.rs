@@ -12,7 +12,7 @@ macro_rules! accounts_sql {
         /// Reads an account inside a transaction (after an update, to return it).
         async fn account_in(
             tx: &mut sqlx::Transaction<'static, $db>,
-            account_id: &str,
+            account_id: &AccountId,
         ) -> Result<Account, StoreError> {
             sqlx::query_as::<_, AccountRow>(concat!(
                 "SELECT ",
@@ -107,7 +107,7 @@ macro_rules! accounts_sql {
                 Ok(row.map(Account::from))
             }
 
-            async fn account_by_id(&self, account_id: &str) -> Result<Option<Account>, StoreError> {
+            async fn account_by_id(&self, account_id: &AccountId) -> Result<Option<Account>, StoreError> {
                 let row = sqlx::query_as::<_, AccountRow>(concat!(
                     "SELECT ",
                     account_columns!(),
@@ -213,7 +213,7 @@ macro_rules! accounts_sql {
                 })
             }
 
-            async fn delete_account(&self, account_id: &str) -> Result<(), StoreError> {
+            async fn delete_account(&self, account_id: &AccountId) -> Result<(), StoreError> {
                 transaction!(self.begin_in(Scope::account(account_id)), |tx| {
                     // Lock the account and the organizations it owns (PostgreSQL's `FOR UPDATE`):
                     // a concurrent invitation acceptance (which inserts a membership referencing
@@ -342,7 +342,7 @@ macro_rules! accounts_sql {
                 Ok(())
             }
 
-            async fn delete_sessions_of(&self, account_id: &str) -> Result<u64, StoreError> {
+            async fn delete_sessions_of(&self, account_id: &AccountId) -> Result<u64, StoreError> {
                 Ok(sqlx::query("DELETE FROM sessions WHERE account_id = $1")
                     .bind(account_id)
                     .execute(self.write_pool())
@@ -415,7 +415,7 @@ macro_rules! accounts_sql {
             async fn put_reset_token(
                 &self,
                 token_hash: &SecretHash,
-                account_id: &str,
+                account_id: &AccountId,
                 now_ms: i64,
                 ttl_ms: i64,
             ) -> Result<(), StoreError> {
@@ -440,7 +440,7 @@ macro_rules! accounts_sql {
             async fn take_reset_token(
                 &self,
                 token_hash: &SecretHash,
-                account_id: &str,
+                account_id: &AccountId,
                 now_ms: i64,
             ) -> Result<bool, StoreError> {
                 let deleted = sqlx::query(
@@ -460,7 +460,7 @@ macro_rules! accounts_sql {
             async fn record_security_event(
                 &self,
                 kind: &str,
-                account_id: Option<&str>,
+                account_id: Option<&AccountId>,
                 client_ip: Option<&str>,
                 details: Option<&str>,
                 now_ms: i64,

@@ -9,8 +9,8 @@ macro_rules! history_sql {
         /// See `SyncStore::push_snapshots`.
         async fn push_in(
             tx: &mut sqlx::Transaction<'static, $db>,
-            organization_id: &str,
-            project_id: &str,
+            organization_id: &OrgId,
+            project_id: &ProjectId,
             branch: &str,
             snapshots: &[Snapshot],
             blob_ids: &[String],
@@ -125,8 +125,8 @@ macro_rules! history_sql {
 
             async fn branch_names(
                 &self,
-                organization_id: &str,
-                project_id: &str,
+                organization_id: &OrgId,
+                project_id: &ProjectId,
             ) -> Result<Vec<String>, StoreError> {
                 transaction!(self.read_in(Scope::organization(organization_id)), |tx| {
                     sqlx::query_scalar(
@@ -143,8 +143,8 @@ macro_rules! history_sql {
 
             async fn branch(
                 &self,
-                organization_id: &str,
-                project_id: &str,
+                organization_id: &OrgId,
+                project_id: &ProjectId,
                 name: &str,
             ) -> Result<Option<Branch>, StoreError> {
                 transaction!(self.read_in(Scope::organization(organization_id)), |tx| {
@@ -185,8 +185,8 @@ macro_rules! history_sql {
 
             async fn remove_branch(
                 &self,
-                organization_id: &str,
-                project_id: &str,
+                organization_id: &OrgId,
+                project_id: &ProjectId,
                 name: &str,
             ) -> Result<(), StoreError> {
                 transaction!(self.begin_in(Scope::organization(organization_id)), |tx| {
@@ -210,8 +210,8 @@ macro_rules! history_sql {
 
             async fn snapshots(
                 &self,
-                organization_id: &str,
-                project_id: &str,
+                organization_id: &OrgId,
+                project_id: &ProjectId,
                 ids: &[String],
             ) -> Result<Vec<Snapshot>, StoreError> {
                 let rows: Vec<SnapshotRow> =
@@ -232,8 +232,8 @@ macro_rules! history_sql {
 
             async fn push_snapshots(
                 &self,
-                organization_id: &str,
-                project_id: &str,
+                organization_id: &OrgId,
+                project_id: &ProjectId,
                 branch: &str,
                 snapshots: Vec<Snapshot>,
                 blob_ids: Vec<String>,
@@ -260,8 +260,8 @@ macro_rules! history_sql {
 
             async fn blobs_missing(
                 &self,
-                organization_id: &str,
-                project_id: &str,
+                organization_id: &OrgId,
+                project_id: &ProjectId,
                 ids: &[String],
             ) -> Result<Vec<String>, StoreError> {
                 let found: Vec<(String,)> =
@@ -283,8 +283,8 @@ macro_rules! history_sql {
             // blobs) 200 round trips.
             async fn create_blobs(
                 &self,
-                organization_id: &str,
-                project_id: &str,
+                organization_id: &OrgId,
+                project_id: &ProjectId,
                 blobs: Vec<Blob>,
             ) -> Result<u64, StoreError> {
                 transaction!(self.begin_in(Scope::organization(organization_id)), |tx| {
@@ -314,8 +314,8 @@ macro_rules! history_sql {
 
             async fn blobs(
                 &self,
-                organization_id: &str,
-                project_id: &str,
+                organization_id: &OrgId,
+                project_id: &ProjectId,
                 ids: &[String],
             ) -> Result<Vec<Blob>, StoreError> {
                 transaction!(self.read_in(Scope::organization(organization_id)), |tx| {
@@ -325,8 +325,8 @@ macro_rules! history_sql {
 
             async fn blobs_within(
                 &self,
-                organization_id: &str,
-                project_id: &str,
+                organization_id: &OrgId,
+                project_id: &ProjectId,
                 ids: &[String],
                 max_bytes: u64,
             ) -> Result<Option<Vec<Blob>>, StoreError> {
@@ -349,8 +349,8 @@ macro_rules! history_sql {
 
             async fn snapshots_size(
                 &self,
-                organization_id: &str,
-                project_id: &str,
+                organization_id: &OrgId,
+                project_id: &ProjectId,
                 ids: &[String],
             ) -> Result<u64, StoreError> {
                 transaction!(self.read_in(Scope::organization(organization_id)), |tx| {
@@ -368,7 +368,7 @@ macro_rules! history_sql {
 
             async fn member_authors(
                 &self,
-                organization_id: &str,
+                organization_id: &OrgId,
                 account_ids: &[String],
             ) -> Result<Vec<$crate::storage::SnapshotAuthor>, StoreError> {
                 let unique: std::collections::BTreeSet<&String> = account_ids.iter().collect();

@@ -25,9 +25,9 @@ macro_rules! invitations_sql {
         /// Whether `account_id` holds a key for the organization's project `project_id`.
         async fn holds_key(
             tx: &mut sqlx::Transaction<'static, $db>,
-            organization_id: &str,
-            project_id: &str,
-            account_id: &str,
+            organization_id: &OrgId,
+            project_id: &ProjectId,
+            account_id: &AccountId,
         ) -> Result<bool, StoreError> {
             Ok(sqlx::query(
                 "SELECT 1 FROM project_keys \
@@ -49,8 +49,8 @@ macro_rules! invitations_sql {
             keys: &[InvitationKey],
             event: &AuditEvent,
         ) -> Result<(), StoreError> {
-            let org = invitation.organization_id.as_str();
-            let invitee = invitation.invitee_account_id.as_str();
+            let org = &invitation.organization_id;
+            let invitee = &invitation.invitee_account_id;
             if exists2(
                 tx,
                 "SELECT 1 FROM memberships WHERE organization_id = $1 AND account_id = $2",
@@ -154,11 +154,11 @@ macro_rules! invitations_sql {
         /// and from then on acts in that organization (`NotFound` for any other).
         async fn take_up_invitation(
             tx: &mut sqlx::Transaction<'static, $db>,
-            account_id: &str,
+            account_id: &AccountId,
             invitation_id: &str,
             now_ms: i64,
-        ) -> Result<(String, String, String), StoreError> {
-            let found: Option<(String, String, String)> = sqlx::query_as(
+        ) -> Result<(OrgId, String, AccountId), StoreError> {
+            let found: Option<(OrgId, String, AccountId)> = sqlx::query_as(
                 "SELECT organization_id, role, inviter_account_id FROM invitations \
                  WHERE id = $1 AND invitee_account_id = $2 AND expires_at > $3",
             )
@@ -176,7 +176,7 @@ macro_rules! invitations_sql {
         /// Deletes an invitation of the organization; returns whether there was one.
         async fn delete_invitation_in(
             tx: &mut sqlx::Transaction<'static, $db>,
-            organization_id: &str,
+            organization_id: &OrgId,
             invitation_id: &str,
         ) -> Result<bool, StoreError> {
             let deleted =
@@ -193,11 +193,11 @@ macro_rules! invitations_sql {
         /// See [`TenantStore::accept_invitation`].
         async fn accept_invitation_in(
             tx: &mut sqlx::Transaction<'static, $db>,
-            account_id: &str,
+            account_id: &AccountId,
             invitation_id: &str,
             now_ms: i64,
             mut event: AuditEvent,
-        ) -> Result<String, StoreError> {
+        ) -> Result<OrgId, StoreError> {
             let (org, role, inviter) =
                 take_up_invitation(tx, account_id, invitation_id, now_ms).await?;
             // Belt and braces (issue 12): removing or demoting the inviter deletes what it may
@@ -257,8 +257,8 @@ macro_rules! invitations_sql {
         /// [`TenantStore::replace_project_keys`].
         async fn insert_reconciled_keys(
             tx: &mut sqlx::Transaction<'static, $db>,
-            organization_id: &str,
-            sharer_account_id: &str,
+            organization_id: &OrgId,
+            sharer_account_id: &AccountId,
             keys: &[ProjectKey],
             now_ms: i64,
             event: &AuditEvent,
@@ -324,7 +324,7 @@ macro_rules! invitations_sql {
 
             async fn invitations_of(
                 &self,
-                organization_id: &str,
+                organization_id: &OrgId,
                 now_ms: i64,
             ) -> Result<Vec<InvitationView>, StoreError> {
                 transaction!(self.read_in(Scope::organization(organization_id)), |tx| {
@@ -334,7 +334,7 @@ macro_rules! invitations_sql {
 
             async fn invitations_for(
                 &self,
-                account_id: &str,
+                account_id: &AccountId,
                 now_ms: i64,
             ) -> Result<Vec<InvitationView>, StoreError> {
                 transaction!(self.read_in(Scope::account(account_id)), |tx| {
@@ -344,7 +344,7 @@ macro_rules! invitations_sql {
 
             async fn set_invitation_role(
                 &self,
-                organization_id: &str,
+                organization_id: &OrgId,
                 invitation_id: &str,
                 role: Role,
                 now_ms: i64,
@@ -365,7 +365,7 @@ macro_rules! invitations_sql {
 
             async fn delete_invitation(
                 &self,
-                organization_id: &str,
+                organization_id: &OrgId,
                 invitation_id: &str,
                 event: AuditEvent,
             ) -> Result<(), StoreError> {
@@ -379,11 +379,11 @@ macro_rules! invitations_sql {
 
             async fn accept_invitation(
                 &self,
-                account_id: &str,
+                account_id: &AccountId,
                 invitation_id: &str,
                 now_ms: i64,
                 event: AuditEvent,
-            ) -> Result<String, StoreError> {
+            ) -> Result<OrgId, StoreError> {
                 let mut tx = self.begin_in(Scope::account(account_id)).await?;
                 match accept_invitation_in(&mut tx, account_id, invitation_id, now_ms, event).await {
                     Ok(organization_id) => {
@@ -401,7 +401,7 @@ macro_rules! invitations_sql {
 
             async fn decline_invitation(
                 &self,
-                account_id: &str,
+                account_id: &AccountId,
                 invitation_id: &str,
                 now_ms: i64,
                 mut event: AuditEvent,
@@ -417,8 +417,8 @@ macro_rules! invitations_sql {
 
             async fn my_project_keys(
                 &self,
-                organization_id: &str,
-                account_id: &str,
+                organization_id: &OrgId,
+                account_id: &AccountId,
             ) -> Result<(Vec<ProjectKey>, Vec<KeyGap>), StoreError> {
                 transaction!(self.read_in(Scope::both(organization_id, account_id)), |tx| {
                     let keys = sqlx::query_as::<_, ProjectKeyRow>(
@@ -456,8 +456,8 @@ macro_rules! invitations_sql {
 
             async fn reconcile_keys(
                 &self,
-                organization_id: &str,
-                sharer_account_id: &str,
+                organization_id: &OrgId,
+                sharer_account_id: &AccountId,
                 keys: Vec<ProjectKey>,
                 now_ms: i64,
                 event: AuditEvent,
@@ -472,8 +472,8 @@ macro_rules! invitations_sql {
 
             async fn replace_project_keys(
                 &self,
-                organization_id: &str,
-                sharer_account_id: &str,
+                organization_id: &OrgId,
+                sharer_account_id: &AccountId,
                 keys: Vec<ProjectKey>,
                 now_ms: i64,
                 event: AuditEvent,
@@ -488,13 +488,13 @@ macro_rules! invitations_sql {
 
             async fn create_invitations(
                 &self,
-                organization_id: &str,
+                organization_id: &OrgId,
                 invitations: Vec<(Invitation, Vec<InvitationKey>, AuditEvent)>,
             ) -> Result<(), StoreError> {
                 // One scope for the whole transaction: every invitation must be of it.
                 if invitations
                     .iter()
-                    .any(|(invitation, _, _)| invitation.organization_id != organization_id)
+                    .any(|(invitation, _, _)| invitation.organization_id != *organization_id)
                 {
                     return Err(StoreError::Other(
                         "create_invitations was given an invitation of another organization"
@@ -511,7 +511,7 @@ macro_rules! invitations_sql {
 
             async fn renew_invitation(
                 &self,
-                organization_id: &str,
+                organization_id: &OrgId,
                 invitation_id: &str,
                 expires_at: i64,
                 event: AuditEvent,

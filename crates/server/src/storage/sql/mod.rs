@@ -78,7 +78,7 @@ macro_rules! shared_sql {
                 session_account_columns, session_columns,
             };
             use $crate::storage::sql::{contains_pattern, transaction};
-            use $crate::storage::{Conflict, Scope, StoreError};
+            use $crate::storage::{AccountId, Conflict, OrgId, ProjectId, Scope, StoreError};
 
             /// Records an audit event inside a transaction.
             async fn insert_audit_event(

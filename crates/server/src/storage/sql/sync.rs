@@ -43,8 +43,8 @@ macro_rules! sync_sql {
         async fn select_in<R>(
             tx: &mut sqlx::Transaction<'static, $db>,
             select: &'static str,
-            organization_id: &str,
-            project_id: &str,
+            organization_id: &OrgId,
+            project_id: &ProjectId,
             ids: &[String],
         ) -> Result<Vec<R>, StoreError>
         where
@@ -79,8 +79,8 @@ macro_rules! sync_sql {
         async fn select_size_in(
             tx: &mut sqlx::Transaction<'static, $db>,
             select: &'static str,
-            organization_id: &str,
-            project_id: &str,
+            organization_id: &OrgId,
+            project_id: &ProjectId,
             ids: &[String],
         ) -> Result<u64, StoreError> {
             let unique: std::collections::BTreeSet<&String> = ids.iter().collect();
@@ -96,8 +96,8 @@ macro_rules! sync_sql {
         /// See `SyncStore::blobs`.
         async fn select_blobs(
             tx: &mut sqlx::Transaction<'static, $db>,
-            organization_id: &str,
-            project_id: &str,
+            organization_id: &OrgId,
+            project_id: &ProjectId,
             ids: &[String],
         ) -> Result<Vec<Blob>, StoreError> {
             let rows: Vec<BlobRow> =
@@ -110,8 +110,8 @@ macro_rules! sync_sql {
         $crate::storage::sql::history::history_sql!($db, $store, {
             async fn project_of(
                 &self,
-                account_id: &str,
-                project_id: &str,
+                account_id: &AccountId,
+                project_id: &ProjectId,
             ) -> Result<Option<(Project, Role)>, StoreError> {
                 transaction!(self.read_in(Scope::account(account_id)), |tx| {
                     let row = sqlx::query_as::<_, ProjectRoleRow>(concat!(
@@ -132,7 +132,7 @@ macro_rules! sync_sql {
 
             async fn projects_in(
                 &self,
-                organization_id: &str,
+                organization_id: &OrgId,
                 team_project_id: Option<&str>,
             ) -> Result<Vec<Project>, StoreError> {
                 transaction!(self.read_in(Scope::organization(organization_id)), |tx| {
@@ -153,7 +153,7 @@ macro_rules! sync_sql {
 
             async fn projects_of_account(
                 &self,
-                account_id: &str,
+                account_id: &AccountId,
                 team_project_id: Option<&str>,
             ) -> Result<Vec<(Project, String)>, StoreError> {
                 // Acting for the account, like `memberships_of` and `filed_projects_of`: the
@@ -252,9 +252,9 @@ macro_rules! sync_sql {
 
             async fn project_key(
                 &self,
-                organization_id: &str,
-                project_id: &str,
-                account_id: &str,
+                organization_id: &OrgId,
+                project_id: &ProjectId,
+                account_id: &AccountId,
             ) -> Result<Option<String>, StoreError> {
                 transaction!(self.read_in(Scope::organization(organization_id)), |tx| {
                     sqlx::query_scalar(
@@ -272,7 +272,7 @@ macro_rules! sync_sql {
 
             async fn member_public_keys(
                 &self,
-                organization_id: &str,
+                organization_id: &OrgId,
             ) -> Result<Vec<(String, String)>, StoreError> {
                 transaction!(self.read_in(Scope::organization(organization_id)), |tx| {
                     sqlx::query_as(
@@ -289,8 +289,8 @@ macro_rules! sync_sql {
 
             async fn archive_project(
                 &self,
-                organization_id: &str,
-                project_id: &str,
+                organization_id: &OrgId,
+                project_id: &ProjectId,
                 event: AuditEvent,
             ) -> Result<(), StoreError> {
                 transaction!(self.begin_in(Scope::organization(organization_id)), |tx| {
@@ -305,7 +305,7 @@ macro_rules! sync_sql {
 
             async fn filed_projects_of(
                 &self,
-                account_id: &str,
+                account_id: &AccountId,
                 limit: u32,
             ) -> Result<Vec<Project>, StoreError> {
                 // Acting for the account, whose memberships show it the projects of its

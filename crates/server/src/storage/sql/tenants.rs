@@ -14,8 +14,8 @@ macro_rules! tenants_sql {
         /// The role of a member, read inside a transaction (`NotFound` for a non-member).
         async fn member_role_in(
             tx: &mut sqlx::Transaction<'static, $db>,
-            organization_id: &str,
-            account_id: &str,
+            organization_id: &OrgId,
+            account_id: &AccountId,
         ) -> Result<Role, StoreError> {
             let role: Option<String> = sqlx::query_scalar(
                 "SELECT role FROM memberships WHERE organization_id = $1 AND account_id = $2",
@@ -32,7 +32,7 @@ macro_rules! tenants_sql {
         }
 
         $crate::storage::sql::invitations::invitations_sql!($db, $store, {
-            async fn memberships_of(&self, account_id: &str) -> Result<Vec<Membership>, StoreError> {
+            async fn memberships_of(&self, account_id: &AccountId) -> Result<Vec<Membership>, StoreError> {
                 transaction!(self.read_in(Scope::account(account_id)), |tx| {
                     let rows = sqlx::query_as::<_, MembershipRow>(concat!(
                         "SELECT ",
@@ -51,8 +51,8 @@ macro_rules! tenants_sql {
 
             async fn membership(
                 &self,
-                organization_id: &str,
-                account_id: &str,
+                organization_id: &OrgId,
+                account_id: &AccountId,
             ) -> Result<Option<Membership>, StoreError> {
                 transaction!(self.read_in(Scope::both(organization_id, account_id)), |tx| {
                     let row = sqlx::query_as::<_, MembershipRow>(concat!(
@@ -113,7 +113,7 @@ macro_rules! tenants_sql {
                 })
             }
 
-            async fn delete_team(&self, organization_id: &str) -> Result<(), StoreError> {
+            async fn delete_team(&self, organization_id: &OrgId) -> Result<(), StoreError> {
                 transaction!(self.begin_in(Scope::organization(organization_id)), |tx| {
                     let kind: Option<String> =
                         sqlx::query_scalar("SELECT kind FROM organizations WHERE id = $1")
@@ -140,7 +140,7 @@ macro_rules! tenants_sql {
 
             async fn set_storage_rule(
                 &self,
-                organization_id: &str,
+                organization_id: &OrgId,
                 rule: &str,
                 event: AuditEvent,
             ) -> Result<(), StoreError> {
@@ -155,7 +155,7 @@ macro_rules! tenants_sql {
 
             async fn audit_events(
                 &self,
-                organization_id: &str,
+                organization_id: &OrgId,
                 before_ms: i64,
                 limit: u32,
             ) -> Result<Vec<AuditEvent>, StoreError> {
@@ -178,7 +178,7 @@ macro_rules! tenants_sql {
 
             async fn members(
                 &self,
-                organization_id: &str,
+                organization_id: &OrgId,
                 email_contains: Option<&str>,
                 offset: u64,
                 limit: u32,
@@ -217,7 +217,7 @@ macro_rules! tenants_sql {
             // the count is one query.
             async fn collaborators(
                 &self,
-                organization_id: &str,
+                organization_id: &OrgId,
                 filter: Option<&str>,
                 with_invitations: bool,
                 offset: u64,
@@ -303,8 +303,8 @@ macro_rules! tenants_sql {
 
             async fn set_member_role(
                 &self,
-                organization_id: &str,
-                account_id: &str,
+                organization_id: &OrgId,
+                account_id: &AccountId,
                 role: Role,
                 event: AuditEvent,
             ) -> Result<(), StoreError> {
@@ -346,8 +346,8 @@ macro_rules! tenants_sql {
 
             async fn remove_member(
                 &self,
-                organization_id: &str,
-                account_id: &str,
+                organization_id: &OrgId,
+                account_id: &AccountId,
                 event: AuditEvent,
             ) -> Result<(), StoreError> {
                 transaction!(self.begin_in(Scope::organization(organization_id)), |tx| {
@@ -378,7 +378,7 @@ macro_rules! tenants_sql {
 
             async fn team_projects(
                 &self,
-                organization_id: &str,
+                organization_id: &OrgId,
             ) -> Result<Vec<TeamProject>, StoreError> {
                 transaction!(self.read_in(Scope::organization(organization_id)), |tx| {
                     let rows = sqlx::query_as::<_, TeamProjectRow>(
@@ -416,7 +416,7 @@ macro_rules! tenants_sql {
 
             async fn rename_team_project(
                 &self,
-                organization_id: &str,
+                organization_id: &OrgId,
                 team_project_id: &str,
                 name: &str,
                 event: AuditEvent,
@@ -434,7 +434,7 @@ macro_rules! tenants_sql {
 
             async fn delete_team_project(
                 &self,
-                organization_id: &str,
+                organization_id: &OrgId,
                 team_project_id: &str,
                 event: AuditEvent,
             ) -> Result<(), StoreError> {

@@ -7,7 +7,7 @@ macro_rules! vault_sql {
         /// See [`VaultStore::vault`].
         async fn select_vault(
             tx: &mut sqlx::Transaction<'static, $db>,
-            account_id: &str,
+            account_id: &AccountId,
         ) -> Result<Option<Vault>, StoreError> {
             let row = sqlx::query_as::<_, VaultRow>(
                 "SELECT account_id, salt, verifier, created_at, updated_at FROM vaults \
@@ -22,7 +22,7 @@ macro_rules! vault_sql {
 
         #[async_trait::async_trait]
         impl $crate::storage::VaultStore for $store {
-            async fn vault(&self, account_id: &str) -> Result<Option<Vault>, StoreError> {
+            async fn vault(&self, account_id: &AccountId) -> Result<Option<Vault>, StoreError> {
                 transaction!(self.read_in(Scope::account(account_id)), |tx| {
                     select_vault(tx, account_id).await
                 })
@@ -118,7 +118,7 @@ macro_rules! vault_sql {
             async fn take_vault_verification(
                 &self,
                 id: &str,
-                account_id: &str,
+                account_id: &AccountId,
                 now_ms: i64,
             ) -> Result<Option<VaultVerification>, StoreError> {
                 let taken = transaction!(self.begin_in(Scope::account(account_id)), |tx| {
