@@ -35,7 +35,7 @@ use crate::{
     state::{AppState, now_ms},
     storage::{
         AccountId, Conflict, OrgId, StoreError,
-        model::{ChangeCredentials, LoginAttempt, NewAccount, NewSession, ResetAccount},
+        model::{Account, ChangeCredentials, LoginAttempt, NewAccount, NewSession, ResetAccount},
     },
 };
 
@@ -84,22 +84,26 @@ async fn signup(
     let personal_org_id = OrgId::from(random::prefixed_id("org")?);
     // A sign-up link is used up now; if the account cannot be made, it is given back.
     crate::admin::take_admission(&state, &admission).await?;
+    let now = now_ms();
     let created = state
         .store
         .create_account(NewAccount {
-            id: account_id.clone(),
-            email: body.email,
-            first_name: body.first_name,
-            last_name: body.last_name,
-            salt_key: body.salt_key,
-            salt_auth: body.salt_auth,
-            salt_enc: body.salt_enc,
-            verifier: body.verifier,
-            public_key: body.public_key,
-            enc_private_key: body.enc_private_key,
-            enc_symmetric_key: body.enc_symmetric_key,
+            account: Account {
+                id: account_id.clone(),
+                email: body.email,
+                first_name: body.first_name,
+                last_name: body.last_name,
+                salt_key: body.salt_key,
+                salt_auth: body.salt_auth,
+                salt_enc: body.salt_enc,
+                verifier: body.verifier,
+                public_key: body.public_key,
+                enc_private_key: body.enc_private_key,
+                enc_symmetric_key: body.enc_symmetric_key,
+                created_at: now,
+                updated_at: now,
+            },
             personal_org_id: personal_org_id.clone(),
-            now_ms: now_ms(),
         })
         .await;
     if let Err(error) = created {

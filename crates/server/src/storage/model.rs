@@ -56,45 +56,14 @@ impl fmt::Debug for Account {
     }
 }
 
-/// Everything needed to sign up: the account and the id of its personal organization.
-#[derive(Clone, PartialEq, Eq)]
+/// Everything needed to sign up: the account as it will be stored (created and last changed at
+/// its `created_at`) and the id of its personal organization, made with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewAccount {
-    /// The new account's id.
-    pub id: AccountId,
-    /// The e-mail address, already trimmed and lowercased by the caller.
-    pub email: String,
-    /// First name.
-    pub first_name: String,
-    /// Last name.
-    pub last_name: String,
-    /// See [`Account::salt_key`].
-    pub salt_key: String,
-    /// See [`Account::salt_auth`].
-    pub salt_auth: String,
-    /// See [`Account::salt_enc`].
-    pub salt_enc: String,
-    /// See [`Account::verifier`].
-    pub verifier: String,
-    /// See [`Account::public_key`].
-    pub public_key: String,
-    /// See [`Account::enc_private_key`].
-    pub enc_private_key: String,
-    /// See [`Account::enc_symmetric_key`].
-    pub enc_symmetric_key: String,
+    /// The new account.
+    pub account: Account,
     /// The id of the personal organization created with the account.
     pub personal_org_id: OrgId,
-    /// The current time.
-    pub now_ms: i64,
-}
-
-impl fmt::Debug for NewAccount {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NewAccount")
-            .field("id", &self.id)
-            .field("email", &self.email)
-            .field("personal_org_id", &self.personal_org_id)
-            .finish_non_exhaustive()
-    }
 }
 
 /// A passphrase change (and optionally a new e-mail or name), guarded by the current values.

@@ -59,7 +59,7 @@ async fn duplicate_email_conflicts_and_writes_nothing(db: TestDb) {
     let store = db.connect().await;
     sign_up(&store, "alice").await;
     let mut twin = new_account("twin");
-    twin.email = "alice@example.com".into();
+    twin.account.email = "alice@example.com".into();
     let result = store.create_account(twin).await;
     assert!(
         matches!(result, Err(StoreError::Conflict(Conflict::Email))),

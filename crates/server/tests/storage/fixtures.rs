@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use hypnos_server::storage::{
-    AuditEvent, Invitation, LoginAttempt, NewAccount, NewProjectKey, NewSession, NewTeam, Project,
-    Role, SecretHash, Snapshot, Store, Vault, VaultVerification,
+    Account, AuditEvent, Invitation, LoginAttempt, NewAccount, NewProjectKey, NewSession, NewTeam,
+    Project, Role, SecretHash, Snapshot, Store, Vault, VaultVerification,
 };
 
 use crate::common::TestDb;
@@ -24,19 +24,22 @@ pub fn hash(n: u8) -> SecretHash {
 /// A sign-up for `acct_<name>` with e-mail `<name>@example.com` and personal org `org_<name>`.
 pub fn new_account(name: &str) -> NewAccount {
     NewAccount {
-        id: format!("acct_{name}").into(),
-        email: format!("{name}@example.com"),
-        first_name: format!("First {name}"),
-        last_name: format!("Last {name}"),
-        salt_key: format!("salt-key-{name}"),
-        salt_auth: format!("salt-auth-{name}"),
-        salt_enc: format!("salt-enc-{name}"),
-        verifier: format!("verifier-{name}"),
-        public_key: format!("public-key-{name}"),
-        enc_private_key: format!("enc-private-key-{name}"),
-        enc_symmetric_key: format!("enc-symmetric-key-{name}"),
+        account: Account {
+            id: format!("acct_{name}").into(),
+            email: format!("{name}@example.com"),
+            first_name: format!("First {name}"),
+            last_name: format!("Last {name}"),
+            salt_key: format!("salt-key-{name}"),
+            salt_auth: format!("salt-auth-{name}"),
+            salt_enc: format!("salt-enc-{name}"),
+            verifier: format!("verifier-{name}"),
+            public_key: format!("public-key-{name}"),
+            enc_private_key: format!("enc-private-key-{name}"),
+            enc_symmetric_key: format!("enc-symmetric-key-{name}"),
+            created_at: T0,
+            updated_at: T0,
+        },
         personal_org_id: format!("org_{name}").into(),
-        now_ms: T0,
     }
 }
 

@@ -41,12 +41,16 @@ macro_rules! accounts_sql {
             }
 
             async fn create_account(&self, new: NewAccount) -> Result<Account, StoreError> {
-                let scope = Scope::both(&new.personal_org_id, &new.id);
+                let NewAccount {
+                    account: new,
+                    personal_org_id,
+                } = new;
+                let scope = Scope::both(&personal_org_id, &new.id);
                 transaction!(self.begin_in(scope), |tx| {
                     let account = sqlx::query_as::<_, AccountRow>(concat!(
                         "INSERT INTO accounts (",
                         account_columns!(),
-                        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) \
+                        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
                          RETURNING ",
                         account_columns!()
                     ))
@@ -61,7 +65,8 @@ macro_rules! accounts_sql {
                     .bind(&new.public_key)
                     .bind(&new.enc_private_key)
                     .bind(&new.enc_symmetric_key)
-                    .bind(new.now_ms)
+                    .bind(new.created_at)
+                    .bind(new.updated_at)
                     .fetch_one(&mut **tx)
                     .await
                     .map_err(map_error)?;
@@ -70,12 +75,12 @@ macro_rules! accounts_sql {
                          (id, name, display_name, kind, owner_account_id, created_at) \
                          VALUES ($1, $2, $3, $4, $5, $6)",
                     )
-                    .bind(&new.personal_org_id)
+                    .bind(&personal_org_id)
                     .bind($crate::storage::personal_org_name(&new.id))
                     .bind($crate::storage::PERSONAL_ORG_DISPLAY_NAME)
                     .bind(OrganizationKind::Personal.as_str())
                     .bind(&new.id)
-                    .bind(new.now_ms)
+                    .bind(new.created_at)
                     .execute(&mut **tx)
                     .await
                     .map_err(map_error)?;
@@ -83,10 +88,10 @@ macro_rules! accounts_sql {
                         "INSERT INTO memberships (organization_id, account_id, role, created_at) \
                          VALUES ($1, $2, $3, $4)",
                     )
-                    .bind(&new.personal_org_id)
+                    .bind(&personal_org_id)
                     .bind(&new.id)
                     .bind(Role::Owner.as_str())
-                    .bind(new.now_ms)
+                    .bind(new.created_at)
                     .execute(&mut **tx)
                     .await
                     .map_err(map_error)?;
