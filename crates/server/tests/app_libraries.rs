@@ -9,20 +9,20 @@ mod common;
 #[path = "../../crypto/tests/support/harness.rs"]
 mod harness;
 
-use common::http::{TestServer, post};
+use common::app::TestApp;
+use common::http::post;
 use harness::Harness;
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 /// The app's log-in, every value computed by srp-js and hkdf/PBKDF2 in JavaScript.
 async fn javascript_login(
     js: &mut Harness,
-    server: &TestServer,
-    http: &Client,
+    app: &TestApp,
     email: &str,
     passphrase: &str,
 ) -> Result<String, StatusCode> {
-    let (status, salts) = post(http, server.url("/auth/login-s"), json!({"email": email})).await;
+    let (status, salts) = post(&app.http, app.url("/auth/login-s"), json!({"email": email})).await;
     assert_eq!(status, StatusCode::OK);
     let auth_secret = js.ok_str(
         "derive_key",
@@ -36,8 +36,8 @@ async fn javascript_login(
         "srp-js client",
     );
     let (status, answer) = post(
-        http,
-        server.url("/auth/login-a"),
+        &app.http,
+        app.url("/auth/login-a"),
         json!({"email": email, "srpA": started["A"]}),
     )
     .await;
@@ -48,8 +48,8 @@ async fn javascript_login(
         "srp-js M1",
     );
     let (status, done) = post(
-        http,
-        server.url("/auth/login-m1"),
+        &app.http,
+        app.url("/auth/login-m1"),
         json!({"srpM1": proof["M1"], "sessionStarterId": answer["sessionStarterId"]}),
     )
     .await;
@@ -65,9 +65,7 @@ async fn javascript_login(
 }
 
 async fn made_by_the_app_libraries(db: common::TestDb) {
-    let database_url = db.url.as_str();
-    let server = TestServer::start(database_url, 1_000).await;
-    let http = Client::new();
+    let app = TestApp::start(&db).await;
     let mut js = Harness::start();
     let email = "npm@example.com";
     let passphrase = "pässwörd from the app";
@@ -104,8 +102,8 @@ async fn made_by_the_app_libraries(db: common::TestDb) {
         "wrap private key",
     );
     let (status, created) = post(
-        &http,
-        server.url("/auth/signup"),
+        &app.http,
+        app.url("/auth/signup"),
         json!({
             "email": email, "firstName": "Npm", "lastName": "User",
             "saltKey": salt_key, "saltAuth": salt_auth, "saltEnc": salt_enc,
@@ -119,11 +117,12 @@ async fn made_by_the_app_libraries(db: common::TestDb) {
     assert_eq!(status, StatusCode::CREATED, "{created}");
 
     // Log-in with srp-js; whoami; the keys unlock in JavaScript.
-    let session = javascript_login(&mut js, &server, &http, email, passphrase)
+    let session = javascript_login(&mut js, &app, email, passphrase)
         .await
         .unwrap();
-    let me: Value = http
-        .get(server.url("/auth/whoami"))
+    let me: Value = app
+        .http
+        .get(app.url("/auth/whoami"))
         .header("X-Session-Id", &session)
         .send()
         .await
@@ -147,10 +146,10 @@ async fn made_by_the_app_libraries(db: common::TestDb) {
     assert_eq!(private_text, pair["privateJwkText"].as_str().unwrap());
     // A wrong passphrase fails at login-m1, for srp-js too.
     assert_eq!(
-        javascript_login(&mut js, &server, &http, email, "wrong").await,
+        javascript_login(&mut js, &app, email, "wrong").await,
         Err(StatusCode::UNAUTHORIZED)
     );
-    server.stop().await;
+    app.server.stop().await;
 }
 
 fn js_derive(js: &mut Harness, passphrase: &str, email: &str, salt: &str) -> String {
@@ -163,7 +162,6 @@ fn js_derive(js: &mut Harness, passphrase: &str, email: &str, salt: &str) -> Str
 
 /// An account signed up through `hypnos-crypto` logs in with srp-js.
 async fn made_in_rust_logged_in_by_javascript(db: common::TestDb) {
-    let database_url = db.url.as_str();
     use hypnos_crypto::{
         aes::{AesKey, encrypt_string},
         encoding::{from_hex, to_hex},
@@ -172,8 +170,7 @@ async fn made_in_rust_logged_in_by_javascript(db: common::TestDb) {
         rsa::RsaPrivateKey,
         srp::compute_verifier,
     };
-    let server = TestServer::start(database_url, 1_000).await;
-    let http = Client::new();
+    let app = TestApp::start(&db).await;
     let mut js = Harness::start();
     let (email, passphrase) = ("rust@example.com", "made in rust");
     let (salt_key, salt_auth, salt_enc) = (
@@ -189,9 +186,7 @@ async fn made_in_rust_logged_in_by_javascript(db: common::TestDb) {
         email.as_bytes(),
         &from_hex(&derive_key(passphrase, email, &salt_key), "secret").unwrap(),
     );
-    let (status, body) = post(
-        &http,
-        server.url("/auth/signup"),
+    let (status, body) = post(&app.http, app.url("/auth/signup"),
         json!({
             "email": email, "saltKey": salt_key, "saltAuth": salt_auth, "saltEnc": salt_enc,
             "verifier": to_hex(&verifier),
@@ -202,17 +197,18 @@ async fn made_in_rust_logged_in_by_javascript(db: common::TestDb) {
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let session = javascript_login(&mut js, &server, &http, email, passphrase)
+    let session = javascript_login(&mut js, &app, email, passphrase)
         .await
         .unwrap();
-    let response = http
-        .get(server.url("/auth/whoami"))
+    let response = app
+        .http
+        .get(app.url("/auth/whoami"))
         .header("X-Session-Id", &session)
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    server.stop().await;
+    app.server.stop().await;
 }
 
 common::on_both_backends!(

@@ -8,10 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::http::{
-    TestServer, call,
-    users::{User, sign_up_and_log_in},
-};
+use common::app::{Actor, TestApp};
 use common::{Backend, TestDb};
 use hypnos_crypto::{
     aes::AesKey,
@@ -20,7 +17,7 @@ use hypnos_crypto::{
 };
 use hypnos_server::ServerConfig;
 use hypnos_server::storage::{AccountId, ProjectId};
-use reqwest::{Client, Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 common::on_both_backends!(
@@ -41,50 +38,24 @@ const UPLOAD: &str = "mutation ($project: ID!, $blobs: [BlobInput!]!) { blobsCre
 
 /// A server, alice with a team ("Acme") holding the project [`PROJECT`], and its key.
 struct World {
-    db: TestDb,
-    server: TestServer,
-    http: Client,
-    alice_id: String,
-    alice: String,
+    app: TestApp,
+    alice: Actor,
     key: AesKey,
 }
 
 impl World {
-    async fn new(db: TestDb, config: impl FnOnce(&mut ServerConfig)) -> Self {
-        let mut settings = ServerConfig::parse_defaults();
-        settings.database_url = Some(db.url.clone());
-        settings.login_rate_per_ip = 10_000;
-        config(&mut settings);
-        let server = TestServer::start_with(settings).await;
-        let http = Client::new();
-        let user = User::new("alice@example.com", "alice's passphrase");
-        let (ids, alice) = sign_up_and_log_in(&server, &http, &user).await;
-        let (status, team) = call(
-            &http,
-            Method::POST,
-            server.url("/v1/organizations"),
+    async fn new(db: &TestDb, config: impl FnOnce(&mut ServerConfig)) -> Self {
+        let app = TestApp::start_tuned(db, config).await;
+        let alice = app.actor("alice").await;
+        let team = app.team(&alice, "Acme").await;
+        let key = AesKey::generate().unwrap();
+        let members = ok(
             &alice,
-            Some(json!({"name": "Acme"})),
+            "query ($teamId: ID!) { teamMemberKeys(teamId: $teamId) { memberKeys { accountId publicKey } } }",
+            json!({"teamId": team}),
         )
         .await;
-        assert!(status.is_success(), "{team}");
-        let team = team["id"].as_str().unwrap().to_owned();
-        let world = Self {
-            db,
-            server,
-            http,
-            alice_id: ids.account_id,
-            alice,
-            key: AesKey::generate().unwrap(),
-        };
-        let members = world
-            .ok(
-                &world.alice,
-                "query ($teamId: ID!) { teamMemberKeys(teamId: $teamId) { memberKeys { accountId publicKey } } }",
-                json!({"teamId": team}),
-            )
-            .await;
-        let key_json = world.key.to_jwk().to_json().to_string();
+        let key_json = key.to_jwk().to_json().to_string();
         let team_keys: Vec<Value> = members["teamMemberKeys"]["memberKeys"]
             .as_array()
             .unwrap()
@@ -95,57 +66,25 @@ impl World {
                 json!({"accountId": member["accountId"], "encSymmetricKey": public.encrypt_string(&key_json).unwrap(), "autoLinked": false})
             })
             .collect();
-        world
-            .ok(
-                &world.alice,
-                "mutation ($id: ID!, $teamId: ID, $teamKeys: [ProjectCreateKeyInput!]) { projectCreate(name: \"API\", id: $id, rootDocumentId: \"wrk_1\", teamId: $teamId, teamKeys: $teamKeys) { id } }",
-                json!({"id": PROJECT, "teamId": team, "teamKeys": team_keys}),
-            )
-            .await;
-        world
-    }
-
-    /// One GraphQL request; the 200 answer (GraphQL errors are answered 200).
-    async fn gql(&self, session: &str, query: &str, variables: Value) -> Value {
-        let (status, body) = call(
-            &self.http,
-            Method::POST,
-            self.server.url("/graphql?hostile"),
-            session,
-            Some(json!({"query": query, "variables": variables})),
+        ok(
+            &alice,
+            "mutation ($id: ID!, $teamId: ID, $teamKeys: [ProjectCreateKeyInput!]) { projectCreate(name: \"API\", id: $id, rootDocumentId: \"wrk_1\", teamId: $teamId, teamKeys: $teamKeys) { id } }",
+            json!({"id": PROJECT, "teamId": team, "teamKeys": team_keys}),
         )
         .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        body
-    }
-
-    /// `data` of a request that must succeed.
-    async fn ok(&self, session: &str, query: &str, variables: Value) -> Value {
-        let body = self.gql(session, query, variables).await;
-        assert!(body["errors"].is_null(), "{body}");
-        body["data"].clone()
-    }
-
-    /// The first error's message of a request that must fail.
-    async fn refused(&self, session: &str, query: &str, variables: Value) -> String {
-        let body = self.gql(session, query, variables).await;
-        body["errors"][0]["message"]
-            .as_str()
-            .unwrap_or_else(|| panic!("an error: {body}"))
-            .to_owned()
+        Self { app, alice, key }
     }
 
     /// Uploads one blob of `content` (sealed as the app seals it); returns its id.
     async fn upload(&self, content: &str) -> String {
         let id = blob_id(content);
         let sealed = seal_blob(&self.key, content).unwrap();
-        let uploaded = self
-            .ok(
-                &self.alice,
-                UPLOAD,
-                json!({"project": PROJECT, "blobs": [{"id": id, "content": sealed}]}),
-            )
-            .await;
+        let uploaded = ok(
+            &self.alice,
+            UPLOAD,
+            json!({"project": PROJECT, "blobs": [{"id": id, "content": sealed}]}),
+        )
+        .await;
         assert_eq!(uploaded["blobsCreate"]["count"], 1);
         id
     }
@@ -158,29 +97,51 @@ impl World {
             ))
             .await;
         let id = snapshot_id(PROJECT, EMPTY_HASH, &[blob.as_str()]);
-        let pushed = self
-            .ok(
-                &self.alice,
-                PUSH,
-                json!({"project": PROJECT, "branch": "master", "snapshots": [{
-                    "id": id, "parent": EMPTY_HASH, "created": "2026-11-28T08:00:00.000Z",
-                    "author": author, "name": "first", "description": "",
-                    "state": [{"key": "req_1", "blob": blob, "name": "Get"}],
-                }]}),
-            )
-            .await;
+        let pushed = ok(
+            &self.alice,
+            PUSH,
+            json!({"project": PROJECT, "branch": "master", "snapshots": [{
+                "id": id, "parent": EMPTY_HASH, "created": "2026-11-28T08:00:00.000Z",
+                "author": author, "name": "first", "description": "",
+                "state": [{"key": "req_1", "blob": blob, "name": "Get"}],
+            }]}),
+        )
+        .await;
         assert_eq!(pushed["snapshotsCreate"][0]["id"], id.as_str());
         id
     }
 
     async fn snapshots(&self, ids: &[&str]) -> Value {
-        self.gql(
+        answer(
             &self.alice,
             &format!("query ($ids: [ID!]!, $project: ID!) {{ snapshots(ids: $ids, project: $project) {{ {SNAPSHOT_FIELDS} }} }}"),
             json!({"ids": ids, "project": PROJECT}),
         )
         .await
     }
+}
+
+/// One GraphQL request; the 200 answer (GraphQL errors are answered 200).
+async fn answer(who: &Actor, query: &str, variables: Value) -> Value {
+    let (status, body) = who.gql(query, variables).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+/// `data` of a request that must succeed.
+async fn ok(who: &Actor, query: &str, variables: Value) -> Value {
+    let body = answer(who, query, variables).await;
+    assert!(body["errors"].is_null(), "{body}");
+    body["data"].clone()
+}
+
+/// The first error's message of a request that must fail.
+async fn refused(who: &Actor, query: &str, variables: Value) -> String {
+    let body = answer(who, query, variables).await;
+    body["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("an error: {body}"))
+        .to_owned()
 }
 
 /// `count` copies of `field`, each under its own alias.
@@ -190,22 +151,18 @@ fn aliased(count: usize, field: &str) -> String {
 }
 
 async fn aliases_fields_and_fragments_past_the_budget_are_refused(db: TestDb) {
-    let world = World::new(db, |_| {}).await;
+    let world = World::new(&db, |_| {}).await;
     world.push("").await;
     let branch = format!("branch(project: \"{PROJECT}\", name: \"master\") {{ name snapshots }}");
 
     // Up to the budget (10 top-level fields) is answered, each field in full: the store is
     // used by two of them at a time.
-    let ten = world
-        .ok(&world.alice, &aliased(10, &branch), json!({}))
-        .await;
+    let ten = ok(&world.alice, &aliased(10, &branch), json!({})).await;
     for n in 0..10 {
         assert_eq!(ten[format!("a{n}")]["name"], "master", "{ten}");
     }
     // One more is refused before anything runs.
-    let message = world
-        .refused(&world.alice, &aliased(11, &branch), json!({}))
-        .await;
+    let message = refused(&world.alice, &aliased(11, &branch), json!({})).await;
     assert!(
         message.contains("more than 10 top-level fields"),
         "{message}"
@@ -215,7 +172,7 @@ async fn aliases_fields_and_fragments_past_the_budget_are_refused(db: TestDb) {
         30_000,
         &format!("branches(project: \"{PROJECT}\") {{ name }}"),
     );
-    let message = world.refused(&world.alice, &flood, json!({})).await;
+    let message = refused(&world.alice, &flood, json!({})).await;
     assert!(message.contains("longer than"), "{message}");
     // The same many aliases within the text limit: refused for the aliases.
     let many = aliased(
@@ -223,27 +180,25 @@ async fn aliases_fields_and_fragments_past_the_budget_are_refused(db: TestDb) {
         &format!("branches(project: \"{PROJECT}\") {{ name }}"),
     )
     .replace(&format!("(project: \"{PROJECT}\")"), "(project: $p)");
-    let message = world
-        .refused(
-            &world.alice,
-            &format!("query ($p: ID!) {}", many),
-            json!({"p": PROJECT}),
-        )
-        .await;
+    let message = refused(
+        &world.alice,
+        &format!("query ($p: ID!) {}", many),
+        json!({"p": PROJECT}),
+    )
+    .await;
     assert!(message.contains("more than 10"), "{message}");
     // Aliases below the top level count too.
     let inner = aliased(11, "name");
-    let message = world
-        .refused(
-            &world.alice,
-            &format!("{{ branch(project: \"{PROJECT}\", name: \"master\") {inner} }}"),
-            json!({}),
-        )
-        .await;
+    let message = refused(
+        &world.alice,
+        &format!("{{ branch(project: \"{PROJECT}\", name: \"master\") {inner} }}"),
+        json!({}),
+    )
+    .await;
     assert!(message.contains("more than 10 aliases"), "{message}");
     // More than 100 fields, without a single alias.
     let wide = format!("{{ projects {{ {} }} }}", "id ".repeat(101));
-    let message = world.refused(&world.alice, &wide, json!({})).await;
+    let message = refused(&world.alice, &wide, json!({})).await;
     assert!(message.contains("more than 100 fields"), "{message}");
     // Fragments spread into each other: 2^14 expansions, refused after counting 100.
     let mut bomb = String::from("{ ...f0 }\n");
@@ -254,18 +209,18 @@ async fn aliases_fields_and_fragments_past_the_budget_are_refused(db: TestDb) {
         ));
     }
     bomb.push_str(&format!("fragment f14 on QueryRoot {{ a: branch(project: \"{PROJECT}\", name: \"master\") {{ name }} }}\n"));
-    let message = world.refused(&world.alice, &bomb, json!({})).await;
+    let message = refused(&world.alice, &bomb, json!({})).await;
     assert!(message.contains("more than"), "{message}");
 
     // The app's own largest operation is well inside the budgets.
     let snapshot = world.snapshots(&[]).await;
     assert!(snapshot["errors"].is_null(), "{snapshot}");
-    world.server.stop().await;
+    world.app.server.stop().await;
 }
 
 async fn an_answer_is_bounded_in_bytes(db: TestDb) {
     // Blobs up to 1 MiB, answers up to 3 MiB: five copies of a 700 KB blob do not fit.
-    let world = World::new(db, |config| {
+    let world = World::new(&db, |config| {
         config.max_blob_bytes = 1024 * 1024;
         config.max_answer_bytes = 3 * 1024 * 1024;
     })
@@ -279,45 +234,38 @@ async fn an_answer_is_bounded_in_bytes(db: TestDb) {
         .upload(&blob_content(&json!({"_id": "req_big", "body": noise})))
         .await;
     let one = format!("blobs(ids: [\"{blob}\"], project: \"{PROJECT}\") {{ id content }}");
-    let single = world
-        .ok(&world.alice, &format!("{{ {one} }}"), json!({}))
-        .await;
+    let single = ok(&world.alice, &format!("{{ {one} }}"), json!({})).await;
     let size = single["blobs"][0]["content"].as_str().unwrap().len();
     assert!(
         (650 * 1024..1024 * 1024).contains(&size),
         "the blob is large: {size}"
     );
-    let message = world
-        .refused(&world.alice, &aliased(5, &one), json!({}))
-        .await;
+    let message = refused(&world.alice, &aliased(5, &one), json!({})).await;
     assert!(message.contains("more than 3145728 bytes"), "{message}");
     // The same blob asked 1,000 times in one field is one blob.
     let repeated = vec![blob.as_str(); 1_000];
-    let answer = world
-        .ok(
-            &world.alice,
-            "query ($ids: [ID!]!, $project: ID!) { blobs(ids: $ids, project: $project) { id } }",
-            json!({"ids": repeated, "project": PROJECT}),
-        )
-        .await;
+    let answer = ok(
+        &world.alice,
+        "query ($ids: [ID!]!, $project: ID!) { blobs(ids: $ids, project: $project) { id } }",
+        json!({"ids": repeated, "project": PROJECT}),
+    )
+    .await;
     assert_eq!(answer["blobs"].as_array().unwrap().len(), 1);
-    world.server.stop().await;
+    world.app.server.stop().await;
 }
 
 async fn a_damaged_snapshot_state_is_an_error_not_an_empty_state(db: TestDb) {
-    let world = World::new(db, |_| {}).await;
+    let world = World::new(&db, |_| {}).await;
     let id = world.push("").await;
     let fine = world.snapshots(&[&id]).await;
     assert_eq!(
         fine["data"]["snapshots"][0]["state"][0]["key"], "req_1",
         "{fine}"
     );
-    world
-        .db
-        .execute(&format!(
-            "UPDATE snapshots SET state = '[{{\"blob\": 1' WHERE id = '{id}'"
-        ))
-        .await;
+    db.execute(&format!(
+        "UPDATE snapshots SET state = '[{{\"blob\": 1' WHERE id = '{id}'"
+    ))
+    .await;
     let damaged = world.snapshots(&[&id]).await;
     let message = damaged["errors"][0]["message"].as_str().unwrap_or_default();
     assert!(
@@ -331,20 +279,19 @@ async fn a_damaged_snapshot_state_is_an_error_not_an_empty_state(db: TestDb) {
             .is_some_and(|data| data.is_empty()),
         "{damaged}"
     );
-    world.server.stop().await;
+    world.app.server.stop().await;
 }
 
 async fn the_author_is_the_pusher_and_details_stay_in_the_organization(db: TestDb) {
-    let world = World::new(db, |_| {}).await;
+    let world = World::new(&db, |_| {}).await;
     // Bob has an account but is no member of Acme.
-    let bob = User::new("bob@example.com", "bob's passphrase");
-    let (bob_ids, _) = sign_up_and_log_in(&world.server, &world.http, &bob).await;
+    let bob = world.app.actor("bob").await;
 
     // Alice names bob as the author: the snapshot is hers, and bob's details stay hidden.
-    let id = world.push(&bob_ids.account_id).await;
+    let id = world.push(&bob.id).await;
     let read = world.snapshots(&[&id]).await;
     let snapshot = &read["data"]["snapshots"][0];
-    assert_eq!(snapshot["author"], world.alice_id.as_str(), "{read}");
+    assert_eq!(snapshot["author"], world.alice.id.as_str(), "{read}");
     assert_eq!(
         snapshot["authorAccount"]["email"], "alice@example.com",
         "{read}"
@@ -354,22 +301,16 @@ async fn the_author_is_the_pusher_and_details_stay_in_the_organization(db: TestD
     // what the pusher said) shows no details of it.
     let blobs = [hypnos_crypto::sync::blob_id("x")];
     let planted = snapshot_id(PROJECT, &id, &[blobs[0].as_str()]);
-    world
-        .db
-        .execute(&format!(
-            "INSERT INTO snapshots (organization_id, project_id, id, parent, created, author, name, \
+    db.execute(&format!(
+        "INSERT INTO snapshots (organization_id, project_id, id, parent, created, author, name, \
              description, state) SELECT organization_id, id, '{planted}', '{id}', 'now', \
              '{}', 'planted', '', '[]' FROM projects WHERE id = '{PROJECT}'",
-            bob_ids.account_id
-        ))
-        .await;
+        bob.id
+    ))
+    .await;
     let read = world.snapshots(&[&planted, &id]).await;
     let snapshots = read["data"]["snapshots"].as_array().unwrap();
-    assert_eq!(
-        snapshots[0]["author"],
-        bob_ids.account_id.as_str(),
-        "{read}"
-    );
+    assert_eq!(snapshots[0]["author"], bob.id.as_str(), "{read}");
     assert_eq!(
         snapshots[0]["authorAccount"],
         json!({"firstName": "", "lastName": "", "email": ""}),
@@ -379,37 +320,29 @@ async fn the_author_is_the_pusher_and_details_stay_in_the_organization(db: TestD
         snapshots[1]["authorAccount"]["email"], "alice@example.com",
         "{read}"
     );
-    world.server.stop().await;
+    world.app.server.stop().await;
 }
 
 async fn a_refused_project_id_tells_nothing_of_other_organizations(db: TestDb) {
-    let world = World::new(db, |_| {}).await;
-    let bob = User::new("bob@example.com", "bob's passphrase");
-    let (bob_ids, bob_session) = sign_up_and_log_in(&world.server, &world.http, &bob).await;
+    let world = World::new(&db, |_| {}).await;
+    let bob = world.app.actor("bob").await;
     // Bob creates a project with the id of alice's, in his personal organization, with a key
     // for himself as the app would.
     let create = "mutation ($id: ID!, $teamKeys: [ProjectCreateKeyInput!]) { projectCreate(name: \"Mine\", id: $id, rootDocumentId: \"wrk_2\", teamKeys: $teamKeys) { id } }";
-    let keys = json!([{"accountId": bob_ids.account_id, "encSymmetricKey": "ab".repeat(256), "autoLinked": false}]);
-    let message = world
-        .refused(
-            &bob_session,
-            create,
-            json!({"id": PROJECT, "teamKeys": keys}),
-        )
-        .await;
+    let keys =
+        json!([{"accountId": bob.id, "encSymmetricKey": "ab".repeat(256), "autoLinked": false}]);
+    let message = refused(&bob, create, json!({"id": PROJECT, "teamKeys": keys})).await;
     for telling in ["another organization", "exists", "Acme", "API"] {
         assert!(!message.contains(telling), "{telling:?} in {message}");
     }
     assert!(message.contains("invalid access"), "{message}");
-    let mine = world
-        .ok(&bob_session, "{ projects { id } }", json!({}))
-        .await;
+    let mine = ok(&bob, "{ projects { id } }", json!({})).await;
     assert_eq!(mine["projects"], json!([]), "nothing was created");
-    world.server.stop().await;
+    world.app.server.stop().await;
 }
 
 async fn pushed_fields_and_asked_ids_are_bounded(db: TestDb) {
-    let world = World::new(db, |_| {}).await;
+    let world = World::new(&db, |_| {}).await;
     let blob = world.upload(&blob_content(&json!({"_id": "req_1"}))).await;
     let id = snapshot_id(PROJECT, EMPTY_HASH, &[blob.as_str()]);
     let snapshot = |created: String| {
@@ -418,21 +351,17 @@ async fn pushed_fields_and_asked_ids_are_bounded(db: TestDb) {
             "description": "", "state": [{"key": "req_1", "blob": blob, "name": "R"}],
         }]})
     };
-    let message = world
-        .refused(&world.alice, PUSH, snapshot("9".repeat(100_000)))
-        .await;
+    let message = refused(&world.alice, PUSH, snapshot("9".repeat(100_000))).await;
     assert!(message.contains("created is at most"), "{message}");
-    let branch = world
-        .ok(
-            &world.alice,
-            &format!("{{ branch(project: \"{PROJECT}\", name: \"master\") {{ name }} }}"),
-            json!({}),
-        )
-        .await;
+    let branch = ok(
+        &world.alice,
+        &format!("{{ branch(project: \"{PROJECT}\", name: \"master\") {{ name }} }}"),
+        json!({}),
+    )
+    .await;
     assert_eq!(branch["branch"], Value::Null, "nothing was pushed");
     // blobsMissing echoes the ids it lacks: only blob ids are taken.
-    let message = world
-        .refused(
+    let message = refused(
             &world.alice,
             "query ($ids: [ID!]!) { blobsMissing(project: \"prj_0123456789abcdef0123456789abcdef\", ids: $ids) { missing } }",
             json!({"ids": ["x".repeat(100_000)]}),
@@ -442,33 +371,30 @@ async fn pushed_fields_and_asked_ids_are_bounded(db: TestDb) {
     // An AES message is JSON inside the blob's content: one nested 100,000 deep is refused as
     // malformed, not parsed without bound.
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-    let message = world
-        .refused(
-            &world.alice,
-            UPLOAD,
-            json!({"project": PROJECT, "blobs": [{"id": "c".repeat(40), "content": deep}]}),
-        )
-        .await;
+    let message = refused(
+        &world.alice,
+        UPLOAD,
+        json!({"project": PROJECT, "blobs": [{"id": "c".repeat(40), "content": deep}]}),
+    )
+    .await;
     assert!(message.contains("not an AES-GCM message"), "{message}");
-    world
-        .ok(
-            &world.alice,
-            PUSH,
-            snapshot("2026-11-28T08:00:00.000Z".into()),
-        )
-        .await;
-    world.server.stop().await;
+    ok(
+        &world.alice,
+        PUSH,
+        snapshot("2026-11-28T08:00:00.000Z".into()),
+    )
+    .await;
+    world.app.server.stop().await;
 }
 
 async fn the_store_tells_sizes_and_member_authors(db: TestDb) {
-    let world = World::new(db, |_| {}).await;
+    let world = World::new(&db, |_| {}).await;
     let snapshot = world.push("").await;
-    let bob = User::new("bob@example.com", "bob's passphrase");
-    let (bob_ids, _) = sign_up_and_log_in(&world.server, &world.http, &bob).await;
-    let store = world.db.connect().await;
+    let bob = world.app.actor("bob").await;
+    let store = db.connect().await;
     let project_id = ProjectId::from(PROJECT);
     let (project, _) = store
-        .project_of(&AccountId::from(world.alice_id.as_str()), &project_id)
+        .project_of(&AccountId::from(world.alice.id.as_str()), &project_id)
         .await
         .unwrap()
         .unwrap();
@@ -519,18 +445,18 @@ async fn the_store_tells_sizes_and_member_authors(db: TestDb) {
         .member_authors(
             organization,
             &[
-                world.alice_id.clone(),
-                bob_ids.account_id.clone(),
+                world.alice.id.clone(),
+                bob.id.clone(),
                 "acct_unknown".into(),
-                world.alice_id.clone(),
+                world.alice.id.clone(),
             ],
         )
         .await
         .unwrap();
     assert_eq!(authors.len(), 1, "alice alone is a member: {authors:?}");
-    assert_eq!(authors[0].account_id, world.alice_id);
+    assert_eq!(authors[0].account_id, world.alice.id);
     assert_eq!(authors[0].email, "alice@example.com");
-    world.server.stop().await;
+    world.app.server.stop().await;
 }
 
 /// The peak resident memory of this process (`VmHWM` of /proc/self/status), in MiB.
@@ -552,29 +478,30 @@ fn peak_rss_mib() -> u64 {
 #[ignore = "a measurement for the report: run with --ignored --nocapture"]
 async fn measure_peak_rss_of_blob_aliases() {
     common::bounded(Duration::from_secs(180), async {
-        let world = World::new(TestDb::new(Backend::Sqlite).await, |_| {}).await;
+        let db = TestDb::new(Backend::Sqlite).await;
+        let world = World::new(&db, |_| {}).await;
         let plain = "x".repeat(4 * 1024 * 1024 - 200);
         let content = hypnos_crypto::aes::encrypt_string(&world.key, &plain)
             .unwrap()
             .to_json();
         assert!(content.len() <= 8 * 1024 * 1024, "{}", content.len());
         let blob = "b".repeat(40);
-        world
-            .ok(
-                &world.alice,
-                UPLOAD,
-                json!({"project": PROJECT, "blobs": [{"id": blob, "content": content}]}),
-            )
-            .await;
+        ok(
+            &world.alice,
+            UPLOAD,
+            json!({"project": PROJECT, "blobs": [{"id": blob, "content": content}]}),
+        )
+        .await;
         drop(content);
         drop(plain);
         let one = format!("blobs(ids: [\"{blob}\"], project: \"{PROJECT}\") {{ id content }}");
         println!("idle after upload: peak RSS {} MiB", peak_rss_mib());
         for count in [10, 100] {
             let response = world
+                .app
                 .http
-                .post(world.server.url("/graphql?measure"))
-                .header("X-Session-Id", &world.alice)
+                .post(world.app.url("/graphql?measure"))
+                .header("X-Session-Id", &world.alice.session)
                 .json(&json!({"query": aliased(count, &one)}))
                 .send()
                 .await
@@ -594,7 +521,7 @@ async fn measure_peak_rss_of_blob_aliases() {
                 peak_rss_mib()
             );
         }
-        world.server.stop().await;
+        world.app.server.stop().await;
     })
     .await;
 }

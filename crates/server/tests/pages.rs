@@ -33,9 +33,13 @@ async fn get_text(server: &TestServer, path: &str) -> String {
     response.text().await.unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_log_in_and_sign_up_pages_are_served_with_a_strict_policy() {
-    let db = common::TestDb::sqlite();
+common::on_both_backends!(
+    the_log_in_and_sign_up_pages_are_served_with_a_strict_policy,
+    the_server_name_is_written_into_the_pages_as_escaped_text,
+    without_a_name_the_pages_use_the_public_urls_host,
+);
+
+async fn the_log_in_and_sign_up_pages_are_served_with_a_strict_policy(db: common::TestDb) {
     let server = TestServer::start(&db.url, 10).await;
     let client = reqwest::Client::builder()
         .redirect(Policy::none())
@@ -107,9 +111,7 @@ async fn the_log_in_and_sign_up_pages_are_served_with_a_strict_policy() {
     assert_eq!(body["error"], "NOT_FOUND");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_server_name_is_written_into_the_pages_as_escaped_text() {
-    let db = common::TestDb::sqlite();
+async fn the_server_name_is_written_into_the_pages_as_escaped_text(db: common::TestDb) {
     let mut config = ServerConfig::parse_defaults();
     config.database_url = Some(db.url.clone());
     let name = r#"Acme <script>alert("x")</script> & 'Co' {{server_name}}"#;
@@ -157,9 +159,7 @@ async fn the_server_name_is_written_into_the_pages_as_escaped_text() {
     server.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_a_name_the_pages_use_the_public_urls_host() {
-    let db = common::TestDb::sqlite();
+async fn without_a_name_the_pages_use_the_public_urls_host(db: common::TestDb) {
     let mut config = ServerConfig::parse_defaults();
     config.database_url = Some(db.url.clone());
     config.server_name = None;

@@ -313,3 +313,28 @@ pub async fn oneshot(
     };
     (status, value)
 }
+
+impl TestApp {
+    /// Any request with `session` as it is in `X-Session-Id` (empty, malformed or ended: a
+    /// session no actor holds) and a JSON body when given; the status and the body as
+    /// [`Actor::send`] gives them.
+    pub async fn send_as(
+        &self,
+        session: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        call(&self.http, method, self.url(path), session, body).await
+    }
+
+    /// The server on `db` as [`TestApp::start`] makes it, with `tune` applied to its settings.
+    pub async fn start_tuned(db: &TestDb, tune: impl FnOnce(&mut ServerConfig)) -> Self {
+        let mut config = ServerConfig::parse_defaults();
+        config.database_url = Some(db.url.clone());
+        config.login_rate_per_account = 1_000;
+        config.login_rate_per_ip = 10_000;
+        tune(&mut config);
+        Self::start_with(config).await
+    }
+}

@@ -12,18 +12,15 @@ mod files;
 mod projects;
 mod refusals;
 
-use common::http::{
-    TestServer, call,
-    users::{User, sign_up_and_log_in},
-};
+use common::app::{Actor, TestApp};
 use hypnos_crypto::{
     aes::AesKey,
     jwk::SymmetricJwk,
     rsa::RsaPublicKey,
     sync::{EMPTY_HASH, blob_content, blob_id, open_blob, seal_blob, snapshot_id},
 };
-use hypnos_server::ServerConfig;
-use reqwest::{Client, Method, StatusCode};
+use hypnos_server::storage::Role;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 // The newest app's operations, as `vcs.ts` and `backend-projects.ts` write them.
@@ -208,158 +205,71 @@ const BLOBS: &str = "
         }
       }";
 
-/// A signed-up, logged-in user.
-struct Person {
-    user: User,
-    account_id: String,
-    session: String,
-}
+/// The app's sync operations as one actor sends them (`vcs.ts`): every answer must be a 200
+/// with a `data` object.
+trait Vcs {
+    /// One operation as the app sends it; the data, or the first error's message.
+    async fn data(&self, query: &str, variables: Value) -> Result<Value, String>;
 
-/// A server, its database and an HTTP client.
-struct World {
-    db: common::TestDb,
-    server: TestServer,
-    http: Client,
-}
+    /// The message of an operation the server must refuse.
+    async fn refused(&self, query: &str, variables: Value) -> String;
 
-impl World {
-    async fn new(db: common::TestDb) -> Self {
-        Self::with(db, |_| {}).await
-    }
+    /// A team project of `org`, made over REST as the app makes it.
+    async fn team_project(&self, org: &str, name: &str) -> String;
 
-    async fn with(db: common::TestDb, adjust: impl FnOnce(&mut ServerConfig)) -> Self {
-        let mut config = ServerConfig::parse_defaults();
-        config.database_url = Some(db.url.clone());
-        config.login_rate_per_account = 1_000;
-        config.login_rate_per_ip = 10_000;
-        adjust(&mut config);
-        let server = TestServer::start_with(config).await;
-        Self {
-            db,
-            server,
-            http: Client::new(),
-        }
-    }
-
-    async fn person(&self, email: &str) -> Person {
-        let user = User::new(email, &format!("{email}'s passphrase"));
-        let (ids, session) = sign_up_and_log_in(&self.server, &self.http, &user).await;
-        Person {
-            user,
-            account_id: ids.account_id,
-            session,
-        }
-    }
-
-    /// A REST call; the status and the body.
-    async fn rest(
+    /// Creates project `id` in `org`'s team project `team_project` as the app does: a new key
+    /// encrypted to every member. Returns the key.
+    async fn create_project(
         &self,
-        method: Method,
-        who: &Person,
-        path: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        call(
-            &self.http,
-            method,
-            self.server.url(path),
-            &who.session,
-            body,
-        )
-        .await
+        org: &str,
+        team_project: Option<&str>,
+        id: &str,
+        root: &str,
+        name: &str,
+    ) -> AesKey;
+
+    /// The project key as this actor decrypts it.
+    async fn project_key(&self, project: &str) -> AesKey;
+
+    /// Pushes one snapshot of `docs` on top of `parent` to `branch` as the app does (missing
+    /// blobs, upload, snapshots); its id.
+    async fn push(
+        &self,
+        project: &str,
+        key: &AesKey,
+        branch: &str,
+        parent: &str,
+        docs: &[Value],
+    ) -> String;
+
+    /// The snapshots of `branch`, or `None` when the project has no such branch.
+    async fn branch(&self, project: &str, branch: &str) -> Option<Vec<String>>;
+}
+
+impl Vcs for Actor {
+    async fn data(&self, query: &str, variables: Value) -> Result<Value, String> {
+        data_or_error(self.gql(query, variables).await)
     }
 
-    /// A team organization owned by `owner`.
-    async fn team(&self, owner: &Person, name: &str) -> String {
-        let (status, team) = self
-            .rest(
-                Method::POST,
-                owner,
-                "/v1/organizations",
-                Some(json!({ "name": name })),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{team}");
-        team["id"].as_str().unwrap().to_owned()
+    async fn refused(&self, query: &str, variables: Value) -> String {
+        self.data(query, variables)
+            .await
+            .expect_err("the server refuses it")
     }
 
-    /// A team project of `org`.
-    async fn team_project(&self, admin: &Person, org: &str, name: &str) -> String {
+    async fn team_project(&self, org: &str, name: &str) -> String {
         let (status, made) = self
-            .rest(
-                Method::POST,
-                admin,
+            .post(
                 &format!("/v1/organizations/{org}/team-projects"),
-                Some(json!({ "name": name })),
+                json!({ "name": name }),
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{made}");
         made["id"].as_str().unwrap().to_owned()
     }
 
-    /// `invitee` joins `org` with `role`, through an invitation it accepts (holding no project
-    /// key of the organization).
-    async fn join(&self, inviter: &Person, org: &str, invitee: &Person, role: &str) {
-        let (status, made) = self
-            .rest(
-                Method::POST,
-                inviter,
-                &format!("/v1/organizations/{org}/invites"),
-                Some(json!({"inviteeId": invitee.account_id, "inviteKeys": [], "roles": [role]})),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{made}");
-        let (status, joined) = self
-            .rest(
-                Method::POST,
-                invitee,
-                &format!("/v1/user/invites/{}/accept", made["id"].as_str().unwrap()),
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{joined}");
-    }
-
-    /// One GraphQL request with the session `session` (none: no header) and this body text;
-    /// the status and the answer.
-    async fn post_graphql(&self, session: Option<&str>, body: String) -> (StatusCode, Value) {
-        let mut request = self
-            .http
-            .post(self.server.url("/graphql?op"))
-            .header("Content-Type", "application/json")
-            .body(body);
-        if let Some(session) = session {
-            request = request.header("X-Session-Id", session);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    /// One operation as the app sends it. Every answer is a 200 with a `data` object; the data,
-    /// or the first error's message.
-    async fn gql(&self, who: &Person, query: &str, variables: Value) -> Result<Value, String> {
-        let body = json!({ "query": query, "variables": variables }).to_string();
-        let (status, answer) = self.post_graphql(Some(&who.session), body).await;
-        data_or_error(status, answer)
-    }
-
-    /// The message of an operation the server must refuse.
-    async fn refused(&self, who: &Person, query: &str, variables: Value) -> String {
-        self.gql(who, query, variables)
-            .await
-            .expect_err("the server refuses it")
-    }
-
-    /// Creates project `id` in `org`'s team project `team_project` as the app does: a new key
-    /// encrypted to every member. Returns the key.
     async fn create_project(
         &self,
-        who: &Person,
         org: &str,
         team_project: Option<&str>,
         id: &str,
@@ -367,7 +277,7 @@ impl World {
         name: &str,
     ) -> AesKey {
         let members = self
-            .gql(who, TEAM_MEMBER_KEYS, json!({ "teamId": org }))
+            .data(TEAM_MEMBER_KEYS, json!({ "teamId": org }))
             .await
             .unwrap();
         let key = AesKey::generate().unwrap();
@@ -387,8 +297,7 @@ impl World {
             })
             .collect();
         let made = self
-            .gql(
-                who,
+            .data(
                 CREATE_PROJECT,
                 json!({
                     "name": name, "id": id, "rootDocumentId": root, "teamId": org,
@@ -401,13 +310,12 @@ impl World {
         key
     }
 
-    /// The project key as `who` decrypts it.
-    async fn project_key(&self, who: &Person, project: &str) -> AesKey {
+    async fn project_key(&self, project: &str) -> AesKey {
         let found = self
-            .gql(who, PROJECT_KEY, json!({ "projectId": project }))
+            .data(PROJECT_KEY, json!({ "projectId": project }))
             .await
             .unwrap();
-        let opened = who
+        let opened = self
             .user
             .private
             .decrypt_string(found["projectKey"]["encSymmetricKey"].as_str().unwrap())
@@ -415,11 +323,8 @@ impl World {
         SymmetricJwk::from_json(&opened).unwrap().key()
     }
 
-    /// Pushes one snapshot of `docs` on top of `parent` to `branch` as the app does (missing
-    /// blobs, upload, snapshots); its id.
     async fn push(
         &self,
-        who: &Person,
         project: &str,
         key: &AesKey,
         branch: &str,
@@ -429,7 +334,7 @@ impl World {
         let contents: Vec<String> = docs.iter().map(blob_content).collect();
         let ids: Vec<String> = contents.iter().map(|content| blob_id(content)).collect();
         let missing = self
-            .gql(who, MISSING, json!({ "projectId": project, "ids": ids }))
+            .data(MISSING, json!({ "projectId": project, "ids": ids }))
             .await
             .unwrap();
         let missing: Vec<&str> = missing["blobsMissing"]["missing"]
@@ -445,14 +350,13 @@ impl World {
             .map(|(content, id)| json!({"id": id, "content": seal_blob(key, content).unwrap()}))
             .collect();
         if !blobs.is_empty() {
-            self.gql(who, UPLOAD, json!({ "projectId": project, "blobs": blobs }))
+            self.data(UPLOAD, json!({ "projectId": project, "blobs": blobs }))
                 .await
                 .unwrap();
         }
         let snapshot = snapshot(project, parent, docs);
         let pushed = self
-            .gql(
-                who,
+            .data(
                 PUSH,
                 json!({ "branchName": branch, "projectId": project, "snapshots": [snapshot] }),
             )
@@ -462,14 +366,9 @@ impl World {
         snapshot["id"].as_str().unwrap().to_owned()
     }
 
-    /// The snapshots of `branch`, or `None` when the project has no such branch.
-    async fn branch(&self, who: &Person, project: &str, branch: &str) -> Option<Vec<String>> {
+    async fn branch(&self, project: &str, branch: &str) -> Option<Vec<String>> {
         let found = self
-            .gql(
-                who,
-                BRANCH,
-                json!({ "projectId": project, "branch": branch }),
-            )
+            .data(BRANCH, json!({ "projectId": project, "branch": branch }))
             .await
             .unwrap();
         found["branch"]["snapshots"].as_array().map(|snapshots| {
@@ -479,29 +378,22 @@ impl World {
                 .collect()
         })
     }
+}
 
-    /// Rows of `table` (for "nothing changed").
-    async fn count(&self, table: &str) -> i64 {
-        self.db
-            .scalar(&format!("SELECT COUNT(*) FROM {table}"))
-            .await
-    }
+/// Rows of `table` (for "nothing changed").
+async fn count(db: &common::TestDb, table: &str) -> i64 {
+    db.scalar(&format!("SELECT COUNT(*) FROM {table}")).await
 }
 
 /// The data of a GraphQL answer, or its first error's message; every answer, error or not, must
 /// be a 200 with a `data` object (the newest apps throw on anything else).
-fn data_or_error(status: StatusCode, answer: Value) -> Result<Value, String> {
+fn data_or_error((status, answer): (StatusCode, Value)) -> Result<Value, String> {
     assert_eq!(status, StatusCode::OK, "GraphQL answers are 200: {answer}");
     assert!(
         answer["data"].is_object(),
         "every answer has a data object: {answer}"
     );
-    match answer["errors"].as_array() {
-        Some(errors) if !errors.is_empty() => {
-            Err(errors[0]["message"].as_str().unwrap().to_owned())
-        }
-        _ => Ok(answer["data"].clone()),
-    }
+    common::app::data_or_error((status, answer))
 }
 
 /// A snapshot input as the app sends it, over `docs` on top of `parent`.

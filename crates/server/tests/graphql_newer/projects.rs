@@ -8,26 +8,24 @@ common::on_both_backends!(
 );
 
 async fn newest_projects_query_lists_every_team_project(db: common::TestDb) {
-    let world = World::new(db).await;
-    let alice = world.person("alice@example.com").await;
-    let bob = world.person("bob@example.com").await;
-    let team = world.team(&alice, "Acme").await;
-    world.join(&alice, &team, &bob, "member").await;
-    let apis = world.team_project(&alice, &team, "APIs").await;
-    let tools = world.team_project(&alice, &team, "Tools").await;
+    let app = TestApp::start(&db).await;
+    let alice = app.actor("alice").await;
+    let bob = app.actor("bob").await;
+    let team = app.team(&alice, "Acme").await;
+    app.join(&alice, &team, &bob, Role::Member).await;
+    let apis = alice.team_project(&team, "APIs").await;
+    let tools = alice.team_project(&team, "Tools").await;
     let first = "prj_00000000000000000000000000000001";
     let second = "prj_00000000000000000000000000000002";
-    world
-        .create_project(&alice, &team, Some(&apis), first, "wrk_1", "Orders API")
+    alice
+        .create_project(&team, Some(&apis), first, "wrk_1", "Orders API")
         .await;
-    world
-        .create_project(&bob, &team, Some(&tools), second, "wrk_2", "Scripts")
+    bob.create_project(&team, Some(&tools), second, "wrk_2", "Scripts")
         .await;
 
     // The dashboard's list: every project of the organization, with its team project.
-    let listed = world
-        .gql(
-            &bob,
+    let listed = bob
+        .data(
             PROJECTS_OF_TEAM,
             json!({ "teamId": team, "allProjects": true }),
         )
@@ -43,10 +41,7 @@ async fn newest_projects_query_lists_every_team_project(db: common::TestDb) {
         ])
     );
     // `allProjects` wins over a team project named beside it.
-    let both = world
-        .gql(
-            &alice,
-            "query ($teamId: ID, $teamProjectId: ID, $allProjects: Boolean) { projects(teamId: $teamId, teamProjectId: $teamProjectId, allProjects: $allProjects) { id } }",
+    let both = alice.data("query ($teamId: ID, $teamProjectId: ID, $allProjects: Boolean) { projects(teamId: $teamId, teamProjectId: $teamProjectId, allProjects: $allProjects) { id } }",
             json!({ "teamId": team, "teamProjectId": apis, "allProjects": true }),
         )
         .await
@@ -54,9 +49,8 @@ async fn newest_projects_query_lists_every_team_project(db: common::TestDb) {
     assert_eq!(both["projects"].as_array().unwrap().len(), 2, "{both}");
 
     // The 10.x app's form, and the newest app's per-team-project one, are unchanged.
-    let under_apis = world
-        .gql(
-            &alice,
+    let under_apis = alice
+        .data(
             PROJECTS_OF_TEAM_PROJECT,
             json!({ "teamId": team, "teamProjectId": apis }),
         )
@@ -67,9 +61,8 @@ async fn newest_projects_query_lists_every_team_project(db: common::TestDb) {
         json!([{"id": first, "name": "Orders API", "rootDocumentId": "wrk_1",
                 "teams": [{"id": team, "name": "Acme"}]}])
     );
-    let not_all = world
-        .gql(
-            &alice,
+    let not_all = alice
+        .data(
             PROJECTS_OF_TEAM,
             json!({ "teamId": team, "allProjects": false }),
         )
@@ -78,17 +71,16 @@ async fn newest_projects_query_lists_every_team_project(db: common::TestDb) {
     assert_eq!(not_all["projects"].as_array().unwrap().len(), 2);
 
     // Someone else's organization is refused, as before.
-    let outsider = world.person("dave@example.com").await;
-    let refused = world
+    let outsider = app.actor("dave").await;
+    let refused = outsider
         .refused(
-            &outsider,
             PROJECTS_OF_TEAM,
             json!({ "teamId": team, "allProjects": true }),
         )
         .await;
     assert!(refused.contains("invalid access"), "{refused}");
-    let own = world
-        .gql(&outsider, PROJECTS_OF_TEAM, json!({ "allProjects": true }))
+    let own = outsider
+        .data(PROJECTS_OF_TEAM, json!({ "allProjects": true }))
         .await
         .unwrap();
     assert_eq!(own["projects"], json!([]), "no team: its own organizations");
@@ -96,13 +88,10 @@ async fn newest_projects_query_lists_every_team_project(db: common::TestDb) {
     // With no backend project active, the newest app names a new one by its workspace id
     // (insomnia-wire-newer.md §6.3).
     let workspace = "wrk_0123456789abcdef0123456789abcdef";
-    world
-        .create_project(&alice, &team, Some(&apis), workspace, workspace, "Fallback")
+    alice
+        .create_project(&team, Some(&apis), workspace, workspace, "Fallback")
         .await;
-    let found = world
-        .gql(&bob, PROJECT, json!({ "id": workspace }))
-        .await
-        .unwrap();
+    let found = bob.data(PROJECT, json!({ "id": workspace })).await.unwrap();
     assert_eq!(
         found["project"],
         json!({"id": workspace, "name": "Fallback", "rootDocumentId": workspace})
@@ -110,32 +99,28 @@ async fn newest_projects_query_lists_every_team_project(db: common::TestDb) {
     // The looser rule keeps the old one whole: `prj_` and up to 64 hex digits, longer than the
     // 64 characters of other ids (projects made by earlier clients keep their ids).
     let long = format!("prj_{}", "ab".repeat(32));
-    world
-        .create_project(&alice, &team, Some(&apis), &long, "wrk_3", "Long id")
+    alice
+        .create_project(&team, Some(&apis), &long, "wrk_3", "Long id")
         .await;
-    let found = world
-        .gql(&bob, PROJECT, json!({ "id": long }))
-        .await
-        .unwrap();
+    let found = bob.data(PROJECT, json!({ "id": long })).await.unwrap();
     assert_eq!(found["project"]["id"], long.as_str());
-    world.server.stop().await;
+    app.server.stop().await;
 }
 
 async fn a_branch_with_a_slash_is_pushed_listed_read_and_removed(db: common::TestDb) {
-    let world = World::new(db).await;
-    let alice = world.person("alice@example.com").await;
-    let bob = world.person("bob@example.com").await;
-    let team = world.team(&alice, "Acme").await;
-    world.join(&alice, &team, &bob, "member").await;
-    let apis = world.team_project(&alice, &team, "APIs").await;
+    let app = TestApp::start(&db).await;
+    let alice = app.actor("alice").await;
+    let bob = app.actor("bob").await;
+    let team = app.team(&alice, "Acme").await;
+    app.join(&alice, &team, &bob, Role::Member).await;
+    let apis = alice.team_project(&team, "APIs").await;
     let project = "prj_0123456789abcdef0123456789abcdef";
-    let key = world
-        .create_project(&alice, &team, Some(&apis), project, "wrk_1", "Orders API")
+    let key = alice
+        .create_project(&team, Some(&apis), project, "wrk_1", "Orders API")
         .await;
 
-    let on_master = world
+    let on_master = alice
         .push(
-            &alice,
             project,
             &key,
             "master",
@@ -148,18 +133,12 @@ async fn a_branch_with_a_slash_is_pushed_listed_read_and_removed(db: common::Tes
     let contents: Vec<String> = docs.iter().map(blob_content).collect();
     let forked = snapshot(project, &on_master, &docs);
     let master_first = snapshot(project, EMPTY_HASH, &[request("req_1", "List orders")]);
-    world
-        .gql(
-            &alice,
-            UPLOAD,
+    alice.data(UPLOAD,
             json!({"projectId": project, "blobs": [{"id": blob_id(&contents[1]), "content": seal_blob(&key, &contents[1]).unwrap()}]}),
         )
         .await
         .unwrap();
-    let pushed = world
-        .gql(
-            &alice,
-            PUSH,
+    let pushed = alice.data(PUSH,
             json!({"branchName": "feature/login", "projectId": project, "snapshots": [master_first, forked]}),
         )
         .await
@@ -167,8 +146,8 @@ async fn a_branch_with_a_slash_is_pushed_listed_read_and_removed(db: common::Tes
     assert_eq!(pushed["snapshotsCreate"].as_array().unwrap().len(), 2);
 
     // Listed and read by a teammate, who decrypts the new document.
-    let branches = world
-        .gql(&bob, BRANCHES, json!({ "projectId": project }))
+    let branches = bob
+        .data(BRANCHES, json!({ "projectId": project }))
         .await
         .unwrap();
     let mut names: Vec<&str> = branches["branches"]
@@ -179,9 +158,8 @@ async fn a_branch_with_a_slash_is_pushed_listed_read_and_removed(db: common::Tes
         .collect();
     names.sort_unstable();
     assert_eq!(names, ["feature/login", "master"]);
-    let read = world
-        .gql(
-            &bob,
+    let read = bob
+        .data(
             BRANCH,
             json!({ "projectId": project, "branch": "feature/login" }),
         )
@@ -192,9 +170,8 @@ async fn a_branch_with_a_slash_is_pushed_listed_read_and_removed(db: common::Tes
         read["branch"]["snapshots"],
         json!([on_master, forked["id"]])
     );
-    let snapshots = world
-        .gql(
-            &bob,
+    let snapshots = bob
+        .data(
             SNAPSHOTS,
             json!({ "ids": [forked["id"]], "projectId": project }),
         )
@@ -205,9 +182,9 @@ async fn a_branch_with_a_slash_is_pushed_listed_read_and_removed(db: common::Tes
         .as_str()
         .unwrap()
         .to_owned();
-    let bobs_key = world.project_key(&bob, project).await;
-    let blobs = world
-        .gql(&bob, BLOBS, json!({ "ids": [blob], "projectId": project }))
+    let bobs_key = bob.project_key(project).await;
+    let blobs = bob
+        .data(BLOBS, json!({ "ids": [blob], "projectId": project }))
         .await
         .unwrap();
     assert_eq!(
@@ -221,8 +198,8 @@ async fn a_branch_with_a_slash_is_pushed_listed_read_and_removed(db: common::Tes
     );
 
     // Names neither app makes are refused wherever a branch is named; nothing changes.
-    let branch_rows = world.count("branches").await;
-    let snapshot_rows = world.count("snapshots").await;
+    let branch_rows = count(&db, "branches").await;
+    let snapshot_rows = count(&db, "snapshots").await;
     for bad in [
         "feature/",
         "feature//login",
@@ -249,32 +226,28 @@ async fn a_branch_with_a_slash_is_pushed_listed_read_and_removed(db: common::Tes
                 json!({ "projectId": project, "branch": bad }),
             ),
         ] {
-            let refused = world.refused(&alice, query, variables).await;
+            let refused = alice.refused(query, variables).await;
             assert!(refused.contains("branch names"), "{bad}: {refused}");
         }
     }
-    assert_eq!(world.count("branches").await, branch_rows);
-    assert_eq!(world.count("snapshots").await, snapshot_rows);
+    assert_eq!(count(&db, "branches").await, branch_rows);
+    assert_eq!(count(&db, "snapshots").await, snapshot_rows);
 
     // Removed by the teammate: gone from the list and from reads; master stays.
-    let removed = world
-        .gql(
-            &bob,
+    let removed = bob
+        .data(
             REMOVE_BRANCH,
             json!({ "projectId": project, "branch": "feature/login" }),
         )
         .await
         .unwrap();
     assert_eq!(removed["branchRemove"], true);
-    assert_eq!(world.branch(&bob, project, "feature/login").await, None);
-    let branches = world
-        .gql(&alice, BRANCHES, json!({ "projectId": project }))
+    assert_eq!(bob.branch(project, "feature/login").await, None);
+    let branches = alice
+        .data(BRANCHES, json!({ "projectId": project }))
         .await
         .unwrap();
     assert_eq!(branches["branches"], json!([{"name": "master"}]));
-    assert_eq!(
-        world.branch(&alice, project, "master").await,
-        Some(vec![on_master])
-    );
-    world.server.stop().await;
+    assert_eq!(alice.branch(project, "master").await, Some(vec![on_master]));
+    app.server.stop().await;
 }

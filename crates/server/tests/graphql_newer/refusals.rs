@@ -53,28 +53,27 @@ fn every_operation(
 }
 
 async fn every_refusal_is_a_200_with_a_data_object(db: common::TestDb) {
-    let world = World::with(db, |config| {
+    let app = TestApp::start_tuned(&db, |config| {
         config.max_body_bytes = 128 * 1024;
         config.max_blob_bytes = 40 * 1024;
         config.max_answer_bytes = 40 * 1024;
     })
     .await;
-    let alice = world.person("alice@example.com").await;
-    let bob = world.person("bob@example.com").await;
-    let carol = world.person("carol@example.com").await;
-    let dave = world.person("dave@example.com").await;
-    let erin = world.person("erin@example.com").await;
-    let team = world.team(&alice, "Acme").await;
-    world.join(&alice, &team, &bob, "member").await;
-    world.join(&alice, &team, &carol, "member").await;
-    let apis = world.team_project(&alice, &team, "APIs").await;
+    let alice = app.actor("alice").await;
+    let bob = app.actor("bob").await;
+    let carol = app.actor("carol").await;
+    let dave = app.actor("dave").await;
+    let erin = app.actor("erin").await;
+    let team = app.team(&alice, "Acme").await;
+    app.join(&alice, &team, &bob, Role::Member).await;
+    app.join(&alice, &team, &carol, Role::Member).await;
+    let apis = alice.team_project(&team, "APIs").await;
     let project = "prj_0123456789abcdef0123456789abcdef";
-    let key = world
-        .create_project(&alice, &team, Some(&apis), project, "wrk_1", "Orders API")
+    let key = alice
+        .create_project(&team, Some(&apis), project, "wrk_1", "Orders API")
         .await;
-    let tip = world
+    let tip = alice
         .push(
-            &alice,
             project,
             &key,
             "master",
@@ -83,34 +82,25 @@ async fn every_refusal_is_a_200_with_a_data_object(db: common::TestDb) {
         )
         .await;
     // Erin joins after the project was made: a member without its key.
-    world.join(&alice, &team, &erin, "member").await;
+    app.join(&alice, &team, &erin, Role::Member).await;
     // Carol is removed; dave never was a member.
-    let (status, _) = world
-        .rest(
+    let (status, _) = alice
+        .send(
             Method::DELETE,
-            &alice,
-            &format!("/v1/organizations/{team}/members/{}", carol.account_id),
+            &format!("/v1/organizations/{team}/members/{}", carol.id),
             None,
         )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     // A project of another organization, which alice does not belong to.
-    let other = world.team(&dave, "Other").await;
-    let theirs_under = world.team_project(&dave, &other, "Theirs").await;
+    let other = app.team(&dave, "Other").await;
+    let theirs_under = dave.team_project(&other, "Theirs").await;
     let theirs = "prj_dddddddddddddddddddddddddddddddd";
-    let their_key = world
-        .create_project(
-            &dave,
-            &other,
-            Some(&theirs_under),
-            theirs,
-            "wrk_d",
-            "Theirs",
-        )
+    let their_key = dave
+        .create_project(&other, Some(&theirs_under), theirs, "wrk_d", "Theirs")
         .await;
-    let their_tip = world
+    let their_tip = dave
         .push(
-            &dave,
             theirs,
             &their_key,
             "master",
@@ -122,7 +112,7 @@ async fn every_refusal_is_a_200_with_a_data_object(db: common::TestDb) {
     let before: Vec<i64> = {
         let mut counts = Vec::new();
         for table in ["projects", "project_keys", "branches", "snapshots", "blobs"] {
-            counts.push(world.count(table).await);
+            counts.push(count(&db, table).await);
         }
         counts
     };
@@ -140,27 +130,24 @@ async fn every_refusal_is_a_200_with_a_data_object(db: common::TestDb) {
         ),
     ] {
         for (query, variables) in every_operation(org, target, key, tip) {
-            let refused = world.refused(who, query, variables.clone()).await;
+            let refused = who.refused(query, variables.clone()).await;
             assert!(
                 refused.contains("invalid access"),
                 "{}: {query} {variables}: {refused}",
                 who.user.email
             );
         }
-        let hidden = world
-            .gql(who, PROJECT, json!({ "id": target }))
-            .await
-            .unwrap();
+        let hidden = who.data(PROJECT, json!({ "id": target })).await.unwrap();
         assert_eq!(hidden["project"], Value::Null, "{}", who.user.email);
     }
     // A member may not delete the team's project; one without its key may not read or write it.
-    let refused = world.refused(&bob, ARCHIVE, json!({ "id": project })).await;
+    let refused = bob.refused(ARCHIVE, json!({ "id": project })).await;
     assert!(refused.contains("invalid access"), "{refused}");
     for (query, variables) in every_operation(&team, project, &key, &tip) {
         if [ARCHIVE, TEAM_MEMBER_KEYS, PROJECTS_OF_TEAM, CREATE_PROJECT].contains(&query) {
             continue;
         }
-        let refused = world.refused(&erin, query, variables.clone()).await;
+        let refused = erin.refused(query, variables.clone()).await;
         assert!(
             refused.contains("invalid access"),
             "{query} {variables}: {refused}"
@@ -195,12 +182,12 @@ async fn every_refusal_is_a_200_with_a_data_object(db: common::TestDb) {
             "id",
         ),
     ] {
-        let refused = world.refused(&alice, query, variables).await;
+        let refused = alice.refused(query, variables).await;
         assert!(refused.contains(expected), "{query}: {refused}");
     }
     let aliases = format!(
         "{{ {} }}",
-        (0..=world.server.config.graphql_max_aliases)
+        (0..=app.server.config.graphql_max_aliases)
             .map(|n| format!("a{n}: projects {{ id }}"))
             .collect::<Vec<_>>()
             .join(" ")
@@ -216,7 +203,7 @@ async fn every_refusal_is_a_200_with_a_data_object(db: common::TestDb) {
         (nested.as_str(), "nests brackets"),
         (long.as_str(), "longer than"),
     ] {
-        let refused = world.refused(&alice, query, json!({})).await;
+        let refused = alice.refused(query, json!({})).await;
         assert!(refused.contains(expected), "{refused}");
     }
     // The answer's byte budget: two blobs of about 26 KB in one answer of at most 40 KB.
@@ -226,32 +213,27 @@ async fn every_refusal_is_a_200_with_a_data_object(db: common::TestDb) {
         })
         .collect();
     for content in &big {
-        world
-            .gql(&alice, UPLOAD, json!({"projectId": project, "blobs": [{"id": blob_id(content), "content": seal_blob(&key, content).unwrap()}]}))
+        alice.data(UPLOAD, json!({"projectId": project, "blobs": [{"id": blob_id(content), "content": seal_blob(&key, content).unwrap()}]}))
             .await
             .unwrap();
     }
     let ids: Vec<String> = big.iter().map(|content| blob_id(content)).collect();
-    let refused = world
-        .refused(&alice, BLOBS, json!({ "ids": ids, "projectId": project }))
+    let refused = alice
+        .refused(BLOBS, json!({ "ids": ids, "projectId": project }))
         .await;
     assert!(refused.contains("more than"), "{refused}");
     for content in &big {
-        world
-            .db
-            .execute(&format!(
-                "DELETE FROM blobs WHERE id = '{}'",
-                blob_id(content)
-            ))
-            .await;
+        db.execute(&format!(
+            "DELETE FROM blobs WHERE id = '{}'",
+            blob_id(content)
+        ))
+        .await;
     }
 
     // The session and the body, refused before GraphQL runs, answer the same way: the REST
     // code in `extensions.code`, the sentence in the message.
-    let logged_out = world.person("frank@example.com").await;
-    let (status, _) = world
-        .rest(Method::POST, &logged_out, "/auth/logout", None)
-        .await;
+    let logged_out = app.actor("frank").await;
+    let (status, _) = logged_out.send(Method::POST, "/auth/logout", None).await;
     assert!(status.is_success(), "{status}");
     let list =
         json!({ "query": PROJECTS_OF_TEAM, "variables": { "allProjects": true } }).to_string();
@@ -277,27 +259,21 @@ async fn every_refusal_is_a_200_with_a_data_object(db: common::TestDb) {
             "too large",
         ),
     ] {
-        let (status, answer) = world.post_graphql(session, body).await;
+        let (status, answer) = post_graphql(&app, session, body).await;
         assert_eq!(answer["errors"][0]["extensions"]["code"], code, "{answer}");
-        let refused = data_or_error(status, answer).unwrap_err();
+        let refused = data_or_error((status, answer)).unwrap_err();
         assert!(refused.contains(expected), "{code}: {refused}");
     }
 
     // Nothing any refusal touched changed.
     let mut after = Vec::new();
     for table in ["projects", "project_keys", "branches", "snapshots", "blobs"] {
-        after.push(world.count(table).await);
+        after.push(count(&db, table).await);
     }
     assert_eq!(after, before);
-    assert_eq!(
-        world.branch(&alice, project, "master").await,
-        Some(vec![tip])
-    );
-    assert_eq!(
-        world.branch(&dave, theirs, "master").await,
-        Some(vec![their_tip])
-    );
-    world.server.stop().await;
+    assert_eq!(alice.branch(project, "master").await, Some(vec![tip]));
+    assert_eq!(dave.branch(theirs, "master").await, Some(vec![their_tip]));
+    app.server.stop().await;
 }
 
 /// `bytes` hex characters that gzip cannot shrink much.
@@ -311,4 +287,24 @@ fn noise(seed: u64, bytes: usize) -> String {
         out.push_str(&format!("{state:016x}"));
     }
     out
+}
+
+/// One GraphQL request with the session `session` (none: no header) and this body text, which
+/// need not be JSON; the status and the answer.
+async fn post_graphql(app: &TestApp, session: Option<&str>, body: String) -> (StatusCode, Value) {
+    let mut request = app
+        .http
+        .post(app.url("/graphql?op"))
+        .header("Content-Type", "application/json")
+        .body(body);
+    if let Some(session) = session {
+        request = request.header("X-Session-Id", session);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }

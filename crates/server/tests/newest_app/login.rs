@@ -9,9 +9,9 @@ common::on_both_backends!(
 );
 
 async fn the_newest_login_bootstraps_and_unlocks_the_keys(db: common::TestDb) {
-    let app = App::start(&db).await;
-    let alice = app.account("alice@example.com").await;
-    let (_, whoami) = app.get(&alice.session, "/auth/whoami").await;
+    let app = TestApp::start(&db).await;
+    let alice = app.actor("alice").await;
+    let (_, whoami) = alice.get("/auth/whoami").await;
 
     // absorbKey's two calls, in parallel, as the app makes them; the SDK's header spelling and
     // insomniaFetch's reach the same handler.
@@ -40,7 +40,7 @@ async fn the_newest_login_bootstraps_and_unlocks_the_keys(db: common::TestDb) {
         })
     );
     assert!(humantime::parse_rfc3339(me["created_at"].as_str().unwrap()).is_ok());
-    let (status, same) = app.get(&alice.session, "/v3/users/me").await;
+    let (status, same) = alice.get("/v3/users/me").await;
     assert_eq!((status, &same), (StatusCode::OK, &me));
 
     let (status, _, keys) = keys;
@@ -101,9 +101,7 @@ async fn the_newest_login_bootstraps_and_unlocks_the_keys(db: common::TestDb) {
     );
 
     // After log-out the session opens nothing.
-    let (status, _) = app
-        .send(Method::POST, &alice.session, "/auth/logout", None)
-        .await;
+    let (status, _) = alice.send(Method::POST, "/auth/logout", None).await;
     assert!(status.is_success());
     let answer = app
         .v3(Method::GET, Some(&alice.session), "/v3/users/me", None)
@@ -134,8 +132,8 @@ async fn the_newest_login_bootstraps_and_unlocks_the_keys(db: common::TestDb) {
 }
 
 async fn v3_errors_are_problems_both_clients_read(db: common::TestDb) {
-    let app = App::start(&db).await;
-    let alice = app.account("alice@example.com").await;
+    let app = TestApp::start(&db).await;
+    let alice = app.actor("alice").await;
     let session = Some(alice.session.as_str());
 
     // No session, a malformed one, an unknown path, a wrong method: problems with our code.
@@ -165,7 +163,9 @@ async fn v3_errors_are_problems_both_clients_read(db: common::TestDb) {
         "/v3/users/me",
     );
     // The 10.x endpoints keep their own shape.
-    let (status, body) = app.get("", "/v1/organizations").await;
+    let (status, body) = app
+        .send_as("", Method::GET, "/v1/organizations", None)
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(
         body.as_object().unwrap().keys().collect::<Vec<_>>(),

@@ -19,17 +19,16 @@ mod spaces;
 
 use std::{path::Path, process::Command, time::Duration};
 
-use common::http::{
-    TestServer, call,
-    users::{User, login, sign_up_and_log_in},
-};
+use common::app::{Actor, TestApp};
+use common::http::users::login;
 use hypnos_crypto::{
     aes::{AesKey, AesMessage, decrypt_string},
     jwk::{RsaPublicJwk, SymmetricJwk},
     kdf::derive_key,
     rsa::RsaPrivateKey,
 };
-use reqwest::{Client, Method, StatusCode, header};
+use hypnos_server::storage::Role;
+use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 
 /// No test may hang: each story gets this long.
@@ -39,39 +38,9 @@ const STORY_TIMEOUT: Duration = Duration::from_secs(300);
 /// than the app's page of 200.
 const TEAMS: usize = 200;
 
-/// A server and a client for one story.
-struct App {
-    server: TestServer,
-    http: Client,
-}
-
-/// A signed-up, logged-in account.
-struct Account {
-    user: User,
-    id: String,
-    personal: String,
-    session: String,
-}
-
-impl App {
-    async fn start(db: &common::TestDb) -> Self {
-        Self {
-            server: TestServer::start(&db.url, 1_000).await,
-            http: Client::new(),
-        }
-    }
-
-    async fn account(&self, email: &str) -> Account {
-        let user = User::new(email, &format!("{email} passphrase"));
-        let (ids, session) = sign_up_and_log_in(&self.server, &self.http, &user).await;
-        Account {
-            user,
-            id: ids.account_id,
-            personal: ids.personal_organization_id,
-            session,
-        }
-    }
-
+/// What the newest app asks beside the shared actors' requests: the v3 SDK's own session header
+/// and content type, and the paged spaces.
+trait NewestApp {
     /// A request with the session as the v3 SDK sends it (`X-Session-ID`); the status, the
     /// content type and the body (JSON, `Null` when empty, a string otherwise).
     async fn v3(
@@ -80,8 +49,31 @@ impl App {
         session: Option<&str>,
         path: &str,
         body: Option<Value>,
+    ) -> (StatusCode, String, Value);
+
+    /// `owner` makes [`TEAMS`] teams, `Team 000` to `Team 199`, through the store: they are
+    /// the paging stories' fixtures, not what they test.
+    async fn many_teams(&self, owner: &Actor);
+
+    /// One page of spaces at `query`; the answer.
+    async fn spaces(&self, account: &Actor, query: &str) -> Value;
+
+    /// Every space, following `next` from the page at `query`; the spaces and the page count.
+    async fn all_spaces(&self, account: &Actor, query: &str) -> (Vec<Value>, usize);
+
+    /// The space `org` in `account`'s list.
+    async fn space(&self, account: &Actor, org: &str) -> Value;
+}
+
+impl NewestApp for TestApp {
+    async fn v3(
+        &self,
+        method: Method,
+        session: Option<&str>,
+        path: &str,
+        body: Option<Value>,
     ) -> (StatusCode, String, Value) {
-        let mut request = self.http.request(method, self.server.url(path));
+        let mut request = self.http.request(method, self.url(path));
         if let Some(session) = session {
             request = request.header("X-Session-ID", session);
         }
@@ -104,86 +96,13 @@ impl App {
         (status, content_type, value)
     }
 
-    /// GET with the session in `X-Session-Id`, as `insomniaFetch` sends it.
-    async fn get(&self, session: &str, path: &str) -> (StatusCode, Value) {
-        call(
-            &self.http,
-            Method::GET,
-            self.server.url(path),
-            session,
-            None,
-        )
-        .await
-    }
-
-    async fn send(
-        &self,
-        method: Method,
-        session: &str,
-        path: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        call(&self.http, method, self.server.url(path), session, body).await
-    }
-
-    /// A team of `owner`'s named `name`; its id.
-    async fn team(&self, owner: &Account, name: &str) -> String {
-        let (status, made) = self
-            .send(
-                Method::POST,
-                &owner.session,
-                "/v1/organizations",
-                Some(json!({"name": name})),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{made}");
-        made["id"].as_str().unwrap().to_owned()
-    }
-
-    /// `owner` makes [`TEAMS`] teams, `Team 000` to `Team 199`.
-    async fn many_teams(&self, owner: &Account) {
+    async fn many_teams(&self, owner: &Actor) {
         for number in 0..TEAMS {
             self.team(owner, &format!("Team {number:03}")).await;
         }
     }
 
-    /// The ids `/v1/organizations` lists for `account`, in its order.
-    async fn v1_ids(&self, account: &Account) -> Vec<String> {
-        let (status, listed) = self.get(&account.session, "/v1/organizations").await;
-        assert_eq!(status, StatusCode::OK, "{listed}");
-        ids(&listed["organizations"])
-    }
-
-    /// `inviter` invites `invitee` to `org` as `role`; the invitation's id.
-    async fn invite(&self, inviter: &Account, org: &str, invitee: &Account, role: &str) -> String {
-        let (status, made) = self
-            .send(
-                Method::POST,
-                &inviter.session,
-                &format!("/v1/organizations/{org}/invites"),
-                Some(json!({"inviteeId": invitee.id, "inviteKeys": [], "roles": [role]})),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{made}");
-        made["id"].as_str().unwrap().to_owned()
-    }
-
-    /// `inviter` brings `invitee` into `org` as `role` (invitation and acceptance).
-    async fn join(&self, inviter: &Account, org: &str, invitee: &Account, role: &str) {
-        let invitation = self.invite(inviter, org, invitee, role).await;
-        let (status, body) = self
-            .send(
-                Method::POST,
-                &invitee.session,
-                &format!("/v1/user/invites/{invitation}/accept"),
-                None,
-            )
-            .await;
-        assert!(status.is_success(), "{status}: {body}");
-    }
-
-    /// One page of spaces at `query`; the answer.
-    async fn spaces(&self, account: &Account, query: &str) -> Value {
+    async fn spaces(&self, account: &Actor, query: &str) -> Value {
         let (status, content_type, page) = self
             .v3(
                 Method::GET,
@@ -197,8 +116,7 @@ impl App {
         page
     }
 
-    /// Every space, following `next` from the page at `query`; the spaces and the page count.
-    async fn all_spaces(&self, account: &Account, query: &str) -> (Vec<Value>, usize) {
+    async fn all_spaces(&self, account: &Actor, query: &str) -> (Vec<Value>, usize) {
         let mut page = self.spaces(account, query).await;
         let mut spaces = Vec::new();
         let mut pages = 1;
@@ -215,14 +133,20 @@ impl App {
         }
     }
 
-    /// The space `org` in `account`'s list.
-    async fn space(&self, account: &Account, org: &str) -> Value {
+    async fn space(&self, account: &Actor, org: &str) -> Value {
         let (spaces, _) = self.all_spaces(account, "").await;
         spaces
             .into_iter()
             .find(|space| space["id"] == org)
             .unwrap_or_else(|| panic!("{org} is not among the spaces"))
     }
+}
+
+/// The ids `/v1/organizations` lists for `account`, in its order.
+async fn v1_ids(account: &Actor) -> Vec<String> {
+    let (status, listed) = account.get("/v1/organizations").await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    ids(&listed["organizations"])
 }
 
 /// The `id`s of a JSON array.
@@ -284,7 +208,7 @@ fn assert_problem(
 }
 
 /// A 400 problem that names `field` among its invalid parameters.
-async fn assert_invalid(app: &App, account: &Account, query: &str, field: &str) {
+async fn assert_invalid(app: &TestApp, account: &Actor, query: &str, field: &str) {
     let answer = app
         .v3(
             Method::GET,

@@ -10,16 +10,16 @@ common::on_both_backends!(
 );
 
 async fn storage_rule_features_and_plan_carry_both_apps_fields(db: common::TestDb) {
-    let app = App::start(&db).await;
-    let alice = app.account("alice@example.com").await;
+    let app = TestApp::start(&db).await;
+    let alice = app.actor("alice").await;
     let team = app.team(&alice, "Rules").await;
     let rule_path = format!("/v1/organizations/{team}/storage-rule");
 
-    let (status, rule) = app
-        .get(
-            &alice.session,
-            &format!("/v1/organizations/{}/storage-rule", alice.personal),
-        )
+    let (status, rule) = alice
+        .get(&format!(
+            "/v1/organizations/{}/storage-rule",
+            alice.personal
+        ))
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
@@ -44,24 +44,16 @@ async fn storage_rule_features_and_plan_carry_both_apps_fields(db: common::TestD
             "enableLocalVault": local,
             "enableGitSync": true,
         });
-        let (status, set) = app
-            .send(
-                Method::PUT,
-                &alice.session,
-                &rule_path,
-                Some(json!({"storage": storage})),
-            )
+        let (status, set) = alice
+            .send(Method::PUT, &rule_path, Some(json!({"storage": storage})))
             .await;
         assert_eq!((status, &set), (StatusCode::OK, &expected));
-        let (status, read) = app.get(&alice.session, &rule_path).await;
+        let (status, read) = alice.get(&rule_path).await;
         assert_eq!((status, &read), (StatusCode::OK, &expected));
     }
 
-    let (status, features) = app
-        .get(
-            &alice.session,
-            &format!("/v1/organizations/{team}/features"),
-        )
+    let (status, features) = alice
+        .get(&format!("/v1/organizations/{team}/features"))
         .await;
     assert_eq!(status, StatusCode::OK);
     let on = json!({"enabled": true});
@@ -97,7 +89,7 @@ async fn storage_rule_features_and_plan_carry_both_apps_fields(db: common::TestD
         })
     );
 
-    let (status, plan) = app.get(&alice.session, "/v1/billing/current-plan").await;
+    let (status, plan) = alice.get("/v1/billing/current-plan").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         plan,
@@ -115,12 +107,12 @@ async fn storage_rule_features_and_plan_carry_both_apps_fields(db: common::TestD
 }
 
 async fn member_roles_change_by_patch_and_put(db: common::TestDb) {
-    let app = App::start(&db).await;
-    let alice = app.account("alice@example.com").await;
-    let bob = app.account("bob@example.com").await;
-    let carol = app.account("carol@example.com").await;
+    let app = TestApp::start(&db).await;
+    let alice = app.actor("alice").await;
+    let bob = app.actor("bob").await;
+    let carol = app.actor("carol").await;
     let team = app.team(&alice, "Roles").await;
-    app.join(&alice, &team, &bob, "member").await;
+    app.join(&alice, &team, &bob, Role::Member).await;
     let roles = |account: &str| format!("/v1/organizations/{team}/members/{account}/roles");
     let role_of = |body: &Value| body["roleId"].as_str().unwrap().to_owned();
 
@@ -130,24 +122,20 @@ async fn member_roles_change_by_patch_and_put(db: common::TestDb) {
         (Method::PUT, "member"),
         (Method::PATCH, "admin"),
     ] {
-        let (status, set) = app
+        let (status, set) = alice
             .send(
                 method.clone(),
-                &alice.session,
                 &roles(&bob.id),
                 Some(json!({"roles": [role]})),
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{method} {role}: {set}");
         assert_eq!(role_of(&set), role);
-        let (_, read) = app.get(&alice.session, &roles(&bob.id)).await;
+        let (_, read) = alice.get(&roles(&bob.id)).await;
         assert_eq!(role_of(&read), role);
     }
-    let (_, audit) = app
-        .get(
-            &alice.session,
-            &format!("/v1/organizations/{team}/audit-log"),
-        )
+    let (_, audit) = alice
+        .get(&format!("/v1/organizations/{team}/audit-log"))
         .await;
     let changes = audit["events"]
         .as_array()
@@ -158,62 +146,59 @@ async fn member_roles_change_by_patch_and_put(db: common::TestDb) {
     assert_eq!(changes, 3);
 
     // Refusals change nothing.
-    for (session, target, body, expected) in [
+    for (who, target, body, expected) in [
         (
-            &alice.session,
+            &alice,
             &alice.id,
             json!({"roles": ["member"]}),
             StatusCode::CONFLICT,
         ),
         (
-            &alice.session,
+            &alice,
             &bob.id,
             json!({"roles": ["owner"]}),
             StatusCode::BAD_REQUEST,
         ),
         (
-            &alice.session,
+            &alice,
             &bob.id,
             json!({"roles": ["admin", "member"]}),
             StatusCode::BAD_REQUEST,
         ),
         (
-            &alice.session,
+            &alice,
             &bob.id,
             json!({"role": "member"}),
             StatusCode::BAD_REQUEST,
         ),
         (
-            &carol.session,
+            &carol,
             &bob.id,
             json!({"roles": ["member"]}),
             StatusCode::NOT_FOUND,
         ),
     ] {
-        let (status, body) = app
-            .send(Method::PATCH, session, &roles(target), Some(body))
-            .await;
+        let (status, body) = who.send(Method::PATCH, &roles(target), Some(body)).await;
         assert_eq!(status, expected, "{body}");
         assert!(body["error"].is_string() && body["message"].is_string());
     }
-    app.join(&alice, &team, &carol, "member").await;
-    let (status, _) = app
+    app.join(&alice, &team, &carol, Role::Member).await;
+    let (status, _) = carol
         .send(
             Method::PATCH,
-            &carol.session,
             &roles(&bob.id),
             Some(json!({"roles": ["member"]})),
         )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "a member changes no roles");
-    let (_, read) = app.get(&alice.session, &roles(&bob.id)).await;
+    let (_, read) = alice.get(&roles(&bob.id)).await;
     assert_eq!(role_of(&read), "admin");
 }
 
 async fn start_up_defaults_answer_their_types(db: common::TestDb) {
-    let app = App::start(&db).await;
-    let alice = app.account("alice@example.com").await;
-    let bob = app.account("bob@example.com").await;
+    let app = TestApp::start(&db).await;
+    let alice = app.actor("alice").await;
+    let bob = app.actor("bob").await;
     let unlimited = 1_000_000;
     let with_session = [
         (
@@ -242,25 +227,24 @@ async fn start_up_defaults_answer_their_types(db: common::TestDb) {
         ),
     ];
     for (method, path, expected) in with_session {
-        let (status, body) = app.send(method.clone(), &alice.session, path, None).await;
+        let (status, body) = alice.send(method.clone(), path, None).await;
         assert_eq!(
             (status, &body),
             (StatusCode::OK, &expected),
             "{method} {path}"
         );
-        let (status, body) = app.send(method.clone(), "", path, None).await;
+        let (status, body) = app.send_as("", method.clone(), path, None).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}: {body}");
     }
-    let (status, body) = app
-        .get(
-            &alice.session,
-            &format!("/v1/enterprise/{}/license-usage", "e".repeat(101)),
-        )
+    let (status, body) = alice
+        .get(&format!("/v1/enterprise/{}/license-usage", "e".repeat(101)))
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 
     // Sent without our session by the app: nothing to reveal.
-    let (status, planes) = app.get("", "/v2/control-planes").await;
+    let (status, planes) = app
+        .send_as("", Method::GET, "/v2/control-planes", None)
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         planes,
@@ -281,31 +265,20 @@ async fn start_up_defaults_answer_their_types(db: common::TestDb) {
     // The newest app's Git project count: any member reports it; it is checked, not kept.
     let team = app.team(&alice, "Gitty").await;
     let path = format!("/v1/organizations/{team}/git-projects");
-    let (status, body) = app
-        .send(
-            Method::PATCH,
-            &alice.session,
-            &path,
-            Some(json!({"count": 3})),
-        )
+    let (status, body) = alice
+        .send(Method::PATCH, &path, Some(json!({"count": 3})))
         .await;
     assert_eq!((status, &body), (StatusCode::NO_CONTENT, &Value::Null));
-    let (status, _) = app
+    let (status, _) = alice
         .send(
             Method::PATCH,
-            &alice.session,
             &format!("/v1/organizations/{}/git-projects", alice.personal),
             Some(json!({"count": 0})),
         )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _) = app
-        .send(
-            Method::PATCH,
-            &bob.session,
-            &path,
-            Some(json!({"count": 3})),
-        )
+    let (status, _) = bob
+        .send(Method::PATCH, &path, Some(json!({"count": 3})))
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "a non-member learns nothing");
     for bad in [
@@ -314,13 +287,11 @@ async fn start_up_defaults_answer_their_types(db: common::TestDb) {
         json!({"count": "3"}),
         json!({}),
     ] {
-        let (status, body) = app
-            .send(Method::PATCH, &alice.session, &path, Some(bad.clone()))
-            .await;
+        let (status, body) = alice.send(Method::PATCH, &path, Some(bad.clone())).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
     }
     let (status, _) = app
-        .send(Method::PATCH, "", &path, Some(json!({"count": 3})))
+        .send_as("", Method::PATCH, &path, Some(json!({"count": 3})))
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let audited = db

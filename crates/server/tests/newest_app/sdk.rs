@@ -43,11 +43,11 @@ async fn sdk(args: Vec<String>) -> Value {
 }
 
 async fn the_sdk_drives_the_v3_endpoints(db: common::TestDb) {
-    let app = App::start(&db).await;
-    let alice = app.account("alice@example.com").await;
+    let app = TestApp::start(&db).await;
+    let alice = app.actor("alice").await;
     app.many_teams(&alice).await;
-    let v1 = app.v1_ids(&alice).await;
-    let (_, whoami) = app.get(&alice.session, "/auth/whoami").await;
+    let v1 = v1_ids(&alice).await;
+    let (_, whoami) = alice.get("/auth/whoami").await;
 
     let args = |page_size: u32| {
         [
@@ -129,13 +129,13 @@ async fn the_sdk_drives_the_v3_endpoints(db: common::TestDb) {
 /// Migration 0009 on a database that has organizations already: the counts it keeps start
 /// right. On PostgreSQL it runs as the server's ordinary role, bound by row-level security.
 async fn the_upgrade_counts_the_members_there_are(db: common::TestDb) {
-    let app = App::start(&db).await;
-    let alice = app.account("alice@example.com").await;
-    let bob = app.account("bob@example.com").await;
-    let carol = app.account("carol@example.com").await;
+    let app = TestApp::start(&db).await;
+    let alice = app.actor("alice").await;
+    let bob = app.actor("bob").await;
+    let carol = app.actor("carol").await;
     let team = app.team(&alice, "Before").await;
-    app.join(&alice, &team, &bob, "admin").await;
-    app.join(&bob, &team, &carol, "member").await;
+    app.join(&alice, &team, &bob, Role::Admin).await;
+    app.join(&bob, &team, &carol, Role::Member).await;
     app.server.stop().await;
     // The database as it was before migration 0009.
     let downgrade = match db.backend {
@@ -155,10 +155,7 @@ async fn the_upgrade_counts_the_members_there_are(db: common::TestDb) {
         "{downgrade} DELETE FROM _sqlx_migrations WHERE version = 9;"
     ))
     .await;
-    let app = App {
-        server: TestServer::start(&db.url, 1_000).await,
-        http: Client::new(),
-    };
+    let app = TestApp::start(&db).await;
     let counted = app.space(&alice, &team).await;
     assert_eq!(
         (&counted["total_members"], &counted["total_admins"]),
@@ -168,7 +165,7 @@ async fn the_upgrade_counts_the_members_there_are(db: common::TestDb) {
     assert_eq!(app.space(&carol, &team).await["total_members"], 3);
     assert_eq!(app.space(&alice, &alice.personal).await["total_members"], 1);
     // And the triggers are back: a new member counts.
-    let dave = app.account("dave@example.com").await;
-    app.join(&alice, &team, &dave, "member").await;
+    let dave = app.actor("dave").await;
+    app.join(&alice, &team, &dave, Role::Member).await;
     assert_eq!(app.space(&bob, &team).await["total_members"], 4);
 }

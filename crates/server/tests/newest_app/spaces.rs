@@ -10,10 +10,10 @@ common::on_both_backends!(
 );
 
 async fn spaces_page_through_201_organizations(db: common::TestDb) {
-    let app = App::start(&db).await;
-    let alice = app.account("alice@example.com").await;
+    let app = TestApp::start(&db).await;
+    let alice = app.actor("alice").await;
     app.many_teams(&alice).await;
-    let v1 = app.v1_ids(&alice).await;
+    let v1 = v1_ids(&alice).await;
     assert_eq!(v1.len(), TEAMS + 1);
 
     // The app's loop: pages of 200, `next` until null.
@@ -39,9 +39,7 @@ async fn spaces_page_through_201_organizations(db: common::TestDb) {
         both, v1,
         "the same ids, in the same order as /v1/organizations"
     );
-    let (status, explicit) = app
-        .get(&alice.session, "/v3/users/me/spaces?page[size]=200")
-        .await;
+    let (status, explicit) = alice.get("/v3/users/me/spaces?page[size]=200").await;
     assert_eq!((status, &explicit), (StatusCode::OK, &first));
 
     // The personal organization: owned, one member, not to be left; a team likewise owned.
@@ -145,23 +143,23 @@ async fn spaces_page_through_201_organizations(db: common::TestDb) {
     assert_eq!(newest, v1);
 
     // Another account sees only its own.
-    let bob = app.account("bob@example.com").await;
+    let bob = app.actor("bob").await;
     let (bobs, _) = app.all_spaces(&bob, "").await;
     assert_eq!(ids(&Value::Array(bobs)), [bob.personal.as_str()]);
 }
 
 async fn spaces_count_members_admins_and_invitations(db: common::TestDb) {
-    let app = App::start(&db).await;
-    let alice = app.account("alice@example.com").await;
-    let bob = app.account("bob@example.com").await;
-    let carol = app.account("carol@example.com").await;
-    let dave = app.account("dave@example.com").await;
-    let erin = app.account("erin@example.com").await;
+    let app = TestApp::start(&db).await;
+    let alice = app.actor("alice").await;
+    let bob = app.actor("bob").await;
+    let carol = app.actor("carol").await;
+    let dave = app.actor("dave").await;
+    let erin = app.actor("erin").await;
     let team = app.team(&alice, "Counted").await;
-    app.join(&alice, &team, &bob, "admin").await;
-    app.join(&alice, &team, &carol, "member").await;
-    app.invite(&alice, &team, &dave, "member").await;
-    let expired = app.invite(&bob, &team, &erin, "member").await;
+    app.join(&alice, &team, &bob, Role::Admin).await;
+    app.join(&alice, &team, &carol, Role::Member).await;
+    app.invite(&alice, &team, &dave, Role::Member).await;
+    let expired = app.invite(&bob, &team, &erin, Role::Member).await;
     db.execute(&format!(
         "UPDATE invitations SET expires_at = 0 WHERE id = '{expired}'"
     ))
@@ -198,30 +196,24 @@ async fn spaces_count_members_admins_and_invitations(db: common::TestDb) {
     assert_eq!(members_view["can_leave"], true);
     for account in [&alice, &bob, &carol, &dave] {
         let (spaces, _) = app.all_spaces(account, "").await;
-        assert_eq!(ids(&Value::Array(spaces)), app.v1_ids(account).await);
+        assert_eq!(ids(&Value::Array(spaces)), v1_ids(account).await);
     }
     let (daves, _) = app.all_spaces(&dave, "").await;
     assert_eq!(daves.len(), 1, "an invitation is not a membership");
 
     // The counts follow every change of membership.
     let org = |rest: &str| format!("/v1/organizations/{team}{rest}");
-    let (status, _) = app
+    let (status, _) = alice
         .send(
             Method::PATCH,
-            &alice.session,
             &org(&format!("/members/{}/roles", carol.id)),
             Some(json!({"roles": ["admin"]})),
         )
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(app.space(&alice, &team).await["total_admins"], 3);
-    let (status, _) = app
-        .send(
-            Method::DELETE,
-            &alice.session,
-            &org(&format!("/members/{}", bob.id)),
-            None,
-        )
+    let (status, _) = alice
+        .send(Method::DELETE, &org(&format!("/members/{}", bob.id)), None)
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let counted = app.space(&alice, &team).await;
@@ -229,10 +221,9 @@ async fn spaces_count_members_admins_and_invitations(db: common::TestDb) {
         (&counted["total_members"], &counted["total_admins"]),
         (&json!(2), &json!(2))
     );
-    let (status, _) = app
+    let (status, _) = carol
         .send(
             Method::DELETE,
-            &carol.session,
             &org(&format!("/members/{}", carol.id)),
             None,
         )
@@ -258,18 +249,16 @@ async fn spaces_count_members_admins_and_invitations(db: common::TestDb) {
     );
 
     // A deleted team leaves the list.
-    let (status, _) = app
-        .send(Method::DELETE, &alice.session, &org(""), None)
-        .await;
+    let (status, _) = alice.send(Method::DELETE, &org(""), None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (alices, _) = app.all_spaces(&alice, "").await;
     assert_eq!(ids(&Value::Array(alices)), [alice.personal.as_str()]);
 }
 
 async fn spaces_refuse_bad_parameters(db: common::TestDb) {
-    let app = App::start(&db).await;
-    let alice = app.account("alice@example.com").await;
-    let bob = app.account("bob@example.com").await;
+    let app = TestApp::start(&db).await;
+    let alice = app.actor("alice").await;
+    let bob = app.actor("bob").await;
     for number in 0..3 {
         app.team(&alice, &format!("Team {number}")).await;
     }

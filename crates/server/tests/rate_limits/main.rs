@@ -18,8 +18,9 @@ mod store;
 
 use std::time::Duration;
 
+use common::app::TestApp;
 use common::http::{
-    TestServer, call, post,
+    TestServer, post,
     users::{User, begin_login, login, sign_up_and_log_in},
 };
 use hypnos_crypto::{encoding::to_hex, random};
@@ -27,7 +28,7 @@ use hypnos_server::{
     ServerConfig,
     storage::{Counter, OverLimit},
 };
-use reqwest::{Client, Method, StatusCode, header::HeaderMap};
+use reqwest::{Client, StatusCode, header::HeaderMap};
 use serde_json::{Value, json};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},

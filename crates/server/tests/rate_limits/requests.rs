@@ -89,36 +89,11 @@ async fn over_limit_and_oversized_requests_are_refused_unread(db: common::TestDb
 async fn invitation_look_ups_are_limited_per_caller(db: common::TestDb) {
     let mut settings = config(&db, 1_000, 1_000, 1_000);
     settings.invite_lookup_rate = 3;
-    let server = TestServer::start_with(settings).await;
-    let http = Client::new();
-    let alice = User::new("alice@example.com", "alice's passphrase");
-    let bob = User::new("bob@example.com", "bob's passphrase");
-    let (_, alice_session) = sign_up_and_log_in(&server, &http, &alice).await;
-    let (_, bob_session) = sign_up_and_log_in(&server, &http, &bob).await;
-    let (status, team) = call(
-        &http,
-        Method::POST,
-        server.url("/v1/organizations"),
-        &alice_session,
-        Some(json!({"name": "Acme"})),
-    )
-    .await;
-    assert!(status.is_success(), "{status} {team}");
-    let team = team["id"].as_str().unwrap().to_owned();
-    let look_up = |session: &str, org: &str, email: &str| {
-        let url = server.url(&format!("/v1/organizations/{org}/invites/instructions"));
-        let (http, session, email) = (&http, session.to_owned(), email.to_owned());
-        async move {
-            call(
-                http,
-                Method::POST,
-                url,
-                &session,
-                Some(json!({"inviteeEmail": email})),
-            )
-            .await
-        }
-    };
+    let app = TestApp::start_with(settings).await;
+    let alice = app.actor("alice").await;
+    let bob = app.actor("bob").await;
+    let team = app.team(&alice, "Acme").await;
+    let path = format!("/v1/organizations/{team}/invites/instructions");
     let mut statuses = Vec::new();
     for email in [
         "bob@example.com",
@@ -126,7 +101,7 @@ async fn invitation_look_ups_are_limited_per_caller(db: common::TestDb) {
         "x@example.com",
         "y@x.org",
     ] {
-        statuses.push(look_up(&alice_session, &team, email).await.0);
+        statuses.push(alice.post(&path, json!({"inviteeEmail": email})).await.0);
     }
     assert_eq!(
         statuses,
@@ -138,19 +113,25 @@ async fn invitation_look_ups_are_limited_per_caller(db: common::TestDb) {
         ]
     );
     // Another caller has its own budget (bob is no member: 404, but not 429).
-    let (status, _) = look_up(&bob_session, &team, "alice@example.com").await;
+    let (status, _) = bob
+        .post(&path, json!({"inviteeEmail": "alice@example.com"}))
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    server.stop().await;
+    app.server.stop().await;
 }
 
 async fn an_unknown_reset_does_the_work_of_a_known_one(db: common::TestDb) {
-    let server = TestServer::start_with(config(&db, 1_000, 1_000, 1_000)).await;
-    let http = Client::new();
-    let known = User::new("known@example.com", "a passphrase");
-    sign_up_and_log_in(&server, &http, &known).await;
+    let app = TestApp::start_with(config(&db, 1_000, 1_000, 1_000)).await;
+    let known = app
+        .actor_of(User::new("known@example.com", "a passphrase"))
+        .await;
     for email in ["known@example.com", "unknown@example.com"] {
-        let (status, body) =
-            post(&http, server.url("/auth/reset"), reset_body(&known, email)).await;
+        let (status, body) = post(
+            &app.http,
+            app.url("/auth/reset"),
+            reset_body(&known.user, email),
+        )
+        .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
         assert_eq!(body["error"], "UNAUTHORIZED");
     }
@@ -159,7 +140,7 @@ async fn an_unknown_reset_does_the_work_of_a_known_one(db: common::TestDb) {
         .scalar("SELECT COUNT(*) FROM security_events WHERE kind = 'reset_failed'")
         .await;
     assert_eq!(failed, 2);
-    server.stop().await;
+    app.server.stop().await;
 }
 
 /// Times `POST /auth/reset` for a known and an unknown e-mail (wrong token each) and prints the
