@@ -7,8 +7,9 @@ mod common;
 
 use std::time::Duration;
 
+use common::app::TestApp;
 use common::http::{
-    TestServer, post,
+    TestServer,
     users::{User, begin_login, login, verifier_for},
 };
 use hypnos_crypto::{
@@ -18,40 +19,29 @@ use hypnos_crypto::{
     kdf::derive_key,
     wire::auth::{SignupResponse, WhoamiResponse},
 };
-use reqwest::{Client, StatusCode};
+use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 
-async fn whoami(server: &TestServer, http: &Client, session: &str) -> (StatusCode, Value) {
-    let response = http
-        .get(server.url("/auth/whoami"))
-        .header("X-Session-Id", session)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap())
-}
-
 async fn account_life(db: common::TestDb) {
-    let database_url = db.url.as_str();
-    let server = TestServer::start(database_url, 1_000).await;
-    let http = Client::new();
+    let app = TestApp::start(&db).await;
     let alice = User::new("alice@example.com", "correct horse battery staple");
 
     // Sign-up, and a second sign-up with the same e-mail.
-    let (status, created) = post(&http, server.url("/auth/signup"), alice.signup_body()).await;
+    let (status, created) = app.post("/auth/signup", alice.signup_body()).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let created: SignupResponse = serde_json::from_value(created).unwrap();
     assert!(created.account_id.starts_with("acct_"));
-    let (status, taken) = post(&http, server.url("/auth/signup"), alice.signup_body()).await;
+    let (status, taken) = app.post("/auth/signup", alice.signup_body()).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(taken["error"], "EMAIL_TAKEN");
 
     // Log-in, whoami, and unlocking the keys exactly as the app does.
-    let session = login(&server, &http, &alice.email, &alice.passphrase)
+    let session = login(&app.server, &app.http, &alice.email, &alice.passphrase)
         .await
         .unwrap();
-    let (status, me) = whoami(&server, &http, &session).await;
+    let (status, me) = app
+        .send_as(&session, Method::GET, "/auth/whoami", None)
+        .await;
     assert_eq!(status, StatusCode::OK, "{me}");
     let me: WhoamiResponse = serde_json::from_value(me).unwrap();
     assert_eq!(me.account_id, created.account_id);
@@ -83,11 +73,11 @@ async fn account_life(db: common::TestDb) {
     assert_eq!(private.public, *alice.private.public_jwk());
 
     // A wrong passphrase and an unknown e-mail fail the same way, at the last step.
-    let (status, wrong) = login(&server, &http, &alice.email, "wrong horse")
+    let (status, wrong) = login(&app.server, &app.http, &alice.email, "wrong horse")
         .await
         .unwrap_err();
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, unknown) = login(&server, &http, "nobody@example.com", "anything")
+    let (status, unknown) = login(&app.server, &app.http, "nobody@example.com", "anything")
         .await
         .unwrap_err();
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -100,49 +90,46 @@ async fn account_life(db: common::TestDb) {
         .scalar("SELECT COUNT(*) FROM security_events WHERE kind = 'login_failed' AND account_id IS NULL")
         .await;
     assert_eq!((known, unknown_events), (1, 1));
-    let (_, salts_once) = post(
-        &http,
-        server.url("/auth/login-s"),
-        json!({"email": "nobody@example.com"}),
-    )
-    .await;
-    let (_, salts_twice) = post(
-        &http,
-        server.url("/auth/login-s"),
-        json!({"email": "nobody@example.com"}),
-    )
-    .await;
+    let (_, salts_once) = app
+        .post("/auth/login-s", json!({"email": "nobody@example.com"}))
+        .await;
+    let (_, salts_twice) = app
+        .post("/auth/login-s", json!({"email": "nobody@example.com"}))
+        .await;
     assert_eq!(salts_once, salts_twice, "fake salts are stable");
     assert_ne!(salts_once["saltKey"], salts_once["saltAuth"]);
 
     // A log-in state is single-use.
-    let (proof, starter) = begin_login(&server, &http, &alice.email, &alice.passphrase)
+    let (proof, starter) = begin_login(&app.server, &app.http, &alice.email, &alice.passphrase)
         .await
         .unwrap();
     let m1_body = json!({"srpM1": to_hex(proof.m1()), "sessionStarterId": starter});
-    let (status, _) = post(&http, server.url("/auth/login-m1"), m1_body.clone()).await;
+    let (status, _) = app.post("/auth/login-m1", m1_body.clone()).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, reused) = post(&http, server.url("/auth/login-m1"), m1_body).await;
+    let (status, reused) = app.post("/auth/login-m1", m1_body).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{reused}");
 
     // Log-out ends the session.
-    let other_session = login(&server, &http, &alice.email, &alice.passphrase)
+    let other_session = login(&app.server, &app.http, &alice.email, &alice.passphrase)
         .await
         .unwrap();
-    let response = http
-        .post(server.url("/auth/logout"))
+    let response = app
+        .http
+        .post(app.url("/auth/logout"))
         .header("X-Session-Id", &other_session)
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert_eq!(
-        whoami(&server, &http, &other_session).await.0,
+        app.send_as(&other_session, Method::GET, "/auth/whoami", None)
+            .await
+            .0,
         StatusCode::UNAUTHORIZED
     );
 
     // Passphrase change: revokes the other sessions, keeps this one, and the keys stay readable.
-    let second = login(&server, &http, &alice.email, &alice.passphrase)
+    let second = login(&app.server, &app.http, &alice.email, &alice.passphrase)
         .await
         .unwrap();
     let new_passphrase = "a much better passphrase";
@@ -157,8 +144,9 @@ async fn account_life(db: common::TestDb) {
     });
     let mut stale = change.clone();
     stale["encSymmetricKey"] = json!(alice.enc_symmetric_key());
-    let response = http
-        .post(server.url("/auth/change-password"))
+    let response = app
+        .http
+        .post(app.url("/auth/change-password"))
         .header("X-Session-Id", &session)
         .json(&stale)
         .send()
@@ -169,8 +157,9 @@ async fn account_life(db: common::TestDb) {
         StatusCode::CONFLICT,
         "a stale encSymmetricKey changes nothing"
     );
-    let response = http
-        .post(server.url("/auth/change-password"))
+    let response = app
+        .http
+        .post(app.url("/auth/change-password"))
         .header("X-Session-Id", &session)
         .json(&change)
         .send()
@@ -178,58 +167,71 @@ async fn account_life(db: common::TestDb) {
         .unwrap();
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert_eq!(
-        whoami(&server, &http, &second).await.0,
+        app.send_as(&second, Method::GET, "/auth/whoami", None)
+            .await
+            .0,
         StatusCode::UNAUTHORIZED
     );
-    assert_eq!(whoami(&server, &http, &session).await.0, StatusCode::OK);
+    assert_eq!(
+        app.send_as(&session, Method::GET, "/auth/whoami", None)
+            .await
+            .0,
+        StatusCode::OK
+    );
     assert!(
-        login(&server, &http, &alice.email, &alice.passphrase)
+        login(&app.server, &app.http, &alice.email, &alice.passphrase)
             .await
             .is_err()
     );
-    let session = login(&server, &http, &alice.email, new_passphrase)
+    let session = login(&app.server, &app.http, &alice.email, new_passphrase)
         .await
         .unwrap();
 
     // Reset with an operator's token: new keys, every session revoked, the token single-use.
-    let token = hypnos_server::admin::issue_reset_token(&server.config, &alice.email)
+    let token = hypnos_server::admin::issue_reset_token(&app.server.config, &alice.email)
         .await
         .unwrap();
     let fresh = User::new(&alice.email, "a fresh start");
     let mut reset = fresh.keys_body();
     reset["email"] = json!(alice.email);
     reset["token"] = json!(token);
-    let (status, body) = post(&http, server.url("/auth/reset"), reset.clone()).await;
+    let (status, body) = app.post("/auth/reset", reset.clone()).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     assert_eq!(
-        whoami(&server, &http, &session).await.0,
+        app.send_as(&session, Method::GET, "/auth/whoami", None)
+            .await
+            .0,
         StatusCode::UNAUTHORIZED
     );
-    let (status, _) = post(&http, server.url("/auth/reset"), reset).await;
+    let (status, _) = app.post("/auth/reset", reset).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "a used token is refused");
-    let session = login(&server, &http, &fresh.email, &fresh.passphrase)
+    let session = login(&app.server, &app.http, &fresh.email, &fresh.passphrase)
         .await
         .unwrap();
-    let (_, me) = whoami(&server, &http, &session).await;
+    let (_, me) = app
+        .send_as(&session, Method::GET, "/auth/whoami", None)
+        .await;
     assert_eq!(me["publicKey"], json!(fresh.private.public_jwk().to_json()));
 
     // A log-in of the account, half done when the account is deleted.
     let (pending_proof, pending_starter) =
-        begin_login(&server, &http, &fresh.email, &fresh.passphrase)
+        begin_login(&app.server, &app.http, &fresh.email, &fresh.passphrase)
             .await
             .unwrap();
 
     // Deletion: a wrong verifier is refused; the right one deletes the account.
-    let response = http
-        .delete(server.url("/auth/delete-account"))
+    let response = app
+        .http
+        .delete(app.url("/auth/delete-account"))
         .header("X-Session-Id", &session)
         .json(&json!({"verifier": alice.verifier()}))
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    let response = http
-        .delete(server.url("/auth/delete-account"))
+    let response = app
+        .http
+        .delete(app.url("/auth/delete-account"))
         .header("X-Session-Id", &session)
         .json(&json!({"verifier": fresh.verifier()}))
         .send()
@@ -237,51 +239,46 @@ async fn account_life(db: common::TestDb) {
         .unwrap();
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert_eq!(
-        whoami(&server, &http, &session).await.0,
+        app.send_as(&session, Method::GET, "/auth/whoami", None)
+            .await
+            .0,
         StatusCode::UNAUTHORIZED
     );
     // The deletion ended the half-done log-in, although its passphrase was right.
-    let (status, body) = post(
-        &http,
-        server.url("/auth/login-m1"),
-        json!({
-            "srpM1": to_hex(pending_proof.m1()),
-            "sessionStarterId": pending_starter,
-        }),
-    )
-    .await;
+    let (status, body) = app
+        .post(
+            "/auth/login-m1",
+            json!({
+                "srpM1": to_hex(pending_proof.m1()),
+                "sessionStarterId": pending_starter,
+            }),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     assert_eq!(body["error"], "UNAUTHORIZED");
     assert!(
-        login(&server, &http, &fresh.email, &fresh.passphrase)
+        login(&app.server, &app.http, &fresh.email, &fresh.passphrase)
             .await
             .is_err()
     );
-    let (status, _) = post(&http, server.url("/auth/signup"), fresh.signup_body()).await;
+    let (status, _) = app.post("/auth/signup", fresh.signup_body()).await;
     assert_eq!(status, StatusCode::CREATED, "the e-mail is free again");
-    server.stop().await;
+    app.server.stop().await;
 
     // The fake salts of an unknown e-mail survive a restart (the secret is in the database).
-    let restarted = TestServer::start(database_url, 1_000).await;
-    let (_, salts_after_restart) = post(
-        &http,
-        restarted.url("/auth/login-s"),
-        json!({"email": "nobody@example.com"}),
-    )
-    .await;
+    let restarted = TestApp::start(&db).await;
+    let (_, salts_after_restart) = restarted
+        .post("/auth/login-s", json!({"email": "nobody@example.com"}))
+        .await;
     assert_eq!(salts_after_restart, salts_once);
-    restarted.stop().await;
+    restarted.server.stop().await;
 }
 
 async fn bad_input_and_limits(db: common::TestDb) {
-    let database_url = db.url.as_str();
-    let server = TestServer::start(database_url, 3).await;
-    let http = Client::new();
+    let app = TestApp::from(TestServer::start(&db.url, 3).await);
     let bob = User::new("bob@example.com", "bob's passphrase");
     assert_eq!(
-        post(&http, server.url("/auth/signup"), bob.signup_body())
-            .await
-            .0,
+        app.post("/auth/signup", bob.signup_body()).await.0,
         StatusCode::CREATED
     );
 
@@ -293,8 +290,9 @@ async fn bad_input_and_limits(db: common::TestDb) {
         );
     };
     // Malformed JSON, wrong types, missing fields.
-    let response = http
-        .post(server.url("/auth/signup"))
+    let response = app
+        .http
+        .post(app.url("/auth/signup"))
         .header("content-type", "application/json")
         .body("{not json")
         .send()
@@ -304,11 +302,11 @@ async fn bad_input_and_limits(db: common::TestDb) {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"], "BAD_REQUEST");
     expect_400(
-        post(&http, server.url("/auth/login-s"), json!({"email": 5})).await,
+        app.post("/auth/login-s", json!({"email": 5})).await,
         "wrong type",
     );
     expect_400(
-        post(&http, server.url("/auth/signup"), json!({"email": "x@y.z"})).await,
+        app.post("/auth/signup", json!({"email": "x@y.z"})).await,
         "missing fields",
     );
     // Each invalid sign-up field is named and nothing is written.
@@ -322,32 +320,25 @@ async fn bad_input_and_limits(db: common::TestDb) {
     ] {
         let mut body = User::new("carol@example.com", "p").signup_body();
         body[field] = value;
-        let (status, answer) = post(&http, server.url("/auth/signup"), body).await;
+        let (status, answer) = app.post("/auth/signup", body).await;
         expect_400((status, answer.clone()), field);
         assert!(
             answer["message"].as_str().unwrap().contains(field),
             "{field}: {answer}"
         );
     }
-    let (_, salts) = post(
-        &http,
-        server.url("/auth/login-s"),
-        json!({"email": "carol@example.com"}),
-    )
-    .await;
-    let (_, salts_again) = post(
-        &http,
-        server.url("/auth/login-s"),
-        json!({"email": "carol@example.com"}),
-    )
-    .await;
+    let (_, salts) = app
+        .post("/auth/login-s", json!({"email": "carol@example.com"}))
+        .await;
+    let (_, salts_again) = app
+        .post("/auth/login-s", json!({"email": "carol@example.com"}))
+        .await;
     assert_eq!(salts, salts_again, "carol was never created");
     // A ≡ 0 (mod N): zero and N itself; and an A that is not 256 bytes.
     // (Another e-mail than bob's: every login-a counts towards the account's limit.)
     expect_400(
-        post(
-            &http,
-            server.url("/auth/login-a"),
+        app.post(
+            "/auth/login-a",
             json!({"email": "zero@example.com", "srpA": "00".repeat(256)}),
         )
         .await,
@@ -355,39 +346,37 @@ async fn bad_input_and_limits(db: common::TestDb) {
     );
     let modulus = "ac6bdb41324a9a9bf166de5e1389582faf72b6651987ee07fc3192943db56050a37329cbb4a099ed8193e0757767a13dd52312ab4b03310dcd7f48a9da04fd50e8083969edb767b0cf6095179a163ab3661a05fbd5faaae82918a9962f0b93b855f97993ec975eeaa80d740adbf4ff747359d041d5c33ea71d281e446b14773bca97b43a23fb801676bd207a436c6481f1d2b9078717461a5b9d32e688f87748544523b524b0d57d5ea77a2775d2ecfa032cfbdbf52fb3786160279004e57ae6af874e7303ce53299ccc041c7bc308d82a5698f3a8d0c38271ae35f8e9dbfbb694b5c803d89f7ae435de236d525f54759b65e372fcd68ef20fa7111f9e4aff73";
     expect_400(
-        post(
-            &http,
-            server.url("/auth/login-a"),
+        app.post(
+            "/auth/login-a",
             json!({"email": "zero@example.com", "srpA": modulus}),
         )
         .await,
         "A = N",
     );
     expect_400(
-        post(
-            &http,
-            server.url("/auth/login-a"),
+        app.post(
+            "/auth/login-a",
             json!({"email": "zero@example.com", "srpA": "01"}),
         )
         .await,
         "short A",
     );
     // Unknown sessionStarterId.
-    let (status, body) = post(
-        &http,
-        server.url("/auth/login-m1"),
-        json!({"srpM1": "00".repeat(32), "sessionStarterId": "nope"}),
-    )
-    .await;
+    let (status, body) = app
+        .post(
+            "/auth/login-m1",
+            json!({"srpM1": "00".repeat(32), "sessionStarterId": "nope"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     // Oversize body: over the authentication endpoints' limit (which login-s has), and under
     // what lingering close drains (4 MiB), so that the 413 always reaches a client still
     // sending (32 MiB, the general limit, could meet a reset, depending on timing). On a
     // client of its own: the server closes the connection after such a refusal, and a pooled
     // connection could be picked up by the next request before the close is seen.
-    let huge = "a".repeat(server.config.auth_max_body_bytes + 1);
+    let huge = "a".repeat(app.server.config.auth_max_body_bytes + 1);
     let response = Client::new()
-        .post(server.url("/auth/login-s"))
+        .post(app.url("/auth/login-s"))
         .header("content-type", "application/json")
         .body(format!("{{\"email\":\"{huge}\"}}"))
         .send()
@@ -395,50 +384,56 @@ async fn bad_input_and_limits(db: common::TestDb) {
         .unwrap();
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     // No or a malformed session.
-    let response = http.get(server.url("/auth/whoami")).send().await.unwrap();
+    let response = app.http.get(app.url("/auth/whoami")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    let response = http
-        .get(server.url("/auth/whoami"))
+    let response = app
+        .http
+        .get(app.url("/auth/whoami"))
         .header("X-Session-Id", "zz")
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     // Unknown route and wrong method answer JSON too.
-    let response = http.get(server.url("/nope")).send().await.unwrap();
+    let response = app.http.get(app.url("/nope")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_eq!(
         response.json::<Value>().await.unwrap()["error"],
         "NOT_FOUND"
     );
-    let response = http.get(server.url("/auth/signup")).send().await.unwrap();
+    let response = app.http.get(app.url("/auth/signup")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
 
     // Per-account limit on failed log-ins (3 per minute here): a successful log-in between
     // them does not count; after the 3rd failure even the right passphrase gets 429 +
     // Retry-After.
     for _ in 0..2 {
-        assert!(login(&server, &http, &bob.email, "wrong").await.is_err());
+        assert!(
+            login(&app.server, &app.http, &bob.email, "wrong")
+                .await
+                .is_err()
+        );
     }
     assert!(
-        login(&server, &http, &bob.email, &bob.passphrase)
+        login(&app.server, &app.http, &bob.email, &bob.passphrase)
             .await
             .is_ok()
     );
-    match login(&server, &http, &bob.email, "wrong").await {
+    match login(&app.server, &app.http, &bob.email, "wrong").await {
         Err((StatusCode::UNAUTHORIZED, _)) => {}
         other => panic!("expected 401, got {other:?}"),
     }
-    match login(&server, &http, &bob.email, &bob.passphrase).await {
+    match login(&app.server, &app.http, &bob.email, &bob.passphrase).await {
         Err((StatusCode::TOO_MANY_REQUESTS, body)) => assert_eq!(body["error"], "RATE_LIMITED"),
         other => panic!("expected 429, got {other:?}"),
     }
     // The refusal comes at login-m1, where the guess is, with the time to wait.
-    let (proof, starter) = begin_login(&server, &http, &bob.email, &bob.passphrase)
+    let (proof, starter) = begin_login(&app.server, &app.http, &bob.email, &bob.passphrase)
         .await
         .unwrap();
-    let response = http
-        .post(server.url("/auth/login-m1"))
+    let response = app
+        .http
+        .post(app.url("/auth/login-m1"))
         .json(&json!({"srpM1": to_hex(proof.m1()), "sessionStarterId": starter}))
         .send()
         .await
@@ -453,7 +448,8 @@ async fn bad_input_and_limits(db: common::TestDb) {
 
     // Health.
     assert_eq!(
-        http.get(server.url("/healthz"))
+        app.http
+            .get(app.url("/healthz"))
             .send()
             .await
             .unwrap()
@@ -461,14 +457,15 @@ async fn bad_input_and_limits(db: common::TestDb) {
         StatusCode::OK
     );
     assert_eq!(
-        http.get(server.url("/readyz"))
+        app.http
+            .get(app.url("/readyz"))
             .send()
             .await
             .unwrap()
             .status(),
         StatusCode::OK
     );
-    server.stop().await;
+    app.server.stop().await;
     tokio::time::sleep(Duration::from_millis(10)).await;
 }
 

@@ -10,12 +10,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::http::{TestServer, post, users::User};
+use common::app::TestApp;
+use common::http::users::User;
 use hypnos_server::{
     ServerConfig,
     admin::{self, SignupPolicy},
 };
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 /// No test may hang: each story gets this long.
@@ -45,17 +46,12 @@ fn config(db: &common::TestDb, policy: SignupPolicy, domains: &[&str]) -> Server
 }
 
 /// Signs `email` up with `token` (as `inviteToken`) if given: the status and the body.
-async fn sign_up(
-    server: &TestServer,
-    http: &Client,
-    email: &str,
-    token: Option<&str>,
-) -> (StatusCode, Value) {
+async fn sign_up(app: &TestApp, email: &str, token: Option<&str>) -> (StatusCode, Value) {
     let mut body = User::new(email, "a passphrase").signup_body();
     if let Some(token) = token {
         body["inviteToken"] = json!(token);
     }
-    post(http, server.url("/auth/signup"), body).await
+    app.post("/auth/signup", body).await
 }
 
 /// A fresh sign-up token from the operator's function (the one `hypnos admin signup-link`
@@ -90,8 +86,7 @@ async fn matrix(
     expected: impl Fn(Token, bool) -> Result<(), &'static str>,
 ) {
     let config = config(&db, policy, &["example.com"]);
-    let server = TestServer::start_with(config.clone()).await;
-    let http = Client::new();
+    let app = TestApp::start_with(config.clone()).await;
     for (index, token_kind) in [Token::None, Token::Unbound, Token::ForThisEmail]
         .into_iter()
         .enumerate()
@@ -110,7 +105,7 @@ async fn matrix(
             };
             let accounts = db.scalar("SELECT COUNT(*) FROM accounts").await;
             let tokens = db.scalar("SELECT COUNT(*) FROM signup_tokens").await;
-            let (status, body) = sign_up(&server, &http, &email, token.as_deref()).await;
+            let (status, body) = sign_up(&app, &email, token.as_deref()).await;
             let case = format!("{policy:?}, {token_kind:?}, {email}");
             match expected(token_kind, domain_allowed) {
                 Ok(()) => {
@@ -142,7 +137,7 @@ async fn matrix(
             );
         }
     }
-    server.stop().await;
+    app.server.stop().await;
 }
 
 async fn open_policy(db: common::TestDb) {
@@ -186,42 +181,40 @@ async fn closed_policy(db: common::TestDb) {
 /// The default: open, no domain list: anyone, and a link (valid or not) is ignored.
 async fn open_without_domain_list_takes_anyone(db: common::TestDb) {
     let config = config(&db, SignupPolicy::Open, &[]);
-    let server = TestServer::start_with(config.clone()).await;
-    let http = Client::new();
+    let app = TestApp::start_with(config.clone()).await;
     for (email, token) in [
         ("ada@example.com", None),
         ("bob@anywhere.test", None),
         ("cy@elsewhere.test", Some("not a token")),
         ("di@elsewhere.test", Some(&*"0".repeat(64))),
     ] {
-        let (status, body) = sign_up(&server, &http, email, token).await;
+        let (status, body) = sign_up(&app, email, token).await;
         assert_eq!(status, StatusCode::CREATED, "{email}: {body}");
     }
-    server.stop().await;
+    app.server.stop().await;
 }
 
 async fn a_link_works_once_and_not_after_it_expires(db: common::TestDb) {
     let config = config(&db, SignupPolicy::InviteOnly, &[]);
-    let server = TestServer::start_with(config.clone()).await;
-    let http = Client::new();
+    let app = TestApp::start_with(config.clone()).await;
 
     let token = link(&config, None).await;
-    let (status, body) = sign_up(&server, &http, "first@example.com", Some(&token)).await;
+    let (status, body) = sign_up(&app, "first@example.com", Some(&token)).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let (status, body) = sign_up(&server, &http, "second@example.com", Some(&token)).await;
+    let (status, body) = sign_up(&app, "second@example.com", Some(&token)).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert_eq!(body["error"], "SIGNUP_INVITE_INVALID");
 
     // Expired: its expiry moved into the past.
     let expired = link(&config, None).await;
     db.execute("UPDATE signup_tokens SET expires_at = 1").await;
-    let (status, body) = sign_up(&server, &http, "late@example.com", Some(&expired)).await;
+    let (status, body) = sign_up(&app, "late@example.com", Some(&expired)).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert_eq!(body["error"], "SIGNUP_INVITE_INVALID");
 
     // Not a token at all, or a well-formed one nobody made.
     for bogus in ["", "zz", "short", &"ab".repeat(32), &"ab".repeat(33)] {
-        let (status, body) = sign_up(&server, &http, "bogus@example.com", Some(bogus)).await;
+        let (status, body) = sign_up(&app, "bogus@example.com", Some(bogus)).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{bogus:?}: {body}");
         assert_eq!(body["error"], "SIGNUP_INVITE_INVALID");
     }
@@ -244,20 +237,19 @@ async fn a_link_works_once_and_not_after_it_expires(db: common::TestDb) {
         }
     };
     assert_eq!(hex_rows, 0);
-    server.stop().await;
+    app.server.stop().await;
 }
 
 async fn a_link_made_for_an_email_admits_that_email_only(db: common::TestDb) {
     let config = config(&db, SignupPolicy::Closed, &[]);
-    let server = TestServer::start_with(config.clone()).await;
-    let http = Client::new();
+    let app = TestApp::start_with(config.clone()).await;
     // The operator's e-mail is sanitized as the app sanitizes it.
     let token = link(&config, Some("  Named@Example.COM ")).await;
-    let (status, body) = sign_up(&server, &http, "other@example.com", Some(&token)).await;
+    let (status, body) = sign_up(&app, "other@example.com", Some(&token)).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert_eq!(body["error"], "SIGNUP_INVITE_INVALID");
     // The wrong e-mail did not use it up.
-    let (status, body) = sign_up(&server, &http, "named@example.com", Some(&token)).await;
+    let (status, body) = sign_up(&app, "named@example.com", Some(&token)).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     // A bad e-mail or lifetime is refused by the operator's function, which writes nothing.
     assert!(
@@ -271,53 +263,51 @@ async fn a_link_made_for_an_email_admits_that_email_only(db: common::TestDb) {
             .is_err()
     );
     assert_eq!(db.scalar("SELECT COUNT(*) FROM signup_tokens").await, 0);
-    server.stop().await;
+    app.server.stop().await;
 }
 
 /// The policy answers first: a closed server refuses a body it would otherwise call malformed
 /// with SIGNUP_CLOSED, not a 400, and writes nothing.
 async fn a_refusal_comes_before_the_body_is_read_and_writes_nothing(db: common::TestDb) {
     let config = config(&db, SignupPolicy::Closed, &[]);
-    let server = TestServer::start_with(config.clone()).await;
-    let http = Client::new();
+    let app = TestApp::start_with(config.clone()).await;
     let mut body = User::new("x@example.com", "a passphrase").signup_body();
     body["email"] = json!("NOT AN E-MAIL");
     body["verifier"] = json!("zz");
     body["publicKey"] = json!("{}");
-    let (status, answer) = post(&http, server.url("/auth/signup"), body).await;
+    let (status, answer) = app.post("/auth/signup", body).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
     assert_eq!(answer["error"], "SIGNUP_CLOSED");
     assert_eq!(db.scalar("SELECT COUNT(*) FROM accounts").await, 0);
     assert_eq!(db.scalar("SELECT COUNT(*) FROM organizations").await, 0);
-    server.stop().await;
+    app.server.stop().await;
 
     // With a link, the body is then checked as always (and the link stays).
-    let server = TestServer::start_with(config.clone()).await;
+    let app = TestApp::start_with(config.clone()).await;
     let token = link(&config, None).await;
     let mut body = User::new("y@example.com", "a passphrase").signup_body();
     body["verifier"] = json!("zz");
     body["inviteToken"] = json!(token);
-    let (status, answer) = post(&http, server.url("/auth/signup"), body).await;
+    let (status, answer) = app.post("/auth/signup", body).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
     assert_eq!(db.scalar("SELECT COUNT(*) FROM signup_tokens").await, 1);
-    server.stop().await;
+    app.server.stop().await;
 }
 
 /// A sign-up that fails after taking its link (the e-mail is taken) gives the link back.
 async fn a_failed_signup_gives_its_link_back(db: common::TestDb) {
     let config = config(&db, SignupPolicy::InviteOnly, &[]);
-    let server = TestServer::start_with(config.clone()).await;
-    let http = Client::new();
+    let app = TestApp::start_with(config.clone()).await;
     let first = link(&config, None).await;
-    let (status, _) = sign_up(&server, &http, "taken@example.com", Some(&first)).await;
+    let (status, _) = sign_up(&app, "taken@example.com", Some(&first)).await;
     assert_eq!(status, StatusCode::CREATED);
     let second = link(&config, None).await;
-    let (status, body) = sign_up(&server, &http, "taken@example.com", Some(&second)).await;
+    let (status, body) = sign_up(&app, "taken@example.com", Some(&second)).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["error"], "EMAIL_TAKEN");
-    let (status, body) = sign_up(&server, &http, "fresh@example.com", Some(&second)).await;
+    let (status, body) = sign_up(&app, "fresh@example.com", Some(&second)).await;
     assert_eq!(status, StatusCode::CREATED, "the link still works: {body}");
-    server.stop().await;
+    app.server.stop().await;
 }
 
 /// The link `hypnos admin signup-link` prints, used as the sign-up page would: its `invite`
@@ -325,8 +315,7 @@ async fn a_failed_signup_gives_its_link_back(db: common::TestDb) {
 async fn the_admin_commands_link_signs_up_end_to_end(db: common::TestDb) {
     let mut config = config(&db, SignupPolicy::InviteOnly, &["example.com"]);
     config.public_url = Some("https://sync.example.com/".into());
-    let server = TestServer::start_with(config.clone()).await;
-    let http = Client::new();
+    let app = TestApp::start_with(config.clone()).await;
     let link = admin::issue_signup_link(
         &config,
         Some("new@partner.test"),
@@ -342,10 +331,10 @@ async fn the_admin_commands_link_signs_up_end_to_end(db: common::TestDb) {
     let user = User::new("new@partner.test", "new passphrase");
     let mut body = user.signup_body();
     body["inviteToken"] = json!(token);
-    let (status, answer) = post(&http, server.url("/auth/signup"), body).await;
+    let (status, answer) = app.post("/auth/signup", body).await;
     assert_eq!(status, StatusCode::CREATED, "{answer}");
-    common::http::users::login(&server, &http, &user.email, &user.passphrase)
+    common::http::users::login(&app.server, &app.http, &user.email, &user.passphrase)
         .await
         .expect("the new account logs in");
-    server.stop().await;
+    app.server.stop().await;
 }

@@ -6,44 +6,18 @@
 
 mod common;
 
-use common::http::{
-    TestServer, call,
-    users::{User, sign_up_and_log_in},
-};
+use std::sync::Arc;
+
+use common::app::{TestApp, data_or_error};
 use hypnos_crypto::{
     aes::AesKey,
     jwk::SymmetricJwk,
     rsa::RsaPublicKey,
     sync::{EMPTY_HASH, blob_content, blob_id, open_blob, seal_blob, snapshot_id},
 };
-use reqwest::{Client, Method, StatusCode};
+use hypnos_server::storage::Role;
+use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-/// Runs one GraphQL operation as the app does (`POST /graphql?<label>`); returns `data` or the
-/// first error's message.
-async fn gql(
-    server: &TestServer,
-    http: &Client,
-    session: &str,
-    query: &str,
-    variables: Value,
-) -> Result<Value, String> {
-    let (status, body) = call(
-        http,
-        Method::POST,
-        server.url("/graphql?op"),
-        session,
-        Some(json!({"query": query, "variables": variables})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    match body["errors"].as_array() {
-        Some(errors) if !errors.is_empty() => {
-            Err(errors[0]["message"].as_str().unwrap().to_owned())
-        }
-        _ => Ok(body["data"].clone()),
-    }
-}
 
 const SNAPSHOT_FIELDS: &str = "id parent created author authorAccount { firstName lastName email } name description state { blob key name }";
 
@@ -62,50 +36,24 @@ fn snapshot(project: &str, parent: &str, docs: &[(&str, &str)]) -> Value {
 }
 
 async fn sync(db: common::TestDb) {
-    let server = TestServer::start(&db.url, 1_000).await;
-    let http = Client::new();
-    let alice = User::new("alice@example.com", "alice's passphrase");
-    let (alice_ids, alice_s) = sign_up_and_log_in(&server, &http, &alice).await;
-    let bob = User::new("bob@example.com", "bob's passphrase");
-    let (bob_ids, bob_s) = sign_up_and_log_in(&server, &http, &bob).await;
-    let carol = User::new("carol@example.com", "carol's passphrase");
-    let (carol_ids, carol_s) = sign_up_and_log_in(&server, &http, &carol).await;
-    let (_, team) = call(
-        &http,
-        Method::POST,
-        server.url("/v1/organizations"),
-        &alice_s,
-        Some(json!({"name": "Acme"})),
-    )
-    .await;
-    let team = team["id"].as_str().unwrap().to_owned();
-    db.execute(&format!(
-        "INSERT INTO memberships (organization_id, account_id, role, created_at) \
-         VALUES ('{team}', '{}', 'member', 0);",
-        bob_ids.account_id
-    ))
-    .await;
+    let app = TestApp::start(&db).await;
+    let [alice, bob, carol] = app.actors(["alice", "bob", "carol"]).await;
+    let team = app.team(&alice, "Acme").await;
+    app.join(&alice, &team, &bob, Role::Member).await;
 
     // Ensure the remote project: not there yet; encrypt a new key to every member; create.
     let project = "prj_0123456789abcdef0123456789abcdef";
-    let found = gql(
-        &server,
-        &http,
-        &alice_s,
-        "query ($id: ID!) { project(id: $id) { id } }",
-        json!({"id": project}),
+    let found = data_or_error(
+        alice
+            .gql(
+                "query ($id: ID!) { project(id: $id) { id } }",
+                json!({"id": project}),
+            )
+            .await,
     )
-    .await
     .unwrap();
     assert_eq!(found["project"], Value::Null);
-    let members = gql(
-        &server,
-        &http,
-        &alice_s,
-        "query ($teamId: ID!) { teamMemberKeys(teamId: $teamId) { memberKeys { accountId publicKey autoLinked } } }",
-        json!({"teamId": team}),
-    )
-    .await
+    let members = data_or_error(alice.gql("query ($teamId: ID!) { teamMemberKeys(teamId: $teamId) { memberKeys { accountId publicKey autoLinked } } }", json!({"teamId": team})).await)
     .unwrap();
     let members = members["teamMemberKeys"]["memberKeys"]
         .as_array()
@@ -128,42 +76,32 @@ async fn sync(db: common::TestDb) {
         .collect();
     const CREATE: &str = "mutation ($name: String!, $id: ID!, $rootDocumentId: ID!, $teamId: ID, $teamKeys: [ProjectCreateKeyInput!], $teamProjectId: ID,) { projectCreate(name: $name, id: $id, rootDocumentId: $rootDocumentId, teamId: $teamId, teamKeys: $teamKeys, teamProjectId: $teamProjectId) { id name rootDocumentId } }";
     let create = |keys: Vec<Value>| json!({"name": "My API", "id": project, "rootDocumentId": "wrk_1", "teamId": team, "teamKeys": keys});
-    let refused = gql(
-        &server,
-        &http,
-        &alice_s,
-        CREATE,
-        create(team_keys[..1].to_vec()),
-    )
-    .await
-    .unwrap_err();
+    let refused =
+        data_or_error(alice.gql(CREATE, create(team_keys[..1].to_vec())).await).unwrap_err();
     assert!(refused.contains("missing"), "{refused}");
-    let made = gql(&server, &http, &alice_s, CREATE, create(team_keys.clone()))
-        .await
-        .unwrap();
+    let made = data_or_error(alice.gql(CREATE, create(team_keys.clone())).await).unwrap();
     assert_eq!(
         made["projectCreate"],
         json!({"id": project, "name": "My API", "rootDocumentId": "wrk_1"})
     );
-    let again = gql(&server, &http, &alice_s, CREATE, create(team_keys.clone()))
-        .await
-        .unwrap();
+    let again = data_or_error(alice.gql(CREATE, create(team_keys.clone())).await).unwrap();
     assert_eq!(again, made, "creating again returns the project");
-    let listed = gql(&server, &http, &alice_s, "query ($teamId: ID) { projects(teamId: $teamId) { id name rootDocumentId teams { id name } } }", json!({"teamId": team})).await.unwrap();
+    let listed = data_or_error(alice.gql("query ($teamId: ID) { projects(teamId: $teamId) { id name rootDocumentId teams { id name } } }", json!({"teamId": team})).await).unwrap();
     assert_eq!(listed["projects"][0]["teams"][0]["id"], team.as_str());
     assert_eq!(listed["projects"][0]["teams"][0]["name"], "Acme");
 
     // The caller's key, decrypted as the app does.
-    let mine = gql(
-        &server,
-        &http,
-        &alice_s,
-        "query ($projectId: ID!) { projectKey(projectId: $projectId) { encSymmetricKey } }",
-        json!({"projectId": project}),
+    let mine = data_or_error(
+        alice
+            .gql(
+                "query ($projectId: ID!) { projectKey(projectId: $projectId) { encSymmetricKey } }",
+                json!({"projectId": project}),
+            )
+            .await,
     )
-    .await
     .unwrap();
     let opened = alice
+        .user
         .private
         .decrypt_string(mine["projectKey"]["encSymmetricKey"].as_str().unwrap())
         .unwrap();
@@ -179,14 +117,11 @@ async fn sync(db: common::TestDb) {
     const MISSING: &str = "query ($project: ID!, $ids: [ID!]!) { blobsMissing(project: $project, ids: $ids) { missing } }";
     const UPLOAD: &str = "mutation ($project: ID!, $blobs: [BlobInput!]!) { blobsCreate(project: $project, blobs: $blobs) { count } }";
     const PUSH: &str = "mutation ($project: ID!, $snapshots: [SnapshotInput!]!, $branch: String!) { snapshotsCreate(project: $project, snapshots: $snapshots, branch: $branch) { id parent author authorAccount { email } } }";
-    let missing = gql(
-        &server,
-        &http,
-        &alice_s,
-        MISSING,
-        json!({"project": project, "ids": ids}),
+    let missing = data_or_error(
+        alice
+            .gql(MISSING, json!({"project": project, "ids": ids}))
+            .await,
     )
-    .await
     .unwrap();
     assert_eq!(missing["blobsMissing"]["missing"], json!(ids));
     let blobs: Vec<Value> = contents
@@ -194,24 +129,18 @@ async fn sync(db: common::TestDb) {
         .zip(&ids)
         .map(|(content, id)| json!({"id": id, "content": seal_blob(&key, content).unwrap()}))
         .collect();
-    let uploaded = gql(
-        &server,
-        &http,
-        &alice_s,
-        UPLOAD,
-        json!({"project": project, "blobs": blobs}),
+    let uploaded = data_or_error(
+        alice
+            .gql(UPLOAD, json!({"project": project, "blobs": blobs}))
+            .await,
     )
-    .await
     .unwrap();
     assert_eq!(uploaded["blobsCreate"]["count"], 2);
-    let missing = gql(
-        &server,
-        &http,
-        &alice_s,
-        MISSING,
-        json!({"project": project, "ids": ids}),
+    let missing = data_or_error(
+        alice
+            .gql(MISSING, json!({"project": project, "ids": ids}))
+            .await,
     )
-    .await
     .unwrap();
     assert_eq!(missing["blobsMissing"]["missing"], json!([]));
     let s1 = snapshot(
@@ -219,14 +148,14 @@ async fn sync(db: common::TestDb) {
         EMPTY_HASH,
         &[("req_1", &ids[0]), ("req_2", &ids[1])],
     );
-    let pushed = gql(
-        &server,
-        &http,
-        &alice_s,
-        PUSH,
-        json!({"project": project, "snapshots": [s1], "branch": "master"}),
+    let pushed = data_or_error(
+        alice
+            .gql(
+                PUSH,
+                json!({"project": project, "snapshots": [s1], "branch": "master"}),
+            )
+            .await,
     )
-    .await
     .unwrap();
     assert_eq!(pushed["snapshotsCreate"][0]["id"], s1["id"]);
     assert_eq!(
@@ -235,32 +164,32 @@ async fn sync(db: common::TestDb) {
     );
 
     // Pull as bob: branch, snapshots, blobs, decrypted with his own copy of the key.
-    let bobs_key = gql(
-        &server,
-        &http,
-        &bob_s,
-        "query ($projectId: ID!) { projectKey(projectId: $projectId) { encSymmetricKey } }",
-        json!({"projectId": project}),
+    let bobs_key = data_or_error(
+        bob.gql(
+            "query ($projectId: ID!) { projectKey(projectId: $projectId) { encSymmetricKey } }",
+            json!({"projectId": project}),
+        )
+        .await,
     )
-    .await
     .unwrap();
     let bobs_key = SymmetricJwk::from_json(
-        &bob.private
+        &bob.user
+            .private
             .decrypt_string(bobs_key["projectKey"]["encSymmetricKey"].as_str().unwrap())
             .unwrap(),
     )
     .unwrap()
     .key();
-    let branch = gql(&server, &http, &bob_s, "query ($project: ID!, $name: String!,) { branch(project: $project, name: $name) { created modified name snapshots } }", json!({"project": project, "name": "master"})).await.unwrap();
+    let branch = data_or_error(bob.gql("query ($project: ID!, $name: String!,) { branch(project: $project, name: $name) { created modified name snapshots } }", json!({"project": project, "name": "master"})).await).unwrap();
     assert_eq!(branch["branch"]["snapshots"], json!([s1["id"]]));
-    let snaps = gql(&server, &http, &bob_s, &format!("query ($ids: [ID!]!, $project: ID!) {{ snapshots(ids: $ids, project: $project) {{ {SNAPSHOT_FIELDS} }} }}"), json!({"ids": [s1["id"]], "project": project})).await.unwrap();
+    let snaps = data_or_error(bob.gql(&format!("query ($ids: [ID!]!, $project: ID!) {{ snapshots(ids: $ids, project: $project) {{ {SNAPSHOT_FIELDS} }} }}"), json!({"ids": [s1["id"]], "project": project})).await).unwrap();
     assert_eq!(snaps["snapshots"][0]["state"].as_array().unwrap().len(), 2);
     assert_eq!(
         snaps["snapshots"][0]["author"],
-        alice_ids.account_id.as_str(),
+        alice.id.as_str(),
         "an empty author is filled in with the pusher"
     );
-    let pulled = gql(&server, &http, &bob_s, "query ($ids: [ID!]!, $project: ID!) { blobs(ids: $ids, project: $project) { id content } }", json!({"ids": [ids[1], ids[0]], "project": project})).await.unwrap();
+    let pulled = data_or_error(bob.gql("query ($ids: [ID!]!, $project: ID!) { blobs(ids: $ids, project: $project) { id content } }", json!({"ids": [ids[1], ids[0]], "project": project})).await).unwrap();
     let pulled = pulled["blobs"].as_array().unwrap();
     assert_eq!(pulled[0]["id"], ids[1].as_str(), "in the order asked");
     assert_eq!(
@@ -273,30 +202,30 @@ async fn sync(db: common::TestDb) {
         &json!({"_id": "req_2", "type": "Request", "name": "Post v2", "url": "https://b.example"}),
     );
     let changed_id = blob_id(&changed);
-    let missing = gql(
-        &server,
-        &http,
-        &alice_s,
-        MISSING,
-        json!({"project": project, "ids": [ids[0], changed_id]}),
+    let missing = data_or_error(
+        alice
+            .gql(
+                MISSING,
+                json!({"project": project, "ids": [ids[0], changed_id]}),
+            )
+            .await,
     )
-    .await
     .unwrap();
     assert_eq!(missing["blobsMissing"]["missing"], json!([changed_id]));
-    gql(&server, &http, &alice_s, UPLOAD, json!({"project": project, "blobs": [{"id": changed_id, "content": seal_blob(&key, &changed).unwrap()}]})).await.unwrap();
+    data_or_error(alice.gql(UPLOAD, json!({"project": project, "blobs": [{"id": changed_id, "content": seal_blob(&key, &changed).unwrap()}]})).await).unwrap();
     let s2 = snapshot(
         project,
         s1["id"].as_str().unwrap(),
         &[("req_1", &ids[0]), ("req_2", &changed_id)],
     );
-    gql(
-        &server,
-        &http,
-        &alice_s,
-        PUSH,
-        json!({"project": project, "snapshots": [s2], "branch": "master"}),
+    data_or_error(
+        alice
+            .gql(
+                PUSH,
+                json!({"project": project, "snapshots": [s2], "branch": "master"}),
+            )
+            .await,
     )
-    .await
     .unwrap();
 
     // Refused, each changing nothing: not a fast-forward, a forged id, a missing blob, bad blobs.
@@ -313,14 +242,14 @@ async fn sync(db: common::TestDb) {
         (forged, "does not match"),
         (unknown_blob, "blob"),
     ] {
-        let error = gql(
-            &server,
-            &http,
-            &alice_s,
-            PUSH,
-            json!({"project": project, "snapshots": [bad], "branch": "master"}),
+        let error = data_or_error(
+            alice
+                .gql(
+                    PUSH,
+                    json!({"project": project, "snapshots": [bad], "branch": "master"}),
+                )
+                .await,
         )
-        .await
         .unwrap_err();
         assert!(error.contains(expected), "{error}");
     }
@@ -331,18 +260,15 @@ async fn sync(db: common::TestDb) {
             "AES-GCM",
         ),
     ] {
-        let error = gql(
-            &server,
-            &http,
-            &alice_s,
-            UPLOAD,
-            json!({"project": project, "blobs": [blob]}),
+        let error = data_or_error(
+            alice
+                .gql(UPLOAD, json!({"project": project, "blobs": [blob]}))
+                .await,
         )
-        .await
         .unwrap_err();
         assert!(error.contains(expected), "{error}");
     }
-    let branch = gql(&server, &http, &bob_s, "query ($project: ID!, $name: String!) { branch(project: $project, name: $name) { snapshots } }", json!({"project": project, "name": "master"})).await.unwrap();
+    let branch = data_or_error(bob.gql("query ($project: ID!, $name: String!) { branch(project: $project, name: $name) { snapshots } }", json!({"project": project, "name": "master"})).await).unwrap();
     assert_eq!(
         branch["branch"]["snapshots"],
         json!([s1["id"], s2["id"]]),
@@ -350,15 +276,9 @@ async fn sync(db: common::TestDb) {
     );
 
     // Access: a non-member and a member without a key get "invalid access" and no data.
-    db.execute(&format!(
-        "INSERT INTO memberships (organization_id, account_id, role, created_at) \
-         VALUES ('{team}', '{}', 'member', 0);",
-        carol_ids.account_id
-    ))
-    .await;
-    let outsider = User::new("dave@example.com", "dave's passphrase");
-    let (_, dave_s) = sign_up_and_log_in(&server, &http, &outsider).await;
-    for session in [&carol_s, &dave_s] {
+    app.join(&alice, &team, &carol, Role::Member).await;
+    let dave = app.actor("dave").await;
+    for session in [&carol, &dave] {
         for (query, variables) in [
             (
                 "query ($projectId: ID!) { projectKey(projectId: $projectId) { encSymmetricKey } }",
@@ -377,68 +297,56 @@ async fn sync(db: common::TestDb) {
                 json!({"project": project, "snapshots": [], "branch": "master"}),
             ),
         ] {
-            let error = gql(&server, &http, session, query, variables)
-                .await
-                .unwrap_err();
+            let error = data_or_error(session.gql(query, variables).await).unwrap_err();
             assert!(error.contains("invalid access"), "{error}");
         }
     }
-    let hidden = gql(
-        &server,
-        &http,
-        &dave_s,
-        "query ($id: ID!) { project(id: $id) { id } }",
-        json!({"id": project}),
+    let hidden = data_or_error(
+        dave.gql(
+            "query ($id: ID!) { project(id: $id) { id } }",
+            json!({"id": project}),
+        )
+        .await,
     )
-    .await
     .unwrap();
     assert_eq!(hidden["project"], Value::Null);
 
     // Branches: master stays; others go. Archiving takes everything.
-    let error = gql(
-        &server,
-        &http,
-        &alice_s,
-        "mutation ($project: ID!, $name: String!) { branchRemove(project: $project, name: $name) }",
-        json!({"project": project, "name": "master"}),
-    )
-    .await
+    let error = data_or_error(alice.gql("mutation ($project: ID!, $name: String!) { branchRemove(project: $project, name: $name) }", json!({"project": project, "name": "master"})).await)
     .unwrap_err();
     assert!(error.contains("master"), "{error}");
-    let refused = gql(
-        &server,
-        &http,
-        &bob_s,
-        "mutation ($id: ID!) { projectArchive(id: $id) }",
-        json!({"id": project}),
+    let refused = data_or_error(
+        bob.gql(
+            "mutation ($id: ID!) { projectArchive(id: $id) }",
+            json!({"id": project}),
+        )
+        .await,
     )
-    .await
     .unwrap_err();
     assert!(
         refused.contains("invalid access"),
         "a member with a key may not delete the project: {refused}"
     );
-    gql(
-        &server,
-        &http,
-        &alice_s,
-        "mutation ($id: ID!) { projectArchive(id: $id) }",
-        json!({"id": project}),
+    data_or_error(
+        alice
+            .gql(
+                "mutation ($id: ID!) { projectArchive(id: $id) }",
+                json!({"id": project}),
+            )
+            .await,
     )
-    .await
     .unwrap();
-    let gone = gql(
-        &server,
-        &http,
-        &alice_s,
-        "query ($id: ID!) { project(id: $id) { id } }",
-        json!({"id": project}),
+    let gone = data_or_error(
+        alice
+            .gql(
+                "query ($id: ID!) { project(id: $id) { id } }",
+                json!({"id": project}),
+            )
+            .await,
     )
-    .await
     .unwrap();
     assert_eq!(gone["project"], Value::Null);
     assert_eq!(db.scalar("SELECT COUNT(*) FROM blobs").await, 0);
-    server.stop().await;
 }
 
 common::on_both_backends!(sync, racing_pushers,);
@@ -448,14 +356,10 @@ common::on_both_backends!(sync, racing_pushers,);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_restart_costs_requests_not_the_server() {
     let db = common::TestDb::postgres().await;
-    let server = TestServer::start(&db.url, 1_000).await;
-    let http = Client::new();
-    let user = User::new("alice@example.com", "alice's passphrase");
-    let (_, session) = sign_up_and_log_in(&server, &http, &user).await;
+    let app = TestApp::start(&db).await;
+    let alice = app.actor("alice").await;
     const LIST: &str = "query { projects { id } }";
-    gql(&server, &http, &session, LIST, json!({}))
-        .await
-        .unwrap();
+    data_or_error(alice.gql(LIST, json!({})).await).unwrap();
 
     let database = db.url.rsplit('/').next().unwrap().to_owned();
     for _ in 0..3 {
@@ -470,14 +374,7 @@ async fn a_database_restart_costs_requests_not_the_server() {
         // reconnects within moments.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         loop {
-            let (status, body) = call(
-                &http,
-                Method::POST,
-                server.url("/graphql"),
-                &session,
-                Some(json!({"query": LIST})),
-            )
-            .await;
+            let (status, body) = alice.post("/graphql", json!({"query": LIST})).await;
             if status == StatusCode::OK && body["errors"].is_null() {
                 break;
             }
@@ -491,37 +388,27 @@ async fn a_database_restart_costs_requests_not_the_server() {
             );
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        let health = http.get(server.url("/readyz")).send().await.unwrap();
+        let health = app.http.get(app.url("/readyz")).send().await.unwrap();
         assert_eq!(health.status(), StatusCode::OK);
     }
-    server.stop().await;
 }
 
 /// Eight clients push onto one branch at once over HTTP, each retrying after a non-fast-forward
 /// on top of the tip it then reads: every snapshot lands exactly once, in one chain.
 async fn racing_pushers(db: common::TestDb) {
-    let server = std::sync::Arc::new(TestServer::start(&db.url, 1_000).await);
-    let http = Client::new();
-    let alice = User::new("alice@example.com", "alice's passphrase");
-    let (_, session) = sign_up_and_log_in(&server, &http, &alice).await;
-    let (_, orgs) = call(
-        &http,
-        Method::GET,
-        server.url("/v1/organizations"),
-        &session,
-        None,
-    )
-    .await;
-    let team = orgs["organizations"][0]["id"].as_str().unwrap().to_owned();
+    let app = TestApp::start(&db).await;
+    let alice = Arc::new(app.actor("alice").await);
+    let team = alice.personal.clone();
     let key = AesKey::generate().unwrap();
     let wrapped = alice
+        .user
         .private
         .public_key()
         .unwrap()
         .encrypt_string(&key.to_jwk().to_json())
         .unwrap();
     let project = "prj_feedfacefeedfacefeedfacefeedface";
-    gql(&server, &http, &session, "mutation ($name: String!, $id: ID!, $rootDocumentId: ID!, $teamId: ID, $teamKeys: [ProjectCreateKeyInput!]) { projectCreate(name: $name, id: $id, rootDocumentId: $rootDocumentId, teamId: $teamId, teamKeys: $teamKeys) { id } }", json!({"name": "Race", "id": project, "rootDocumentId": "wrk_1", "teamId": team, "teamKeys": [{"accountId": alice_account(&server, &http, &session).await, "encSymmetricKey": wrapped}]})).await.unwrap();
+    data_or_error(alice.gql("mutation ($name: String!, $id: ID!, $rootDocumentId: ID!, $teamId: ID, $teamKeys: [ProjectCreateKeyInput!]) { projectCreate(name: $name, id: $id, rootDocumentId: $rootDocumentId, teamId: $teamId, teamKeys: $teamKeys) { id } }", json!({"name": "Race", "id": project, "rootDocumentId": "wrk_1", "teamId": team, "teamKeys": [{"accountId": alice.id, "encSymmetricKey": wrapped}]})).await).unwrap();
     let contents: Vec<String> = (0..8)
         .map(|i| blob_content(&json!({"_id": format!("req_{i}"), "n": i})))
         .collect();
@@ -529,16 +416,16 @@ async fn racing_pushers(db: common::TestDb) {
         .iter()
         .map(|c| json!({"id": blob_id(c), "content": seal_blob(&key, c).unwrap()}))
         .collect();
-    gql(&server, &http, &session, "mutation ($project: ID!, $blobs: [BlobInput!]!) { blobsCreate(project: $project, blobs: $blobs) { count } }", json!({"project": project, "blobs": blobs})).await.unwrap();
+    data_or_error(alice.gql("mutation ($project: ID!, $blobs: [BlobInput!]!) { blobsCreate(project: $project, blobs: $blobs) { count } }", json!({"project": project, "blobs": blobs})).await).unwrap();
 
     const TIP: &str = "query ($project: ID!, $name: String!) { branch(project: $project, name: $name) { snapshots } }";
     let mut pushers = tokio::task::JoinSet::new();
     for content in contents.clone() {
-        let (server, http, session) = (server.clone(), http.clone(), session.clone());
+        let alice = alice.clone();
         pushers.spawn(async move {
             let blob = blob_id(&content);
             loop {
-                let branch = gql(&server, &http, &session, TIP, json!({"project": project, "name": "master"})).await.unwrap();
+                let branch = data_or_error(alice.gql(TIP, json!({"project": project, "name": "master"})).await).unwrap();
                 let tip = branch["branch"]["snapshots"]
                     .as_array()
                     .and_then(|list| list.last())
@@ -546,7 +433,7 @@ async fn racing_pushers(db: common::TestDb) {
                     .unwrap_or(EMPTY_HASH)
                     .to_owned();
                 let mine = snapshot(project, &tip, &[("req", &blob)]);
-                match gql(&server, &http, &session, "mutation ($project: ID!, $snapshots: [SnapshotInput!]!, $branch: String!) { snapshotsCreate(project: $project, snapshots: $snapshots, branch: $branch) { id } }", json!({"project": project, "snapshots": [mine], "branch": "master"})).await {
+                match data_or_error(alice.gql("mutation ($project: ID!, $snapshots: [SnapshotInput!]!, $branch: String!) { snapshotsCreate(project: $project, snapshots: $snapshots, branch: $branch) { id } }", json!({"project": project, "snapshots": [mine], "branch": "master"})).await) {
                     Ok(_) => return,
                     Err(message) => assert!(message.contains("fast-forward"), "{message}"),
                 }
@@ -556,18 +443,15 @@ async fn racing_pushers(db: common::TestDb) {
     while let Some(done) = pushers.join_next().await {
         done.unwrap();
     }
-    let branch = gql(
-        &server,
-        &http,
-        &session,
-        TIP,
-        json!({"project": project, "name": "master"}),
+    let branch = data_or_error(
+        alice
+            .gql(TIP, json!({"project": project, "name": "master"}))
+            .await,
     )
-    .await
     .unwrap();
     let ids: Vec<Value> = branch["branch"]["snapshots"].as_array().unwrap().clone();
     assert_eq!(ids.len(), 8);
-    let chain = gql(&server, &http, &session, "query ($ids: [ID!]!, $project: ID!) { snapshots(ids: $ids, project: $project) { id parent state { blob } } }", json!({"ids": ids, "project": project})).await.unwrap();
+    let chain = data_or_error(alice.gql("query ($ids: [ID!]!, $project: ID!) { snapshots(ids: $ids, project: $project) { id parent state { blob } } }", json!({"ids": ids, "project": project})).await).unwrap();
     let mut parent = EMPTY_HASH.to_owned();
     let mut seen = std::collections::BTreeSet::new();
     for snapshot in chain["snapshots"].as_array().unwrap() {
@@ -576,16 +460,4 @@ async fn racing_pushers(db: common::TestDb) {
         seen.insert(snapshot["state"][0]["blob"].as_str().unwrap().to_owned());
     }
     assert_eq!(seen.len(), 8, "every pusher's snapshot exactly once");
-}
-
-async fn alice_account(server: &TestServer, http: &Client, session: &str) -> String {
-    let (_, me) = call(
-        http,
-        Method::GET,
-        server.url("/v1/user/profile"),
-        session,
-        None,
-    )
-    .await;
-    me["id"].as_str().unwrap().to_owned()
 }

@@ -9,11 +9,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::http::{
-    TestServer, call,
-    users::{User, sign_up_and_log_in},
-};
-use reqwest::{Client, Method, StatusCode};
+use common::app::{Actor, TestApp};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 /// No test may hang: each story gets this long.
@@ -39,49 +36,33 @@ enum LosesRight {
 
 /// A server with an owner's team, an admin in it, and an outsider: the admin's second account.
 struct Team {
-    server: TestServer,
-    http: Client,
+    app: TestApp,
     team: String,
-    owner: String,
-    admin_id: String,
-    admin: String,
-    outsider_id: String,
-    outsider: String,
+    owner: Actor,
+    admin: Actor,
+    outsider: Actor,
 }
 
 impl Team {
-    async fn call(
-        &self,
-        method: Method,
-        session: &str,
-        path: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        call(&self.http, method, self.server.url(path), session, body).await
-    }
-
     fn org(&self, rest: &str) -> String {
         format!("/v1/organizations/{}{rest}", self.team)
     }
 
     /// `inviter` invites `invitee` with `role`; returns the invitation's id.
-    async fn invite(&self, inviter: &str, invitee: &str, role: &str) -> String {
-        let (status, made) = self
-            .call(
-                Method::POST,
-                inviter,
+    async fn invite(&self, inviter: &Actor, invitee: &Actor, role: &str) -> String {
+        let (status, made) = inviter
+            .post(
                 &self.org("/invites"),
-                Some(json!({"inviteeId": invitee, "inviteKeys": [], "roles": [role]})),
+                json!({"inviteeId": invitee.id, "inviteKeys": [], "roles": [role]}),
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{made}");
         made["id"].as_str().unwrap().to_owned()
     }
 
-    async fn accept(&self, session: &str, invitation: &str) -> (StatusCode, Value) {
-        self.call(
+    async fn accept(&self, who: &Actor, invitation: &str) -> (StatusCode, Value) {
+        who.send(
             Method::POST,
-            session,
             &format!("/v1/user/invites/{invitation}/accept"),
             None,
         )
@@ -89,14 +70,10 @@ impl Team {
     }
 
     /// The role of `account` in the team, as the owner sees it; `None` for a non-member.
-    async fn role_of(&self, account: &str) -> Option<String> {
+    async fn role_of(&self, account: &Actor) -> Option<String> {
         let (status, role) = self
-            .call(
-                Method::GET,
-                &self.owner,
-                &self.org(&format!("/members/{account}/roles")),
-                None,
-            )
+            .owner
+            .get(&self.org(&format!("/members/{}/roles", account.id)))
             .await;
         match status {
             StatusCode::OK => Some(role["name"].as_str().unwrap().to_owned()),
@@ -107,9 +84,7 @@ impl Team {
 
     /// The ids of the team's pending invitations, as the owner sees them.
     async fn pending(&self) -> Vec<String> {
-        let (status, listed) = self
-            .call(Method::GET, &self.owner, &self.org("/invites"), None)
-            .await;
+        let (status, listed) = self.owner.get(&self.org("/invites")).await;
         assert_eq!(status, StatusCode::OK, "{listed}");
         listed["invitations"]
             .as_array()
@@ -120,44 +95,22 @@ impl Team {
     }
 }
 
+/// The owner's team "Acme" (made through the store), with the admin invited and accepted over
+/// HTTP.
 async fn team_with_admin(db: &common::TestDb) -> Team {
-    let server = TestServer::start(&db.url, 50).await;
-    let http = Client::new();
-    let mut people = Vec::new();
-    for name in ["owner", "admin", "outsider"] {
-        let user = User::new(
-            &format!("{name}@example.com"),
-            &format!("{name}'s passphrase"),
-        );
-        let (ids, session) = sign_up_and_log_in(&server, &http, &user).await;
-        people.push((ids.account_id, session));
-    }
-    let [(_, owner), (admin_id, admin), (outsider_id, outsider)] = <[_; 3]>::try_from(people)
-        .map_err(|_| "three people")
-        .unwrap();
-    let (status, team) = call(
-        &http,
-        Method::POST,
-        server.url("/v1/organizations"),
-        &owner,
-        Some(json!({"name": "Acme"})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{team}");
+    let app = TestApp::start(db).await;
+    let [owner, admin, outsider] = app.actors(["owner", "admin", "outsider"]).await;
     let team = Team {
-        team: team["id"].as_str().unwrap().to_owned(),
-        server,
-        http,
+        team: app.team(&owner, "Acme").await,
+        app,
         owner,
-        admin_id,
         admin,
-        outsider_id,
         outsider,
     };
-    let invitation = team.invite(&team.owner, &team.admin_id, "admin").await;
+    let invitation = team.invite(&team.owner, &team.admin, "admin").await;
     let (status, body) = team.accept(&team.admin, &invitation).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(team.role_of(&team.admin_id).await.as_deref(), Some("admin"));
+    assert_eq!(team.role_of(&team.admin).await.as_deref(), Some("admin"));
     team
 }
 
@@ -165,43 +118,30 @@ async fn team_with_admin(db: &common::TestDb) -> Team {
 /// right to invite; X's accept must be refused and X must not be a member.
 async fn invitation_dies_with_the_right(db: common::TestDb, how: LosesRight) {
     let team = team_with_admin(&db).await;
-    let invitation = team.invite(&team.admin, &team.outsider_id, "admin").await;
+    let invitation = team.invite(&team.admin, &team.outsider, "admin").await;
     // A second, innocent invitation by the owner stays through all of it.
-    let bystander = User::new("bystander@example.com", "bystander's passphrase");
-    let (bystander_ids, bystander_session) =
-        sign_up_and_log_in(&team.server, &team.http, &bystander).await;
-    let owners_invitation = team
-        .invite(&team.owner, &bystander_ids.account_id, "member")
-        .await;
+    let bystander = team.app.actor("bystander").await;
+    let owners_invitation = team.invite(&team.owner, &bystander, "member").await;
     assert_eq!(team.pending().await.len(), 2);
 
     let (status, body) = match how {
         LosesRight::RemovedByOwner => {
-            team.call(
-                Method::DELETE,
-                &team.owner,
-                &team.org(&format!("/members/{}", team.admin_id)),
-                None,
-            )
-            .await
+            team.owner
+                .delete(&team.org(&format!("/members/{}", team.admin.id)))
+                .await
         }
         LosesRight::DemotedToMember => {
-            team.call(
-                Method::PUT,
-                &team.owner,
-                &team.org(&format!("/members/{}/roles", team.admin_id)),
-                Some(json!({"roles": ["member"]})),
-            )
-            .await
+            team.owner
+                .put(
+                    &team.org(&format!("/members/{}/roles", team.admin.id)),
+                    json!({"roles": ["member"]}),
+                )
+                .await
         }
         LosesRight::Leaves => {
-            team.call(
-                Method::DELETE,
-                &team.admin,
-                &team.org(&format!("/members/{}", team.admin_id)),
-                None,
-            )
-            .await
+            team.admin
+                .delete(&team.org(&format!("/members/{}", team.admin.id)))
+                .await
         }
     };
     assert!(status.is_success(), "{how:?}: {status} {body}");
@@ -212,17 +152,13 @@ async fn invitation_dies_with_the_right(db: common::TestDb, how: LosesRight) {
         vec![owners_invitation.clone()],
         "{how:?}"
     );
-    let (_, mine) = team
-        .call(Method::GET, &team.outsider, "/v1/user/invites", None)
-        .await;
+    let (_, mine) = team.outsider.get("/v1/user/invites").await;
     assert_eq!(mine["invitations"], json!([]), "{how:?}");
     let (status, body) = team.accept(&team.outsider, &invitation).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{how:?}: {body}");
     assert_eq!(body["error"], "NOT_FOUND");
-    assert_eq!(team.role_of(&team.outsider_id).await, None, "{how:?}");
-    let (status, _) = team
-        .call(Method::GET, &team.outsider, &team.org("/members"), None)
-        .await;
+    assert_eq!(team.role_of(&team.outsider).await, None, "{how:?}");
+    let (status, _) = team.outsider.get(&team.org("/members")).await;
     assert_eq!(
         status,
         StatusCode::NOT_FOUND,
@@ -237,13 +173,9 @@ async fn invitation_dies_with_the_right(db: common::TestDb, how: LosesRight) {
     );
 
     // The innocent invitation still works.
-    let (status, body) = team.accept(&bystander_session, &owners_invitation).await;
+    let (status, body) = team.accept(&bystander, &owners_invitation).await;
     assert_eq!(status, StatusCode::OK, "{how:?}: {body}");
-    assert_eq!(
-        team.role_of(&bystander_ids.account_id).await.as_deref(),
-        Some("member")
-    );
-    team.server.stop().await;
+    assert_eq!(team.role_of(&bystander).await.as_deref(), Some("member"));
 }
 
 async fn removed_admins_invitation_cannot_be_accepted(db: common::TestDb) {
@@ -262,17 +194,17 @@ async fn departed_admins_invitation_cannot_be_accepted(db: common::TestDb) {
 /// by an earlier version, which deleted nothing) is refused at accept, and deleted.
 async fn an_invitation_left_behind_is_refused_at_accept(db: common::TestDb) {
     let team = team_with_admin(&db).await;
-    let as_admin = team.invite(&team.admin, &team.outsider_id, "admin").await;
+    let as_admin = team.invite(&team.admin, &team.outsider, "admin").await;
     // What an earlier version left: the inviter demoted with a plain UPDATE.
     db.execute(&format!(
         "UPDATE memberships SET role = 'member' WHERE organization_id = '{}' AND account_id = '{}'",
-        team.team, team.admin_id
+        team.team, team.admin.id
     ))
     .await;
     let (status, body) = team.accept(&team.outsider, &as_admin).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["error"], "INVITATION_VOID");
-    assert_eq!(team.role_of(&team.outsider_id).await, None);
+    assert_eq!(team.role_of(&team.outsider).await, None);
     assert!(
         team.pending().await.is_empty(),
         "the void invitation is gone"
@@ -283,20 +215,19 @@ async fn an_invitation_left_behind_is_refused_at_accept(db: common::TestDb) {
     // And an inviter that is no longer a member at all (removed by a plain DELETE).
     db.execute(&format!(
         "UPDATE memberships SET role = 'admin' WHERE organization_id = '{}' AND account_id = '{}'",
-        team.team, team.admin_id
+        team.team, team.admin.id
     ))
     .await;
-    let again = team.invite(&team.admin, &team.outsider_id, "member").await;
+    let again = team.invite(&team.admin, &team.outsider, "member").await;
     db.execute(&format!(
         "DELETE FROM memberships WHERE organization_id = '{}' AND account_id = '{}'",
-        team.team, team.admin_id
+        team.team, team.admin.id
     ))
     .await;
     let (status, body) = team.accept(&team.outsider, &again).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["error"], "INVITATION_VOID");
-    assert_eq!(team.role_of(&team.outsider_id).await, None);
-    team.server.stop().await;
+    assert_eq!(team.role_of(&team.outsider).await, None);
 }
 
 /// The project keys a member shared to others are the organization's keys, held by members who
@@ -304,12 +235,7 @@ async fn an_invitation_left_behind_is_refused_at_accept(db: common::TestDb) {
 /// copies would lock the others out of their data and protect nothing).
 async fn the_keys_a_removed_member_shared_stay(db: common::TestDb) {
     let team = team_with_admin(&db).await;
-    let owner_id: String = {
-        let (_, who) = team
-            .call(Method::GET, &team.owner, "/auth/whoami", None)
-            .await;
-        who["accountId"].as_str().unwrap().to_owned()
-    };
+    let owner_id = &team.owner.id;
     db.execute(&format!(
         "INSERT INTO projects (organization_id, id, team_project_id, name, root_document_id, \
          created_at) VALUES ('{org}', 'prj_shared', NULL, 'Project', 'wrk_1', 0); \
@@ -317,17 +243,13 @@ async fn the_keys_a_removed_member_shared_stay(db: common::TestDb) {
          created_at) VALUES ('{org}', 'prj_shared', '{admin}', 'k1', 0), \
          ('{org}', 'prj_shared', '{owner}', 'k2', 0);",
         org = team.team,
-        admin = team.admin_id,
+        admin = team.admin.id,
         owner = owner_id,
     ))
     .await;
     let (status, body) = team
-        .call(
-            Method::DELETE,
-            &team.owner,
-            &team.org(&format!("/members/{}", team.admin_id)),
-            None,
-        )
+        .owner
+        .delete(&team.org(&format!("/members/{}", team.admin.id)))
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     let keys = |account: &str| {
@@ -337,15 +259,11 @@ async fn the_keys_a_removed_member_shared_stay(db: common::TestDb) {
         )
     };
     assert_eq!(
-        db.scalar(&keys(&team.admin_id)).await,
+        db.scalar(&keys(&team.admin.id)).await,
         0,
         "the removed member's own key goes"
     );
-    assert_eq!(
-        db.scalar(&keys(&owner_id)).await,
-        1,
-        "the others' keys stay"
-    );
+    assert_eq!(db.scalar(&keys(owner_id)).await, 1, "the others' keys stay");
     assert_eq!(
         db.scalar(&format!(
             "SELECT COUNT(*) FROM projects WHERE organization_id = '{}'",
@@ -355,7 +273,6 @@ async fn the_keys_a_removed_member_shared_stay(db: common::TestDb) {
         1,
         "the organization's projects stay"
     );
-    team.server.stop().await;
 }
 
 /// Migration 0007 deletes what earlier versions left behind: invitations whose inviter is no
@@ -363,19 +280,15 @@ async fn the_keys_a_removed_member_shared_stay(db: common::TestDb) {
 /// runs as the server's ordinary role, bound by row-level security.
 async fn the_upgrade_deletes_invitations_left_behind(db: common::TestDb) {
     let team = team_with_admin(&db).await;
-    let bystander = User::new("bystander@example.com", "bystander's passphrase");
-    let (bystander_ids, _) = sign_up_and_log_in(&team.server, &team.http, &bystander).await;
-    let stale = team.invite(&team.admin, &team.outsider_id, "admin").await;
-    let good = team
-        .invite(&team.owner, &bystander_ids.account_id, "member")
-        .await;
-    team.server.stop().await;
+    let bystander = team.app.actor("bystander").await;
+    let stale = team.invite(&team.admin, &team.outsider, "admin").await;
+    let good = team.invite(&team.owner, &bystander, "member").await;
     // As an earlier version would have left it: the inviter demoted without a clean-up; and
     // the database as it was before migration 0007.
     db.execute(&format!(
         "UPDATE memberships SET role = 'member' WHERE organization_id = '{}' AND account_id = '{}'; \
          DELETE FROM _sqlx_migrations WHERE version = 7; DROP TABLE signup_tokens;",
-        team.team, team.admin_id
+        team.team, team.admin.id
     ))
     .await;
     let count = |id: &str| format!("SELECT COUNT(*) FROM invitations WHERE id = '{id}'");

@@ -18,8 +18,8 @@ use tower::ServiceExt;
 
 use super::TestDb;
 use super::http::{
-    TestServer, call,
-    users::{User, sign_up_and_log_in},
+    TestServer, call, keys,
+    users::{User, login, sign_up_and_log_in},
 };
 
 /// The server of one test and an HTTP client for it, stopped when dropped.
@@ -65,11 +65,13 @@ impl TestApp {
         self.server.url(path)
     }
 
-    /// `name@example.com` with the passphrase `name's passphrase`, signed up and logged in.
+    /// `name@example.com` with the passphrase `name's passphrase`, signed up and logged in; its
+    /// key pair is the name's in every test of the process ([`keys::key_named`]).
     pub async fn actor(&self, name: &str) -> Actor {
-        self.actor_of(User::new(
+        self.actor_of(User::with_key(
             &format!("{name}@example.com"),
             &format!("{name}'s passphrase"),
+            keys::key_named(name),
         ))
         .await
     }
@@ -336,5 +338,38 @@ impl TestApp {
         config.login_rate_per_ip = 10_000;
         tune(&mut config);
         Self::start_with(config).await
+    }
+}
+
+/// Setup and requests several test files share.
+impl TestApp {
+    /// One actor per name, as [`TestApp::actor`] makes them, in order.
+    pub async fn actors<const N: usize>(&self, names: [&str; N]) -> [Actor; N] {
+        let mut actors = Vec::with_capacity(N);
+        for name in names {
+            actors.push(self.actor(name).await);
+        }
+        actors.try_into().map_err(|_| "one actor per name").unwrap()
+    }
+
+    /// `user`, who now holds `account`'s account (after a passphrase reset, say), logged in.
+    pub async fn log_in_again(&self, account: &Actor, user: User) -> Actor {
+        let session = login(&self.server, &self.http, &user.email, &user.passphrase)
+            .await
+            .unwrap();
+        Actor {
+            user,
+            id: account.id.clone(),
+            personal: account.personal.clone(),
+            session,
+            http: self.http.clone(),
+            base: self.server.base.clone(),
+        }
+    }
+
+    /// An anonymous POST of `body` to `path` (sign-up and the log-in steps): the status and the
+    /// body, as [`Actor::send`] gives them.
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        super::http::post(&self.http, self.url(path), body).await
     }
 }

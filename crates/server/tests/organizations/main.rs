@@ -9,13 +9,11 @@ mod common;
 mod members;
 mod organizations;
 
-use common::http::{
-    TestServer, call,
-    users::{User, sign_up_and_log_in},
-};
+use common::app::TestApp;
+use common::http::call;
 use hypnos_server::permissions::{Permission, allows};
 use hypnos_server::storage::Role;
-use reqwest::{Client, Method, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 /// Every endpoint that names an organization, with the permission it needs and a body: on

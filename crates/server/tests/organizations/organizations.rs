@@ -5,34 +5,23 @@ use super::*;
 common::on_both_backends!(organizations,);
 
 async fn organizations(db: common::TestDb) {
-    let server = TestServer::start(&db.url, 1_000).await;
-    let http = Client::new();
-    let alice = User::new("alice@example.com", "alice's passphrase");
-    let (alice_ids, alice_session) = sign_up_and_log_in(&server, &http, &alice).await;
-    let bob = User::new("bob@example.com", "bob's passphrase");
-    let (bob_ids, bob_session) = sign_up_and_log_in(&server, &http, &bob).await;
-    let get = |session: &str, path: &str| {
-        let (session, url, http) = (session.to_owned(), server.url(path), &http);
-        async move { call(http, Method::GET, url, &session, None).await }
-    };
+    let app = TestApp::start(&db).await;
+    let [alice, bob] = app.actors(["alice", "bob"]).await;
 
     // After log-in the app needs its personal organization, owned by the caller.
-    let (status, list) = get(&alice_session, "/v1/organizations").await;
+    let (status, list) = alice.get("/v1/organizations").await;
     assert_eq!(status, StatusCode::OK, "{list}");
     assert_eq!(list["total"], 1);
     let personal = &list["organizations"][0];
-    assert_eq!(personal["id"], alice_ids.personal_organization_id.as_str());
+    assert_eq!(personal["id"], alice.personal.as_str());
     assert_eq!(personal["metadata"]["organizationType"], "personal");
-    assert_eq!(
-        personal["metadata"]["ownerAccountId"],
-        alice_ids.account_id.as_str()
-    );
+    assert_eq!(personal["metadata"]["ownerAccountId"], alice.id.as_str());
     assert!(personal["display_name"].is_string());
     assert_eq!(personal["branding"]["logo_url"], "");
     let (status, _) = call(
-        &http,
+        &app.http,
         Method::GET,
-        server.url("/v1/organizations"),
+        app.url("/v1/organizations"),
         "",
         None,
     )
@@ -40,17 +29,17 @@ async fn organizations(db: common::TestDb) {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     // The caller's profile, plan and the roles.
-    let (status, profile) = get(&alice_session, "/v1/user/profile").await;
+    let (status, profile) = alice.get("/v1/user/profile").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(profile["id"], alice_ids.account_id.as_str());
+    assert_eq!(profile["id"], alice.id.as_str());
     assert_eq!(profile["email"], "alice@example.com");
     assert_eq!(profile["name"], "Ada Lovelace");
     assert_eq!(profile["given_name"], "Ada");
-    let (_, plan) = get(&alice_session, "/v1/billing/current-plan").await;
+    let (_, plan) = alice.get("/v1/billing/current-plan").await;
     assert_eq!(plan["isActive"], true);
     assert_eq!(plan["type"], "team");
     assert!(plan["planId"].is_string());
-    let (_, roles) = get(&alice_session, "/v1/organizations/roles").await;
+    let (_, roles) = alice.get("/v1/organizations/roles").await;
     let names: Vec<&str> = roles
         .as_array()
         .unwrap()
@@ -66,70 +55,44 @@ async fn organizations(db: common::TestDb) {
         json!({}),
         json!({"name": "x".repeat(101)}),
     ] {
-        let (status, body) = call(
-            &http,
-            Method::POST,
-            server.url("/v1/organizations"),
-            &alice_session,
-            Some(bad.clone()),
-        )
-        .await;
+        let (status, body) = alice.post("/v1/organizations", bad.clone()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad} → {body}");
         assert_eq!(body["error"], "BAD_REQUEST");
     }
-    let (status, team) = call(
-        &http,
-        Method::POST,
-        server.url("/v1/organizations"),
-        &alice_session,
-        Some(json!({"name": " Acme "})),
-    )
-    .await;
+    let (status, team) = alice
+        .post("/v1/organizations", json!({"name": " Acme "}))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{team}");
     assert_eq!(team["name"], "Acme");
     assert_eq!(team["metadata"]["organizationType"], "team");
-    assert_eq!(
-        team["metadata"]["ownerAccountId"],
-        alice_ids.account_id.as_str()
-    );
+    assert_eq!(team["metadata"]["ownerAccountId"], alice.id.as_str());
     let team_id = team["id"].as_str().unwrap().to_owned();
-    let (_, list) = get(&alice_session, "/v1/organizations").await;
+    let (_, list) = alice.get("/v1/organizations").await;
     let ids: Vec<&str> = list["organizations"]
         .as_array()
         .unwrap()
         .iter()
         .map(|org| org["id"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        ids,
-        [
-            alice_ids.personal_organization_id.as_str(),
-            team_id.as_str()
-        ]
-    );
-    let (status, one) = get(&alice_session, &format!("/v1/organizations/{team_id}")).await;
+    assert_eq!(ids, [alice.personal.as_str(), team_id.as_str()]);
+    let (status, one) = alice.get(&format!("/v1/organizations/{team_id}")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(one["metadata"]["description"], "");
 
     // A non-member tries every endpoint on both of alice's organizations, and on one that does
     // not exist: the same 404 each time, and nothing changes.
-    let (_, not_found) = get(&bob_session, "/v1/organizations/org_doesnotexist").await;
+    let (_, not_found) = bob.get("/v1/organizations/org_doesnotexist").await;
     assert_eq!(not_found["error"], "NOT_FOUND");
-    let (status, project) = call(
-        &http,
-        Method::POST,
-        server.url(&format!("/v1/organizations/{team_id}/team-projects")),
-        &alice_session,
-        Some(json!({"name": "Design"})),
-    )
-    .await;
+    let (status, project) = alice
+        .post(
+            &format!("/v1/organizations/{team_id}/team-projects"),
+            json!({"name": "Design"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{project}");
     let project_id = project["id"].as_str().unwrap().to_owned();
-    for org in [
-        team_id.as_str(),
-        alice_ids.personal_organization_id.as_str(),
-    ] {
-        let member = alice_ids.account_id.as_str();
+    for org in [team_id.as_str(), alice.personal.as_str()] {
+        let member = alice.id.as_str();
         let mut endpoints: Vec<(Method, String, Option<Value>)> =
             scoped_endpoints(org, &project_id, member)
                 .into_iter()
@@ -142,66 +105,48 @@ async fn organizations(db: common::TestDb) {
             Some(json!({"storage": "local_only"})),
         ));
         for (method, path, body) in endpoints {
-            let (status, answer) =
-                call(&http, method.clone(), server.url(&path), &bob_session, body).await;
+            let (status, answer) = bob.send(method.clone(), &path, body).await;
             assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {answer}");
             assert_eq!(answer, not_found, "{method} {path} must tell nothing");
         }
     }
-    let (_, projects) = get(
-        &alice_session,
-        &format!("/v1/organizations/{team_id}/team-projects"),
-    )
-    .await;
+    let (_, projects) = alice
+        .get(&format!("/v1/organizations/{team_id}/team-projects"))
+        .await;
     assert_eq!(
         projects,
         json!({"data": [{"id": project_id, "name": "Design"}]})
     );
-    let (_, rule) = get(
-        &alice_session,
-        &format!("/v1/organizations/{team_id}/storage-rule"),
-    )
-    .await;
+    let (_, rule) = alice
+        .get(&format!("/v1/organizations/{team_id}/storage-rule"))
+        .await;
     assert_eq!(
         rule,
         json!({"storage": "cloud_plus_local", "isOverridden": false,
                "enableCloudSync": true, "enableLocalVault": true, "enableGitSync": true})
     );
-    let (_, bobs) = get(&bob_session, "/v1/organizations").await;
+    let (_, bobs) = bob.get("/v1/organizations").await;
     assert_eq!(bobs["total"], 1, "bob sees only his own: {bobs}");
-    assert_eq!(
-        bobs["organizations"][0]["id"],
-        bob_ids.personal_organization_id.as_str()
-    );
+    assert_eq!(bobs["organizations"][0]["id"], bob.personal.as_str());
 
     // The owner sets the storage rule; bad values are refused; the audit log records it.
     let rule_path = format!("/v1/organizations/{team_id}/storage-rule");
-    let (status, _) = call(
-        &http,
-        Method::PUT,
-        server.url(&rule_path),
-        &alice_session,
-        Some(json!({"storage": "everywhere"})),
-    )
-    .await;
+    let (status, _) = alice
+        .put(&rule_path, json!({"storage": "everywhere"}))
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, rule) = call(
-        &http,
-        Method::PUT,
-        server.url(&rule_path),
-        &alice_session,
-        Some(json!({"storage": "cloud_only"})),
-    )
-    .await;
+    let (status, rule) = alice
+        .put(&rule_path, json!({"storage": "cloud_only"}))
+        .await;
     assert_eq!(status, StatusCode::OK, "{rule}");
-    let (_, rule) = get(&alice_session, &rule_path).await;
+    let (_, rule) = alice.get(&rule_path).await;
     assert_eq!(
         rule,
         json!({"storage": "cloud_only", "isOverridden": true,
                "enableCloudSync": true, "enableLocalVault": false, "enableGitSync": true})
     );
     let log_path = format!("/v1/organizations/{team_id}/audit-log");
-    let (status, log) = get(&alice_session, &log_path).await;
+    let (status, log) = alice.get(&log_path).await;
     assert_eq!(status, StatusCode::OK, "{log}");
     let actions: Vec<&str> = log["events"]
         .as_array()
@@ -217,41 +162,30 @@ async fn organizations(db: common::TestDb) {
             "organization.created"
         ]
     );
-    assert_eq!(
-        log["events"][0]["actorAccountId"],
-        alice_ids.account_id.as_str()
-    );
+    assert_eq!(log["events"][0]["actorAccountId"], alice.id.as_str());
     assert_eq!(
         log["events"][0]["details"],
         json!({"from": "cloud_plus_local", "to": "cloud_only"})
     );
-    let (_, page) = get(&alice_session, &format!("{log_path}?limit=1")).await;
+    let (_, page) = alice.get(&format!("{log_path}?limit=1")).await;
     assert_eq!(page["events"].as_array().unwrap().len(), 1);
     for bad in ["?limit=0", "?limit=501", "?limit=many", "?before=yesterday"] {
-        let (status, body) = get(&alice_session, &format!("{log_path}{bad}")).await;
+        let (status, body) = alice.get(&format!("{log_path}{bad}")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
         assert_eq!(body["error"], "BAD_REQUEST");
     }
 
     // Each role against every endpoint: the permission table decides.
-    let carol = User::new("carol@example.com", "carol's passphrase");
-    let (carol_ids, carol_session) = sign_up_and_log_in(&server, &http, &carol).await;
-    db.execute(&format!(
-        "INSERT INTO memberships (organization_id, account_id, role, created_at) VALUES \
-         ('{team_id}', '{}', 'member', 0), ('{team_id}', '{}', 'admin', 0);",
-        bob_ids.account_id, carol_ids.account_id
-    ))
-    .await;
+    let carol = app.actor("carol").await;
+    app.join(&alice, &team_id, &bob, Role::Member).await;
+    app.join(&alice, &team_id, &carol, Role::Admin).await;
     for (role, session) in [
-        (Role::Owner, &alice_session),
-        (Role::Admin, &carol_session),
-        (Role::Member, &bob_session),
+        (Role::Owner, &alice),
+        (Role::Admin, &carol),
+        (Role::Member, &bob),
     ] {
-        for (method, path, body, permission) in
-            scoped_endpoints(&team_id, &project_id, &bob_ids.account_id)
-        {
-            let (status, answer) =
-                call(&http, method.clone(), server.url(&path), session, body).await;
+        for (method, path, body, permission) in scoped_endpoints(&team_id, &project_id, &bob.id) {
+            let (status, answer) = session.send(method.clone(), &path, body).await;
             if allows(role, permission) {
                 assert!(
                     status.is_success(),
@@ -289,10 +223,7 @@ async fn organizations(db: common::TestDb) {
             ),
             (
                 Method::DELETE,
-                format!(
-                    "/v1/organizations/{team_id}/members/{}",
-                    alice_ids.account_id
-                ),
+                format!("/v1/organizations/{team_id}/members/{}", alice.id),
                 None,
                 Permission::DeleteMembership,
             ),
@@ -304,8 +235,7 @@ async fn organizations(db: common::TestDb) {
             ),
         ] {
             if !allows(role, permission) {
-                let (status, answer) =
-                    call(&http, method.clone(), server.url(&path), session, body).await;
+                let (status, answer) = session.send(method.clone(), &path, body).await;
                 assert_eq!(
                     status,
                     StatusCode::FORBIDDEN,
@@ -313,11 +243,9 @@ async fn organizations(db: common::TestDb) {
                 );
             }
         }
-        let (_, granted) = get(
-            session,
-            &format!("/v1/organizations/{team_id}/user-permissions"),
-        )
-        .await;
+        let (_, granted) = session
+            .get(&format!("/v1/organizations/{team_id}/user-permissions"))
+            .await;
         assert_eq!(
             granted["own:organization"],
             role == Role::Owner,
@@ -328,51 +256,27 @@ async fn organizations(db: common::TestDb) {
         assert_eq!(granted["read:enterprise_connection"], false);
     }
     // Features are the same for everyone.
-    let (_, features) = get(
-        &bob_session,
-        &format!("/v1/organizations/{team_id}/features"),
-    )
-    .await;
+    let (_, features) = bob
+        .get(&format!("/v1/organizations/{team_id}/features"))
+        .await;
     assert_eq!(features["features"]["cloudSync"]["enabled"], true);
     assert_eq!(features["billing"]["isActive"], true);
 
     // Deleting: not by an admin, never a personal organization; the owner deletes the team and
     // its members lose it.
     let team_path = format!("/v1/organizations/{team_id}");
-    let (status, _) = call(
-        &http,
-        Method::DELETE,
-        server.url(&team_path),
-        &carol_session,
-        None,
-    )
-    .await;
+    let (status, _) = carol.delete(&team_path).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, body) = call(
-        &http,
-        Method::DELETE,
-        server.url(&format!(
-            "/v1/organizations/{}",
-            alice_ids.personal_organization_id
-        )),
-        &alice_session,
-        None,
-    )
-    .await;
+    let (status, body) = alice
+        .delete(&format!("/v1/organizations/{}", alice.personal))
+        .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["error"], "PERSONAL_ORGANIZATION");
-    let (status, _) = call(
-        &http,
-        Method::DELETE,
-        server.url(&team_path),
-        &alice_session,
-        None,
-    )
-    .await;
+    let (status, _) = alice.delete(&team_path).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _) = get(&bob_session, &team_path).await;
+    let (status, _) = bob.get(&team_path).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (_, bobs) = get(&bob_session, "/v1/organizations").await;
+    let (_, bobs) = bob.get("/v1/organizations").await;
     assert_eq!(bobs["total"], 1);
     assert_eq!(
         db.scalar(&format!(
@@ -381,5 +285,4 @@ async fn organizations(db: common::TestDb) {
         .await,
         0
     );
-    server.stop().await;
 }

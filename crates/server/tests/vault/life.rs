@@ -5,11 +5,14 @@ use super::*;
 common::on_both_backends!(vault_life,);
 
 async fn vault_life(db: common::TestDb) {
-    let server = TestServer::start(&db.url, 1_000).await;
-    let http = Client::new();
-    let alice = User::new("alice@example.com", "correct horse battery staple");
-    let (signed_up, session) = sign_up_and_log_in(&server, &http, &alice).await;
-    let alice_id = signed_up.account_id;
+    let app = TestApp::start(&db).await;
+    let alice = app
+        .actor_of(User::new(
+            "alice@example.com",
+            "correct horse battery staple",
+        ))
+        .await;
+    let alice_id = alice.id.clone();
 
     // No session, or a dead one: 401 on every route, before the body is looked at.
     let key = VaultKey::new();
@@ -33,7 +36,7 @@ async fn vault_life(db: common::TestDb) {
                 Some(json!({"srpM1": "00", "sessionStarterId": "x"})),
             ),
         ] {
-            let mut request = http.request(method, server.url(path));
+            let mut request = app.http.request(method, app.url(path));
             if !session.is_empty() {
                 request = request.header("X-Session-Id", session);
             }
@@ -49,17 +52,15 @@ async fn vault_life(db: common::TestDb) {
 
     // No vault yet: `{}` exactly; verifying one is a 404.
     assert_eq!(
-        get_vault(&server, &http, &session).await,
+        alice.get("/v1/user/vault").await,
         (StatusCode::OK, json!({}))
     );
-    let (status, body) = send(
-        &server,
-        &http,
-        &session,
-        "/v1/user/vault-verify-a",
-        json!({"srpA": to_hex(ClientHandshake::start(b"s", b"i", b"p").unwrap().a_pub())}),
-    )
-    .await;
+    let (status, body) = alice
+        .post(
+            "/v1/user/vault-verify-a",
+            json!({"srpA": to_hex(ClientHandshake::start(b"s", b"i", b"p").unwrap().a_pub())}),
+        )
+        .await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "NOT_FOUND");
 
     // Bad input: 400 with the error shape, nothing stored.
@@ -82,84 +83,53 @@ async fn vault_life(db: common::TestDb) {
     ];
     for path in ["/v1/user/vault", "/v1/user/vault/reset"] {
         for body in &bad_bodies {
-            let (status, answer) = send(&server, &http, &session, path, body.clone()).await;
+            let (status, answer) = alice.post(path, body.clone()).await;
             assert_error(status, &answer, StatusCode::BAD_REQUEST, "BAD_REQUEST");
         }
     }
     assert_eq!(
-        get_vault(&server, &http, &session).await,
+        alice.get("/v1/user/vault").await,
         (StatusCode::OK, json!({}))
     );
 
     // Create, as the app does; read back; a second create is refused and changes nothing.
-    let (status, body) = send(&server, &http, &session, "/v1/user/vault", good.clone()).await;
+    let (status, body) = alice.post("/v1/user/vault", good.clone()).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body, json!({"salt": key.salt}));
     assert_eq!(
-        get_vault(&server, &http, &session).await,
+        alice.get("/v1/user/vault").await,
         (StatusCode::OK, json!({"salt": key.salt}))
     );
     let other = VaultKey::new();
-    let (status, body) = send(
-        &server,
-        &http,
-        &session,
-        "/v1/user/vault",
-        other.body(&alice_id),
-    )
-    .await;
+    let (status, body) = alice.post("/v1/user/vault", other.body(&alice_id)).await;
     assert_error(status, &body, StatusCode::CONFLICT, "VAULT_EXISTS");
     assert_eq!(
-        get_vault(&server, &http, &session).await.1,
+        alice.get("/v1/user/vault").await.1,
         json!({"salt": key.salt})
     );
 
     // The right key verifies, and the client accepts M2; a wrong key (or the right key under
     // another identity) gets 401.
-    verify(
-        &server,
-        &http,
-        &session,
-        &alice_id,
-        &key.salt,
-        &key.jwk_json,
-    )
-    .await
-    .unwrap();
+    verify(&alice, &alice_id, &key.salt, &key.jwk_json)
+        .await
+        .unwrap();
     for (identity, jwk) in [
         (alice_id.as_str(), other.jwk_json.as_str()),
         ("acct_someone_else", key.jwk_json.as_str()),
     ] {
-        let (status, body) = verify(&server, &http, &session, identity, &key.salt, jwk)
-            .await
-            .unwrap_err();
+        let (status, body) = verify(&alice, identity, &key.salt, jwk).await.unwrap_err();
         assert_error(status, &body, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
     }
 
     // A starter is single use, even after a wrong proof.
-    let finish = started_proof(&server, &http, &session, &alice_id, &key).await;
-    let (status, body) = send(
-        &server,
-        &http,
-        &session,
-        "/v1/user/vault-verify-m1",
-        finish.clone(),
-    )
-    .await;
+    let finish = started_proof(&alice, &alice_id, &key).await;
+    let (status, body) = alice.post("/v1/user/vault-verify-m1", finish.clone()).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (status, body) = send(&server, &http, &session, "/v1/user/vault-verify-m1", finish).await;
+    let (status, body) = alice.post("/v1/user/vault-verify-m1", finish).await;
     assert_error(status, &body, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
-    let (_, started) = start_verify(
-        &server,
-        &http,
-        &session,
-        &alice_id,
-        &key.salt,
-        &key.jwk_json,
-    )
-    .await;
+    let (_, started) = start_verify(&alice, &alice_id, &key.salt, &key.jwk_json).await;
     let wrong = json!({"srpM1": "ab".repeat(32), "sessionStarterId": started.session_starter_id});
-    let (status, _) = send(&server, &http, &session, "/v1/user/vault-verify-m1", wrong).await;
+    let (status, _) = alice.post("/v1/user/vault-verify-m1", wrong).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     // Bad verify input: 400.
@@ -176,112 +146,63 @@ async fn vault_life(db: common::TestDb) {
             json!({"srpM1": "00".repeat(32), "sessionStarterId": ""}),
         ),
     ] {
-        let (status, answer) = send(&server, &http, &session, path, body).await;
+        let (status, answer) = alice.post(path, body).await;
         assert_error(status, &answer, StatusCode::BAD_REQUEST, "BAD_REQUEST");
     }
 
     // Another account cannot finish Alice's starter (and does not use it up); it has no vault.
-    let bob = User::new("bob@example.com", "bob's own passphrase");
-    let (bob_signed_up, bob_session) = sign_up_and_log_in(&server, &http, &bob).await;
-    let bob_id = AccountId::from(bob_signed_up.account_id);
-    assert_eq!(
-        get_vault(&server, &http, &bob_session).await,
-        (StatusCode::OK, json!({}))
-    );
-    let finish = started_proof(&server, &http, &session, &alice_id, &key).await;
-    let (status, body) = send(
-        &server,
-        &http,
-        &bob_session,
-        "/v1/user/vault-verify-m1",
-        finish.clone(),
-    )
-    .await;
+    let bob = app
+        .actor_of(User::new("bob@example.com", "bob's own passphrase"))
+        .await;
+    let bob_id = AccountId::from(bob.id.clone());
+    assert_eq!(bob.get("/v1/user/vault").await, (StatusCode::OK, json!({})));
+    let finish = started_proof(&alice, &alice_id, &key).await;
+    let (status, body) = bob.post("/v1/user/vault-verify-m1", finish.clone()).await;
     assert_error(status, &body, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
-    let (status, body) = send(&server, &http, &session, "/v1/user/vault-verify-m1", finish).await;
+    let (status, body) = alice.post("/v1/user/vault-verify-m1", finish).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
     // A reset replaces the salt and verifier and drops the pending starters: the old key no
     // longer verifies, the new one does.
-    let (client, pending) = start_verify(
-        &server,
-        &http,
-        &session,
-        &alice_id,
-        &key.salt,
-        &key.jwk_json,
-    )
-    .await;
+    let (client, pending) = start_verify(&alice, &alice_id, &key.salt, &key.jwk_json).await;
     let pending_proof = client
         .process(&from_hex(&pending.srp_b, "B").unwrap())
         .unwrap();
     let replacement = VaultKey::new();
-    let (status, body) = send(
-        &server,
-        &http,
-        &session,
-        "/v1/user/vault/reset",
-        replacement.body(&alice_id),
-    )
-    .await;
+    let (status, body) = alice
+        .post("/v1/user/vault/reset", replacement.body(&alice_id))
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body, json!({"salt": replacement.salt}));
     assert_eq!(
-        get_vault(&server, &http, &session).await.1,
+        alice.get("/v1/user/vault").await.1,
         json!({"salt": replacement.salt})
     );
-    let (status, body) = send(
-        &server,
-        &http,
-        &session,
-        "/v1/user/vault-verify-m1",
-        json!({"srpM1": to_hex(pending_proof.m1()), "sessionStarterId": pending.session_starter_id}),
-    )
+    let (status, body) = alice.post("/v1/user/vault-verify-m1", json!({"srpM1": to_hex(pending_proof.m1()), "sessionStarterId": pending.session_starter_id}))
     .await;
     assert_error(status, &body, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
     for salt in [&key.salt, &replacement.salt] {
-        let refused = verify(&server, &http, &session, &alice_id, salt, &key.jwk_json).await;
+        let refused = verify(&alice, &alice_id, salt, &key.jwk_json).await;
         assert_eq!(refused.unwrap_err().0, StatusCode::UNAUTHORIZED);
     }
-    verify(
-        &server,
-        &http,
-        &session,
-        &alice_id,
-        &replacement.salt,
-        &replacement.jwk_json,
-    )
-    .await
-    .unwrap();
+    verify(&alice, &alice_id, &replacement.salt, &replacement.jwk_json)
+        .await
+        .unwrap();
 
     // A reset of an account without a vault creates it. An uppercase-hex salt is kept as sent.
     let bobs = VaultKey {
         salt: random_hex_32().unwrap().to_uppercase(),
         jwk_json: AesKey::generate().unwrap().to_jwk().to_json().to_string(),
     };
-    let (status, body) = send(
-        &server,
-        &http,
-        &bob_session,
-        "/v1/user/vault/reset",
-        bobs.body(&bob_id),
-    )
-    .await;
+    let (status, body) = bob.post("/v1/user/vault/reset", bobs.body(&bob_id)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(
-        get_vault(&server, &http, &bob_session).await.1,
+        bob.get("/v1/user/vault").await.1,
         json!({"salt": bobs.salt})
     );
-    verify(
-        &server,
-        &http,
-        &bob_session,
-        &bob_id,
-        &bobs.salt,
-        &bobs.jwk_json,
-    )
-    .await
-    .unwrap();
+    verify(&bob, &bob_id, &bobs.salt, &bobs.jwk_json)
+        .await
+        .unwrap();
 
     // A started verification expires like a log-in attempt (the store's clock is the caller's).
     let store = db.connect().await;
@@ -330,67 +251,36 @@ async fn vault_life(db: common::TestDb) {
     );
 
     // A passphrase change keeps the vault.
-    let me = call(
-        &http,
-        Method::GET,
-        server.url("/auth/whoami"),
-        &session,
-        None,
-    )
-    .await
-    .1;
+    let me = alice.get("/auth/whoami").await.1;
     let new_passphrase = "a much better passphrase";
-    let (status, body) = send(
-        &server,
-        &http,
-        &session,
-        "/auth/change-password",
-        json!({
-            "verifier": alice.verifier(),
+    let (status, body) = alice.post("/auth/change-password", json!({
+            "verifier": alice.user.verifier(),
             "encSymmetricKey": me["encSymmetricKey"],
-            "newEmail": alice.email,
-            "newVerifier": common::http::users::verifier_for(&alice.email, new_passphrase, &alice.salt_key, &alice.salt_auth),
-            "newEncSymmetricKey": alice.enc_symmetric_key(),
-        }),
-    )
+            "newEmail": alice.user.email,
+            "newVerifier": common::http::users::verifier_for(&alice.user.email, new_passphrase, &alice.user.salt_key, &alice.user.salt_auth),
+            "newEncSymmetricKey": alice.user.enc_symmetric_key(),
+        }))
     .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
-    verify(
-        &server,
-        &http,
-        &session,
-        &alice_id,
-        &replacement.salt,
-        &replacement.jwk_json,
-    )
-    .await
-    .unwrap();
+    verify(&alice, &alice_id, &replacement.salt, &replacement.jwk_json)
+        .await
+        .unwrap();
 
     // Deleting the account deletes its vault and pending verifications.
-    start_verify(
-        &server,
-        &http,
-        &bob_session,
-        &bob_id,
-        &bobs.salt,
-        &bobs.jwk_json,
-    )
-    .await;
+    start_verify(&bob, &bob_id, &bobs.salt, &bobs.jwk_json).await;
     let count =
         |table: &str, id: &str| format!("SELECT COUNT(*) FROM {table} WHERE account_id = '{id}'");
     assert_eq!(db.scalar(&count("vaults", &bob_id)).await, 1);
     assert_eq!(db.scalar(&count("vault_verifications", &bob_id)).await, 1);
-    let (status, body) = call(
-        &http,
-        Method::DELETE,
-        server.url("/auth/delete-account"),
-        &bob_session,
-        Some(json!({"verifier": bob.verifier()})),
-    )
-    .await;
+    let (status, body) = bob
+        .send(
+            Method::DELETE,
+            "/auth/delete-account",
+            Some(json!({"verifier": bob.user.verifier()})),
+        )
+        .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     assert_eq!(db.scalar(&count("vaults", &bob_id)).await, 0);
     assert_eq!(db.scalar(&count("vault_verifications", &bob_id)).await, 0);
     assert_eq!(db.scalar(&count("vaults", &alice_id)).await, 1);
-    server.stop().await;
 }

@@ -6,53 +6,31 @@ common::on_both_backends!(vault_rate_limit, vault_made_by_srp_js,);
 
 /// Starting vault verifications counts against the per-account log-in limit.
 async fn vault_rate_limit(db: common::TestDb) {
-    let server = TestServer::start(&db.url, 3).await;
-    let http = Client::new();
-    let carol = User::new("carol@example.com", "carol's passphrase");
-    let (signed_up, session) = sign_up_and_log_in(&server, &http, &carol).await;
+    let app = TestApp::from(TestServer::start(&db.url, 3).await);
+    let carol = app.actor("carol").await;
     let key = VaultKey::new();
-    let (status, body) = send(
-        &server,
-        &http,
-        &session,
-        "/v1/user/vault",
-        key.body(&signed_up.account_id),
-    )
-    .await;
+    let (status, body) = carol.post("/v1/user/vault", key.body(&carol.id)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let a = to_hex(ClientHandshake::start(b"s", b"i", b"p").unwrap().a_pub());
     for _ in 0..3 {
-        let (status, body) = send(
-            &server,
-            &http,
-            &session,
-            "/v1/user/vault-verify-a",
-            json!({"srpA": a}),
-        )
-        .await;
+        let (status, body) = carol
+            .post("/v1/user/vault-verify-a", json!({"srpA": a}))
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
-    let (status, body) = send(
-        &server,
-        &http,
-        &session,
-        "/v1/user/vault-verify-a",
-        json!({"srpA": a}),
-    )
-    .await;
+    let (status, body) = carol
+        .post("/v1/user/vault-verify-a", json!({"srpA": a}))
+        .await;
     assert_error(status, &body, StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED");
-    server.stop().await;
 }
 
 /// The vault key made and proven entirely by srp-js (the app's `computeVerifier` and `Client`,
 /// through `interop/harness.js`), against the server.
 async fn vault_made_by_srp_js(db: common::TestDb) {
-    let server = TestServer::start(&db.url, 1_000).await;
-    let http = Client::new();
+    let app = TestApp::start(&db).await;
     let mut js = Harness::start();
-    let dave = User::new("dave@example.com", "dave's passphrase");
-    let (signed_up, session) = sign_up_and_log_in(&server, &http, &dave).await;
-    let account_id = signed_up.account_id;
+    let dave = app.actor("dave").await;
+    let account_id = dave.id.clone();
 
     // createVaultKey: getRandomHex, generateAES256Key, computeVerifier(s, I = account id,
     // P = the JWK JSON bytes).
@@ -64,14 +42,12 @@ async fn vault_made_by_srp_js(db: common::TestDb) {
         json!({"salt": salt, "identity": account_id, "password": to_hex(jwk_json.as_bytes())}),
         "vault verifier",
     );
-    let (status, body) = send(
-        &server,
-        &http,
-        &session,
-        "/v1/user/vault",
-        json!({"salt": salt, "verifier": verifier}),
-    )
-    .await;
+    let (status, body) = dave
+        .post(
+            "/v1/user/vault",
+            json!({"salt": salt, "verifier": verifier}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
     // validateVaultKey with srp-js's Client, for the right key and a wrong one.
@@ -83,28 +59,21 @@ async fn vault_made_by_srp_js(db: common::TestDb) {
             json!({"salt": salt, "identity": account_id, "password": to_hex(password.as_bytes()), "a": a}),
             "srp-js client",
         );
-        let (status, answer) = send(
-            &server,
-            &http,
-            &session,
-            "/v1/user/vault-verify-a",
-            json!({"srpA": started["A"]}),
-        )
-        .await;
+        let (status, answer) = dave
+            .post("/v1/user/vault-verify-a", json!({"srpA": started["A"]}))
+            .await;
         assert_eq!(status, StatusCode::OK, "{answer}");
         let proof = js.ok(
             "srp_client_finish",
             json!({"handle": started["handle"], "B": answer["srpB"]}),
             "srp-js M1",
         );
-        let (status, done) = send(
-            &server,
-            &http,
-            &session,
-            "/v1/user/vault-verify-m1",
-            json!({"srpM1": proof["M1"], "sessionStarterId": answer["sessionStarterId"]}),
-        )
-        .await;
+        let (status, done) = dave
+            .post(
+                "/v1/user/vault-verify-m1",
+                json!({"srpM1": proof["M1"], "sessionStarterId": answer["sessionStarterId"]}),
+            )
+            .await;
         if status == StatusCode::OK {
             js.ok(
                 "srp_client_check",
@@ -118,8 +87,5 @@ async fn vault_made_by_srp_js(db: common::TestDb) {
     assert_eq!(js_verify(&wrong).await, StatusCode::UNAUTHORIZED);
 
     // And the Rust client half proves the key srp-js made.
-    verify(&server, &http, &session, &account_id, &salt, &jwk_json)
-        .await
-        .unwrap();
-    server.stop().await;
+    verify(&dave, &account_id, &salt, &jwk_json).await.unwrap();
 }

@@ -13,10 +13,8 @@ mod harness;
 mod life;
 mod made_elsewhere;
 
-use common::http::{
-    TestServer, call,
-    users::{User, sign_up_and_log_in},
-};
+use common::app::{Actor, TestApp};
+use common::http::{TestServer, users::User};
 use harness::Harness;
 use hypnos_crypto::{
     aes::AesKey,
@@ -26,7 +24,7 @@ use hypnos_crypto::{
     wire::vault::{VaultVerifyAResponse, VaultVerifyM1Response},
 };
 use hypnos_server::storage::{AccountId, VaultVerification};
-use reqwest::{Client, Method, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 /// The RFC 5054 2048-bit prime N: a verifier of N is zero modulo N.
@@ -63,33 +61,10 @@ impl VaultKey {
     }
 }
 
-async fn get_vault(server: &TestServer, http: &Client, session: &str) -> (StatusCode, Value) {
-    call(
-        http,
-        Method::GET,
-        server.url("/v1/user/vault"),
-        session,
-        None,
-    )
-    .await
-}
-
-async fn send(
-    server: &TestServer,
-    http: &Client,
-    session: &str,
-    path: &str,
-    body: Value,
-) -> (StatusCode, Value) {
-    call(http, Method::POST, server.url(path), session, Some(body)).await
-}
-
 /// vault-verify-a with the client half for `key` (its salt, this JWK): the client and the
 /// starter id.
 async fn start_verify(
-    server: &TestServer,
-    http: &Client,
-    session: &str,
+    who: &Actor,
     account_id: &str,
     salt: &str,
     jwk_json: &str,
@@ -100,28 +75,19 @@ async fn start_verify(
         jwk_json.as_bytes(),
     )
     .unwrap();
-    let (status, answer) = send(
-        server,
-        http,
-        session,
-        "/v1/user/vault-verify-a",
-        json!({"srpA": to_hex(client.a_pub())}),
-    )
-    .await;
+    let (status, answer) = who
+        .post(
+            "/v1/user/vault-verify-a",
+            json!({"srpA": to_hex(client.a_pub())}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     (client, serde_json::from_value(answer).unwrap())
 }
 
 /// A started verification's right proof: the body of `vault-verify-m1`.
-async fn started_proof(
-    server: &TestServer,
-    http: &Client,
-    session: &str,
-    account_id: &str,
-    key: &VaultKey,
-) -> Value {
-    let (client, started) =
-        start_verify(server, http, session, account_id, &key.salt, &key.jwk_json).await;
+async fn started_proof(who: &Actor, account_id: &str, key: &VaultKey) -> Value {
+    let (client, started) = start_verify(who, account_id, &key.salt, &key.jwk_json).await;
     let proof = client
         .process(&from_hex(&started.srp_b, "B").unwrap())
         .unwrap();
@@ -131,25 +97,21 @@ async fn started_proof(
 /// The app's whole verification (`validateVaultKey`): `Ok(())` when the server accepts the
 /// proof and the client accepts M2; the status and body of the refusal otherwise.
 async fn verify(
-    server: &TestServer,
-    http: &Client,
-    session: &str,
+    who: &Actor,
     account_id: &str,
     salt: &str,
     jwk_json: &str,
 ) -> Result<(), (StatusCode, Value)> {
-    let (client, started) = start_verify(server, http, session, account_id, salt, jwk_json).await;
+    let (client, started) = start_verify(who, account_id, salt, jwk_json).await;
     let proof = client
         .process(&from_hex(&started.srp_b, "B").unwrap())
         .unwrap();
-    let (status, done) = send(
-        server,
-        http,
-        session,
-        "/v1/user/vault-verify-m1",
-        json!({"srpM1": to_hex(proof.m1()), "sessionStarterId": started.session_starter_id}),
-    )
-    .await;
+    let (status, done) = who
+        .post(
+            "/v1/user/vault-verify-m1",
+            json!({"srpM1": to_hex(proof.m1()), "sessionStarterId": started.session_starter_id}),
+        )
+        .await;
     if status != StatusCode::OK {
         return Err((status, done));
     }

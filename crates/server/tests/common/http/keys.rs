@@ -1,8 +1,13 @@
 //! RSA key pairs for test users, made once per test process: generating an RSA-2048 key takes
 //! tens of milliseconds or more, and a test binary signs up dozens of users.
+//!
+//! A named actor ([`key_named`]: "alice") has the same pair in every test of the process: each
+//! test has its own database, and names are unique within a test, so no two users of one test
+//! share a pair, while a binary of many short tests makes only a handful.
 
-use std::sync::LazyLock;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{LazyLock, Mutex};
 
 use hypnos_crypto::{jwk::RsaPrivateJwk, rsa::RsaPrivateKey};
 
@@ -37,4 +42,17 @@ pub fn next_private_key() -> RsaPrivateKey {
         Some(jwk) => RsaPrivateKey::from_jwk(jwk).unwrap(),
         None => RsaPrivateKey::generate().unwrap(),
     }
+}
+
+/// The key pair of the actor `name`, the same in every test of this process; the first asks for
+/// it takes [`next_private_key`]'s.
+pub fn key_named(name: &str) -> RsaPrivateKey {
+    static NAMED: LazyLock<Mutex<HashMap<String, RsaPrivateJwk>>> = LazyLock::new(Mutex::default);
+    let jwk = NAMED
+        .lock()
+        .unwrap()
+        .entry(name.to_owned())
+        .or_insert_with(|| next_private_key().jwk().clone())
+        .clone();
+    RsaPrivateKey::from_jwk(&jwk).unwrap()
 }

@@ -29,7 +29,13 @@ pub struct User {
 }
 
 impl User {
+    /// A user with a key pair no other user of this process has.
     pub fn new(email: &str, passphrase: &str) -> Self {
+        Self::with_key(email, passphrase, super::keys::next_private_key())
+    }
+
+    /// A user with the key pair `private`.
+    pub fn with_key(email: &str, passphrase: &str, private: RsaPrivateKey) -> Self {
         Self {
             email: email.into(),
             passphrase: passphrase.into(),
@@ -37,7 +43,7 @@ impl User {
             salt_auth: random_hex_32().unwrap(),
             salt_enc: random_hex_32().unwrap(),
             symmetric: AesKey::generate().unwrap().to_jwk(),
-            private: super::keys::next_private_key(),
+            private,
         }
     }
 
