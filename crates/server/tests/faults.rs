@@ -324,6 +324,21 @@ async fn sqlite_full_disk_fails_writes_cleanly_and_recovers() {
     .await;
 }
 
+/// The throw-away cluster's own start: a port taken between choosing it and PostgreSQL binding
+/// it (as parallel tests' servers do) costs a retry on another port, not the test.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_test_cluster_starts_when_its_port_is_taken() {
+    bounded(async {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = taken.local_addr().unwrap().port();
+        let cluster = Cluster::start_on(port);
+        assert_ne!(cluster.port, port);
+        cluster.execute("postgres", "SELECT 1").await;
+        drop(taken);
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_full_tablespace_fails_writes_cleanly_and_recovers() {
     bounded(async {

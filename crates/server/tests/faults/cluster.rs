@@ -27,17 +27,20 @@ impl Cluster {
     /// Creates and starts a cluster (`fsync` off: the tests crash nothing but PostgreSQL's
     /// clients, and it halves the start-up time).
     pub fn start() -> Self {
+        Self::start_on(free_port())
+    }
+
+    /// [`Cluster::start`] trying `port` first. A free port is only free until someone binds it:
+    /// tests in parallel open servers on ports of their own, so when PostgreSQL finds its port
+    /// taken the cluster starts again on another.
+    pub fn start_on(port: u16) -> Self {
         let bin = postgres_bin();
         let root = tempfile::Builder::new()
             .prefix("hypnos-faults-pg-")
             .tempdir()
             .expect("a temporary directory can be created");
         chown(root.path(), "postgres");
-        let cluster = Self {
-            bin,
-            port: free_port(),
-            root,
-        };
+        let mut cluster = Self { bin, port, root };
         let initdb = cluster.as_postgres(
             Command::new(cluster.bin.join("initdb"))
                 .args(["-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"])
@@ -49,8 +52,18 @@ impl Cluster {
             "initdb failed: {}",
             describe(&initdb)
         );
-        cluster.pg_ctl("start");
-        cluster
+        for _ in 0..PORT_TRIES {
+            // The log of a try says only that try's failure.
+            let _ = std::fs::remove_file(cluster.root.path().join("log"));
+            match cluster.try_pg_ctl("start") {
+                Ok(()) => return cluster,
+                Err(failure) if failure.contains("Address already in use") => {
+                    cluster.port = free_port();
+                }
+                Err(failure) => panic!("{failure}"),
+            }
+        }
+        panic!("no free port for the test cluster in {PORT_TRIES} tries");
     }
 
     /// The data directory.
@@ -111,6 +124,14 @@ impl Cluster {
 
     /// Runs `pg_ctl ACTION`, waiting for it to finish; fails the test if it fails.
     fn pg_ctl(&self, action: &str) {
+        if let Err(failure) = self.try_pg_ctl(action) {
+            panic!("{failure}");
+        }
+    }
+
+    /// Runs `pg_ctl ACTION`, waiting for it to finish; what went wrong and the server's log if
+    /// it failed.
+    fn try_pg_ctl(&self, action: &str) -> Result<(), String> {
         let mut command = Command::new(self.bin.join("pg_ctl"));
         command
             .arg(action)
@@ -126,12 +147,14 @@ impl Cluster {
             ));
         }
         let done = self.as_postgres(&mut command);
-        assert!(
-            done.status.success(),
+        if done.status.success() {
+            return Ok(());
+        }
+        Err(format!(
             "pg_ctl {action} failed: {}\nlog: {}",
             describe(&done),
             std::fs::read_to_string(self.root.path().join("log")).unwrap_or_default()
-        );
+        ))
     }
 
     /// Runs a command as the `postgres` user.
@@ -180,6 +203,9 @@ fn postgres_bin() -> PathBuf {
 
 /// A port nobody listens on now (bound and released: another process could take it in between,
 /// which would fail the start loudly, not silently).
+/// How many ports [`Cluster::start_on`] tries.
+const PORT_TRIES: usize = 5;
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
