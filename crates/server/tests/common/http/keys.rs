@@ -48,11 +48,21 @@ pub fn next_private_key() -> RsaPrivateKey {
 /// it takes [`next_private_key`]'s.
 pub fn key_named(name: &str) -> RsaPrivateKey {
     static NAMED: LazyLock<Mutex<HashMap<String, RsaPrivateJwk>>> = LazyLock::new(Mutex::default);
-    let jwk = NAMED
-        .lock()
-        .unwrap()
-        .entry(name.to_owned())
-        .or_insert_with(|| next_private_key().jwk().clone())
-        .clone();
+    let known = NAMED.lock().unwrap().get(name).cloned();
+    // A new name's pair is taken (past the pool, generated) outside the lock, so that tests in
+    // parallel do not wait on one another's key generation; of two takers, the first to store
+    // wins and both use its pair.
+    let jwk = match known {
+        Some(jwk) => jwk,
+        None => {
+            let taken = next_private_key().jwk().clone();
+            NAMED
+                .lock()
+                .unwrap()
+                .entry(name.to_owned())
+                .or_insert(taken)
+                .clone()
+        }
+    };
     RsaPrivateKey::from_jwk(&jwk).unwrap()
 }
