@@ -29,19 +29,27 @@ pub struct User {
 }
 
 impl User {
-    /// A user with a key pair no other user of this process has.
+    /// A user with a key pair and salts no other user of this process has.
     pub fn new(email: &str, passphrase: &str) -> Self {
-        Self::with_key(email, passphrase, super::keys::next_private_key())
+        Self {
+            salt_key: random_hex_32().unwrap(),
+            salt_auth: random_hex_32().unwrap(),
+            salt_enc: random_hex_32().unwrap(),
+            ..Self::with_key(email, passphrase, super::keys::next_private_key())
+        }
     }
 
-    /// A user with the key pair `private`.
+    /// A user with the key pair `private` and salts of its e-mail's own: a named actor is the
+    /// same person in every test of the process, with the same key pair ([`super::keys`]) and
+    /// the same salts, so what the client derives from its passphrase (100,000 rounds of
+    /// PBKDF2 each, most of a test's time) is derived once per process ([`derived`]).
     pub fn with_key(email: &str, passphrase: &str, private: RsaPrivateKey) -> Self {
         Self {
             email: email.into(),
             passphrase: passphrase.into(),
-            salt_key: random_hex_32().unwrap(),
-            salt_auth: random_hex_32().unwrap(),
-            salt_enc: random_hex_32().unwrap(),
+            salt_key: salt_of(email, "key"),
+            salt_auth: salt_of(email, "auth"),
+            salt_enc: salt_of(email, "enc"),
             symmetric: AesKey::generate().unwrap().to_jwk(),
             private,
         }
@@ -58,7 +66,7 @@ impl User {
 
     pub fn enc_symmetric_key(&self) -> String {
         let wrap =
-            AesKey::from_hex(&derive_key(&self.passphrase, &self.email, &self.salt_enc)).unwrap();
+            AesKey::from_hex(&derived(&self.passphrase, &self.email, &self.salt_enc)).unwrap();
         encrypt_string(&wrap, &self.symmetric.to_json())
             .unwrap()
             .to_json()
@@ -85,8 +93,33 @@ impl User {
     }
 }
 
+/// A salt that is always the same for `email` and `kind` (64 hex digits, as the app's).
+fn salt_of(email: &str, kind: &str) -> String {
+    let digest = aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        format!("hypnos test salt\0{kind}\0{email}").as_bytes(),
+    );
+    to_hex(digest.as_ref())
+}
+
+/// [`derive_key`], remembered for the rest of the process: the same inputs give the same key,
+/// and tests derive the same few (a named actor's, at sign-up and at every log-in) many times.
+pub fn derived(passphrase: &str, email: &str, salt: &str) -> String {
+    type Memo = std::collections::HashMap<(String, String, String), String>;
+    static MEMO: std::sync::LazyLock<std::sync::Mutex<Memo>> =
+        std::sync::LazyLock::new(Default::default);
+    let inputs = (passphrase.to_owned(), email.to_owned(), salt.to_owned());
+    if let Some(key) = MEMO.lock().unwrap().get(&inputs) {
+        return key.clone();
+    }
+    // Derived outside the lock: parallel tests derive different keys at once.
+    let key = String::clone(&derive_key(passphrase, email, salt));
+    MEMO.lock().unwrap().insert(inputs, key.clone());
+    key
+}
+
 pub fn verifier_for(email: &str, passphrase: &str, salt_key: &str, salt_auth: &str) -> String {
-    let auth_secret = derive_key(passphrase, email, salt_key);
+    let auth_secret = derived(passphrase, email, salt_key);
     to_hex(&compute_verifier(
         &from_hex(salt_auth, "salt").unwrap(),
         email.as_bytes(),
@@ -105,7 +138,7 @@ pub async fn begin_login(
     let (status, salts) = post(http, server.url("/auth/login-s"), json!({"email": email})).await;
     assert_eq!(status, StatusCode::OK, "{salts}");
     let salts: LoginSResponse = serde_json::from_value(salts).unwrap();
-    let auth_secret = derive_key(passphrase, email, &salts.salt_key);
+    let auth_secret = derived(passphrase, email, &salts.salt_key);
     let client = ClientHandshake::start(
         &from_hex(&salts.salt_auth, "salt").unwrap(),
         email.as_bytes(),
