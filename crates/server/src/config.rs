@@ -91,6 +91,12 @@ pub struct ServerConfig {
     #[arg(long, env = "HYPNOS_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,
 
+    /// Event streams (the app's live updates) this process holds at once; a further one is
+    /// answered 503. Each holds a connection. Default: half of --max-connections; 0 turns the
+    /// streams off.
+    #[arg(long, env = "HYPNOS_MAX_STREAMS")]
+    pub max_streams: Option<usize>,
+
     /// Request-body bytes held at once across all requests still receiving their bodies; a body
     /// that would go past it is answered 503 (retry later). At least --max-body-bytes.
     #[arg(long, env = "HYPNOS_MAX_BUFFERED_BODY_BYTES", default_value_t = 128 * 1024 * 1024)]

@@ -46,6 +46,9 @@ pub enum ApiError {
     /// The database is unreachable (503): the request can be retried.
     #[error("service unavailable")]
     Unavailable,
+    /// The server is at a limit of its own (503): the request can be retried later.
+    #[error("{0}")]
+    Busy(&'static str),
     /// A bug or an unexpected failure (500); the cause is logged, not sent.
     #[error("internal error")]
     Internal(String),
@@ -102,6 +105,7 @@ impl ApiError {
             ApiError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"),
+            ApiError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "BUSY"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL"),
         }
     }

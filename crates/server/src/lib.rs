@@ -8,6 +8,7 @@ pub mod admin;
 pub mod api;
 pub mod config;
 pub mod error;
+pub mod events;
 mod extract;
 pub mod membership;
 mod net;
@@ -68,7 +69,17 @@ pub fn app(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal("a handler panicked".into()).into_response()
         }))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+}
+
+/// The span of a request: its method and path. Not its URI: a query can hold a secret (the
+/// 10.x app puts its session id in the event stream's `?sessionId=`).
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::debug_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+    )
 }
 
 /// Opens the database (running its migrations) and builds the shared state.
@@ -95,6 +106,13 @@ pub async fn run(
         _ => None,
     };
     let purge = tokio::spawn(purge_expired(state.clone()));
+    // Event streams never finish by themselves: end them when the shutdown begins, so that
+    // the grace period waits only for real requests.
+    let events = state.events.clone();
+    let shutdown = async move {
+        shutdown.await;
+        events.hub().close_all();
+    };
     net::serve(
         listener,
         tls,

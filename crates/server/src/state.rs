@@ -8,7 +8,7 @@ use std::{
 
 use aws_lc_rs::hmac;
 
-use crate::{config::ServerConfig, rate_limit::RateLimiter, storage::Store};
+use crate::{config::ServerConfig, events::Events, rate_limit::RateLimiter, storage::Store};
 
 /// Shared state of the HTTP layer.
 #[derive(Clone)]
@@ -23,6 +23,8 @@ pub struct AppState {
     /// The rate limits (per address, per account and address, per account, per look-up
     /// caller), counted in the database.
     pub limiter: Arc<RateLimiter>,
+    /// The event streams open here, and the notices that feed them.
+    pub events: Arc<Events>,
 }
 
 /// Name of the secret in `server_settings`.
@@ -41,7 +43,13 @@ impl AppState {
                     .to_vec()
             })
             .await?;
+        let max_streams = config
+            .max_streams
+            .unwrap_or_else(|| crate::events::default_max_streams(config.max_connections));
+        // Departures feed presence (not yet kept): until then they are dropped.
+        let (events, _departures) = Events::start(store.as_ref(), max_streams).await;
         Ok(Self {
+            events,
             limiter: Arc::new(RateLimiter::new(store.clone(), &config)),
             store,
             config: Arc::new(config),

@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod collaborators;
+pub mod events;
 pub mod files;
 pub mod invites;
 pub mod orgs;

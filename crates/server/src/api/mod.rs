@@ -9,6 +9,7 @@ pub mod invitations;
 pub mod members;
 pub mod orgs;
 pub mod pages;
+pub mod streams;
 pub mod team_projects;
 pub mod user_files;
 pub mod v3;
@@ -35,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .merge(app_defaults::routes())
         .merge(collaborators::routes())
         .merge(user_files::routes())
+        .merge(streams::routes())
 }
 
 /// Unix milliseconds as RFC 3339 with milliseconds, as the app's dates are written.

@@ -12,6 +12,7 @@
 mod error;
 mod ids;
 pub mod model;
+pub mod notices;
 mod postgres;
 mod rate_limits;
 mod readiness;
@@ -114,6 +115,9 @@ pub trait Store:
     /// SQLite, room on the database's disk), rerun at most every two seconds.
     /// `Unavailable(reason)` otherwise, the reason a short sentence safe to show anyone.
     async fn check_writable(&self) -> Result<(), StoreError>;
+
+    /// How notices reach every server process on this database (the event stream's transport).
+    fn notices(&self) -> notices::Notices;
 
     /// Creates an account, its personal organization and its owner membership in one
     /// transaction. A taken e-mail gives `Conflict(Email)` and writes nothing.

@@ -102,6 +102,11 @@ impl PostgresStore {
         }
     }
 
+    /// LISTEN/NOTIFY on this pool: every process on the database hears every notice.
+    fn notice_channel(&self) -> super::notices::Notices {
+        super::notices::Notices::Postgres(super::notices::PostgresNotices::new(self.pool.clone()))
+    }
+
     async fn begin(&self) -> Result<Tx, StoreError> {
         self.pool.begin().await.map_err(map_error)
     }
@@ -186,7 +191,7 @@ fn connect_options(url: &str, pgsslmode_set: bool) -> Result<PgConnectOptions, s
 }
 
 /// The one place where PostgreSQL errors become [`StoreError`]s, by SQLSTATE code.
-fn map_error(error: sqlx::Error) -> StoreError {
+pub(super) fn map_error(error: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(database_error) = &error {
         let code = database_error.code().unwrap_or_default().into_owned();
         return match code.as_str() {

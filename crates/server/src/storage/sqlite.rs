@@ -162,6 +162,11 @@ impl SqliteStore {
     }
 
     /// Begins a write transaction, taking SQLite's write lock at once.
+    /// A SQLite database has one server process: it delivers its own notices.
+    fn notice_channel(&self) -> super::notices::Notices {
+        super::notices::Notices::InProcess
+    }
+
     async fn begin(&self) -> Result<Tx, StoreError> {
         self.writer
             .begin_with("BEGIN IMMEDIATE")

@@ -115,7 +115,10 @@ impl BranchesMutation {
             .remove_branch(&project.organization_id, &project.id, &name)
             .await
         {
-            Ok(()) => Ok(true),
+            Ok(()) => {
+                state.events.branch_deleted(&project, &name);
+                Ok(true)
+            }
             Err(StoreError::NotFound) => Err(Error::new("no branch with this name")),
             Err(other) => Err(internal(other)),
         }

@@ -40,6 +40,10 @@ macro_rules! accounts_sql {
                 self.readiness.check(self.probe_write()).await
             }
 
+            fn notices(&self) -> $crate::storage::notices::Notices {
+                self.notice_channel()
+            }
+
             async fn create_account(&self, new: NewAccount) -> Result<Account, StoreError> {
                 let NewAccount {
                     account: new,
