@@ -97,6 +97,12 @@ pub struct ServerConfig {
     #[arg(long, env = "HYPNOS_MAX_STREAMS")]
     pub max_streams: Option<usize>,
 
+    /// Event streams one account may hold in this process (an app window holds one); a further
+    /// one ends the account's oldest, so that streams a crashed app left open cannot lock its
+    /// owner out.
+    #[arg(long, env = "HYPNOS_MAX_STREAMS_PER_ACCOUNT", default_value_t = 16)]
+    pub max_streams_per_account: usize,
+
     /// Request-body bytes held at once across all requests still receiving their bodies; a body
     /// that would go past it is answered 503 (retry later). At least --max-body-bytes.
     #[arg(long, env = "HYPNOS_MAX_BUFFERED_BODY_BYTES", default_value_t = 128 * 1024 * 1024)]
@@ -231,6 +237,15 @@ impl ServerConfig {
         }
         if self.max_connections == 0 {
             return Err("--max-connections must be at least 1".into());
+        }
+        if self.max_streams_per_account == 0 {
+            return Err("--max-streams-per-account must be at least 1".into());
+        }
+        if self
+            .max_streams
+            .is_some_and(|streams| streams > self.max_connections)
+        {
+            return Err("--max-streams cannot be more than --max-connections".into());
         }
         if self.max_buffered_body_bytes < self.max_body_bytes {
             return Err("--max-buffered-body-bytes cannot be less than --max-body-bytes".into());

@@ -47,7 +47,8 @@ impl AppState {
             .max_streams
             .unwrap_or_else(|| crate::events::default_max_streams(config.max_connections));
         // Departures feed presence (not yet kept): until then they are dropped.
-        let (events, _departures) = Events::start(store.as_ref(), max_streams).await;
+        let (events, _departures) =
+            Events::start(store.as_ref(), max_streams, config.max_streams_per_account).await;
         Ok(Self {
             events,
             limiter: Arc::new(RateLimiter::new(store.clone(), &config)),

@@ -335,6 +335,9 @@ async fn whoami(caller: Authenticated) -> ApiResult<axum::Json<WhoamiResponse>> 
 
 async fn logout(State(state): State<AppState>, caller: Authenticated) -> ApiResult<StatusCode> {
     state.store.delete_session(&caller.session.id_hash).await?;
+    state
+        .events
+        .sessions_ended(&caller.account.id, Some(caller.session.id_hash));
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -382,6 +385,10 @@ async fn change_password(
     match changed {
         Ok(_) => {
             tracing::info!(account_id = %account.id, "passphrase changed");
+            // The store ended every other session of the account; this one lives on.
+            state
+                .events
+                .other_sessions_ended(&account.id, caller.session.id_hash);
             Ok(StatusCode::NO_CONTENT)
         }
         Err(StoreError::Conflict(Conflict::Email)) => Err(ApiError::Conflict {
@@ -458,6 +465,7 @@ async fn reset(
             now_ms: now,
         })
         .await?;
+    state.events.sessions_ended(&account.id, None);
     security_event(&state, "account_reset", Some(&account.id), client, now).await?;
     tracing::info!(account_id = %account.id, "account reset");
     Ok(StatusCode::NO_CONTENT)
@@ -474,9 +482,23 @@ async fn delete_account(
             "verifier does not match the current passphrase",
         ));
     }
+    // Read first, to tell each organization the account leaves (a membership made meanwhile
+    // only misses its hint; the deletion ends the account's streams all the same).
+    let memberships = state.store.memberships_of(&caller.account.id).await?;
     match state.store.delete_account(&caller.account.id).await {
         Ok(()) => {
             tracing::info!(account_id = %caller.account.id, "account deleted");
+            let account = &caller.account.id;
+            state.events.sessions_ended(account, None);
+            for membership in memberships {
+                let team = &membership.organization.id;
+                // Its own organizations went with it (those it shares are refused above).
+                if membership.organization.owner_account_id == *account {
+                    state.events.team_closed(team);
+                } else {
+                    state.events.member_left(team, account);
+                }
+            }
             Ok(StatusCode::NO_CONTENT)
         }
         Err(StoreError::Conflict(_)) => Err(ApiError::Conflict {

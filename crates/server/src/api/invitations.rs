@@ -522,9 +522,13 @@ async fn accept(
         .accept_invitation(&caller.account.id, &id, now_ms(), event)
         .await
     {
-        Ok(organization_id) => Ok(axum::Json(AcceptedInvitation {
-            organization_id: organization_id.into(),
-        })),
+        Ok(organization_id) => {
+            // A new member, in the 10.x flow and the newest app's alike (both accept here).
+            state.events.organization_changed(&organization_id);
+            Ok(axum::Json(AcceptedInvitation {
+                organization_id: organization_id.into(),
+            }))
+        }
         Err(StoreError::NotFound) => Err(NO_SUCH_INVITATION),
         Err(StoreError::Conflict(Conflict::InviterLostRights)) => Err(INVITATION_VOID),
         Err(StoreError::Conflict(_)) => Err(ApiError::Conflict {

@@ -156,7 +156,10 @@ async fn set_role(
         .set_member_role(&org_id, &account, role, event)
         .await
     {
-        Ok(()) => Ok(axum::Json(member_role(role))),
+        Ok(()) => {
+            state.events.organization_changed(&org_id);
+            Ok(axum::Json(member_role(role)))
+        }
         Err(StoreError::NotFound) => Err(NO_SUCH_MEMBER),
         Err(StoreError::Conflict(Conflict::OwnerStays)) => Err(OWNER_STAYS_ERROR),
         Err(other) => Err(other.into()),
@@ -188,7 +191,10 @@ pub(crate) async fn remove(
     };
     let event = audit_event(&caller, &org_id, action, &account, json!({}))?;
     match state.store.remove_member(&org_id, &account, event).await {
-        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Ok(()) => {
+            state.events.member_left(&org_id, &account);
+            Ok(StatusCode::NO_CONTENT)
+        }
         Err(StoreError::NotFound) if leaving => Err(NOT_A_MEMBER),
         Err(StoreError::NotFound) => Err(NO_SUCH_MEMBER),
         Err(StoreError::Conflict(Conflict::OwnerStays)) => Err(OWNER_STAYS_ERROR),

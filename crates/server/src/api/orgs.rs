@@ -160,6 +160,7 @@ async fn remove(
     match state.store.delete_team(&membership.organization.id).await {
         Ok(()) => {
             tracing::info!(organization_id = %membership.organization.id, "team deleted");
+            state.events.team_closed(&membership.organization.id);
             Ok(StatusCode::NO_CONTENT)
         }
         Err(StoreError::Conflict(Conflict::PersonalOrganization)) => Err(ApiError::Conflict {
@@ -223,7 +224,7 @@ async fn set_storage_rule(
         .set_storage_rule(&id, &body.storage, event)
         .await
     {
-        Ok(()) => {}
+        Ok(()) => state.events.storage_rule_changed(&id),
         Err(StoreError::NotFound) => return Err(NOT_A_MEMBER),
         Err(other) => return Err(other.into()),
     }

@@ -6,8 +6,9 @@
 //! Each event is an unnamed SSE event (the app listens for `message` only) whose data is the
 //! JSON of [`hypnos_crypto::wire::events::Event`]. A comment every 20 s keeps proxies and the
 //! connection's timeouts from ending an idle stream. The stream ends when the caller stops
-//! being a member, the session ends, the organization is deleted, the server shuts down, or
-//! after about an hour (the app reconnects at once, and its session is checked again).
+//! being a member or the organization is deleted (both after a last `OrganizationChanged`, so
+//! that the app reloads its organizations), the session ends, the server shuts down, or after
+//! about an hour (the app reconnects at once, and its session is checked again).
 
 use std::{convert::Infallible, sync::Arc, time::Duration};
 

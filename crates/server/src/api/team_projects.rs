@@ -96,6 +96,9 @@ async fn create(
         .store
         .create_team_project(project.clone(), event)
         .await?;
+    state
+        .events
+        .team_project_changed(&project.organization_id, &project.id);
     Ok((
         StatusCode::CREATED,
         axum::Json(CreatedTeamProject {
@@ -128,7 +131,10 @@ async fn rename(
         .rename_team_project(&org_id, &id, name, event)
         .await
     {
-        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Ok(()) => {
+            state.events.team_project_changed(&org_id, &id);
+            Ok(StatusCode::NO_CONTENT)
+        }
         Err(StoreError::NotFound) => Err(NO_SUCH_PROJECT),
         Err(other) => Err(other.into()),
     }
@@ -144,7 +150,12 @@ async fn remove(
     let org_id = membership.organization.id;
     let event = audit_event(&caller, &org_id, "team_project.deleted", &id, json!({}))?;
     match state.store.delete_team_project(&org_id, &id, event).await {
-        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        // The synced projects in it went with it: the app's refresh of its team projects
+        // takes them off its dashboards too.
+        Ok(()) => {
+            state.events.team_project_changed(&org_id, &id);
+            Ok(StatusCode::NO_CONTENT)
+        }
         Err(StoreError::NotFound) => Err(NO_SUCH_PROJECT),
         Err(other) => Err(other.into()),
     }

@@ -101,6 +101,10 @@ async fn reset(
     let salt = vault.salt.clone();
     state.store.reset_vault(vault).await?;
     tracing::info!(account_id = %caller.account.id, "vault key reset");
+    // The account's other apps drop the secrets the old key protected.
+    state
+        .events
+        .vault_key_changed(&caller.account.id, caller.session.id_hash);
     Ok(axum::Json(VaultResponse { salt: Some(salt) }))
 }
 

@@ -11,6 +11,7 @@ use std::{
     sync::{Arc, Mutex, MutexGuard},
 };
 
+use hypnos_crypto::wire::events::{Event, OrganizationEvent};
 use tokio::sync::mpsc;
 
 use super::notice::Notice;
@@ -50,6 +51,29 @@ impl Registry {
             }
         }
         Some(stream)
+    }
+
+    /// Ends the streams `ids` of `team` after one last `OrganizationChanged` each: the app
+    /// then reloads its organizations and finds this one gone, rather than keep showing it
+    /// (its EventSource gives up for good when the reconnect is refused). A full queue only
+    /// loses that hint.
+    fn end_with_farewell(&mut self, team: &str, ids: Vec<u64>) {
+        if ids.is_empty() {
+            return;
+        }
+        let farewell = Event::OrganizationChanged(OrganizationEvent {
+            topic: team.to_owned(),
+            team: team.to_owned(),
+        });
+        let farewell: Option<Arc<str>> = serde_json::to_string(&farewell).ok().map(Into::into);
+        for id in ids {
+            if let Some(stream) = self.remove(team, id)
+                && let Some(farewell) = &farewell
+            {
+                // The receiver still reads what was queued before the sender went.
+                let _ = stream.sender.try_send(farewell.clone());
+            }
+        }
     }
 
     /// The account's streams that `keep` selects, as (organization, id).
@@ -218,24 +242,29 @@ impl Hub {
                 }
             }
             Notice::MemberLeft { team, account } => {
-                for (team, id) in registry.of_account(account, |stream_team, _| stream_team == team)
-                {
-                    registry.remove(&team, id);
-                }
+                let ids = registry
+                    .of_account(account, |stream_team, _| stream_team == team)
+                    .into_iter()
+                    .map(|(_, id)| id)
+                    .collect();
+                registry.end_with_farewell(team, ids);
             }
             Notice::TeamClosed { team } => {
-                let ids: Vec<u64> = registry
+                let ids = registry
                     .by_team
                     .get(team)
                     .map(|streams| streams.keys().copied().collect())
                     .unwrap_or_default();
-                for id in ids {
-                    registry.remove(team, id);
-                }
+                registry.end_with_farewell(team, ids);
             }
-            Notice::SessionsEnded { account, session } => {
+            Notice::SessionsEnded {
+                account,
+                session,
+                keep,
+            } => {
                 for (team, id) in registry.of_account(account, |_, stream| {
                     session.is_none_or(|ended| stream.session == ended)
+                        && keep.is_none_or(|kept| stream.session != kept)
                 }) {
                     registry.remove(&team, id);
                 }

@@ -42,9 +42,6 @@ pub fn default_max_streams(max_connections: usize) -> usize {
     (max_connections / 2).max(1)
 }
 
-/// The streams an account may hold in one process; a further one ends its oldest.
-pub const MAX_STREAMS_PER_ACCOUNT: usize = 16;
-
 /// The event side of the server's state.
 pub struct Events {
     hub: Arc<Hub>,
@@ -59,8 +56,9 @@ impl Events {
     pub async fn start(
         store: &dyn Store,
         max_streams: usize,
+        max_per_account: usize,
     ) -> (Arc<Self>, mpsc::UnboundedReceiver<Departure>) {
-        let (hub, departures) = Hub::new(max_streams, MAX_STREAMS_PER_ACCOUNT);
+        let (hub, departures) = Hub::new(max_streams, max_per_account);
         let transport = store.notices();
         let listener = match &transport {
             Notices::InProcess => None,

@@ -39,13 +39,17 @@ pub enum Notice {
         team: String,
     },
     /// Sessions of the account ended (log-out, a new passphrase, a reset, the account deleted):
-    /// the streams opened with `session`, or with any of them if `None`, end.
+    /// the streams opened with `session`, or with any of them if `None`, end, except those
+    /// opened with `keep` (the session that changed the passphrase lives on).
     SessionsEnded {
         /// The account.
         account: String,
         /// The one session that ended; `None`: all of them.
         #[serde(default, skip_serializing_if = "Option::is_none", with = "hex_hash")]
         session: Option<SecretHash>,
+        /// A session that did not end.
+        #[serde(default, skip_serializing_if = "Option::is_none", with = "hex_hash")]
+        keep: Option<SecretHash>,
     },
 }
 
@@ -117,6 +121,7 @@ mod tests {
             Notice::SessionsEnded {
                 account: "acct_1".into(),
                 session: None,
+                keep: Some([9; 32]),
             },
         ];
         for notice in notices {

@@ -50,6 +50,16 @@ impl Events {
         )));
     }
 
+    /// The storage rule of `team` changed: every member's app reads it again.
+    pub fn storage_rule_changed(&self, team: &str) {
+        self.publish(Notice::event(Event::StorageRuleChanged(
+            OrganizationEvent {
+                topic: team.to_owned(),
+                team: team.to_owned(),
+            },
+        )));
+    }
+
     /// `account` is no longer a member of `team`: its streams of `team` end, and the others
     /// refresh the member list.
     pub fn member_left(&self, team: &str, account: &str) {
@@ -86,6 +96,17 @@ impl Events {
         self.publish(Notice::SessionsEnded {
             account: account.to_owned(),
             session,
+            keep: None,
+        });
+    }
+
+    /// Every session of `account` but `kept` ended (a new passphrase, set through `kept`):
+    /// streams opened with the others end.
+    pub fn other_sessions_ended(&self, account: &str, kept: SecretHash) {
+        self.publish(Notice::SessionsEnded {
+            account: account.to_owned(),
+            session: None,
+            keep: Some(kept),
         });
     }
 }

@@ -173,6 +173,14 @@ impl Actor {
         call(&self.http, method, url, &self.session, body).await
     }
 
+    /// A request of `method` to `path` with the session in `X-Session-Id`, for the caller to
+    /// send and read as it needs (a stream read as it comes, say).
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .header("X-Session-Id", &self.session)
+    }
+
     /// GET `path`.
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.send(Method::GET, path, None).await

@@ -7,6 +7,10 @@
 //!   users that send requests and GraphQL operations, and whose teams and members are built
 //!   through the store's own methods; and [`app::oneshot`], one request through the router
 //!   without a socket;
+//! - [`vcs`]: the sync API's operations as the app sends them, and [`vcs::Vcs`], an actor
+//!   creating, pushing and reading synced projects as the app does;
+//! - [`stream`]: [`stream::EventStream`], the app's event stream of one organization read as
+//!   the app's EventSource reads it;
 //! - [`on_both_backends!`]: each story as a test on SQLite and on PostgreSQL.
 
 #![allow(
@@ -20,6 +24,8 @@
 pub mod app;
 pub mod db;
 pub mod http;
+pub mod stream;
+pub mod vcs;
 
 use std::time::Duration;
 

@@ -293,7 +293,11 @@ impl ProjectsMutation {
             .create_project(project, keys.clone(), event)
             .await
         {
-            Ok(project) => Ok(project_out(project, organization.display_name)),
+            Ok(project) => {
+                // Empty branch: a new file, which the teammates' dashboards list.
+                state.events.file_changed(&project, "");
+                Ok(project_out(project, organization.display_name))
+            }
             Err(StoreError::Conflict(Conflict::KeysMismatch)) => {
                 let members: BTreeSet<String> = state
                     .store
@@ -354,6 +358,7 @@ impl ProjectsMutation {
                 StoreError::NotFound => invalid_access(NO_SUCH_PROJECT),
                 other => internal(other),
             })?;
+        state.events.file_deleted(&project);
         Ok(true)
     }
 }
