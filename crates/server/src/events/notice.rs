@@ -96,6 +96,7 @@ mod hex_hash {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests may panic")]
 mod tests {
     use super::*;
     use hypnos_crypto::wire::events::VaultKeyEvent;
