@@ -13,6 +13,10 @@ use crate::storage::SecretHash;
 /// A notice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "notice", rename_all = "snake_case")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a notice lives only while it is sent or delivered, one at a time: boxing saves nothing"
+)]
 pub enum Notice {
     /// An event: for the streams of its organization, or (an event of no organization) for
     /// those of `account`, except those opened with the session `except_session`.
