@@ -103,6 +103,13 @@ pub struct ServerConfig {
     #[arg(long, env = "HYPNOS_MAX_STREAMS_PER_ACCOUNT", default_value_t = 16)]
     pub max_streams_per_account: usize,
 
+    /// How long a member's presence (the avatars on a file) lasts without an open event stream
+    /// of its organization keeping it; refreshed every third of it. Hidden: a knob for tests,
+    /// not for operators (the app posts presence only when it moves, so it must outlast the
+    /// refresh with room to spare).
+    #[arg(long, env = "HYPNOS_PRESENCE_TTL", default_value = "90s", value_parser = parse_duration, hide = true)]
+    pub presence_ttl: Duration,
+
     /// Request-body bytes held at once across all requests still receiving their bodies; a body
     /// that would go past it is answered 503 (retry later). At least --max-body-bytes.
     #[arg(long, env = "HYPNOS_MAX_BUFFERED_BODY_BYTES", default_value_t = 128 * 1024 * 1024)]
@@ -246,6 +253,9 @@ impl ServerConfig {
             .is_some_and(|streams| streams > self.max_connections)
         {
             return Err("--max-streams cannot be more than --max-connections".into());
+        }
+        if !(Duration::from_secs(1)..=Duration::from_secs(3600)).contains(&self.presence_ttl) {
+            return Err("--presence-ttl must be between 1s and 1h".into());
         }
         if self.max_buffered_body_bytes < self.max_body_bytes {
             return Err("--max-buffered-body-bytes cannot be less than --max-body-bytes".into());

@@ -13,6 +13,7 @@ mod extract;
 pub mod membership;
 mod net;
 pub mod permissions;
+pub mod presence;
 mod rate_limit;
 pub mod session;
 pub mod state;
@@ -106,6 +107,7 @@ pub async fn run(
         _ => None,
     };
     let purge = tokio::spawn(purge_expired(state.clone()));
+    let presence = tokio::spawn(presence::keep(state.clone()));
     // Event streams never finish by themselves: end them when the shutdown begins, so that
     // the grace period waits only for real requests.
     let events = state.events.clone();
@@ -124,6 +126,7 @@ pub async fn run(
     )
     .await;
     purge.abort();
+    presence.abort();
     Ok(())
 }
 

@@ -1,5 +1,5 @@
 //! What every handler shares: the store, the configuration, the server's secret for fake
-//! log-in salts, the rate limiter and the clock.
+//! log-in salts, the rate limiter, the event streams and the clock.
 
 use std::{
     sync::Arc,
@@ -25,6 +25,9 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// The event streams open here, and the notices that feed them.
     pub events: Arc<Events>,
+    /// Accounts whose last stream of an organization closed here, for the presence task that
+    /// [`crate::run`] starts (it takes them).
+    pub(crate) departures: crate::presence::Departures,
 }
 
 /// Name of the secret in `server_settings`.
@@ -46,11 +49,11 @@ impl AppState {
         let max_streams = config
             .max_streams
             .unwrap_or_else(|| crate::events::default_max_streams(config.max_connections));
-        // Departures feed presence (not yet kept): until then they are dropped.
-        let (events, _departures) =
+        let (events, departures) =
             Events::start(store.as_ref(), max_streams, config.max_streams_per_account).await;
         Ok(Self {
             events,
+            departures: Arc::new(std::sync::Mutex::new(Some(departures))),
             limiter: Arc::new(RateLimiter::new(store.clone(), &config)),
             store,
             config: Arc::new(config),

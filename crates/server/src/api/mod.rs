@@ -9,6 +9,7 @@ pub mod invitations;
 pub mod members;
 pub mod orgs;
 pub mod pages;
+pub mod presence;
 pub mod streams;
 pub mod team_projects;
 pub mod user_files;
@@ -37,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .merge(collaborators::routes())
         .merge(user_files::routes())
         .merge(streams::routes())
+        .merge(presence::routes())
 }
 
 /// Unix milliseconds as RFC 3339 with milliseconds, as the app's dates are written.

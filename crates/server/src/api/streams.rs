@@ -62,6 +62,7 @@ async fn open(
         .map_err(|Full::Server| {
             ApiError::Busy("the server holds its most event streams: retry later")
         })?;
+    crate::presence::arrived(&state, &membership.organization.id, &caller.account.id);
     let first = stream::once(async { Ok(SseEvent::default().retry(RETRY)) });
     let events = subscription.map(|json: Arc<str>| Ok(SseEvent::default().data(&*json)));
     let age = MAX_AGE.mul_f64(0.9 + 0.2 * jitter());

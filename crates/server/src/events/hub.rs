@@ -76,6 +76,13 @@ impl Registry {
         }
     }
 
+    /// Whether `account` has a stream of `team`.
+    fn holds(&self, team: &str, account: &str) -> bool {
+        self.by_account
+            .get(account)
+            .is_some_and(|owned| owned.iter().any(|(other, _)| other == team))
+    }
+
     /// The account's streams that `keep` selects, as (organization, id).
     fn of_account(
         &self,
@@ -202,6 +209,30 @@ impl Hub {
         self.count(&self.registry())
     }
 
+    /// The (organization, account) pairs with a stream open here: the presence this process
+    /// keeps alive. One entry per pair however many streams it has.
+    pub fn holders(&self) -> Vec<(String, String)> {
+        let registry = self.registry();
+        let pairs: HashSet<(&str, &str)> = registry
+            .by_account
+            .iter()
+            .flat_map(|(account, owned)| {
+                owned
+                    .iter()
+                    .map(move |(team, _)| (team.as_str(), account.as_str()))
+            })
+            .collect();
+        pairs
+            .into_iter()
+            .map(|(team, account)| (team.to_owned(), account.to_owned()))
+            .collect()
+    }
+
+    /// Whether `account` has a stream of `team` open here.
+    pub fn holds(&self, team: &str, account: &str) -> bool {
+        self.registry().holds(team, account)
+    }
+
     /// Ends every stream (the server is shutting down: it does not wait for them).
     pub fn close_all(&self) {
         let mut registry = self.registry();
@@ -277,10 +308,7 @@ impl Hub {
     fn closed(&self, team: &str, account: &str, id: u64) {
         let mut registry = self.registry();
         registry.remove(team, id);
-        let still_here = registry
-            .by_account
-            .get(account)
-            .is_some_and(|owned| owned.iter().any(|(other, _)| other == team));
+        let still_here = registry.holds(team, account);
         drop(registry);
         if !still_here {
             // Unbounded, but bounded in practice: one small entry per closed stream, consumed

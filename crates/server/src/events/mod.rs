@@ -90,25 +90,50 @@ impl Events {
     /// NOTIFY in the background. Failing to send is logged, never the caller's error: the
     /// change it reports has already been made.
     pub fn publish(&self, notice: Notice) {
+        self.publish_in_order(vec![notice]);
+    }
+
+    /// [`Events::publish`] for several notices that must arrive in this order (on PostgreSQL
+    /// one NOTIFY after the other, from one background task).
+    pub fn publish_in_order(&self, notices: Vec<Notice>) {
         match &self.transport {
-            Notices::InProcess => self.hub.deliver(&notice),
+            Notices::InProcess => {
+                for notice in &notices {
+                    self.hub.deliver(notice);
+                }
+            }
             Notices::Postgres(postgres) => {
-                let Ok(payload) = serde_json::to_string(&notice) else {
-                    return;
-                };
-                if payload.len() > MAX_NOTICE_BYTES {
-                    tracing::warn!(bytes = payload.len(), "an event notice is too long to send");
+                let payloads: Vec<String> = notices.iter().filter_map(payload).collect();
+                if payloads.is_empty() {
                     return;
                 }
                 let postgres = postgres.clone();
                 tokio::spawn(async move {
-                    if let Err(error) = postgres.publish(&payload).await {
-                        tracing::warn!(%error, "an event notice could not be sent");
+                    for payload in payloads {
+                        if let Err(error) = postgres.publish(&payload).await {
+                            tracing::warn!(%error, "an event notice could not be sent");
+                        }
                     }
                 });
             }
         }
     }
+
+    /// Whether notices cross server processes (PostgreSQL): other processes may hold streams
+    /// of the same accounts.
+    pub fn shared(&self) -> bool {
+        matches!(self.transport, Notices::Postgres(_))
+    }
+}
+
+/// The NOTIFY payload of `notice`; `None` (logged) for one too long to send.
+fn payload(notice: &Notice) -> Option<String> {
+    let payload = serde_json::to_string(notice).ok()?;
+    if payload.len() > MAX_NOTICE_BYTES {
+        tracing::warn!(bytes = payload.len(), "an event notice is too long to send");
+        return None;
+    }
+    Some(payload)
 }
 
 impl Drop for Events {

@@ -5,11 +5,12 @@
 //! soon as its transaction commits, never later because of its event.
 
 use hypnos_crypto::wire::events::{
-    Event, FileEvent, OrganizationEvent, TeamProjectEvent, VaultKeyEvent,
+    Event, FileEvent, OrganizationEvent, Presence, PresenceEvent, PresenceLeave, TeamProjectEvent,
+    VaultKeyEvent,
 };
 
 use super::{Events, Notice};
-use crate::storage::{Project, SecretHash};
+use crate::storage::{PresenceEntry, Project, SecretHash};
 
 impl Events {
     /// A push to `branch` of `project` (or, with `branch` empty, the project's creation).
@@ -90,6 +91,22 @@ impl Events {
         });
     }
 
+    /// A member is now where `presence` says (`PresentStateChanged`), having left `left`
+    /// (`PresentUserLeave` first, naming the old place exactly as it was stored), if anything.
+    pub fn presence_moved(&self, left: Option<&PresenceEntry>, presence: Presence) {
+        let mut notices: Vec<Notice> = left.map(leave_notice).into_iter().collect();
+        notices.push(Notice::event(Event::PresentStateChanged(PresenceEvent {
+            topic: presence.team.clone(),
+            presence,
+        })));
+        self.publish_in_order(notices);
+    }
+
+    /// The members of `left` are no longer at those places (`PresentUserLeave` each).
+    pub fn presence_left(&self, left: &[PresenceEntry]) {
+        self.publish_in_order(left.iter().map(leave_notice).collect());
+    }
+
     /// The session `session` of `account` ended (or, with `None`, all of them): streams
     /// opened with it end.
     pub fn sessions_ended(&self, account: &str, session: Option<SecretHash>) {
@@ -121,4 +138,14 @@ fn file_event(project: &Project, branch: &str) -> FileEvent {
         file: project.id.to_string(),
         branch: branch.to_owned(),
     }
+}
+
+fn leave_notice(entry: &PresenceEntry) -> Notice {
+    Notice::event(Event::PresentUserLeave(PresenceLeave {
+        topic: entry.organization_id.to_string(),
+        team: entry.organization_id.to_string(),
+        acct: entry.account_id.to_string(),
+        project: entry.team_project_id.clone(),
+        file: entry.workspace_id.clone(),
+    }))
 }

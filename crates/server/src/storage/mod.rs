@@ -14,6 +14,7 @@ mod ids;
 pub mod model;
 pub mod notices;
 mod postgres;
+mod presence;
 mod rate_limits;
 mod readiness;
 mod rows;
@@ -39,6 +40,7 @@ pub use model::{
     NewSession, NewTeam, Organization, OrganizationKind, Project, ProjectKey, ResetAccount, Role,
     SecretHash, Session, Snapshot, TeamProject, Vault, VaultVerification,
 };
+pub use presence::{MAX_PRESENCE_ROWS, PresenceEntry, PresenceStore, PresentMember};
 pub use rate_limits::{Counter, MAX_CHAIN, OverLimit, RateLimitStore};
 pub use spaces::{SpaceEntry, SpaceKey, SpaceOrder, SpaceQuery};
 pub use sync::{SnapshotAuthor, SyncStore};
@@ -102,11 +104,12 @@ impl Default for ConnectOptions {
 }
 
 /// The server's storage: accounts, sessions, log-in state and settings here, organizations in
-/// [`TenantStore`], synced projects in [`SyncStore`]. Written once for both database backends
-/// (`sql/`), with what differs between them in `postgres.rs` and `sqlite.rs`.
+/// [`TenantStore`], synced projects in [`SyncStore`], presence in [`PresenceStore`]. Written
+/// once for both database backends (`sql/`), with what differs between them in `postgres.rs`
+/// and `sqlite.rs`.
 #[async_trait]
 pub trait Store:
-    TenantStore + SyncStore + VaultStore + RateLimitStore + SignupStore + Send + Sync
+    TenantStore + SyncStore + VaultStore + PresenceStore + RateLimitStore + SignupStore + Send + Sync
 {
     /// `Ok` when the database answers a trivial query.
     async fn ping(&self) -> Result<(), StoreError>;

@@ -246,6 +246,17 @@ async fn set_scope(tx: &mut Tx, scope: Scope<'_>) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Lets the rest of the transaction read and delete presence entries of any organization that
+/// expired at or before `now_ms`, and no others (migration 0010's sweep policies).
+async fn set_expired_before(tx: &mut Tx, now_ms: i64) -> Result<(), StoreError> {
+    sqlx::query("SELECT set_config('hypnos.expired_before', $1, true)")
+        .bind(now_ms.to_string())
+        .execute(&mut **tx)
+        .await
+        .map_err(map_error)?;
+    Ok(())
+}
+
 super::sql::shared_sql!(
     Postgres,
     PostgresStore,

@@ -11,6 +11,7 @@ use super::model::{
     Membership, Organization, OrganizationKind, Project, ProjectKey, Role, Session, Snapshot,
     TeamProject, Vault, VaultVerification,
 };
+use super::presence::{PresenceEntry, PresentMember};
 
 /// The columns of `accounts`, in [`AccountRow`] order.
 macro_rules! account_columns {
@@ -542,5 +543,54 @@ impl TryFrom<SessionAccountRow> for (Session, Account) {
             absolute_expires_at: row.absolute_expires_at,
         })?;
         Ok((session, row.account.into()))
+    }
+}
+
+/// The columns of `presence`, in [`PresenceRow`] order.
+macro_rules! presence_columns {
+    () => {
+        "organization_id, account_id, team_project_id, workspace_id, expires_at"
+    };
+}
+pub(super) use presence_columns;
+
+/// A presence entry.
+#[derive(FromRow)]
+pub(super) struct PresenceRow {
+    pub(super) organization_id: String,
+    pub(super) account_id: String,
+    pub(super) team_project_id: String,
+    pub(super) workspace_id: Option<String>,
+    pub(super) expires_at: i64,
+}
+
+impl From<PresenceRow> for PresenceEntry {
+    fn from(row: PresenceRow) -> Self {
+        Self {
+            organization_id: row.organization_id.into(),
+            account_id: row.account_id.into(),
+            team_project_id: row.team_project_id,
+            workspace_id: row.workspace_id,
+            expires_at: row.expires_at,
+        }
+    }
+}
+
+/// A presence entry with its member's names.
+#[derive(FromRow)]
+pub(super) struct PresentMemberRow {
+    #[sqlx(flatten)]
+    pub(super) entry: PresenceRow,
+    pub(super) first_name: String,
+    pub(super) last_name: String,
+}
+
+impl From<PresentMemberRow> for PresentMember {
+    fn from(row: PresentMemberRow) -> Self {
+        Self {
+            entry: row.entry.into(),
+            first_name: row.first_name,
+            last_name: row.last_name,
+        }
     }
 }

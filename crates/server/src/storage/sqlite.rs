@@ -281,4 +281,9 @@ async fn set_scope(_tx: &mut Tx, _scope: Scope<'_>) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// SQLite has no row-level security: the sweep of expired presence needs no horizon.
+async fn set_expired_before(_tx: &mut Tx, _now_ms: i64) -> Result<(), StoreError> {
+    Ok(())
+}
+
 super::sql::shared_sql!(Sqlite, SqliteStore, smaller = "MIN", lock = "");

@@ -89,6 +89,12 @@ fn scoped_endpoints(
             Permission::ReadMembership,
         ),
         (
+            Method::POST,
+            path("/collaborators"),
+            Some(json!({"project": project, "file": "wrk_matrix"})),
+            Permission::ReadMembership,
+        ),
+        (
             Method::GET,
             format!("/v1/desktop/organizations/{org}/collaborators?per_page=5"),
             None,

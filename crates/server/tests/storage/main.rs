@@ -18,6 +18,7 @@ mod fixtures;
 
 mod accounts;
 mod organizations;
+mod presence;
 mod row_level_security;
 mod sessions;
 mod sync;

@@ -4,7 +4,7 @@
 //! so [`shared_sql!`] writes the queries into each backend module, for that module's database
 //! type, as a child module `sql` that implements every store trait for the backend's store.
 //! They use what the backend provides: `map_error` (its errors), `set_scope` (row-level
-//! security on PostgreSQL), and on the store `begin` (a write transaction without a scope),
+//! security on PostgreSQL), `set_expired_before` (the sweep's horizon, for the same), and on the store `begin` (a write transaction without a scope),
 //! `begin_in`/`read_in` (a write or read transaction in a [`super::Scope`]), `pool` (where
 //! single statements read) and `write_pool` (where they write: SQLite's one writing connection).
 //! Where the SQL itself differs, the backend hands the fragment in ([`shared_sql!`]'s
@@ -12,12 +12,13 @@
 //!
 //! The areas: [`accounts`] (accounts, sessions, log-in attempts, reset tokens, security events,
 //! server secrets, sign-up tokens), [`tenants`] and [`invitations`] (organizations, members,
-//! team projects, audit log, spaces; invitations, project keys, collaborators), [`vault`], and
-//! [`sync`] and [`history`] (projects; branches, snapshots, blobs).
+//! team projects, audit log, spaces; invitations, project keys, collaborators), [`vault`],
+//! [`sync`] and [`history`] (projects; branches, snapshots, blobs), and [`presence`].
 
 pub(super) mod accounts;
 pub(super) mod history;
 pub(super) mod invitations;
+pub(super) mod presence;
 pub(super) mod sync;
 pub(super) mod tenants;
 pub(super) mod vault;
@@ -52,8 +53,8 @@ pub(super) fn contains_pattern(text: &str) -> String {
 
 /// Writes the module `sql` into the calling backend module, for database `$db` (`sqlx::Postgres`
 /// or `sqlx::Sqlite`) and store `$store`: [`super::Store`], [`super::SignupStore`],
-/// [`super::TenantStore`], [`super::VaultStore`], [`super::SyncStore`] and
-/// [`super::RateLimitStore`]. `smaller` is the database's smaller-of-two function (`LEAST`;
+/// [`super::TenantStore`], [`super::VaultStore`], [`super::SyncStore`],
+/// [`super::PresenceStore`] and [`super::RateLimitStore`]. `smaller` is the database's smaller-of-two function (`LEAST`;
 /// SQLite's two-argument `MIN`); `lock` ends a `SELECT` that locks the rows it reads for the
 /// rest of the transaction (PostgreSQL's ` FOR UPDATE`; empty on SQLite, whose write
 /// transactions begin `IMMEDIATE` and so exclude every other writer already).
@@ -125,6 +126,7 @@ macro_rules! shared_sql {
             $crate::storage::sql::tenants::tenants_sql!($db, $store);
             $crate::storage::sql::vault::vault_sql!($db, $store);
             $crate::storage::sql::sync::sync_sql!($db, $store);
+            $crate::storage::sql::presence::presence_sql!($db, $store, $lock);
             $crate::storage::rate_limits::rate_limit_sql!($db, $store);
         }
     };

@@ -1,0 +1,45 @@
+//! Two server processes on one PostgreSQL: a place posted through one reaches the streams of
+//! the other, and a departure in one is heard on the other.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::common::stream::EventStream;
+use crate::common::{TestDb, bounded};
+use crate::{WITHIN, arrived, elsewhere, left, next, next_of, path, start, team_with_project};
+
+/// Alice's stream is held by the first process, Bob's by the second; Alice posts through the
+/// second (a load balancer may send any request anywhere). Both hear her place; when her
+/// stream closes, the first process takes her place and Bob, on the second, hears her leave.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_share_places_and_departures() {
+    bounded(Duration::from_secs(60), async {
+        let db = TestDb::postgres().await;
+        let first = start(&db, Duration::from_secs(9)).await;
+        let second = start(&db, Duration::from_secs(9)).await;
+        let [alice, bob] = first.actors(["alice", "bob"]).await;
+        let (team, project) = team_with_project(&first, &alice, &[&bob]).await;
+        let p = project.as_str();
+        let bob_there = elsewhere(&second, &bob, "bob").await;
+        let mut alice_stream = EventStream::open(&alice, &team).await;
+        let mut bob_stream = EventStream::open(&bob_there, &team).await;
+
+        let alice_there = elsewhere(&second, &alice, "alice").await;
+        let body = json!({"project": p, "file": "wrk_one"});
+        let (status, answer) = alice_there.post(&path(&team), body).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        let here = arrived(&alice, &team, p, Some("wrk_one"));
+        assert_eq!(next(&mut bob_stream).await, here);
+        assert_eq!(next(&mut alice_stream).await, here);
+
+        drop(alice_stream);
+        assert_eq!(
+            next_of(&mut bob_stream, "PresentUserLeave", WITHIN).await,
+            left(&alice, &team, p, Some("wrk_one"))
+        );
+        assert_eq!(db.scalar("SELECT COUNT(*) FROM presence").await, 0);
+    })
+    .await;
+}
