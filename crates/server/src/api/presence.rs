@@ -1,7 +1,8 @@
 //! `POST /v1/organizations/{org}/collaborators`: the app says where its user is (a team project,
 //! and the workspace open in it; no workspace on the project's dashboard) and gets back everyone
-//! present in the organization (issue15-app §3). Not the newest app's list of who has access,
-//! `/v1/desktop/organizations/{org}/collaborators` (`api::collaborators`).
+//! present in the organization (insomnia-wire.md §5, insomnia-wire-newer.md §7). Not the
+//! newest app's list of who has access, `/v1/desktop/organizations/{org}/collaborators`
+//! (`api::collaborators`).
 //!
 //! Any member may post, at a team project of that organization; the place is kept as
 //! `crate::presence` says. Teammates' apps hear `PresentStateChanged` on their streams, and,

@@ -1,5 +1,6 @@
 //! Two server processes on one PostgreSQL: a place posted through one reaches the streams of
-//! the other, and a departure in one is heard on the other.
+//! the other, a departure in one is heard on the other, and a stream that moves from one to
+//! the other keeps the place.
 
 use std::time::Duration;
 
@@ -8,7 +9,9 @@ use serde_json::json;
 
 use crate::common::stream::EventStream;
 use crate::common::{TestDb, bounded};
-use crate::{WITHIN, arrived, elsewhere, left, next, next_of, path, start, team_with_project};
+use crate::{
+    WITHIN, arrived, elsewhere, left, next, next_of, path, post_place, start, team_with_project,
+};
 
 /// Alice's stream is held by the first process, Bob's by the second; Alice posts through the
 /// second (a load balancer may send any request anywhere). Both hear her place; when her
@@ -40,6 +43,43 @@ async fn two_processes_share_places_and_departures() {
             left(&alice, &team, p, Some("wrk_one"))
         );
         assert_eq!(db.scalar("SELECT COUNT(*) FROM presence").await, 0);
+    })
+    .await;
+}
+
+/// The app recycles its stream (it closes it and opens another whenever it handles some
+/// events), and behind a load balancer the new one may land on another process: the place
+/// stays, since the process that took the new stream refreshed it after the old one closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_reopened_on_another_process_keeps_the_place() {
+    bounded(Duration::from_secs(60), async {
+        let db = TestDb::postgres().await;
+        // A departure waits a ninth of the TTL: one second.
+        let first = start(&db, Duration::from_secs(9)).await;
+        let second = start(&db, Duration::from_secs(9)).await;
+        let [alice, bob] = first.actors(["alice", "bob"]).await;
+        let (team, project) = team_with_project(&first, &alice, &[&bob]).await;
+        let p = project.as_str();
+        let alice_there = elsewhere(&second, &alice, "alice").await;
+        let mut bob_stream = EventStream::open(&bob, &team).await;
+        let alice_stream = EventStream::open(&alice, &team).await;
+        post_place(&alice, &team, p, Some("wrk_one")).await;
+        assert_eq!(
+            next(&mut bob_stream).await,
+            arrived(&alice, &team, p, Some("wrk_one"))
+        );
+
+        drop(alice_stream);
+        let _alice_stream_there = EventStream::open(&alice_there, &team).await;
+        // Three graces later, the first process has weighed the departure.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let rows = post_place(&bob, &team, p, None).await;
+        assert_eq!(rows.len(), 2, "alice is still there: {rows:?}");
+        assert_eq!(
+            next(&mut bob_stream).await,
+            arrived(&bob, &team, p, None),
+            "no leave came before bob's own place"
+        );
     })
     .await;
 }
