@@ -2,15 +2,15 @@
 //! the operator's commands, and the account commands (`signup`, `login`, `logout`, `whoami`) are a
 //! client of a server, on `hypnos-client`, as are the organization and sync commands.
 //!
-//! Exit codes: 0 done, 1 failed, 2 usage error (clap's), 3 a merge conflict stopped a push or
-//! pull ([`failure`] reads them off a command's error).
+//! Exit codes: 0 done (`hypnos watch`: stopped by Ctrl-C), 1 failed, 2 usage error (clap's), 3
+//! a merge conflict stopped a push, pull or watch ([`failure`] reads them off a command's error).
 
 mod commands;
 mod failure;
 mod progress;
 mod state;
 
-use commands::{account, orgs, sync};
+use commands::{account, orgs, sync, watch};
 
 use std::process::ExitCode;
 
@@ -102,6 +102,10 @@ enum Command {
     Pull(sync::PullArgs),
     /// What a push of an export would change, and what it would merge in.
     Status(sync::StatusArgs),
+    /// Keep an export in step with the team, live: teammates' pushes are pulled into it as
+    /// they happen, its changes on disk are pushed; stops on a conflict (exit 3), Ctrl-C ends
+    /// it.
+    Watch(watch::WatchArgs),
     /// A branch's snapshots, newest first.
     Log {
         /// The project's id (`prj_…`).
@@ -250,6 +254,7 @@ fn main() -> ExitCode {
             Command::Push(args) => sync::push(cli.json, args).await,
             Command::Pull(args) => sync::pull(cli.json, args).await,
             Command::Status(args) => sync::status(cli.json, args).await,
+            Command::Watch(args) => watch::watch(cli.json, args).await,
         }
     });
     match outcome {

@@ -25,88 +25,20 @@ mod fixtures;
 use std::{
     collections::BTreeMap,
     path::{Path, PathBuf},
-    process::Command as StdCommand,
     time::Duration,
 };
 
 use fixtures::{FIXTURES, FLOW_YAML, FLOW_YAML_JSON_TWIN, V5_FIXTURES, synced};
 use hypnos_client::sync::export::{Export, Format};
 use serde_json::{Value, json};
-use support::{Server, hypnos, run_json, sign_up, stderr_of};
+use support::{
+    Server,
+    backends::{Backend, Kind},
+    hypnos, run_json, sign_up, stderr_of,
+};
 
 /// No command may hang a test.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
-
-#[derive(Clone, Copy)]
-enum Kind {
-    Sqlite,
-    Postgres,
-}
-
-/// The PostgreSQL server the tests use, as in the other tests.
-fn admin_url() -> String {
-    std::env::var("HYPNOS_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
-
-fn psql(admin: &str, sql: &str) -> bool {
-    StdCommand::new("psql")
-        .args([admin, "-qc", sql])
-        .status()
-        .is_ok_and(|status| status.success())
-}
-
-/// The real server on a fresh database; a PostgreSQL one is dropped with it, even when the
-/// test fails.
-struct Backend {
-    server: Option<Server>,
-    postgres: Option<String>,
-}
-
-impl Backend {
-    fn start(kind: Kind) -> Self {
-        let data = tempfile::tempdir().unwrap();
-        match kind {
-            Kind::Sqlite => {
-                let url = format!("sqlite://{}/hypnos.db?mode=rwc", data.path().display());
-                Self {
-                    server: Some(Server::start_on(url, data)),
-                    postgres: None,
-                }
-            }
-            Kind::Postgres => {
-                let admin = admin_url();
-                let name = hypnos_crypto::random::prefixed_id("hypnos_exports").unwrap();
-                assert!(
-                    psql(&admin, &format!("CREATE DATABASE {name}")),
-                    "cannot create {name} on {admin}"
-                );
-                let (base, _) = admin.rsplit_once('/').unwrap();
-                let url = format!("{base}/{name}");
-                Self {
-                    server: Some(Server::start_on(url, data)),
-                    postgres: Some(name),
-                }
-            }
-        }
-    }
-
-    fn server(&self) -> &Server {
-        self.server.as_ref().unwrap()
-    }
-}
-
-impl Drop for Backend {
-    fn drop(&mut self) {
-        drop(self.server.take());
-        if let Some(name) = &self.postgres {
-            psql(
-                &admin_url(),
-                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-            );
-        }
-    }
-}
 
 /// Each test on both databases.
 macro_rules! on_both_backends {

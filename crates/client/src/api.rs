@@ -37,6 +37,10 @@ pub enum Unavailable {
     /// It could not be reached.
     #[error("cannot talk to the server: {0}")]
     Unreachable(reqwest::Error),
+    /// It sent nothing for this long on a call that waits for it (an event stream, whose
+    /// server sends a comment every 20 s): the connection is taken as lost.
+    #[error("the server sent nothing for {} s", .0.as_secs())]
+    Silent(std::time::Duration),
 }
 
 /// What a client call can fail with, by what the caller can do about it.
@@ -129,7 +133,7 @@ impl Api {
     }
 
     /// A request to `path`, with the session in `X-Session-Id` when there is one.
-    fn request(
+    pub(crate) fn request(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -237,7 +241,8 @@ impl Api {
     }
 }
 
-async fn check(response: reqwest::Response) -> Result<reqwest::Response, ClientError> {
+/// The response if it is a success, else the server's refusal.
+pub(crate) async fn check(response: reqwest::Response) -> Result<reqwest::Response, ClientError> {
     let status = response.status();
     if status.is_success() {
         return Ok(response);

@@ -5,11 +5,13 @@
 //!
 //! Modules: [`api`] (HTTP, and the server's refusals sorted by what the caller can do),
 //! [`account`] (sign-up, log-in, the session), [`orgs`] (organizations, members, team projects,
-//! invitations with key sharing), [`history`] (a synced project's branches and log), [`sync`]
+//! invitations with key sharing), [`events`] (an organization's event stream, typed),
+//! [`history`] (a synced project's branches and log), [`sync`]
 //! (push, pull and status of the app's export files, merging three ways).
 
 pub mod account;
 pub mod api;
+pub mod events;
 pub mod history;
 pub mod orgs;
 pub mod sync;

@@ -115,7 +115,7 @@ async fn an_export_pushed_here_is_pulled_there() {
             &file,
             &PushOptions {
                 org: &org,
-                team_project: &team_project,
+                team_project: Some(&team_project),
                 branch: "master",
                 message: "first",
                 prefer: None,

@@ -4,3 +4,4 @@ pub mod account;
 pub mod orgs;
 pub mod sync;
 pub mod trust;
+pub mod watch;

@@ -1,12 +1,12 @@
 //! `hypnos push`, `hypnos pull`, `hypnos status`: the app's export files, synced end to end
 //! with `hypnos_client::sync`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::bail;
 use clap::{Args, ValueEnum};
 use hypnos_client::sync::{
-    Changes, Plan, PushOptions, SyncError, Syncer, Target,
+    Changes, Plan, Pulled, PushOptions, Pushed, SyncError, Syncer, Target,
     export::Format,
     merge::{Conflict, Prefer},
 };
@@ -14,6 +14,7 @@ use serde_json::json;
 
 use super::account::{print, saved};
 use super::orgs::{emails_of, full_session, vetter};
+use super::trust::Vetter;
 use crate::failure::Conflicted;
 
 /// The side that wins conflicts.
@@ -119,7 +120,7 @@ pub struct StatusArgs {
 }
 
 /// A branch name any version of the app allows; the app keeps them lower-cased.
-fn branch_name(name: &str) -> Result<String, String> {
+pub(super) fn branch_name(name: &str) -> Result<String, String> {
     if hypnos_client::crypto::sync::is_branch_name(name) {
         Ok(name.to_lowercase())
     } else {
@@ -132,6 +133,15 @@ fn branch_name(name: &str) -> Result<String, String> {
     }
 }
 
+/// The export format asked for.
+pub(super) fn format_of(format: Option<FileFormat>) -> Option<Format> {
+    format.map(|format| match format {
+        FileFormat::Json => Format::Json,
+        FileFormat::Yaml => Format::Yaml,
+        FileFormat::V5 => Format::V5,
+    })
+}
+
 fn prefer(side: Option<PreferSide>) -> Option<Prefer> {
     side.map(|side| match side {
         PreferSide::Ours => Prefer::Ours,
@@ -140,14 +150,15 @@ fn prefer(side: Option<PreferSide>) -> Option<Prefer> {
 }
 
 /// A logged-in syncer and what it needs.
-struct Context {
-    api: hypnos_client::Api,
-    session: hypnos_client::Session,
+pub(super) struct Context {
+    pub(super) api: hypnos_client::Api,
+    pub(super) session: hypnos_client::Session,
     home: PathBuf,
     bars: crate::progress::Bars,
 }
 
-async fn context(json_output: bool) -> anyhow::Result<Context> {
+/// The saved session's context; progress bars are drawn unless `json_output`.
+pub(super) async fn context(json_output: bool) -> anyhow::Result<Context> {
     let saved = saved()?;
     let api = hypnos_client::Api::new(&saved.server)?;
     let session = full_session(&api, &saved).await?;
@@ -160,7 +171,7 @@ async fn context(json_output: bool) -> anyhow::Result<Context> {
 }
 
 impl Context {
-    fn syncer(&self, accept_rollback: bool) -> anyhow::Result<Syncer<'_>> {
+    pub(super) fn syncer(&self, accept_rollback: bool) -> anyhow::Result<Syncer<'_>> {
         Ok(
             Syncer::new(&self.api, &self.session, &self.home, &self.bars)?
                 .accept_rollback(accept_rollback),
@@ -179,7 +190,7 @@ fn summary(changes: &Changes) -> String {
 }
 
 /// A sync's error; conflicts are listed (on stdout too with `--json`) and exit 3.
-fn failure(err: SyncError, what: &str, json_output: bool) -> anyhow::Error {
+pub(super) fn failure(err: SyncError, what: &str, json_output: bool) -> anyhow::Error {
     match err {
         SyncError::Conflicts { conflicts } => {
             if json_output {
@@ -224,32 +235,57 @@ pub async fn push(json_output: bool, args: PushArgs) -> anyhow::Result<()> {
     let context = context(json_output).await?;
     let syncer = context.syncer(args.accept_rollback)?;
     let mut vetter = vetter(&context.session, args.accept_new_key)?;
+    let outcome = push_vetted(
+        &context,
+        &syncer,
+        &mut vetter,
+        &args.file,
+        &PushOptions {
+            org: &args.org,
+            team_project: Some(&args.team_project),
+            branch: &args.branch,
+            message: &args.message,
+            prefer: prefer(args.prefer),
+        },
+    )
+    .await
+    .map_err(|err| failure(err, "The push", json_output))?;
+    crate::state::save_pins(&vetter.pins)?;
+    print(
+        json_output,
+        json!({"projects": outcome}),
+        pushed_text(&outcome, &args.file, args.prefer),
+    );
+    Ok(())
+}
+
+/// Pushes `file` with each member's public key vetted against this machine's pins before a new
+/// project's key is encrypted to it (the caller saves the pins).
+pub(super) async fn push_vetted(
+    context: &Context,
+    syncer: &Syncer<'_>,
+    vetter: &mut Vetter,
+    file: &Path,
+    options: &PushOptions<'_>,
+) -> Result<Vec<Pushed>, SyncError> {
     // E-mails for the messages about members' keys (a new project's key goes to each); best
     // effort: the push itself says what is wrong with the organization.
-    let emails = emails_of(&context.api, &context.session.id, &args.org)
+    let emails = emails_of(&context.api, &context.session.id, options.org)
         .await
         .unwrap_or_default();
-    let outcome = syncer
-        .push(
-            &args.file,
-            &PushOptions {
-                org: &args.org,
-                team_project: &args.team_project,
-                branch: &args.branch,
-                message: &args.message,
-                prefer: prefer(args.prefer),
-            },
-            |account, public| {
-                vetter
-                    .vet(account, emails.get(account).map(String::as_str), public)
-                    .map_err(|refused| refused.to_string())
-            },
-        )
+    syncer
+        .push(file, options, |account, public| {
+            vetter
+                .vet(account, emails.get(account).map(String::as_str), public)
+                .map_err(|refused| refused.to_string())
+        })
         .await
-        .map_err(|err| failure(err, "The push", json_output))?;
-    crate::state::save_pins(&vetter.pins)?;
+}
+
+/// What a push did, for people: a line a workspace, and what it merged into `file`.
+pub(super) fn pushed_text(outcome: &[Pushed], file: &Path, side: Option<PreferSide>) -> String {
     let mut lines = Vec::new();
-    for pushed in &outcome {
+    for pushed in outcome {
         let mut line = match &pushed.snapshot {
             Some(snapshot) => format!(
                 "Pushed \"{}\" ({}) to {}: {}; snapshot {} ({} blobs uploaded){}.",
@@ -273,7 +309,7 @@ pub async fn push(json_output: bool, args: PushArgs) -> anyhow::Result<()> {
         if !pushed.incoming.is_empty() {
             line.push_str(&format!(
                 "\n  Merged teammates' changes into {}: {}.",
-                args.file.display(),
+                file.display(),
                 summary(&pushed.incoming)
             ));
         }
@@ -287,7 +323,7 @@ pub async fn push(json_output: bool, args: PushArgs) -> anyhow::Result<()> {
             line.push_str(&format!(
                 "\n  {} conflicts settled with {} documents.",
                 pushed.conflicts.len(),
-                if matches!(args.prefer, Some(PreferSide::Theirs)) {
+                if matches!(side, Some(PreferSide::Theirs)) {
                     "the server's"
                 } else {
                     "this file's"
@@ -296,8 +332,7 @@ pub async fn push(json_output: bool, args: PushArgs) -> anyhow::Result<()> {
         }
         lines.push(line);
     }
-    print(json_output, json!({"projects": outcome}), lines.join("\n"));
-    Ok(())
+    lines.join("\n")
 }
 
 /// Runs `hypnos pull`.
@@ -309,11 +344,7 @@ pub async fn pull(json_output: bool, args: PullArgs) -> anyhow::Result<()> {
         (None, Some(workspace)) => Target::Workspace(workspace),
         (None, None) => bail!("name --project or --workspace"),
     };
-    let format = args.format.map(|format| match format {
-        FileFormat::Json => Format::Json,
-        FileFormat::Yaml => Format::Yaml,
-        FileFormat::V5 => Format::V5,
-    });
+    let format = format_of(args.format);
     let pulled = syncer
         .pull(
             &args.org,
@@ -325,16 +356,7 @@ pub async fn pull(json_output: bool, args: PullArgs) -> anyhow::Result<()> {
         )
         .await
         .map_err(|err| failure(err, "The pull", json_output))?;
-    let mut text = format!(
-        "Pulled \"{}\" ({}) at {} of {} into {}: {} documents; {}.",
-        pulled.name,
-        pulled.id,
-        &pulled.snapshot[..12],
-        pulled.branch,
-        args.output.display(),
-        pulled.documents,
-        summary(&pulled.incoming)
-    );
+    let mut text = pulled_text(&pulled, &args.output);
     if !pulled.outgoing.is_empty() {
         text.push_str(&format!(
             "\n  The file has changes the server lacks ({}): hypnos push {} --org {} --team-project …",
@@ -345,6 +367,20 @@ pub async fn pull(json_output: bool, args: PullArgs) -> anyhow::Result<()> {
     }
     print(json_output, json!(pulled), text);
     Ok(())
+}
+
+/// What a pull wrote into `file`, for people.
+pub(super) fn pulled_text(pulled: &Pulled, file: &Path) -> String {
+    format!(
+        "Pulled \"{}\" ({}) at {} of {} into {}: {} documents; {}.",
+        pulled.name,
+        pulled.id,
+        &pulled.snapshot[..12],
+        pulled.branch,
+        file.display(),
+        pulled.documents,
+        summary(&pulled.incoming)
+    )
 }
 
 /// Runs `hypnos status`.

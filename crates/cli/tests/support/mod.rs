@@ -11,6 +11,9 @@ use std::{
     time::{Duration, Instant},
 };
 
+pub mod backends;
+pub mod exports;
+
 use assert_cmd::{Command, cargo::cargo_bin};
 use serde_json::Value;
 
@@ -18,6 +21,7 @@ pub struct Server {
     child: Child,
     pub url: String,
     pub database: String,
+    extra_args: Vec<String>,
     _data: tempfile::TempDir,
 }
 
@@ -31,41 +35,51 @@ impl Server {
     /// The server on `database` (any URL `hypnos server --database` takes); `data` is kept
     /// as long as the server.
     pub fn start_on(database: String, data: tempfile::TempDir) -> Self {
+        Self::start_with_on(database, data, &[])
+    }
+
+    fn start_with_on(database: String, data: tempfile::TempDir, extra_args: &[&str]) -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let child = StdCommand::new(cargo_bin("hypnos"))
-            .args(["server", "--listen", &format!("127.0.0.1:{port}")])
-            .args(["--database", &database])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {
-                let _ = write!(
-                    stream,
-                    "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-                );
-                let mut answer = String::new();
-                let _ = stream.read_to_string(&mut answer);
-                if answer.starts_with("HTTP/1.1 200") {
-                    break;
-                }
-            }
-            assert!(Instant::now() < deadline, "the server did not start");
-            sleep(Duration::from_millis(50));
-        }
         Self {
-            child,
+            child: spawn_server(port, &database, extra_args),
             url: format!("http://127.0.0.1:{port}"),
             database,
+            extra_args: extra_args.iter().map(|arg| (*arg).to_owned()).collect(),
             _data: data,
         }
     }
+
+    /// Kills the server (SIGKILL: connections end without a goodbye) and starts it again on
+    /// the same port and database.
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let port = self.url.rsplit_once(':').unwrap().1.parse().unwrap();
+        let extra: Vec<&str> = self.extra_args.iter().map(String::as_str).collect();
+        self.child = spawn_server(port, &self.database, &extra);
+    }
+}
+
+/// `hypnos server` on `port` and `database`, once it answers `/readyz`.
+fn spawn_server(port: u16, database: &str, extra_args: &[&str]) -> Child {
+    let child = StdCommand::new(cargo_bin("hypnos"))
+        .args(["server", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--database", database])
+        .args(extra_args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !ready(port) {
+        assert!(Instant::now() < deadline, "the server did not start");
+        sleep(Duration::from_millis(50));
+    }
+    child
 }
 
 impl Drop for Server {
@@ -78,7 +92,12 @@ impl Drop for Server {
 /// `hypnos` with the client's state in `home`, its session in `home`/session.json: tests never
 /// write to the developer's OS keyring.
 pub fn hypnos(home: &tempfile::TempDir) -> Command {
-    let mut command = Command::cargo_bin("hypnos").unwrap();
+    Command::from_std(hypnos_process(home))
+}
+
+/// [`hypnos`] as a process to spawn (a command that runs until stopped, as `hypnos watch`).
+pub fn hypnos_process(home: &tempfile::TempDir) -> StdCommand {
+    let mut command = StdCommand::new(cargo_bin("hypnos"));
     command
         .env("HYPNOS_HOME", home.path())
         .env("HYPNOS_KEYRING", "off")
@@ -179,31 +198,7 @@ impl Server {
     pub fn start_with(extra_args: &[&str]) -> Self {
         let data = tempfile::tempdir().unwrap();
         let database = format!("sqlite://{}/hypnos.db?mode=rwc", data.path().display());
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = StdCommand::new(cargo_bin("hypnos"))
-            .args(["server", "--listen", &format!("127.0.0.1:{port}")])
-            .args(["--database", &database])
-            .args(extra_args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let url = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !ready(port) {
-            assert!(Instant::now() < deadline, "the server did not start");
-            sleep(Duration::from_millis(50));
-        }
-        Self {
-            child,
-            url,
-            database,
-            _data: data,
-        }
+        Self::start_with_on(database, data, extra_args)
     }
 }
 

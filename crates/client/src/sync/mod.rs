@@ -82,6 +82,10 @@ pub enum SyncError {
     /// or pushed.
     #[error("{0}")]
     BadProjectKey(String),
+    /// A teammate pushed to the branch between the push's merge and its snapshot: the file
+    /// holds the merge, nothing was pushed; pushing again merges their change too.
+    #[error("{0}")]
+    BranchMoved(String),
 }
 
 impl From<SyncFailure> for SyncError {

@@ -23,8 +23,9 @@ use crate::api::ClientError;
 pub struct PushOptions<'a> {
     /// The organization the projects belong to.
     pub org: &'a str,
-    /// The team project new projects go into.
-    pub team_project: &'a str,
+    /// The team project new projects go into; without one, a workspace the server does not
+    /// have yet is refused ([`SyncError::Invalid`]).
+    pub team_project: Option<&'a str>,
     /// The branch.
     pub branch: &'a str,
     /// The snapshot's message.
@@ -81,6 +82,15 @@ impl Syncer<'_> {
         if prefer.is_none() && !conflicts.is_empty() {
             return Err(SyncError::Conflicts { conflicts });
         }
+        if team_project.is_none()
+            && let Some(new) = plans.iter().find(|plan| plan.project.is_none())
+        {
+            return Err(SyncError::Invalid(format!(
+                "workspace {} is not on the server yet: name the team project to create it in \
+                 (--team-project)",
+                new.workspace_id
+            )));
+        }
 
         // The teammates' changes go into the file before anything is pushed.
         let mut keys = HashMap::new();
@@ -118,6 +128,9 @@ impl Syncer<'_> {
                     (project.clone(), key, false)
                 }
                 None => {
+                    let team_project = team_project.ok_or_else(|| {
+                        SyncError::Invalid("no team project for a new project".into())
+                    })?;
                     let project = Project {
                         id: hypnos_crypto::random::prefixed_id("prj").map_err(ClientError::from)?,
                         name: plan.name.clone(),
@@ -204,7 +217,7 @@ impl Syncer<'_> {
             .await
             .map_err(|err| match err {
                 // The branch moved on since the plan was made.
-                ClientError::Conflict(refusal) => SyncError::Invalid(format!(
+                ClientError::Conflict(refusal) => SyncError::BranchMoved(format!(
                     "a teammate pushed to {branch} meanwhile ({}): run the push again to merge",
                     refusal.message
                 )),
