@@ -9,10 +9,10 @@ mod common;
 use std::time::Duration;
 
 use common::app::{Actor, TestApp};
+use common::vcs::Vcs;
 use common::{Backend, TestDb};
 use hypnos_crypto::{
     aes::AesKey,
-    rsa::RsaPublicKey,
     sync::{EMPTY_HASH, blob_content, blob_id, seal_blob, snapshot_id},
 };
 use hypnos_server::ServerConfig;
@@ -36,7 +36,8 @@ const SNAPSHOT_FIELDS: &str = "id parent created author authorAccount { firstNam
 const PUSH: &str = "mutation ($project: ID!, $snapshots: [SnapshotInput!]!, $branch: String!) { snapshotsCreate(project: $project, snapshots: $snapshots, branch: $branch) { id author authorAccount { email } } }";
 const UPLOAD: &str = "mutation ($project: ID!, $blobs: [BlobInput!]!) { blobsCreate(project: $project, blobs: $blobs) { count } }";
 
-/// A server, alice with a team ("Acme") holding the project [`PROJECT`], and its key.
+/// A server, alice with a team ("Acme") holding the project [`PROJECT`] (made as the app
+/// makes it: its key encrypted to every member), and its key.
 struct World {
     app: TestApp,
     alice: Actor,
@@ -48,30 +49,9 @@ impl World {
         let app = TestApp::start_tuned(db, config).await;
         let alice = app.actor("alice").await;
         let team = app.team(&alice, "Acme").await;
-        let key = AesKey::generate().unwrap();
-        let members = ok(
-            &alice,
-            "query ($teamId: ID!) { teamMemberKeys(teamId: $teamId) { memberKeys { accountId publicKey } } }",
-            json!({"teamId": team}),
-        )
-        .await;
-        let key_json = key.to_jwk().to_json().to_string();
-        let team_keys: Vec<Value> = members["teamMemberKeys"]["memberKeys"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|member| {
-                let public =
-                    RsaPublicKey::from_jwk_json(member["publicKey"].as_str().unwrap()).unwrap();
-                json!({"accountId": member["accountId"], "encSymmetricKey": public.encrypt_string(&key_json).unwrap(), "autoLinked": false})
-            })
-            .collect();
-        ok(
-            &alice,
-            "mutation ($id: ID!, $teamId: ID, $teamKeys: [ProjectCreateKeyInput!]) { projectCreate(name: \"API\", id: $id, rootDocumentId: \"wrk_1\", teamId: $teamId, teamKeys: $teamKeys) { id } }",
-            json!({"id": PROJECT, "teamId": team, "teamKeys": team_keys}),
-        )
-        .await;
+        let key = alice
+            .create_project(&team, None, PROJECT, "wrk_1", "API")
+            .await;
         Self { app, alice, key }
     }
 
