@@ -1,5 +1,5 @@
-//! CPU counters from `/proc`: a process's user + system time, and the whole machine's busy time,
-//! in clock ticks (`getconf CLK_TCK`, normally 100 per second).
+//! Counters from `/proc`: a process's user + system time, and the whole machine's busy time, in
+//! clock ticks (`getconf CLK_TCK`, normally 100 per second); and a process's memory.
 
 use std::{collections::BTreeMap, process::Command};
 
@@ -103,6 +103,16 @@ pub fn clock_ticks_per_second() -> u64 {
         .and_then(|text| text.trim().parse().ok())
         .filter(|&ticks: &u64| ticks > 0)
         .unwrap_or(100)
+}
+
+/// A memory figure of `/proc/PID/status` in KiB: `VmRSS` (resident now) or `VmHWM` (its peak).
+pub fn status_kib(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|line| {
+        line.strip_prefix(field)
+            .is_some_and(|rest| rest.starts_with(':'))
+    })?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 #[cfg(test)]

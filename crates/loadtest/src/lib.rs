@@ -18,6 +18,7 @@ pub mod hostile;
 pub mod login;
 pub mod report;
 pub mod run;
+pub mod stream_bench;
 pub mod sync_bench;
 
 /// What stops a load run.

@@ -95,10 +95,7 @@ fn document(index: usize, size: usize) -> Value {
 }
 
 fn peak_mib(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
+    Some(crate::cpu::status_kib(pid, "VmHWM")? as f64 / 1024.0)
 }
 
 /// Counts the requests of a sync: the client's upload and download tell their [`Progress`] of
@@ -133,6 +130,8 @@ pub(crate) struct Seeded {
     /// The account's passphrase, for a later log-in.
     pub(crate) passphrase: String,
     pub(crate) remote: Remote,
+    /// The account's personal organization, where the project is.
+    pub(crate) org: String,
     pub(crate) project: String,
     pub(crate) key: AesKey,
 }
@@ -178,6 +177,7 @@ pub(crate) async fn seed(base: &str, prefix: &str) -> Result<Seeded, LoadError> 
         session,
         passphrase,
         remote,
+        org,
         project: project.id,
         key,
     })

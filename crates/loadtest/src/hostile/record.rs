@@ -17,9 +17,7 @@ pub(super) struct RssSampler {
 }
 
 pub(super) fn rss_kib(pid: u32) -> Option<usize> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+    usize::try_from(crate::cpu::status_kib(pid, "VmRSS")?).ok()
 }
 
 impl RssSampler {
