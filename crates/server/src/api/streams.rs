@@ -51,9 +51,12 @@ async fn open(
     Path(org): Path<String>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
     let membership = membership::member(&state, &caller, &org).await?;
-    let subscription = state
-        .events
-        .hub()
+    let hub = state.events.hub();
+    // A member's first stream here brings its place back (it may have been kept by another
+    // process); a further one finds it kept by this process's presence task already, so ten
+    // thousand windows of one account do not each write it.
+    let first_here = !hub.holds(&membership.organization.id, &caller.account.id);
+    let subscription = hub
         .open(
             &membership.organization.id,
             &caller.account.id,
@@ -62,7 +65,9 @@ async fn open(
         .map_err(|Full::Server| {
             ApiError::Busy("the server holds its most event streams: retry later")
         })?;
-    crate::presence::arrived(&state, &membership.organization.id, &caller.account.id);
+    if first_here {
+        crate::presence::arrived(&state, &membership.organization.id, &caller.account.id);
+    }
     let first = stream::once(async { Ok(SseEvent::default().retry(RETRY)) });
     let events = subscription.map(|json: Arc<str>| Ok(SseEvent::default().data(&*json)));
     let age = MAX_AGE.mul_f64(0.9 + 0.2 * jitter());

@@ -43,11 +43,15 @@ impl Connection {
     pub async fn serve(self, stream: TcpStream, tls: Option<TlsAcceptor>) {
         // Answers are written whole by hyper; Nagle's delay would only hold the last segment.
         let _ = stream.set_nodelay(true);
+        // Each branch is boxed: an async fn's state is as large as its largest branch, and a
+        // connection lives for as long as its client keeps it (an event stream, for hours), so
+        // a plain connection should not carry the room of a TLS handshake and a TLS stream.
         let Some(acceptor) = tls else {
-            return self.serve_http(stream).await;
+            return Box::pin(self.serve_http(stream)).await;
         };
-        match tokio::time::timeout(self.limits.header_read_timeout, acceptor.accept(stream)).await {
-            Ok(Ok(stream)) => self.serve_http(stream).await,
+        let handshake = Box::pin(acceptor.accept(stream));
+        match tokio::time::timeout(self.limits.header_read_timeout, handshake).await {
+            Ok(Ok(stream)) => Box::pin(self.serve_http(stream)).await,
             Ok(Err(err)) => {
                 tracing::debug!(peer = %self.peer, error = %err, "TLS handshake failed")
             }
