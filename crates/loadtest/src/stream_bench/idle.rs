@@ -1,7 +1,7 @@
 //! Many idle event streams: what each costs the server in memory, and what holding them costs
 //! it in CPU.
 //!
-//! The streams are opened with plain sockets (a request line and three headers, then the
+//! The streams are opened with plain sockets (a request line and four headers, then the
 //! answer read and discarded): the load generator must hold ten thousand of them cheaply, and
 //! what is measured is the server's side. The server's resident memory (VmRSS) is read before
 //! and after they are open, and its CPU time over the holding window.
@@ -50,7 +50,7 @@ pub async fn run(
     let rss_before = rss_mib(pid)?;
     let request = format!(
         "GET /v1/teams/{org}/streams HTTP/1.1\r\nHost: {address}\r\nX-Session-Id: {session}\r\n\
-         Accept: text/event-stream\r\n\r\n"
+         Accept: text/event-stream\r\nConnection: close\r\n\r\n"
     );
     let mut held = JoinSet::new();
     // Opened a few hundred at a time: the server's listen queue is not what is measured.
@@ -74,12 +74,16 @@ pub async fn run(
     tokio::time::sleep(hold).await;
     let ticks = process_ticks(pid)?.saturating_sub(ticks_before);
     let held_seconds = started.elapsed().as_secs_f64();
-    let still_open = held.len();
+    // A finished drain is a stream the server ended (a JoinSet's len counts finished tasks
+    // until they are joined, so they are joined here).
+    let mut ended = 0;
+    while held.try_join_next().is_some() {
+        ended += 1;
+    }
     held.shutdown().await;
-    if still_open < streams {
+    if ended > 0 {
         return Err(LoadError::Setup(format!(
-            "{} of {streams} streams ended while held",
-            streams - still_open
+            "{ended} of {streams} streams ended while held"
         )));
     }
     Ok(IdleReport {
@@ -123,7 +127,8 @@ async fn open(address: &str, request: &str) -> Result<TcpStream, LoadError> {
     Ok(stream)
 }
 
-/// Reads and discards what the server sends (keep-alive comments) until it ends the stream.
+/// Reads and discards what the server sends (keep-alive comments) until it ends the stream
+/// (the request asked for `Connection: close`, so the end of the answer closes the socket).
 async fn drain(mut stream: TcpStream) {
     let mut buffer = [0_u8; 512];
     while let Ok(read) = stream.read(&mut buffer).await {
