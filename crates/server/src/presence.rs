@@ -10,8 +10,9 @@
 //! closes in a process leaves at once, after a short grace: the 10.x app recycles its stream
 //! whenever it handles an event, and a leave then would take its avatar off every teammate's
 //! screen until it moved again. Its place stays if, by the end of the grace, the member has a
-//! stream here again or its place was refreshed or set anew (by another process holding a
-//! stream, which refreshes on opening it, or by a new post). A post without any stream
+//! stream here again or its place was refreshed or set anew: by another process holding a
+//! stream (which refreshes on opening the member's first stream there, and on hearing the
+//! departure announced, [`Notice::Departing`]), or by a new post. A post without any stream
 //! expires after the TTL.
 
 use std::{
@@ -28,7 +29,7 @@ use tokio::{
 
 use crate::{
     config::ServerConfig,
-    events::Departure,
+    events::{Departure, Movement, Notice},
     state::{AppState, now_ms},
     storage::{AccountId, MAX_PRESENCE_ROWS, OrgId, PresentMember},
 };
@@ -37,7 +38,7 @@ use crate::{
 const SWEEPS_PER_TICK: usize = 10;
 
 /// The departures of this process's streams, until the presence task takes them.
-pub type Departures = Arc<Mutex<Option<mpsc::UnboundedReceiver<Departure>>>>;
+pub type Departures = Arc<Mutex<Option<mpsc::UnboundedReceiver<Movement>>>>;
 
 /// How long places last and how often they are kept, all from `--presence-ttl`.
 #[derive(Clone, Copy, Debug)]
@@ -130,10 +131,23 @@ pub async fn keep(state: AppState) {
                 refresh(&state, timing).await;
                 sweep(&state).await;
             }
-            departure = next(&mut departures) => match departure {
-                Some(departure) => {
+            movement = next(&mut departures) => match movement {
+                Some(Movement::Left(departure)) => {
                     let grace_end = Instant::now() + timing.grace();
-                    waiting.push_back((grace_end, departure, timing.expiry(now_ms())));
+                    let expiring_by = timing.expiry(now_ms());
+                    if state.events.shared() {
+                        // Another process may still hold a stream of the member's: it
+                        // refreshes the place well within the grace.
+                        state.events.publish(Notice::Departing {
+                            team: departure.team.clone(),
+                            account: departure.account.clone(),
+                            expiring_by,
+                        });
+                    }
+                    waiting.push_back((grace_end, departure, expiring_by));
+                }
+                Some(Movement::StillHere(departure, expiring_by)) => {
+                    still_here(&state, timing, &departure, expiring_by).await;
                 }
                 None => departures = None,
             },
@@ -146,8 +160,8 @@ pub async fn keep(state: AppState) {
     }
 }
 
-/// The next departure; never, once there are none to come.
-async fn next(departures: &mut Option<mpsc::UnboundedReceiver<Departure>>) -> Option<Departure> {
+/// The next movement; never, once there are none to come.
+async fn next(departures: &mut Option<mpsc::UnboundedReceiver<Movement>>) -> Option<Movement> {
     match departures {
         Some(receiver) => receiver.recv().await,
         None => std::future::pending().await,
@@ -172,6 +186,19 @@ async fn refresh(state: &AppState, timing: Timing) {
         .await
     {
         tracing::warn!(%error, "refreshing presence failed");
+    }
+}
+
+/// Another process is about to take the place of a member whose stream this one holds:
+/// refresh it now, to expire after the time that process takes it by.
+async fn still_here(state: &AppState, timing: Timing, departure: &Departure, expiring_by: i64) {
+    let members = [(
+        OrgId::from(departure.team.as_str()),
+        AccountId::from(departure.account.as_str()),
+    )];
+    let expires_at = timing.expiry(now_ms()).max(expiring_by.saturating_add(1));
+    if let Err(error) = state.store.refresh_presence(&members, expires_at).await {
+        tracing::warn!(%error, "refreshing a member's presence for another process failed");
     }
 }
 

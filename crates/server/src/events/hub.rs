@@ -121,12 +121,23 @@ pub struct Departure {
     pub account: String,
 }
 
+/// What the hub tells the presence task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Movement {
+    /// The account's last stream of the organization here closed.
+    Left(Departure),
+    /// Another process announced such a departure ([`Notice::Departing`]), and this one still
+    /// holds a stream of the account's in the organization: its place is to be refreshed now,
+    /// to expire after the departing process's `expiring_by` (the second field).
+    StillHere(Departure, i64),
+}
+
 /// The streams of this process.
 pub struct Hub {
     registry: Mutex<Registry>,
     max_streams: usize,
     max_per_account: usize,
-    departures: mpsc::UnboundedSender<Departure>,
+    departures: mpsc::UnboundedSender<Movement>,
 }
 
 impl Hub {
@@ -135,7 +146,7 @@ impl Hub {
     pub fn new(
         max_streams: usize,
         max_per_account: usize,
-    ) -> (Arc<Self>, mpsc::UnboundedReceiver<Departure>) {
+    ) -> (Arc<Self>, mpsc::UnboundedReceiver<Movement>) {
         let (departures, departed) = mpsc::unbounded_channel();
         let hub = Arc::new(Self {
             registry: Mutex::new(Registry::default()),
@@ -288,6 +299,21 @@ impl Hub {
                     .unwrap_or_default();
                 registry.end_with_farewell(team, ids);
             }
+            Notice::Departing {
+                team,
+                account,
+                expiring_by,
+            } => {
+                if registry.holds(team, account) {
+                    let departure = Departure {
+                        team: team.clone(),
+                        account: account.clone(),
+                    };
+                    let _ = self
+                        .departures
+                        .send(Movement::StillHere(departure, *expiring_by));
+                }
+            }
             Notice::SessionsEnded {
                 account,
                 session,
@@ -313,10 +339,10 @@ impl Hub {
         if !still_here {
             // Unbounded, but bounded in practice: one small entry per closed stream, consumed
             // as they come by the presence task.
-            let _ = self.departures.send(Departure {
+            let _ = self.departures.send(Movement::Left(Departure {
                 team: team.to_owned(),
                 account: account.to_owned(),
-            });
+            }));
         }
     }
 }

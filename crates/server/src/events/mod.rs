@@ -20,7 +20,7 @@ use std::{sync::Arc, time::Duration};
 
 use tokio::{sync::mpsc, task::JoinHandle};
 
-pub use hub::{Departure, Full, Hub, Subscription};
+pub use hub::{Departure, Full, Hub, Movement, Subscription};
 pub use notice::Notice;
 
 use crate::storage::{
@@ -57,7 +57,7 @@ impl Events {
         store: &dyn Store,
         max_streams: usize,
         max_per_account: usize,
-    ) -> (Arc<Self>, mpsc::UnboundedReceiver<Departure>) {
+    ) -> (Arc<Self>, mpsc::UnboundedReceiver<Movement>) {
         let (hub, departures) = Hub::new(max_streams, max_per_account);
         let transport = store.notices();
         let listener = match &transport {

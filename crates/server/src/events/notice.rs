@@ -42,6 +42,18 @@ pub enum Notice {
         /// The organization.
         team: String,
     },
+    /// The account's last stream of the organization closed in one process, which will take
+    /// its place when its grace runs out: a process still holding a stream of the account's
+    /// in the organization refreshes the place now, so that it stays.
+    Departing {
+        /// The organization.
+        team: String,
+        /// The account.
+        account: String,
+        /// The departing process takes the place if it expires by then (milliseconds since
+        /// the epoch); a refresh sets a later expiry, whatever the refreshing process's clock.
+        expiring_by: i64,
+    },
     /// Sessions of the account ended (log-out, a new passphrase, a reset, the account deleted):
     /// the streams opened with `session`, or with any of them if `None`, end, except those
     /// opened with `keep` (the session that changed the passphrase lives on).
@@ -122,6 +134,11 @@ mod tests {
             },
             Notice::TeamClosed {
                 team: "org_1".into(),
+            },
+            Notice::Departing {
+                team: "org_1".into(),
+                account: "acct_1".into(),
+                expiring_by: 1_700_000_000_000,
             },
             Notice::SessionsEnded {
                 account: "acct_1".into(),

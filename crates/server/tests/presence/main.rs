@@ -85,6 +85,9 @@ pub async fn team_with_project(
     for member in members {
         app.join(owner, &team, member, Role::Member).await;
     }
+    // The project's TeamProjectChanged is sent in the background (on PostgreSQL by NOTIFY): it
+    // is awaited here, so that it cannot reach a stream the test opens next.
+    let mut sent = EventStream::open(owner, &team).await;
     let (status, body) = owner
         .post(
             &format!("/v1/organizations/{team}/team-projects"),
@@ -92,6 +95,7 @@ pub async fn team_with_project(
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
+    next_of(&mut sent, "TeamProjectChanged", WITHIN).await;
     (team, body["id"].as_str().unwrap().to_owned())
 }
 

@@ -83,3 +83,40 @@ async fn a_stream_reopened_on_another_process_keeps_the_place() {
     })
     .await;
 }
+
+/// Two app windows of one member behind a load balancer: one stream on each process. The
+/// first closes; the second still holds the member's stream, so the place must stay, although
+/// the second process's own refresh comes only every third of the TTL (6 s here), well after
+/// the first process's grace (2 s) runs out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_still_streaming_on_another_process_keeps_the_place() {
+    bounded(Duration::from_secs(60), async {
+        let db = TestDb::postgres().await;
+        let first = start(&db, Duration::from_secs(18)).await;
+        let second = start(&db, Duration::from_secs(18)).await;
+        let [alice, bob] = first.actors(["alice", "bob"]).await;
+        let (team, project) = team_with_project(&first, &alice, &[&bob]).await;
+        let p = project.as_str();
+        let alice_there = elsewhere(&second, &alice, "alice").await;
+        let mut bob_stream = EventStream::open(&bob, &team).await;
+        let alice_stream = EventStream::open(&alice, &team).await;
+        let _alice_stream_there = EventStream::open(&alice_there, &team).await;
+        post_place(&alice, &team, p, Some("wrk_one")).await;
+        assert_eq!(
+            next(&mut bob_stream).await,
+            arrived(&alice, &team, p, Some("wrk_one"))
+        );
+
+        drop(alice_stream);
+        // The first process weighs the departure after its grace (2 s).
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let rows = post_place(&bob, &team, p, None).await;
+        assert_eq!(rows.len(), 2, "alice is still there: {rows:?}");
+        assert_eq!(
+            next(&mut bob_stream).await,
+            arrived(&bob, &team, p, None),
+            "no leave came before bob's own place"
+        );
+    })
+    .await;
+}
