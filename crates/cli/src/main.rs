@@ -7,6 +7,7 @@
 
 mod commands;
 mod failure;
+mod generated;
 mod progress;
 mod state;
 
@@ -106,6 +107,19 @@ enum Command {
     /// they happen, its changes on disk are pushed; stops on a conflict (exit 3), Ctrl-C ends
     /// it.
     Watch(watch::WatchArgs),
+    /// Print a completion script for SHELL: `hypnos completions bash >
+    /// /etc/bash_completion.d/hypnos`, or `source <(hypnos completions zsh)` in ~/.zshrc.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page, hypnos(1) in roff (`hypnos man | man -l -`), or with --dir write
+    /// it and one page per subcommand (hypnos-server.1, …) into a directory.
+    Man {
+        /// The directory to write every page into, e.g. /usr/local/share/man/man1.
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+    },
     /// A branch's snapshots, newest first.
     Log {
         /// The project's id (`prj_…`).
@@ -200,6 +214,21 @@ struct ResetTokenArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Made from the definitions alone: no settings, state or runtime needed.
+    let generated = match &cli.command {
+        Command::Completions { shell } => Some(generated::completions(*shell)),
+        Command::Man { dir } => Some(generated::man(dir.as_deref())),
+        _ => None,
+    };
+    if let Some(outcome) = generated {
+        return match outcome {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("{}", failure::describe(&error));
+                ExitCode::FAILURE
+            }
+        };
+    }
     init_logging();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -255,6 +284,7 @@ fn main() -> ExitCode {
             Command::Pull(args) => sync::pull(cli.json, args).await,
             Command::Status(args) => sync::status(cli.json, args).await,
             Command::Watch(args) => watch::watch(cli.json, args).await,
+            Command::Completions { .. } | Command::Man { .. } => Ok(()),
         }
     });
     match outcome {

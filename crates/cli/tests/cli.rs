@@ -165,3 +165,105 @@ fn server_runs_and_stops_on_sigterm() {
     assert!(log.contains("shutting down"), "{log}");
     assert!(dir.path().join("hypnos.db").exists());
 }
+
+/// The stdout of `hypnos ARGS`, which must succeed.
+fn stdout_of(args: &[&str]) -> String {
+    let output = Command::cargo_bin("hypnos")
+        .unwrap()
+        .args(args)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8(output).unwrap()
+}
+
+#[test]
+fn completions_cover_every_command_in_each_shell() {
+    let bash = stdout_of(&["completions", "bash"]);
+    let zsh = stdout_of(&["completions", "zsh"]);
+    let fish = stdout_of(&["completions", "fish"]);
+    assert!(zsh.starts_with("#compdef hypnos"), "{zsh}");
+    // Every subcommand, and a flag deep in one, is offered by each script.
+    for word in [
+        "server",
+        "watch",
+        "team-project",
+        "completions",
+        "--debounce",
+    ] {
+        assert!(bash.contains(word), "bash lacks {word}");
+        assert!(zsh.contains(word), "zsh lacks {word}");
+        assert!(
+            fish.contains(word.trim_start_matches('-')),
+            "fish lacks {word}"
+        );
+    }
+    // The bash script is valid bash.
+    let mut check = StdCommand::new("bash")
+        .args(["-n", "/dev/stdin"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    check
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(bash.as_bytes())
+        .unwrap();
+    assert!(
+        check.wait().unwrap().success(),
+        "bash -n refused the script"
+    );
+
+    Command::cargo_bin("hypnos")
+        .unwrap()
+        .args(["completions", "tcsh"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn the_manual_page_renders_with_every_command() {
+    let page = stdout_of(&["man"]);
+    assert!(page.contains(".TH hypnos 1"), "{page}");
+    // man(1) renders it, and the rendering lists the commands.
+    let mut man = StdCommand::new("man")
+        .args(["-l", "-"])
+        .env("MANWIDTH", "100")
+        .env("MAN_KEEP_FORMATTING", "0")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    man.stdin
+        .take()
+        .unwrap()
+        .write_all(page.as_bytes())
+        .unwrap();
+    let rendered = man.wait_with_output().unwrap();
+    assert!(rendered.status.success());
+    let text = String::from_utf8_lossy(&rendered.stdout);
+    for command in [
+        "hypnos-server(1)",
+        "hypnos-watch(1)",
+        "hypnos-completions(1)",
+    ] {
+        assert!(text.contains(command), "{command} missing from:\n{text}");
+    }
+
+    // With --dir, every page it refers to is written too.
+    let dir = tempfile::tempdir().unwrap();
+    stdout_of(&["man", "--dir", dir.path().to_str().unwrap()]);
+    let hypnos = std::fs::read_to_string(dir.path().join("hypnos.1")).unwrap();
+    assert_eq!(hypnos, page);
+    for name in [
+        "hypnos-server.1",
+        "hypnos-watch.1",
+        "hypnos-team-project-create.1",
+    ] {
+        let sub = std::fs::read_to_string(dir.path().join(name)).unwrap();
+        assert!(sub.starts_with(".ie"), "{name}: {sub}");
+    }
+}
