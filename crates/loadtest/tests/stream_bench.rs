@@ -42,19 +42,7 @@ async fn every_push_reaches_every_listening_stream() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_streams_are_held_and_the_servers_memory_read() {
     let server = TestServer::start(|config| config.max_streams_per_account = 40).await;
-    let pid = std::process::id().to_string();
-    let args = Args::parse_from([
-        "hypnos-stream-bench",
-        "idle",
-        "--server",
-        &server.url,
-        "--server-pid",
-        &pid,
-        "--streams",
-        "30",
-        "--hold",
-        "0.2",
-    ]);
+    let args = idle_args(&server.url, 30);
     let Report::Idle(report) = run(&args).await.unwrap() else {
         panic!("idle asked, another report given");
     };
@@ -72,23 +60,28 @@ async fn idle_streams_are_held_and_the_servers_memory_read() {
 async fn idle_says_so_when_the_server_ends_streams_it_holds() {
     // One account may hold 16 streams by default: the 17th ends the oldest.
     let server = TestServer::start(|_| {}).await;
-    let pid = std::process::id().to_string();
-    let args = Args::parse_from([
-        "hypnos-stream-bench",
-        "idle",
-        "--server",
-        &server.url,
-        "--server-pid",
-        &pid,
-        "--streams",
-        "20",
-        "--hold",
-        "0.2",
-    ]);
+    let args = idle_args(&server.url, 20);
     let error = run(&args).await.unwrap_err().to_string();
     server.stop().await;
     assert!(
         error.contains("4 of 20 streams ended while held"),
         "{error}"
     );
+}
+
+/// `idle` against `url`, this process being the server, holding `streams` for 0.2 s.
+fn idle_args(url: &str, streams: usize) -> Args {
+    let (pid, streams) = (std::process::id().to_string(), streams.to_string());
+    Args::parse_from([
+        "hypnos-stream-bench",
+        "idle",
+        "--server",
+        url,
+        "--server-pid",
+        &pid,
+        "--streams",
+        &streams,
+        "--hold",
+        "0.2",
+    ])
 }

@@ -52,35 +52,13 @@ async fn two_processes_share_places_and_departures() {
 /// stays, since the process that took the new stream refreshed it after the old one closed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_reopened_on_another_process_keeps_the_place() {
-    bounded(Duration::from_secs(60), async {
-        let db = TestDb::postgres().await;
-        // A departure waits a ninth of the TTL: one second.
-        let first = start(&db, Duration::from_secs(9)).await;
-        let second = start(&db, Duration::from_secs(9)).await;
-        let [alice, bob] = first.actors(["alice", "bob"]).await;
-        let (team, project) = team_with_project(&first, &alice, &[&bob]).await;
-        let p = project.as_str();
-        let alice_there = elsewhere(&second, &alice, "alice").await;
-        let mut bob_stream = EventStream::open(&bob, &team).await;
-        let alice_stream = EventStream::open(&alice, &team).await;
-        post_place(&alice, &team, p, Some("wrk_one")).await;
-        assert_eq!(
-            next(&mut bob_stream).await,
-            arrived(&alice, &team, p, Some("wrk_one"))
-        );
-
-        drop(alice_stream);
-        let _alice_stream_there = EventStream::open(&alice_there, &team).await;
-        // Three graces later, the first process has weighed the departure.
-        tokio::time::sleep(Duration::from_secs(3)).await;
-        let rows = post_place(&bob, &team, p, None).await;
-        assert_eq!(rows.len(), 2, "alice is still there: {rows:?}");
-        assert_eq!(
-            next(&mut bob_stream).await,
-            arrived(&bob, &team, p, None),
-            "no leave came before bob's own place"
-        );
-    })
+    // A departure waits a ninth of the TTL: one second; three graces later, the first process
+    // has weighed it.
+    alice_keeps_her_place_across_processes(
+        Duration::from_secs(9),
+        Stream::ReopenedThereAfter,
+        Duration::from_secs(3),
+    )
     .await;
 }
 
@@ -90,17 +68,39 @@ async fn a_stream_reopened_on_another_process_keeps_the_place() {
 /// the first process's grace (2 s) runs out.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_still_streaming_on_another_process_keeps_the_place() {
+    alice_keeps_her_place_across_processes(
+        Duration::from_secs(18),
+        Stream::OpenThereBefore,
+        Duration::from_secs(3),
+    )
+    .await;
+}
+
+/// When Alice's stream on the second process opens, relative to her stream on the first
+/// closing.
+enum Stream {
+    OpenThereBefore,
+    ReopenedThereAfter,
+}
+
+/// Two processes with presence TTL `ttl`; Alice posts her place with a stream on the first,
+/// which closes (her stream on the second opened as `there` says); `wait` later, Bob posts
+/// his: Alice is still listed, and no leave of hers came before Bob's arrival.
+async fn alice_keeps_her_place_across_processes(ttl: Duration, there: Stream, wait: Duration) {
     bounded(Duration::from_secs(60), async {
         let db = TestDb::postgres().await;
-        let first = start(&db, Duration::from_secs(18)).await;
-        let second = start(&db, Duration::from_secs(18)).await;
+        let first = start(&db, ttl).await;
+        let second = start(&db, ttl).await;
         let [alice, bob] = first.actors(["alice", "bob"]).await;
         let (team, project) = team_with_project(&first, &alice, &[&bob]).await;
         let p = project.as_str();
         let alice_there = elsewhere(&second, &alice, "alice").await;
         let mut bob_stream = EventStream::open(&bob, &team).await;
         let alice_stream = EventStream::open(&alice, &team).await;
-        let _alice_stream_there = EventStream::open(&alice_there, &team).await;
+        let mut alice_stream_there = match there {
+            Stream::OpenThereBefore => Some(EventStream::open(&alice_there, &team).await),
+            Stream::ReopenedThereAfter => None,
+        };
         post_place(&alice, &team, p, Some("wrk_one")).await;
         assert_eq!(
             next(&mut bob_stream).await,
@@ -108,8 +108,10 @@ async fn a_member_still_streaming_on_another_process_keeps_the_place() {
         );
 
         drop(alice_stream);
-        // The first process weighs the departure after its grace (2 s).
-        tokio::time::sleep(Duration::from_secs(3)).await;
+        if alice_stream_there.is_none() {
+            alice_stream_there = Some(EventStream::open(&alice_there, &team).await);
+        }
+        tokio::time::sleep(wait).await;
         let rows = post_place(&bob, &team, p, None).await;
         assert_eq!(rows.len(), 2, "alice is still there: {rows:?}");
         assert_eq!(
@@ -117,6 +119,7 @@ async fn a_member_still_streaming_on_another_process_keeps_the_place() {
             arrived(&bob, &team, p, None),
             "no leave came before bob's own place"
         );
+        drop(alice_stream_there);
     })
     .await;
 }
