@@ -11,12 +11,13 @@ mod generated;
 mod progress;
 mod state;
 
-use commands::{account, orgs, sync, watch};
+use commands::{account, orgs, server, sync, watch};
 
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use hypnos_server::ServerConfig;
+use hypnos_server::config_file::ConfigFile;
 
 /// Self-hosted, end-to-end-encrypted sync for the Insomnia app.
 #[derive(Parser)]
@@ -33,6 +34,16 @@ struct Cli {
     /// Print one JSON value on stdout instead of text (client commands).
     #[arg(long, global = true)]
     json: bool,
+    /// How log lines (on stderr) are written: `text` for people, `json` (one object per line,
+    /// with the request's id and span fields) for log collectors.
+    #[arg(
+        long,
+        global = true,
+        env = "HYPNOS_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text
+    )]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -44,7 +55,7 @@ struct Cli {
 )]
 enum Command {
     /// Run the sync server (HTTP API) on its database.
-    Server(ServerConfig),
+    Server(server::ServerArgs),
     /// Operator commands that work on the server's database.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -120,6 +131,9 @@ enum Command {
         #[arg(long)]
         dir: Option<std::path::PathBuf>,
     },
+    /// Check that the server (--server) is up and can use its database (GET /readyz): exit 0
+    /// if so, 1 if not. For container and service health checks.
+    Healthcheck,
     /// A branch's snapshots, newest first.
     Log {
         /// The project's id (`prj_…`).
@@ -212,8 +226,45 @@ struct ResetTokenArgs {
     database_url: Option<String>,
 }
 
+/// The command line, parsed; for `hypnos server` with a configuration file, the file's values
+/// are the flags' defaults (so flags and environment variables win), and the file and the
+/// matches are kept for `--check-config`.
+fn parse_command_line() -> Result<(Cli, ArgMatches, Option<ConfigFile>), ExitCode> {
+    let command = Cli::command();
+    // A first look for --config alone: errors wait for the real parse, since the file may
+    // supply what a flag needs (--tls-key for --tls-cert).
+    let path = command
+        .clone()
+        .ignore_errors(true)
+        .try_get_matches()
+        .ok()
+        .and_then(|matches| {
+            matches
+                .subcommand_matches("server")
+                .and_then(|server| server.get_one::<std::path::PathBuf>("config"))
+                .cloned()
+        });
+    let file = match path.map(|path| ConfigFile::read(&path)).transpose() {
+        Ok(file) => file,
+        Err(problem) => {
+            eprintln!("hypnos server: {problem}");
+            return Err(ExitCode::from(2));
+        }
+    };
+    let command = match &file {
+        Some(file) => command.mut_subcommand("server", |server| file.apply(server)),
+        None => command,
+    };
+    let matches = command.get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit());
+    Ok((cli, matches, file))
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let (cli, matches, file) = match parse_command_line() {
+        Ok(parsed) => parsed,
+        Err(code) => return code,
+    };
     // Made from the definitions alone: no settings, state or runtime needed.
     let generated = match &cli.command {
         Command::Completions { shell } => Some(generated::completions(*shell)),
@@ -229,7 +280,7 @@ fn main() -> ExitCode {
             }
         };
     }
-    init_logging();
+    init_logging(cli.log_format);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -238,13 +289,26 @@ fn main() -> ExitCode {
         }
     };
     let outcome = runtime.block_on(async {
-        if !matches!(cli.command, Command::Server(_) | Command::Admin(_)) {
+        if !matches!(
+            cli.command,
+            Command::Server(_) | Command::Admin(_) | Command::Healthcheck
+        ) {
             state::check_settings()?;
         }
         match cli.command {
             // The server's errors name their causes in their own sentences (their sources
             // would repeat them), so they are said as they are, after the command's name.
-            Command::Server(config) => hypnos_server::serve(config)
+            Command::Server(args) if args.check_config => {
+                let command = Cli::command();
+                let server = command
+                    .find_subcommand("server")
+                    .expect("hypnos has a server command");
+                let server_matches = matches
+                    .subcommand_matches("server")
+                    .expect("this is the server command");
+                server::check_config(server, server_matches, file.as_ref(), &args.settings)
+            }
+            Command::Server(args) => hypnos_server::serve(args.settings)
                 .await
                 .map_err(|err| anyhow::anyhow!("hypnos server: {err}")),
             Command::Admin(AdminCommand::ResetToken(args)) => reset_token(args).await,
@@ -284,6 +348,7 @@ fn main() -> ExitCode {
             Command::Pull(args) => sync::pull(cli.json, args).await,
             Command::Status(args) => sync::status(cli.json, args).await,
             Command::Watch(args) => watch::watch(cli.json, args).await,
+            Command::Healthcheck => healthcheck(&cli.server).await,
             Command::Completions { .. } | Command::Man { .. } => Ok(()),
         }
     });
@@ -294,6 +359,15 @@ fn main() -> ExitCode {
             failure::exit_code(&error)
         }
     }
+}
+
+async fn healthcheck(server: &str) -> anyhow::Result<()> {
+    let api = hypnos_client::Api::new(server)?;
+    api.ready()
+        .await
+        .map_err(|err| anyhow::anyhow!("hypnos healthcheck: {server} is not ready: {err}"))?;
+    println!("{server} is ready");
+    Ok(())
 }
 
 async fn reset_token(args: ResetTokenArgs) -> anyhow::Result<()> {
@@ -355,13 +429,28 @@ async fn signup_link(json_output: bool, args: SignupLinkArgs) -> anyhow::Result<
     Ok(())
 }
 
+/// The format of the log lines (`--log-format`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    /// One line of text per event, with its spans' fields.
+    Text,
+    /// One JSON object per line: `timestamp`, `level`, `fields`, `target`, and `span`/`spans`
+    /// with the request's method, path and id.
+    Json,
+}
+
 /// Logs to stderr; `HYPNOS_LOG` (or `RUST_LOG`) sets the filter, `info` by default.
-fn init_logging() {
+fn init_logging(format: LogFormat) {
     let filter = std::env::var("HYPNOS_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
         .unwrap_or_else(|_| "info".into());
-    tracing_subscriber::fmt()
+    // Colours only on a terminal: a log file or a collector gets plain text.
+    let logger = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_writer(std::io::stderr)
-        .init();
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logger.init(),
+        LogFormat::Json => logger.json().init(),
+    }
 }

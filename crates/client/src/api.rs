@@ -188,6 +188,15 @@ impl Api {
         check(request.send().await?).await.map(drop)
     }
 
+    /// `GET /readyz`: `Ok` when the server answers that it can read and write its database (a
+    /// health check for containers and load balancers); at most 10 s.
+    pub async fn ready(&self) -> Result<(), ClientError> {
+        let request = self
+            .request(reqwest::Method::GET, "/readyz", None)
+            .timeout(std::time::Duration::from_secs(10));
+        check(request.send().await?).await.map(drop)
+    }
+
     /// `POST path` expecting no body back (204).
     pub async fn post_empty<Q: Serialize + ?Sized>(
         &self,

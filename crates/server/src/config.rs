@@ -187,9 +187,9 @@ pub struct ServerConfig {
 /// A parser that holds only the server's settings, to get their defaults (and environment
 /// variables) without a command line.
 #[derive(clap::Parser)]
-struct DefaultsOnly {
+pub(crate) struct DefaultsOnly {
     #[command(flatten)]
-    config: ServerConfig,
+    pub(crate) config: ServerConfig,
 }
 
 impl ServerConfig {

@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod api;
 pub mod config;
+pub mod config_file;
 pub mod error;
 pub mod events;
 mod extract;
@@ -15,14 +16,18 @@ mod net;
 pub mod permissions;
 pub mod presence;
 mod rate_limit;
+pub mod request_id;
 pub mod session;
 pub mod state;
 pub mod storage;
 
-use std::{future::Future, time::Duration};
+use std::{future::Future, sync::Arc, time::Duration};
 
 use axum::{Router, extract::DefaultBodyLimit, http::StatusCode, response::IntoResponse};
-use tower_http::{catch_panic::CatchPanicLayer, trace::TraceLayer};
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    trace::{DefaultOnResponse, TraceLayer},
+};
 
 pub use config::ServerConfig;
 use error::ApiError;
@@ -49,10 +54,12 @@ pub enum ServeError {
 }
 
 /// The router with every route and the layers every request passes through: a body limit, a
-/// panic guard (a panic answers 500 JSON, the process lives on) and request tracing. The trace
-/// logs method, path and status only, never headers, so no session id reaches a log.
+/// panic guard (a panic answers 500 JSON, the process lives on), request tracing and the
+/// request id. The trace logs method, path, request id, status and latency only, never headers
+/// or the query, so no session id reaches a log.
 pub fn app(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
+    let trusted: Arc<[ipnet::IpNet]> = state.config.trusted_proxies.clone().into();
     api::routes()
         .fallback(|| async { ApiError::NotFound("no such endpoint") })
         .method_not_allowed_fallback(|| async {
@@ -70,16 +77,33 @@ pub fn app(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal("a handler panicked".into()).into_response()
         }))
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        // Outside the trace layer: the id is on the request before its span is made.
+        .layer(axum::middleware::from_fn_with_state(
+            trusted,
+            request_id::assign,
+        ))
 }
 
-/// The span of a request: its method and path. Not its URI: a query can hold a secret (the
-/// 10.x app puts its session id in the event stream's `?sessionId=`).
+/// The span of a request: its method, path and id (every log line of the request carries
+/// them). Not its URI: a query can hold a secret (the 10.x app puts its session id in the event
+/// stream's `?sessionId=`).
 fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
-    tracing::debug_span!(
+    let id = request
+        .headers()
+        .get(&request_id::HEADER)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!(
         "request",
         method = %request.method(),
         path = %request.uri().path(),
+        request_id = %id,
     )
 }
 

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod orgs;
+pub mod server;
 pub mod sync;
 pub mod trust;
 pub mod watch;
