@@ -11,7 +11,7 @@ mod generated;
 mod progress;
 mod state;
 
-use commands::{account, orgs, server, sync, watch};
+use commands::{account, admin, orgs, server, sync, watch};
 
 use std::process::ExitCode;
 
@@ -198,6 +198,22 @@ enum AdminCommand {
     /// operator creates accounts: the account's keys are made by the person, from a passphrase
     /// the server never sees.
     SignupLink(SignupLinkArgs),
+    /// Copy a SQLite database into FILE, consistently, while the server runs (a PostgreSQL
+    /// database is backed up with pg_dump: see the README); the copy is checked before it
+    /// takes its name.
+    Backup(BackupArgs),
+    /// Write the backup FILE as the server's SQLite database, which must not exist yet (stop
+    /// the server and move the old one away first); an older backup is brought up to date.
+    Restore(BackupArgs),
+}
+
+#[derive(Args)]
+struct BackupArgs {
+    /// The backup file (a SQLite database; it must not exist for a backup).
+    file: std::path::PathBuf,
+    /// The database URL, as for `hypnos server` (default: SQLite in ./hypnos-data/).
+    #[arg(long = "database", env = "HYPNOS_DATABASE_URL")]
+    database_url: Option<String>,
 }
 
 #[derive(Args)]
@@ -313,6 +329,8 @@ fn main() -> ExitCode {
                 .map_err(|err| anyhow::anyhow!("hypnos server: {err}")),
             Command::Admin(AdminCommand::ResetToken(args)) => reset_token(args).await,
             Command::Admin(AdminCommand::SignupLink(args)) => signup_link(cli.json, args).await,
+            Command::Admin(AdminCommand::Backup(args)) => admin::backup(cli.json, args).await,
+            Command::Admin(AdminCommand::Restore(args)) => admin::restore(cli.json, args).await,
             Command::Signup(args) => account::signup(&cli.server, cli.json, args).await,
             Command::Login(args) => account::login(&cli.server, cli.json, args).await,
             Command::Logout => account::logout(cli.json).await,

@@ -202,13 +202,9 @@ fn origin(matches: &ArgMatches, arg: &Arg, file: Option<&ConfigFile>) -> String 
                 .map(|name| name.to_string_lossy().into_owned())
                 .unwrap_or_default()
         ),
-        Some(ValueSource::DefaultValue) if file.is_some_and(|file| file.sets(long)) => {
-            format!(
-                "{}",
-                file.map(|file| file.path().display().to_string())
-                    .unwrap_or_default()
-            )
-        }
+        Some(ValueSource::DefaultValue) if file.is_some_and(|file| file.sets(long)) => file
+            .map(|file| file.path().display().to_string())
+            .unwrap_or_default(),
         _ => "default".into(),
     }
 }
@@ -261,11 +257,11 @@ fn mask(key: &str, value: &str) -> String {
     if let Some(scheme_end) = shown.find("://") {
         let rest = &shown[scheme_end + 3..];
         let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-        if let Some(at) = rest[..authority_end].rfind('@') {
-            if let Some(colon) = rest[..at].find(':') {
-                let start = scheme_end + 3 + colon + 1;
-                shown.replace_range(start..scheme_end + 3 + at, "****");
-            }
+        if let Some(at) = rest[..authority_end].rfind('@')
+            && let Some(colon) = rest[..at].find(':')
+        {
+            let start = scheme_end + 3 + colon + 1;
+            shown.replace_range(start..scheme_end + 3 + at, "****");
         }
     }
     // …?password=secret&…

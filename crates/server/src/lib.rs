@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod backup;
 pub mod config;
 pub mod config_file;
 pub mod error;

@@ -1,6 +1,8 @@
-//! The client commands, one module per group; the logic lives in `hypnos-client`.
+//! The commands, one module per group; the client's logic lives in `hypnos-client`, the
+//! server's and the operator's in `hypnos-server`.
 
 pub mod account;
+pub mod admin;
 pub mod orgs;
 pub mod server;
 pub mod sync;

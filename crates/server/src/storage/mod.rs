@@ -292,6 +292,11 @@ pub async fn connect_with(
     }
 }
 
+/// The newest schema version (migration) this version of Hypnos has for SQLite.
+pub fn newest_sqlite_migration() -> i64 {
+    sqlite::SqliteStore::newest_migration()
+}
+
 /// The SQLite URL of the database file `hypnos.db` in `data_dir`, created on first use:
 /// `sqlite://./hypnos-data/hypnos.db?mode=rwc` for `./hypnos-data`.
 ///

@@ -107,6 +107,17 @@ impl SqliteStore {
         Self::migrated(readers, writer, Some(directory)).await
     }
 
+    /// The newest migration this version has for SQLite (a backup from a newer version is
+    /// refused: its schema may hold what this one cannot read).
+    pub(crate) fn newest_migration() -> i64 {
+        sqlx::migrate!("./migrations/sqlite")
+            .migrations
+            .iter()
+            .map(|migration| migration.version)
+            .max()
+            .unwrap_or(0)
+    }
+
     async fn migrated(
         pool: SqlitePool,
         writer: SqlitePool,

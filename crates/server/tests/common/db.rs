@@ -100,6 +100,37 @@ impl TestDb {
         }
     }
 
+    /// An empty PostgreSQL database (no schema: not even migrated), owned by [`APP_ROLE`], for a
+    /// restore to fill.
+    pub async fn postgres_empty() -> Self {
+        let admin_url = admin_url();
+        template(&admin_url).await; // makes the role
+        let name = random_name("hypnos_test");
+        let mut admin = admin_connection(&admin_url).await;
+        sqlx::raw_sql(AssertSqlSafe(format!(
+            "CREATE DATABASE \"{name}\" OWNER {APP_ROLE}"
+        )))
+        .execute(&mut admin)
+        .await
+        .unwrap_or_else(|error| panic!("cannot create test database {name}: {error}"));
+        admin.close().await.ok();
+        let admin_db_url = database_url(&admin_url, &name);
+        Self {
+            backend: Backend::Postgres,
+            url: with_user(&admin_db_url, APP_ROLE),
+            admin_url: admin_db_url,
+            _directory: None,
+            postgres_drop: Some((admin_url, name)),
+            helper: OnceCell::new(),
+        }
+    }
+
+    /// The URL of the database as the server's administrator (PostgreSQL: a superuser, unbound
+    /// by row-level security, as `pg_dump` must be; SQLite: the same as `url`).
+    pub fn admin_url(&self) -> &str {
+        &self.admin_url
+    }
+
     /// Opens the store (running migrations).
     pub async fn connect(&self) -> Arc<dyn Store> {
         storage::connect(&self.url)

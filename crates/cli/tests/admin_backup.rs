@@ -1,0 +1,88 @@
+//! `hypnos admin backup` and `hypnos admin restore` as an operator runs them: a copy of a
+//! running server's database, restored where a new server starts, and the account logs in there
+//! with its passphrase.
+#![allow(clippy::unwrap_used, reason = "tests may panic")]
+
+mod support;
+
+use support::{Server, hypnos, json_of, run_json, sign_up};
+
+#[test]
+fn a_running_servers_database_backs_up_and_restores() {
+    let server = Server::start();
+    let home = tempfile::tempdir().unwrap();
+    let account = sign_up(&home, &server, "ops@example.com");
+    let scratch = tempfile::tempdir().unwrap();
+    let file = scratch.path().join("nightly.db");
+    let file_arg = file.to_str().unwrap();
+
+    let backed_up = json_of(
+        &hypnos(&home)
+            .args(["admin", "backup", file_arg, "--json"])
+            .args(["--database", &server.database])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(backed_up["tables"]["accounts"], 1, "{backed_up}");
+    assert_eq!(backed_up["path"], file_arg);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "a backup holds verifiers and keys: owner only"
+        );
+    }
+    // Never over an existing file.
+    let again = hypnos(&home)
+        .args(["admin", "backup", file_arg, "--database", &server.database])
+        .assert()
+        .code(1);
+    let said = String::from_utf8(again.get_output().stderr.clone()).unwrap();
+    assert!(said.contains("never overwrites"), "{said}");
+
+    let data = tempfile::tempdir().unwrap();
+    let restored_url = format!("sqlite://{}/restored.db?mode=rwc", data.path().display());
+    let restored = hypnos(&home)
+        .args(["admin", "restore", file_arg, "--database", &restored_url])
+        .assert()
+        .success();
+    let said = String::from_utf8(restored.get_output().stdout.clone()).unwrap();
+    assert!(
+        said.contains("Restored into") && said.contains("1 accounts"),
+        "{said}"
+    );
+
+    let second = Server::start_on(restored_url, data);
+    let elsewhere = tempfile::tempdir().unwrap();
+    hypnos(&elsewhere)
+        .args([
+            "--server",
+            &second.url,
+            "login",
+            "--email",
+            "ops@example.com",
+        ])
+        .env("HYPNOS_PASSPHRASE", "ops@example.com passphrase")
+        .assert()
+        .success();
+    let me = run_json(&elsewhere, &["--server", &second.url, "whoami"]);
+    assert_eq!(me["accountId"], account, "{me}");
+}
+
+#[test]
+fn postgresql_is_backed_up_with_pg_dump() {
+    let home = tempfile::tempdir().unwrap();
+    let refused = hypnos(&home)
+        .args(["admin", "backup", "/tmp/never-written.db"])
+        .args(["--database", "postgres://hypnos@127.0.0.1/hypnos"])
+        .assert()
+        .code(1);
+    let said = String::from_utf8(refused.get_output().stderr.clone()).unwrap();
+    assert!(said.contains("pg_dump"), "{said}");
+    assert!(!std::path::Path::new("/tmp/never-written.db").exists());
+}
