@@ -99,6 +99,15 @@ impl From<JsonRejection> for ApiError {
 }
 
 impl ApiError {
+    /// The failure of the database this error reports, if it is one.
+    pub fn database_failure(&self) -> Option<DatabaseFailure> {
+        match self {
+            ApiError::Unavailable => Some(DatabaseFailure::Unavailable),
+            ApiError::Database(_) => Some(DatabaseFailure::Failed),
+            _ => None,
+        }
+    }
+
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "BAD_REQUEST"),
@@ -123,11 +132,7 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(cause) | ApiError::Database(cause) = &self {
             tracing::error!(%cause, "request failed");
         }
-        let database = match &self {
-            ApiError::Unavailable => Some(DatabaseFailure::Unavailable),
-            ApiError::Database(_) => Some(DatabaseFailure::Failed),
-            _ => None,
-        };
+        let database = self.database_failure();
         let message = match &self {
             ApiError::RateLimited { retry_after_secs } => {
                 format!("too many attempts: try again in {retry_after_secs} seconds")

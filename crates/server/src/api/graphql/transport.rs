@@ -47,11 +47,11 @@ pub(super) async fn graphql(
 ) -> Response {
     let caller = match caller {
         Ok(caller) => caller,
-        Err(refused) => return answer(refusal(refused).await).into_response(),
+        Err(refused) => return refused_answer(refused).await,
     };
     let mut request = match Json::<async_graphql::Request>::from_request(body, &state).await {
         Ok(Json(request)) => request,
-        Err(refused) => return answer(refusal(refused).await).into_response(),
+        Err(refused) => return refused_answer(refused).await,
     };
     // The request-level limits run here, before execution, rather than in a schema extension:
     // any extension takes async-graphql off its fast path for every field it resolves (tens of
@@ -72,6 +72,16 @@ pub(super) async fn graphql(
     let mut response = answer(executed).into_response();
     if let Some(failure) = failure {
         // Every answer is a 200: the metrics learn of a database failure from this mark.
+        response.extensions_mut().insert(failure);
+    }
+    response
+}
+
+/// A refusal's answer, marked for the metrics when the database failed it.
+async fn refused_answer(error: ApiError) -> Response {
+    let failure = error.database_failure();
+    let mut response = answer(refusal(error).await).into_response();
+    if let Some(failure) = failure {
         response.extensions_mut().insert(failure);
     }
     response
