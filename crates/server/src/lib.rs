@@ -51,8 +51,8 @@ pub enum ServeError {
 
 /// The router with every route and the layers every request passes through: a body limit, a
 /// panic guard (a panic answers 500 JSON, the process lives on), the request metrics and
-/// request tracing. The trace
-/// logs method, path and status only, never headers, so no session id reaches a log.
+/// request tracing. The trace logs method, path and status only, never headers, so no session
+/// id reaches a log.
 pub fn app(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
     let counted = state.metrics.clone();

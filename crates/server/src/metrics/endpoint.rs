@@ -1,7 +1,7 @@
 //! `GET /metrics` on the metrics listener: the levels read now (open event streams, the
 //! database pools), then every metric in the Prometheus text format (version 0.0.4).
 
-use std::future::Future;
+use std::{future::Future, time::Duration};
 
 use axum::{
     Router,
@@ -26,14 +26,31 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     listener.set_nonblocking(true)?;
     let listener = tokio::net::TcpListener::from_std(listener)?;
+    let limits = crate::net::ConnectionLimits::from_config(&state.config);
     let router = Router::new()
         .route("/metrics", get(scrape))
         .fallback(|| async { ApiError::NotFound("no such endpoint: metrics are at /metrics") })
         .with_state(state);
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    // The API's connection layer, with its timeouts: a listener someone exposes by mistake
+    // cannot be held open by a slow client.
+    crate::net::serve(
+        listener,
+        None,
+        router,
+        limits,
+        MAX_CONNECTIONS,
+        shutdown,
+        GRACE_PERIOD,
+    )
+    .await;
+    Ok(())
 }
+
+/// Connections the metrics listener serves at once (a Prometheus server keeps one).
+const MAX_CONNECTIONS: usize = 16;
+
+/// How long a scrape in flight may take to finish once the listener stops.
+const GRACE_PERIOD: Duration = Duration::from_secs(5);
 
 /// One scrape.
 async fn scrape(State(state): State<AppState>) -> Response {
