@@ -36,12 +36,14 @@ pub async fn traffic_moves_exactly_its_counters(db: TestDb) {
         "bob's passphrase",
         crate::common::http::keys::key_named("bob"),
     );
-    let (status, body) = app.post("/auth/signup", bob.signup_body()).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
     let key = alice
         .create_project(&alice.personal, None, PROJECT, "wrk_1", "Metrics")
         .await;
     let before = scrape(&metrics).await;
+
+    // A sign-up.
+    let (status, body) = app.post("/auth/signup", bob.signup_body()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
     let m1 = |status: &'static str| {
         [
             ("method", "POST"),
@@ -100,6 +102,12 @@ pub async fn traffic_moves_exactly_its_counters(db: TestDb) {
     let moved = |name: &str, labels: &[(&str, &str)]| {
         after.value(name, labels) - before.value(name, labels)
     };
+    let signup = [
+        ("method", "POST"),
+        ("route", "/auth/signup"),
+        ("status", "201"),
+    ];
+    assert_eq!(moved(REQUESTS, &signup), 1.0);
     assert_eq!(moved(LOGINS, &[("outcome", "succeeded")]), 1.0);
     assert_eq!(moved(LOGINS, &[("outcome", "failed")]), 1.0);
     assert_eq!(moved(RATE_LIMITED, &[]), 1.0);
@@ -122,6 +130,19 @@ pub async fn traffic_moves_exactly_its_counters(db: TestDb) {
         2.0
     );
     assert_eq!(after.value(STREAMS, &[]), 1.0);
+    let server_errors: f64 = after
+        .samples()
+        .iter()
+        .filter(|sample| sample.name == REQUESTS)
+        .filter(|sample| {
+            sample
+                .labels
+                .iter()
+                .any(|(key, value)| *key == "status" && value.starts_with('5'))
+        })
+        .map(|sample| sample.value)
+        .sum();
+    assert_eq!(server_errors, 0.0, "no request failed on the server");
     for kind in ["unavailable", "failed"] {
         assert_eq!(
             after.value(DATABASE_ERRORS, &[("kind", kind)]),
