@@ -367,3 +367,32 @@ pub fn parse_server_name(text: &str) -> Result<String, String> {
     }
     Ok(name.to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_listen_is_an_address_or_off() {
+        assert_eq!(parse_metrics_listen("off"), Ok(MetricsListen::Off));
+        assert_eq!(parse_metrics_listen(" OFF "), Ok(MetricsListen::Off));
+        assert_eq!(
+            parse_metrics_listen("[::1]:9847"),
+            Ok(MetricsListen::At("[::1]:9847".parse().expect("an address")))
+        );
+        assert!(parse_metrics_listen("9847").is_err());
+        assert!(parse_metrics_listen("").is_err());
+    }
+
+    #[test]
+    fn metrics_cannot_take_the_api_port() {
+        let mut config = ServerConfig::parse_defaults();
+        config.listen = "0.0.0.0:8080".parse().expect("an address");
+        config.metrics_listen = MetricsListen::At("127.0.0.1:8080".parse().expect("an address"));
+        assert!(config.validate().is_err());
+        config.metrics_listen = MetricsListen::At("127.0.0.1:0".parse().expect("an address"));
+        assert!(config.validate().is_ok());
+        config.metrics_listen = MetricsListen::Off;
+        assert!(config.validate().is_ok());
+    }
+}
