@@ -9,7 +9,7 @@ use super::{metrics_listener, scrape};
 use crate::common::{TestDb, app::TestApp};
 
 /// The dashboard's JSON.
-fn dashboard() -> Value {
+pub(super) fn dashboard() -> Value {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../contrib/grafana/hypnos.json"
@@ -19,7 +19,7 @@ fn dashboard() -> Value {
 }
 
 /// Every `expr` (a panel target's PromQL) in `value`, however deep.
-fn expressions(value: &Value, found: &mut Vec<String>) {
+pub(super) fn expressions(value: &Value, found: &mut Vec<String>) {
     match value {
         Value::Object(fields) => {
             for (key, field) in fields {

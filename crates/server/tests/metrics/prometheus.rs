@@ -93,6 +93,15 @@ impl Prometheus {
 
     /// The result vector of the instant query `query`, empty while Prometheus is starting.
     async fn query(&self, query: &str) -> Vec<Value> {
+        let answer = self.answer(query).await;
+        answer["data"]["result"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Prometheus' whole answer to the instant query `query` (`Null` while it is starting).
+    async fn answer(&self, query: &str) -> Value {
         let encoded: String = query
             .bytes()
             .map(|byte| match byte {
@@ -104,15 +113,9 @@ impl Prometheus {
             .collect();
         let answer = reqwest::get(format!("{}/api/v1/query?query={encoded}", self.base)).await;
         let Ok(answer) = answer else {
-            return Vec::new();
+            return Value::Null;
         };
-        let Ok(answer) = answer.json::<Value>().await else {
-            return Vec::new();
-        };
-        answer["data"]["result"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
+        answer.json::<Value>().await.unwrap_or(Value::Null)
     }
 
     /// The result of `query` once it is not empty (Prometheus starts, then scrapes).
@@ -159,4 +162,15 @@ pub async fn a_real_prometheus_scrapes_the_server(db: TestDb) {
         .query_until_found("hypnos_logins_total{job=\"hypnos\",outcome=\"succeeded\"}")
         .await;
     assert_eq!(logins[0]["value"][1], "1", "alice's log-in: {logins:?}");
+    // Every query of the example dashboard is PromQL this Prometheus runs (Grafana's own
+    // variables replaced as Grafana would).
+    let mut exprs = Vec::new();
+    super::dashboard::expressions(&super::dashboard::dashboard(), &mut exprs);
+    for expr in exprs {
+        let query = expr
+            .replace("$__rate_interval", "1m")
+            .replace("$instance", ".*");
+        let answer = prometheus.answer(&query).await;
+        assert_eq!(answer["status"], "success", "{query}: {answer}");
+    }
 }
