@@ -46,7 +46,8 @@ export async function startServer(extraArgs = [], env = {}, { database = 'sqlite
     url = `${POSTGRES_ADMIN.slice(0, POSTGRES_ADMIN.lastIndexOf('/'))}/${scratch}`;
   }
   let log = '';
-  const child = spawn(HYPNOS, ['server', '--listen', `127.0.0.1:${port}`, '--database', url, ...extraArgs], {
+  // No metrics listener: servers of tests run at once would fight over its default port.
+  const child = spawn(HYPNOS, ['server', '--listen', `127.0.0.1:${port}`, '--metrics-listen', 'off', '--database', url, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, HYPNOS_PUBLIC_URL: api, ...env },
   });

@@ -58,6 +58,8 @@ fn server_help_documents_every_setting() {
         "--login-rate-per-ip",
         "--max-body-bytes",
         "--max-blob-bytes",
+        "--metrics-listen",
+        "HYPNOS_METRICS_LISTEN",
         "HYPNOS_MAX_BLOB_BYTES",
     ] {
         assert!(help.contains(flag), "{flag} missing from:\n{help}");
@@ -84,6 +86,29 @@ fn invalid_settings_are_refused_before_starting() {
         .code(1);
     let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
     assert!(stderr.contains("--session-idle-timeout"), "{stderr}");
+}
+
+#[test]
+fn metrics_cannot_share_the_api_listener() {
+    let dir = tempfile::tempdir().unwrap();
+    let assert = Command::cargo_bin("hypnos")
+        .unwrap()
+        .args(["server", "--database", &sqlite_url(&dir)])
+        .args([
+            "--listen",
+            "127.0.0.1:18080",
+            "--metrics-listen",
+            "127.0.0.1:18080",
+        ])
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(stderr.contains("--metrics-listen"), "{stderr}");
+    Command::cargo_bin("hypnos")
+        .unwrap()
+        .args(["server", "--metrics-listen", "everywhere"])
+        .assert()
+        .code(2);
 }
 
 #[test]
@@ -120,17 +145,25 @@ fn get(port: u16, path: &str) -> Option<String> {
     Some(response)
 }
 
-/// `hypnos server` starts on its database, answers, and exits cleanly on SIGTERM.
-#[test]
-fn server_runs_and_stops_on_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
+/// A free port on the loopback interface (free when asked: tests run in parallel).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
-        .port();
+        .port()
+}
+
+/// `hypnos server` starts on its database, answers (metrics on their own listener, not the
+/// API's), and exits cleanly on SIGTERM.
+#[test]
+fn server_runs_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let metrics_port = free_port();
     let mut child = StdCommand::new(cargo_bin("hypnos"))
         .args(["server", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--metrics-listen", &format!("127.0.0.1:{metrics_port}")])
         .args(["--database", &sqlite_url(&dir)])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -148,6 +181,11 @@ fn server_runs_and_stops_on_sigterm() {
         sleep(Duration::from_millis(100));
     };
     assert!(ready.starts_with("HTTP/1.1 200"), "{ready}");
+    let metrics = get(metrics_port, "/metrics").unwrap();
+    assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
+    assert!(metrics.contains("hypnos_build_info"), "{metrics}");
+    let api = get(port, "/metrics").unwrap();
+    assert!(api.starts_with("HTTP/1.1 404"), "{api}");
     let status = StdCommand::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

@@ -38,6 +38,8 @@ impl Server {
             .port();
         let child = Command::new(cargo_bin("hypnos"))
             .args(["server", "--listen", &format!("127.0.0.1:{port}")])
+            // Servers of parallel tests would fight over the default metrics port.
+            .args(["--metrics-listen", "off"])
             .args(["--database", database])
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -38,6 +38,7 @@ impl Server {
                 "sqlite://{}/hypnos.db?mode=rwc",
                 dir.path().display()
             ))
+            .args(["--metrics-listen", "off"])
             .args(extra_args)
             .env_remove("HYPNOS_LOG")
             .env_remove("RUST_LOG")

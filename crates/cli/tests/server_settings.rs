@@ -66,6 +66,7 @@ fn the_server_runs_on_its_configuration_file_alone() {
             "listen = \"127.0.0.1:{port}\"\n\
              database = \"sqlite://{}/from-file.db?mode=rwc\"\n\
              max-connections = 64\n\
+             metrics-listen = \"off\"\n\
              trusted-proxies = [\"10.0.0.0/8\", \"::1\"]\n",
             dir.path().display()
         ),

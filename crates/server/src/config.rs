@@ -182,6 +182,41 @@ pub struct ServerConfig {
     /// --public-url, else "Hypnos".
     #[arg(long, env = "HYPNOS_SERVER_NAME", value_parser = parse_server_name)]
     pub server_name: Option<String>,
+
+    // -- metrics --
+    /// Where `GET /metrics` (Prometheus text format) is served: an address and port of its own,
+    /// never the API's, so that it stays off the public network unless the operator puts it
+    /// there; `off` serves no metrics.
+    #[arg(
+        long,
+        env = "HYPNOS_METRICS_LISTEN",
+        default_value = DEFAULT_METRICS_LISTEN,
+        value_parser = parse_metrics_listen
+    )]
+    pub metrics_listen: MetricsListen,
+}
+
+/// Where `--metrics-listen` serves by default: loopback, on a port of Prometheus' exporter range.
+pub const DEFAULT_METRICS_LISTEN: &str = "127.0.0.1:9847";
+
+/// `--metrics-listen`: an address to serve `/metrics` on, or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsListen {
+    /// No metrics listener.
+    Off,
+    /// Serve `/metrics` on this address.
+    At(SocketAddr),
+}
+
+/// `off`, or an address and port.
+fn parse_metrics_listen(text: &str) -> Result<MetricsListen, String> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("off") {
+        return Ok(MetricsListen::Off);
+    }
+    text.parse().map(MetricsListen::At).map_err(|_| {
+        format!("{text:?} is neither an address and port (e.g. 127.0.0.1:9847) nor `off`")
+    })
 }
 
 /// A parser that holds only the server's settings, to get their defaults (and environment
@@ -281,6 +316,16 @@ impl ServerConfig {
                     .into(),
             );
         }
+        // -- validate: metrics --
+        if let MetricsListen::At(metrics) = self.metrics_listen
+            && metrics.port() != 0
+            && metrics.port() == self.listen.port()
+            && (metrics.ip() == self.listen.ip()
+                || metrics.ip().is_unspecified()
+                || self.listen.ip().is_unspecified())
+        {
+            return Err("--metrics-listen must differ from --listen (or be `off`)".into());
+        }
         Ok(())
     }
 }
@@ -321,4 +366,33 @@ pub fn parse_server_name(text: &str) -> Result<String, String> {
         return Err("the server's name cannot hold control characters or line breaks".into());
     }
     Ok(name.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_listen_is_an_address_or_off() {
+        assert_eq!(parse_metrics_listen("off"), Ok(MetricsListen::Off));
+        assert_eq!(parse_metrics_listen(" OFF "), Ok(MetricsListen::Off));
+        assert_eq!(
+            parse_metrics_listen("[::1]:9847"),
+            Ok(MetricsListen::At("[::1]:9847".parse().expect("an address")))
+        );
+        assert!(parse_metrics_listen("9847").is_err());
+        assert!(parse_metrics_listen("").is_err());
+    }
+
+    #[test]
+    fn metrics_cannot_take_the_api_port() {
+        let mut config = ServerConfig::parse_defaults();
+        config.listen = "0.0.0.0:8080".parse().expect("an address");
+        config.metrics_listen = MetricsListen::At("127.0.0.1:8080".parse().expect("an address"));
+        assert!(config.validate().is_err());
+        config.metrics_listen = MetricsListen::At("127.0.0.1:0".parse().expect("an address"));
+        assert!(config.validate().is_ok());
+        config.metrics_listen = MetricsListen::Off;
+        assert!(config.validate().is_ok());
+    }
 }

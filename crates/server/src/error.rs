@@ -9,7 +9,7 @@ use axum::{
 };
 use hypnos_crypto::wire::ErrorBody;
 
-use crate::storage::StoreError;
+use crate::{metrics::DatabaseFailure, storage::StoreError};
 
 /// What a handler can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +52,10 @@ pub enum ApiError {
     /// A bug or an unexpected failure (500); the cause is logged, not sent.
     #[error("internal error")]
     Internal(String),
+    /// A statement the database refused for no reason the request could help (500), as
+    /// [`ApiError::Internal`] but counted as a database error in the metrics.
+    #[error("internal error")]
+    Database(String),
 }
 
 impl From<StoreError> for ApiError {
@@ -66,7 +70,7 @@ impl From<StoreError> for ApiError {
                 tracing::warn!(%cause, "database unavailable");
                 ApiError::Unavailable
             }
-            StoreError::Other(cause) => ApiError::Internal(cause),
+            StoreError::Other(cause) => ApiError::Database(cause),
         }
     }
 }
@@ -95,6 +99,15 @@ impl From<JsonRejection> for ApiError {
 }
 
 impl ApiError {
+    /// The failure of the database this error reports, if it is one.
+    pub fn database_failure(&self) -> Option<DatabaseFailure> {
+        match self {
+            ApiError::Unavailable => Some(DatabaseFailure::Unavailable),
+            ApiError::Database(_) => Some(DatabaseFailure::Failed),
+            _ => None,
+        }
+    }
+
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "BAD_REQUEST"),
@@ -106,7 +119,9 @@ impl ApiError {
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"),
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE"),
             ApiError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "BUSY"),
-            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL"),
+            ApiError::Internal(_) | ApiError::Database(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL")
+            }
         }
     }
 }
@@ -114,9 +129,10 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        if let ApiError::Internal(cause) = &self {
+        if let ApiError::Internal(cause) | ApiError::Database(cause) = &self {
             tracing::error!(%cause, "request failed");
         }
+        let database = self.database_failure();
         let message = match &self {
             ApiError::RateLimited { retry_after_secs } => {
                 format!("too many attempts: try again in {retry_after_secs} seconds")
@@ -132,6 +148,10 @@ impl IntoResponse for ApiError {
             }),
         )
             .into_response();
+        if let Some(failure) = database {
+            // For the request counter of `metrics::track`, which knows nothing of handlers.
+            response.extensions_mut().insert(failure);
+        }
         if let ApiError::RateLimited { retry_after_secs } = self {
             response.headers_mut().insert(
                 header::RETRY_AFTER,

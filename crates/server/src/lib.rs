@@ -13,6 +13,7 @@ pub mod error;
 pub mod events;
 mod extract;
 pub mod membership;
+pub mod metrics;
 mod net;
 pub mod permissions;
 pub mod presence;
@@ -55,12 +56,13 @@ pub enum ServeError {
 }
 
 /// The router with every route and the layers every request passes through: a body limit, a
-/// panic guard (a panic answers 500 JSON, the process lives on), request tracing and the
-/// request id. The trace logs method, path, request id, status and latency only, never headers
-/// or the query, so no session id reaches a log.
+/// panic guard (a panic answers 500 JSON, the process lives on), the request metrics, request
+/// tracing and the request id. The trace logs method, path, request id, status and latency
+/// only, never headers or the query, so no session id reaches a log.
 pub fn app(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
     let trusted: Arc<[ipnet::IpNet]> = state.config.trusted_proxies.clone().into();
+    let counted = state.metrics.clone();
     api::routes()
         .fallback(|| async { ApiError::NotFound("no such endpoint") })
         .method_not_allowed_fallback(|| async {
@@ -78,6 +80,11 @@ pub fn app(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal("a handler panicked".into()).into_response()
         }))
+        // Outside the panic guard: a panic is counted as the 500 it is answered with.
+        .layer(axum::middleware::from_fn_with_state(
+            counted,
+            metrics::track,
+        ))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
@@ -166,9 +173,23 @@ async fn tls_acceptor(
     Ok(tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(tls)))
 }
 
-/// Binds the configured address and runs until SIGTERM or Ctrl-C.
+/// Binds the configured addresses (the API's, and the metrics' unless `--metrics-listen off`)
+/// and runs until SIGTERM or Ctrl-C.
 pub async fn serve(config: ServerConfig) -> Result<(), ServeError> {
+    // Before binding: a bad setting is reported as such, not as a port another process holds.
+    config.validate().map_err(ServeError::Config)?;
     let listener = std::net::TcpListener::bind(config.listen)?;
+    let metrics_listener = match config.metrics_listen {
+        config::MetricsListen::At(address) => {
+            Some(std::net::TcpListener::bind(address).map_err(|error| {
+                std::io::Error::new(
+                    error.kind(),
+                    format!("--metrics-listen {address}: {error} (`off` serves no metrics)"),
+                )
+            })?)
+        }
+        config::MetricsListen::Off => None,
+    };
     let scheme = if config.tls_cert.is_some() {
         "https"
     } else {
@@ -187,7 +208,26 @@ pub async fn serve(config: ServerConfig) -> Result<(), ServeError> {
     };
     let state = open(config).await?;
     tracing::info!(%address, %public_url, database, "hypnos server listening");
-    run(state, listener, shutdown_signal()).await
+    let metrics_task = match metrics_listener {
+        Some(metrics_listener) => {
+            let address = metrics_listener.local_addr()?;
+            tracing::info!(%address, "metrics at http://{address}/metrics");
+            let served = state.clone();
+            Some(tokio::spawn(async move {
+                // The API's shutdown ends this task (abort below): a scrape is never waited for.
+                let never = std::future::pending();
+                if let Err(error) = metrics::serve(served, metrics_listener, never).await {
+                    tracing::error!(%error, "the metrics listener failed");
+                }
+            }))
+        }
+        None => None,
+    };
+    let served = run(state, listener, shutdown_signal()).await;
+    if let Some(metrics_task) = metrics_task {
+        metrics_task.abort();
+    }
+    served
 }
 
 /// Completes on SIGTERM or Ctrl-C.
@@ -220,11 +260,20 @@ async fn purge_expired(state: AppState) {
         tick.tick().await;
         if let Err(err) = state.store.purge_expired(state::now_ms()).await {
             tracing::warn!(error = %err, "purging expired rows failed");
+            count_database_failure(&state, &err);
         }
         // Rate-limit windows that have ended (rate_limit.rs).
         let ended = state::now_ms() - rate_limit::WINDOW_MS;
         if let Err(err) = state.store.purge_rate_limits(ended).await {
             tracing::warn!(error = %err, "purging ended rate-limit windows failed");
+            count_database_failure(&state, &err);
         }
+    }
+}
+
+/// Counts a background task's failure on the database in the metrics.
+fn count_database_failure(state: &AppState, error: &storage::StoreError) {
+    if let Some(failure) = metrics::DatabaseFailure::of(error) {
+        state.metrics.database_failed(failure);
     }
 }

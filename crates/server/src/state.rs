@@ -1,5 +1,5 @@
 //! What every handler shares: the store, the configuration, the server's secret for fake
-//! log-in salts, the rate limiter, the event streams and the clock.
+//! log-in salts, the rate limiter, the event streams, the metrics and the clock.
 
 use std::{
     sync::Arc,
@@ -25,6 +25,8 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// The event streams open here, and the notices that feed them.
     pub events: Arc<Events>,
+    /// This server's metrics (`/metrics` on the metrics listener).
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// Accounts whose last stream of an organization closed here, for the presence task that
     /// [`crate::run`] starts (it takes them).
     pub(crate) departures: crate::presence::Departures,
@@ -53,6 +55,7 @@ impl AppState {
             Events::start(store.as_ref(), max_streams, config.max_streams_per_account).await;
         Ok(Self {
             events,
+            metrics: Arc::new(crate::metrics::Metrics::new()),
             departures: Arc::new(std::sync::Mutex::new(Some(departures))),
             limiter: Arc::new(RateLimiter::new(store.clone(), &config)),
             store,

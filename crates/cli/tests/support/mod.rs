@@ -68,6 +68,8 @@ impl Server {
 fn spawn_server(port: u16, database: &str, extra_args: &[&str]) -> Child {
     let child = StdCommand::new(cargo_bin("hypnos"))
         .args(["server", "--listen", &format!("127.0.0.1:{port}")])
+        // Servers of parallel tests would fight over the default metrics port.
+        .args(["--metrics-listen", "off"])
         .args(["--database", database])
         .args(extra_args)
         .stdout(Stdio::null())

@@ -261,6 +261,7 @@ async fn login_m1(
         Some(account_id) if proof_matches => account_id,
         // A wrong passphrase, or an e-mail without an account: the same answer.
         known_or_not => {
+            state.metrics.login(false);
             security_event(&state, "login_failed", known_or_not.as_ref(), client, now).await?;
             tracing::info!(%client, "log-in failed");
             // The failure counts under the address of this request (the one that sent the
@@ -294,6 +295,7 @@ async fn login_m1(
         Err(StoreError::NotFound) => return Err(WRONG_CREDENTIALS),
         Err(other) => return Err(other.into()),
     }
+    state.metrics.login(true);
     tracing::info!(account_id = %account_id, "logged in");
     Ok(axum::Json(LoginM1Response {
         srp_m2: to_hex(&attempt.m2),

@@ -13,6 +13,7 @@ mod error;
 mod ids;
 pub mod model;
 pub mod notices;
+mod pool_use;
 mod postgres;
 mod presence;
 mod rate_limits;
@@ -40,6 +41,7 @@ pub use model::{
     NewSession, NewTeam, Organization, OrganizationKind, Project, ProjectKey, ResetAccount, Role,
     SecretHash, Session, Snapshot, TeamProject, Vault, VaultVerification,
 };
+pub use pool_use::PoolUse;
 pub use presence::{MAX_PRESENCE_ROWS, PresenceEntry, PresenceStore, PresentMember};
 pub use rate_limits::{Counter, MAX_CHAIN, OverLimit, RateLimitStore};
 pub use spaces::{SpaceEntry, SpaceKey, SpaceOrder, SpaceQuery};
@@ -121,6 +123,9 @@ pub trait Store:
 
     /// How notices reach every server process on this database (the event stream's transport).
     fn notices(&self) -> notices::Notices;
+
+    /// How each of the store's connection pools is used now (for `/metrics`).
+    fn pool_use(&self) -> Vec<PoolUse>;
 
     /// Creates an account, its personal organization and its owner membership in one
     /// transaction. A taken e-mail gives `Conflict(Email)` and writes nothing.

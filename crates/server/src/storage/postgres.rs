@@ -18,6 +18,7 @@ use super::readiness::{WriteReadiness, reusable};
 type Tx = Transaction<'static, Postgres>;
 use super::{
     Conflict, ConnectOptions, Scope, StoreError, map_migrate_error, map_non_database_error,
+    pool_use::AcquireCounts,
 };
 
 /// The store on a PostgreSQL pool.
@@ -25,6 +26,8 @@ pub(super) struct PostgresStore {
     pool: PgPool,
     /// The last write probe of `/readyz`.
     readiness: WriteReadiness,
+    /// The pool's acquisitions, for `/metrics`.
+    acquired: AcquireCounts,
 }
 
 impl PostgresStore {
@@ -51,6 +54,7 @@ impl PostgresStore {
         Ok(Self {
             pool,
             readiness: WriteReadiness::default(),
+            acquired: AcquireCounts::default(),
         })
     }
 
@@ -108,7 +112,15 @@ impl PostgresStore {
     }
 
     async fn begin(&self) -> Result<Tx, StoreError> {
-        self.pool.begin().await.map_err(map_error)
+        self.acquired
+            .count(&self.pool, self.pool.begin())
+            .await
+            .map_err(map_error)
+    }
+
+    /// The one pool's use.
+    fn pools_in_use(&self) -> Vec<super::PoolUse> {
+        vec![self.acquired.pool_use("main", &self.pool)]
     }
 
     /// Begins a transaction in `scope`: the settings row-level security reads (migration 0003),

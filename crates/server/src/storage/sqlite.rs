@@ -27,6 +27,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Sqlite, Transaction};
 
+use super::pool_use::AcquireCounts;
 use super::readiness::{WriteReadiness, reusable};
 
 /// A transaction on this backend's database.
@@ -54,6 +55,10 @@ pub(super) struct SqliteStore {
     directory: Option<PathBuf>,
     /// The last write probe of `/readyz`.
     readiness: WriteReadiness,
+    /// The acquisitions of the reading pool, for `/metrics`.
+    read_acquired: AcquireCounts,
+    /// The acquisitions of the writing connection, for `/metrics`.
+    write_acquired: AcquireCounts,
 }
 
 impl SqliteStore {
@@ -133,6 +138,8 @@ impl SqliteStore {
             writer,
             directory,
             readiness: WriteReadiness::default(),
+            read_acquired: AcquireCounts::default(),
+            write_acquired: AcquireCounts::default(),
         })
     }
 
@@ -179,10 +186,19 @@ impl SqliteStore {
     }
 
     async fn begin(&self) -> Result<Tx, StoreError> {
-        self.writer
-            .begin_with("BEGIN IMMEDIATE")
+        self.write_acquired
+            .count(&self.writer, self.writer.begin_with("BEGIN IMMEDIATE"))
             .await
             .map_err(map_error)
+    }
+
+    /// The reading pool's use and the writing connection's (an in-memory database's one
+    /// connection appears as both).
+    fn pools_in_use(&self) -> Vec<super::PoolUse> {
+        vec![
+            self.read_acquired.pool_use("read", &self.pool),
+            self.write_acquired.pool_use("write", &self.writer),
+        ]
     }
 
     /// Begins a write transaction; SQLite has no row-level security, so `scope` changes nothing.
@@ -195,7 +211,10 @@ impl SqliteStore {
 
     /// A read transaction on the reading pool; `scope` changes nothing on SQLite.
     async fn read_in(&self, _scope: Scope<'_>) -> Result<Tx, StoreError> {
-        self.pool.begin().await.map_err(map_error)
+        self.read_acquired
+            .count(&self.pool, self.pool.begin())
+            .await
+            .map_err(map_error)
     }
 
     /// Where single statements outside a transaction write: the one writing connection.

@@ -150,11 +150,13 @@ impl BlobsMutation {
             });
         }
         let count = checked.len() as u64;
+        let bytes = checked.iter().map(|blob| blob.content.len() as u64).sum();
         state
             .store
             .create_blobs(&project.organization_id, &project.id, checked)
             .await
             .map_err(internal)?;
+        state.metrics.blobs_stored(count, bytes);
         Ok(BlobsCreateOut { count })
     }
 }

@@ -1,10 +1,12 @@
 //! What every resolver uses of its request: the store permit and the answer budget of
 //! [`limits`](super::limits), the error a failed read answers, and the bound on batches.
 
+use std::any::Any;
+
 use async_graphql::{Context, Error, ID, Result};
 
 use super::limits::{AnswerBudget, StorePermits};
-use crate::storage::StoreError;
+use crate::{metrics::DatabaseFailure, storage::StoreError};
 
 /// The most ids one query may name, and snapshots or blobs one mutation may carry: well above
 /// the app's batches (50 blobs, 20 snapshots, 200 blobs per upload).
@@ -26,7 +28,11 @@ pub(super) async fn store_permit<'a>(
 /// A failed read or write: logged here, answered without its cause.
 pub(super) fn internal(error: StoreError) -> Error {
     tracing::warn!(%error, "sync storage failed");
-    Error::new("the server could not complete this request; try again")
+    let mut answer = Error::new("the server could not complete this request; try again");
+    // Carried to the transport, which marks the HTTP response for the metrics' count.
+    answer.source = DatabaseFailure::of(&error)
+        .map(|failure| std::sync::Arc::new(failure) as std::sync::Arc<dyn Any + Send + Sync>);
+    answer
 }
 
 /// This request's [`AnswerBudget`].

@@ -277,6 +277,7 @@ impl SnapshotsMutation {
             }
             Err(other) => return Err(internal(other)),
         }
+        state.metrics.pushed();
         state.events.file_changed(&project, &branch);
         // The pusher is the author of every snapshot pushed (and a member: `project_for`).
         let me = &caller.account;

@@ -21,7 +21,7 @@ use async_graphql::{ErrorExtensionValues, ServerError, Value};
 use axum::{
     Extension,
     extract::{FromRequest, Request, State},
-    response::IntoResponse,
+    response::{IntoResponse, Response},
 };
 use hypnos_crypto::wire::ErrorBody;
 
@@ -29,7 +29,10 @@ use super::{
     SyncSchema,
     limits::{self, AnswerBudget, StorePermits},
 };
-use crate::{error::ApiError, extract::Json, session::Authenticated, state::AppState};
+use crate::{
+    error::ApiError, extract::Json, metrics::DatabaseFailure, session::Authenticated,
+    state::AppState,
+};
 
 /// The most bytes of a REST error body read back to turn it into a GraphQL error (they are a
 /// code and a sentence).
@@ -41,27 +44,47 @@ pub(super) async fn graphql(
     Extension(schema): Extension<SyncSchema>,
     caller: Result<Authenticated, ApiError>,
     body: Request,
-) -> axum::Json<async_graphql::Response> {
+) -> Response {
     let caller = match caller {
         Ok(caller) => caller,
-        Err(refused) => return answer(refusal(refused).await),
+        Err(refused) => return refused_answer(refused).await,
     };
     let mut request = match Json::<async_graphql::Request>::from_request(body, &state).await {
         Ok(Json(request)) => request,
-        Err(refused) => return answer(refusal(refused).await),
+        Err(refused) => return refused_answer(refused).await,
     };
     // The request-level limits run here, before execution, rather than in a schema extension:
     // any extension takes async-graphql off its fast path for every field it resolves (tens of
     // thousands in a pull's snapshot state).
     if let Err(refused) = limits::check_request(&mut request, &state.config) {
-        return answer(async_graphql::Response::from_errors(vec![refused]));
+        return answer(async_graphql::Response::from_errors(vec![refused])).into_response();
     }
     let request = request
         .data(AnswerBudget::new(state.config.max_answer_bytes))
         .data(StorePermits::default())
         .data(state.clone())
         .data(caller);
-    answer(schema.execute(request).await)
+    let executed = schema.execute(request).await;
+    let failure = executed
+        .errors
+        .iter()
+        .find_map(|error| error.source::<DatabaseFailure>().copied());
+    let mut response = answer(executed).into_response();
+    if let Some(failure) = failure {
+        // Every answer is a 200: the metrics learn of a database failure from this mark.
+        response.extensions_mut().insert(failure);
+    }
+    response
+}
+
+/// A refusal's answer, marked for the metrics when the database failed it.
+async fn refused_answer(error: ApiError) -> Response {
+    let failure = error.database_failure();
+    let mut response = answer(refusal(error).await).into_response();
+    if let Some(failure) = failure {
+        response.extensions_mut().insert(failure);
+    }
+    response
 }
 
 /// The answer as the apps read it: `data` is an object even when an error left none.

@@ -44,6 +44,10 @@ macro_rules! accounts_sql {
                 self.notice_channel()
             }
 
+            fn pool_use(&self) -> Vec<$crate::storage::PoolUse> {
+                self.pools_in_use()
+            }
+
             async fn create_account(&self, new: NewAccount) -> Result<Account, StoreError> {
                 let NewAccount {
                     account: new,
