@@ -11,7 +11,7 @@ mod generated;
 mod progress;
 mod state;
 
-use commands::{account, orgs, sync, watch};
+use commands::{account, migrate, orgs, sync, watch};
 
 use std::process::ExitCode;
 
@@ -184,6 +184,30 @@ enum AdminCommand {
     /// operator creates accounts: the account's keys are made by the person, from a passphrase
     /// the server never sees.
     SignupLink(SignupLinkArgs),
+    /// Move the server's data from SQLite to PostgreSQL: copy every account, organization, key,
+    /// snapshot and blob into an empty PostgreSQL database, then compare the row count and a
+    /// checksum of every table on both sides; the copy is committed only if all match. Stop the
+    /// server first.
+    Migrate(MigrateArgs),
+}
+
+#[derive(Args)]
+pub(crate) struct MigrateArgs {
+    /// The SQLite database to copy (sqlite://PATH, as for `hypnos server --database`).
+    #[arg(long, value_name = "URL")]
+    pub(crate) from: String,
+    /// The empty PostgreSQL database to copy into (postgres://…; it is migrated to this
+    /// version's schema first). From the environment, a password stays out of the process list.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "HYPNOS_MIGRATE_TO",
+        hide_env_values = true
+    )]
+    pub(crate) to: String,
+    /// Copy nothing: only compare the counts and checksums of an earlier migration.
+    #[arg(long)]
+    pub(crate) verify_only: bool,
 }
 
 #[derive(Args)]
@@ -249,6 +273,7 @@ fn main() -> ExitCode {
                 .map_err(|err| anyhow::anyhow!("hypnos server: {err}")),
             Command::Admin(AdminCommand::ResetToken(args)) => reset_token(args).await,
             Command::Admin(AdminCommand::SignupLink(args)) => signup_link(cli.json, args).await,
+            Command::Admin(AdminCommand::Migrate(args)) => migrate::migrate(cli.json, args).await,
             Command::Signup(args) => account::signup(&cli.server, cli.json, args).await,
             Command::Login(args) => account::login(&cli.server, cli.json, args).await,
             Command::Logout => account::logout(cli.json).await,
