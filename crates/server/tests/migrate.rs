@@ -410,3 +410,51 @@ async fn urls_of_other_kinds_and_missing_files_are_usage_errors() {
     let outcome = transfer::migrate(&source.url, &source.url, &mut |_| {}).await;
     assert!(matches!(&outcome, Err(error) if error.is_usage()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tables_larger_than_a_batch_cross_batches_and_organizations_intact() {
+    bounded(STORY_TIMEOUT, async {
+        let source = small_source().await;
+        // Rows the store would write one by one over months, written here at once: 1,300 audit
+        // events spread over the three organizations (several batches of 500, each
+        // organization's rows in a scope of their own), and three blobs of 3 MB (more than a
+        // batch's 4 MiB of values together).
+        source
+            .execute(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1300),
+                      o(id, k) AS (SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1
+                                   FROM organizations)
+                 INSERT INTO audit_events
+                     (organization_id, id, at, actor_account_id, action, target, details)
+                 SELECT o.id, printf('evt_bulk_%05d', i), i, NULL, 'test.bulk', '', '{}'
+                 FROM n JOIN o ON o.k = n.i % 3;
+                 INSERT INTO projects
+                     (organization_id, id, team_project_id, name, root_document_id, created_at)
+                 SELECT id, 'prj_big', NULL, 'Big', 'wrk_big', 0
+                 FROM organizations WHERE name = 'Acme';
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3)
+                 INSERT INTO blobs (organization_id, project_id, id, content, size)
+                 SELECT p.organization_id, p.id, 'blob_' || i, hex(randomblob(1500000)), 3000000
+                 FROM n, projects p WHERE p.id = 'prj_big';",
+            )
+            .await;
+        let events = source.scalar("SELECT COUNT(*) FROM audit_events").await;
+        let target = TestDb::postgres().await;
+
+        let (outcome, _) = migrate(&source, &target).await;
+        let report = outcome.unwrap();
+        assert!(report.ok && report.committed, "{report:#?}");
+        let row = |name: &str| report.tables.iter().find(|t| t.table == name).unwrap();
+        assert_eq!(row("audit_events").target_rows, Some(events as u64));
+        assert_eq!(row("blobs").target_rows, Some(3));
+        // Counted outside the report, as the test's admin role (unbound by row-level security).
+        assert_eq!(vcs::count(&target, "audit_events").await, events);
+        assert_eq!(
+            target
+                .scalar("SELECT SUM(LENGTH(content))::bigint FROM blobs")
+                .await,
+            9_000_000
+        );
+    })
+    .await;
+}
