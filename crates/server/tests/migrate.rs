@@ -2,7 +2,8 @@
 //! server over HTTP moves to a fresh PostgreSQL database, a server started on that logs every
 //! account in with its passphrase and gives each exactly the branches, snapshots and blobs it
 //! gave before; a target holding rows is refused and left as it was; a row changed in the
-//! target after a copy is found by the verification.
+//! target after a copy is found by the verification, and a copy that does not match is rolled
+//! back whole; tables larger than a batch arrive intact.
 
 #![allow(clippy::unwrap_used, reason = "tests may panic")]
 
@@ -455,6 +456,39 @@ async fn tables_larger_than_a_batch_cross_batches_and_organizations_intact() {
                 .await,
             9_000_000
         );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_that_does_not_match_is_rolled_back_whole() {
+    bounded(STORY_TIMEOUT, async {
+        let source = small_source().await;
+        let target = TestDb::postgres().await;
+        // A target that changes what it is given: every account arrives renamed.
+        target
+            .execute(
+                "CREATE FUNCTION rename_accounts() RETURNS trigger LANGUAGE plpgsql AS $$
+                 BEGIN NEW.first_name := 'Mallory'; RETURN NEW; END $$;
+                 CREATE TRIGGER rename_accounts BEFORE INSERT ON accounts
+                     FOR EACH ROW EXECUTE FUNCTION rename_accounts();",
+            )
+            .await;
+
+        let (outcome, reported) = migrate(&source, &target).await;
+        let report = outcome.unwrap();
+        assert!(!report.ok && !report.committed, "{report:#?}");
+        assert!(reported.iter().any(|t| t == "audit_events"), "the copy ran");
+        let differing: Vec<&str> = report
+            .tables
+            .iter()
+            .filter(|t| !t.matches)
+            .map(|t| t.table.as_str())
+            .collect();
+        assert_eq!(differing, ["accounts"]);
+        for table in ["accounts", "organizations", "memberships", "sessions"] {
+            assert_eq!(vcs::count(&target, table).await, 0, "{table} stays empty");
+        }
     })
     .await;
 }
