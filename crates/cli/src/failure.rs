@@ -2,12 +2,14 @@
 //!
 //! Commands return [`anyhow::Result`], adding context on the way up. A `hypnos-client` error
 //! is told by its variant ([`explain`]: log in again, ask for access), never by its text, and a
-//! merge conflict that stopped a push or pull is a [`Conflicted`] (exit 3); anything else
-//! exits 1.
+//! merge conflict that stopped a push or pull is a [`Conflicted`] (exit 3), a migration asked
+//! for what it does not do (`TransferError::Usage`) exits 2 like clap's usage errors, and
+//! anything else exits 1.
 
 use std::process::ExitCode;
 
 use hypnos_client::{ClientError, api::GRAPHQL_CODE, sync::SyncError};
+use hypnos_server::storage::transfer::TransferError;
 
 /// A merge conflict stopped a push or a pull: exit 3. It holds the whole report.
 #[derive(Debug)]
@@ -56,10 +58,17 @@ pub fn describe(error: &anyhow::Error) -> String {
         .join(": ")
 }
 
-/// The exit code of a failed command: 3 when a merge conflict stopped it, else 1.
+/// The exit code of a failed command: 3 when a merge conflict stopped it, 2 for a migration
+/// asked for what it does not do, else 1.
 pub fn exit_code(error: &anyhow::Error) -> ExitCode {
     if error.chain().any(|link| link.is::<Conflicted>()) {
         ExitCode::from(3)
+    } else if error.chain().any(|link| {
+        link.downcast_ref::<TransferError>()
+            .is_some_and(TransferError::is_usage)
+    }) {
+        // `hypnos admin migrate` asked for what it does not do: a usage error, as clap's.
+        ExitCode::from(2)
     } else {
         ExitCode::FAILURE
     }

@@ -11,7 +11,7 @@ mod generated;
 mod progress;
 mod state;
 
-use commands::{account, admin, orgs, server, sync, watch};
+use commands::{account, admin, migrate, orgs, server, sync, watch};
 
 use std::process::ExitCode;
 
@@ -205,6 +205,11 @@ enum AdminCommand {
     /// Write the backup FILE as the server's SQLite database, which must not exist yet (stop
     /// the server and move the old one away first); an older backup is brought up to date.
     Restore(BackupArgs),
+    /// Move the server's data from SQLite to PostgreSQL: copy every account, organization, key,
+    /// snapshot and blob into an empty PostgreSQL database, then compare the row count and a
+    /// checksum of every table on both sides; the copy is committed only if all match. Stop the
+    /// server first.
+    Migrate(MigrateArgs),
 }
 
 #[derive(Args)]
@@ -214,6 +219,25 @@ struct BackupArgs {
     /// The database URL, as for `hypnos server` (default: SQLite in ./hypnos-data/).
     #[arg(long = "database", env = "HYPNOS_DATABASE_URL")]
     database_url: Option<String>,
+}
+
+#[derive(Args)]
+pub(crate) struct MigrateArgs {
+    /// The SQLite database to copy (sqlite://PATH, as for `hypnos server --database`).
+    #[arg(long, value_name = "URL")]
+    pub(crate) from: String,
+    /// The empty PostgreSQL database to copy into (postgres://…; it is migrated to this
+    /// version's schema first). From the environment, a password stays out of the process list.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "HYPNOS_MIGRATE_TO",
+        hide_env_values = true
+    )]
+    pub(crate) to: String,
+    /// Copy nothing: only compare the counts and checksums of an earlier migration.
+    #[arg(long)]
+    pub(crate) verify_only: bool,
 }
 
 #[derive(Args)]
@@ -331,6 +355,7 @@ fn main() -> ExitCode {
             Command::Admin(AdminCommand::SignupLink(args)) => signup_link(cli.json, args).await,
             Command::Admin(AdminCommand::Backup(args)) => admin::backup(cli.json, args).await,
             Command::Admin(AdminCommand::Restore(args)) => admin::restore(cli.json, args).await,
+            Command::Admin(AdminCommand::Migrate(args)) => migrate::migrate(cli.json, args).await,
             Command::Signup(args) => account::signup(&cli.server, cli.json, args).await,
             Command::Login(args) => account::login(&cli.server, cli.json, args).await,
             Command::Logout => account::logout(cli.json).await,

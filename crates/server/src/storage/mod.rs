@@ -24,6 +24,7 @@ mod sql;
 mod sqlite;
 mod sync;
 mod tenants;
+pub mod transfer;
 mod vault;
 
 use std::path::Path;

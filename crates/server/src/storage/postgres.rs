@@ -151,6 +151,11 @@ impl PostgresStore {
     fn write_pool(&self) -> &PgPool {
         &self.pool
     }
+
+    /// The pool itself, for `transfer` (`hypnos admin migrate`), which copies whole tables.
+    pub(super) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
 }
 
 /// Row-level security (migration 0003) binds neither superusers nor BYPASSRLS roles: say so

@@ -221,6 +221,11 @@ impl SqliteStore {
     fn write_pool(&self) -> &SqlitePool {
         &self.writer
     }
+
+    /// The reading pool, for `transfer` (`hypnos admin migrate`), which reads whole tables.
+    pub(super) fn reading_pool(&self) -> &SqlitePool {
+        &self.pool
+    }
 }
 
 /// The `server_settings` row the write probe of `/readyz` rewrites (with the same value: SQLite
