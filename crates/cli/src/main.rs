@@ -82,7 +82,7 @@ enum Command {
     /// Give the members of an organization that lack project keys (after a reset, say) the
     /// ones you hold, encrypted to their public keys.
     Share {
-        /// The organization's id.
+        /// The organization: its id or its name.
         org: String,
         /// Share even to a public key that is not pinned here, new or changed (after
         /// comparing fingerprints).
@@ -338,6 +338,10 @@ fn main() -> ExitCode {
         match cli.command {
             // The server's errors name their causes in their own sentences (their sources
             // would repeat them), so they are said as they are, after the command's name.
+            Command::Server(args) if args.print_schema => {
+                print!("{}", hypnos_server::api::graphql::sdl());
+                Ok(())
+            }
             Command::Server(args) if args.check_config => {
                 let command = Cli::command();
                 let server = command

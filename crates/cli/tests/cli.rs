@@ -186,6 +186,30 @@ fn server_runs_and_stops_on_sigterm() {
     assert!(metrics.contains("hypnos_build_info"), "{metrics}");
     let api = get(port, "/metrics").unwrap();
     assert!(api.starts_with("HTTP/1.1 404"), "{api}");
+    // The sync API's schema, for GraphQL tools: served as `--print-schema` prints it.
+    let served = get(port, "/graphql/schema").unwrap();
+    assert!(served.starts_with("HTTP/1.1 200"), "{served}");
+    let printed = Command::cargo_bin("hypnos")
+        .unwrap()
+        .args(["server", "--print-schema"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let printed = String::from_utf8(printed).unwrap();
+    assert_eq!(served.split_once("\r\n\r\n").unwrap().1, printed);
+    for operation in [
+        "snapshotsCreate(",
+        "blobsMissing(",
+        "projectKey(",
+        "type Query",
+    ] {
+        assert!(
+            printed.contains(operation),
+            "{operation} missing:\n{printed}"
+        );
+    }
     let status = StdCommand::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

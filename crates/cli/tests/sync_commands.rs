@@ -326,3 +326,76 @@ async fn a_sync_command_with_an_ended_session_says_to_log_in() {
     let said = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(said.contains("hypnos login"), "{said}");
 }
+
+/// Organizations and team projects by name: a push and a pull with `--org Acme --team-project
+/// Backend`; a name two teams share is refused with both ids; an unknown name says where the
+/// names are listed.
+#[test]
+fn organizations_and_team_projects_go_by_name() {
+    let server = Server::start();
+    let ada = tempfile::tempdir().unwrap();
+    sign_up(&ada, &server, "ada@example.com");
+    let acme = run_json(&ada, &["org", "create", "Acme"])["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let made = run_json(&ada, &["team-project", "create", "acme", "Backend"]);
+    assert_eq!(made["organizationId"], acme.as_str(), "by name, case aside");
+    let file = ada.path().join("named.json");
+    write(&file, &export(&[("req_a", "https://a/1")]));
+    let pushed = json_of(
+        &hypnos(&ada)
+            .args(["--json", "push", file.to_str().unwrap()])
+            .args(["--org", "Acme", "--team-project", "Backend"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    let project = pushed["projects"][0]["id"].as_str().unwrap().to_owned();
+    let pulled_file = ada.path().join("pulled.json");
+    let pulled = run_json(
+        &ada,
+        &[
+            "pull",
+            "--org",
+            "Acme",
+            "--project",
+            &project,
+            "-o",
+            pulled_file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(pulled["id"], project.as_str(), "{pulled}");
+    assert_eq!(pulled["documents"], 3, "{pulled}");
+
+    let other = run_json(&ada, &["org", "create", "Acme"])["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ambiguous = hypnos(&ada)
+        .args(["org", "members", "Acme"])
+        .assert()
+        .code(1);
+    let said = String::from_utf8(ambiguous.get_output().stderr.clone()).unwrap();
+    assert!(
+        said.contains(&acme) && said.contains(&other) && said.contains("by its id"),
+        "{said}"
+    );
+    let unknown = hypnos(&ada)
+        .args(["team-project", "list", &acme])
+        .assert()
+        .success();
+    assert!(String::from_utf8_lossy(&unknown.get_output().stdout).contains("Backend"));
+    let missing = hypnos(&ada)
+        .args(["push", file.to_str().unwrap(), "--org", &acme])
+        .args(["--team-project", "Frontend"])
+        .assert()
+        .code(1);
+    let said = String::from_utf8(missing.get_output().stderr.clone()).unwrap();
+    assert!(
+        said.contains("no team project is named \"Frontend\"")
+            && said.contains(&format!("hypnos team-project list {acme}")),
+        "{said}"
+    );
+}

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod admin;
 pub mod migrate;
+pub mod names;
 pub mod orgs;
 pub mod server;
 pub mod sync;

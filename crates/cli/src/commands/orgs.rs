@@ -6,6 +6,7 @@ use clap::{Subcommand, ValueEnum};
 use hypnos_client::crypto::{jwk::SymmetricJwk, rsa::RsaPublicKey};
 use hypnos_client::{Api, Session, orgs};
 
+use super::names;
 use super::trust::{NewKeys, Vetter, normalize_fingerprint};
 use crate::state::Pin;
 use serde_json::json;
@@ -24,12 +25,12 @@ pub enum OrgCommand {
     },
     /// The members of an organization.
     Members {
-        /// The organization's id (`hypnos org list`).
+        /// The organization: its id or its name (`hypnos org list`).
         org: String,
     },
     /// Invite an existing account, sharing every project key you hold in the organization.
     Invite {
-        /// The organization's id.
+        /// The organization: its id or its name.
         org: String,
         /// The invitee's e-mail (they sign up first).
         email: String,
@@ -44,7 +45,7 @@ pub enum OrgCommand {
     },
     /// Leave an organization (its owner cannot).
     Leave {
-        /// The organization's id.
+        /// The organization: its id or its name.
         org: String,
     },
 }
@@ -78,12 +79,12 @@ pub enum InvitesCommand {
 pub enum TeamProjectCommand {
     /// An organization's team projects.
     List {
-        /// The organization's id.
+        /// The organization: its id or its name.
         org: String,
     },
     /// Create a team project.
     Create {
-        /// The organization's id.
+        /// The organization: its id or its name.
         org: String,
         /// Its name.
         name: String,
@@ -139,6 +140,7 @@ pub async fn org(json_output: bool, command: OrgCommand) -> anyhow::Result<()> {
             );
         }
         OrgCommand::Members { org } => {
+            let org = names::org_id(&api, session, &org).await?;
             let members = orgs::members(&api, session, &org).await?;
             let text = members
                 .members
@@ -154,6 +156,7 @@ pub async fn org(json_output: bool, command: OrgCommand) -> anyhow::Result<()> {
             role,
             accept_new_key,
         } => {
+            let org = names::org_id(&api, session, &org).await?;
             let full = full_session(&api, &saved).await?;
             let role = match role {
                 InviteRole::Member => "member",
@@ -179,6 +182,7 @@ pub async fn org(json_output: bool, command: OrgCommand) -> anyhow::Result<()> {
             );
         }
         OrgCommand::Leave { org } => {
+            let org = names::org_id(&api, session, &org).await?;
             let full = full_session(&api, &saved).await?;
             orgs::leave(&api, &full, &org).await?;
             print(json_output, json!({"left": org}), format!("Left {org}."));
@@ -239,6 +243,7 @@ pub async fn team_project(json_output: bool, command: TeamProjectCommand) -> any
     let session = saved.session_id.as_str();
     match command {
         TeamProjectCommand::List { org } => {
+            let org = names::org_id(&api, session, &org).await?;
             let list = orgs::team_projects(&api, session, &org).await?;
             let text = list
                 .data
@@ -249,6 +254,7 @@ pub async fn team_project(json_output: bool, command: TeamProjectCommand) -> any
             print(json_output, json!(list.data), text);
         }
         TeamProjectCommand::Create { org, name } => {
+            let org = names::org_id(&api, session, &org).await?;
             let made = orgs::create_team_project(&api, session, &org, &name).await?;
             print(
                 json_output,
@@ -299,6 +305,7 @@ pub async fn share(
     repair: Option<String>,
 ) -> anyhow::Result<()> {
     let (api, saved) = connect()?;
+    let org = &names::org_id(&api, &saved.session_id, org).await?;
     let full = full_session(&api, &saved).await?;
     let mut vetter = vetter(&full, accept_new_key)?;
     if let Some(email) = repair {
@@ -374,6 +381,11 @@ async fn look_up(
     org: Option<&str>,
 ) -> anyhow::Result<(String, String, RsaPublicKey)> {
     let email = email.trim().to_lowercase();
+    let org = match org {
+        Some(org) => Some(names::org_id(api, session, org).await?),
+        None => None,
+    };
+    let org = org.as_deref();
     let member = match org {
         Some(org) => orgs::member_key_in(api, session, org, &email).await,
         None => orgs::member_public_key(api, session, &email).await,

@@ -16,6 +16,9 @@ pub struct ServerArgs {
     /// masked), then exit: 0 if the server would start with them, 1 if not.
     #[arg(long)]
     pub check_config: bool,
+    /// Print the sync API's GraphQL schema (SDL, as `GET /graphql/schema` serves it) and exit.
+    #[arg(long)]
+    pub print_schema: bool,
     /// The server's settings.
     #[command(flatten)]
     pub settings: ServerConfig,

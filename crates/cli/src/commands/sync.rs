@@ -13,6 +13,7 @@ use hypnos_client::sync::{
 use serde_json::json;
 
 use super::account::{print, saved};
+use super::names;
 use super::orgs::{emails_of, full_session, vetter};
 use super::trust::Vetter;
 use crate::failure::Conflicted;
@@ -47,10 +48,11 @@ pub struct PushArgs {
     /// the project of that workspace. If teammates pushed since your last sync, their changes
     /// are merged into this file first.
     file: PathBuf,
-    /// The organization's id (`hypnos org list`).
+    /// The organization: its id or its name (`hypnos org list`).
     #[arg(long)]
     org: String,
-    /// The team project new projects go into (`hypnos team-project list ORG`).
+    /// The team project new projects go into: its id or its name (`hypnos team-project list
+    /// ORG`).
     #[arg(long)]
     team_project: String,
     /// The branch (the newer apps' names may hold a '/', as feature/login).
@@ -233,6 +235,9 @@ fn conflict_json(conflicts: &[(String, Vec<Conflict>)]) -> serde_json::Value {
 /// Runs `hypnos push`.
 pub async fn push(json_output: bool, args: PushArgs) -> anyhow::Result<()> {
     let context = context(json_output).await?;
+    let org = names::org_id(&context.api, &context.session.id, &args.org).await?;
+    let team_project =
+        names::team_project_id(&context.api, &context.session.id, &org, &args.team_project).await?;
     let syncer = context.syncer(args.accept_rollback)?;
     let mut vetter = vetter(&context.session, args.accept_new_key)?;
     let outcome = push_vetted(
@@ -241,8 +246,8 @@ pub async fn push(json_output: bool, args: PushArgs) -> anyhow::Result<()> {
         &mut vetter,
         &args.file,
         &PushOptions {
-            org: &args.org,
-            team_project: Some(&args.team_project),
+            org: &org,
+            team_project: Some(&team_project),
             branch: &args.branch,
             message: &args.message,
             prefer: prefer(args.prefer),
@@ -338,6 +343,7 @@ pub(super) fn pushed_text(outcome: &[Pushed], file: &Path, side: Option<PreferSi
 /// Runs `hypnos pull`.
 pub async fn pull(json_output: bool, args: PullArgs) -> anyhow::Result<()> {
     let context = context(json_output).await?;
+    let org = names::org_id(&context.api, &context.session.id, &args.org).await?;
     let syncer = context.syncer(args.accept_rollback)?;
     let target = match (&args.project, &args.workspace) {
         (Some(project), _) => Target::Project(project),
@@ -347,7 +353,7 @@ pub async fn pull(json_output: bool, args: PullArgs) -> anyhow::Result<()> {
     let format = format_of(args.format);
     let pulled = syncer
         .pull(
-            &args.org,
+            &org,
             target,
             &args.branch,
             &args.output,
@@ -362,7 +368,7 @@ pub async fn pull(json_output: bool, args: PullArgs) -> anyhow::Result<()> {
             "\n  The file has changes the server lacks ({}): hypnos push {} --org {} --team-project …",
             summary(&pulled.outgoing),
             args.output.display(),
-            args.org
+            org
         ));
     }
     print(json_output, json!(pulled), text);

@@ -30,7 +30,7 @@ use super::sync::{
     Context, FileFormat, branch_name, context, failure, format_of, pulled_text, push_vetted,
     pushed_text,
 };
-use super::{orgs::vetter, trust::Vetter};
+use super::{names, orgs::vetter, trust::Vetter};
 
 /// How often the file is looked at.
 const POLL: Duration = Duration::from_millis(500);
@@ -47,7 +47,7 @@ pub struct WatchArgs {
     /// The export file to keep in step: its workspaces' projects (or, with --workspace or
     /// --project, that project, pulled into it first: it may not exist yet).
     file: PathBuf,
-    /// The organization's id.
+    /// The organization: its id or its name.
     #[arg(long)]
     org: String,
     /// The team project a workspace new to the server goes into when it is pushed (not needed
@@ -84,9 +84,16 @@ pub struct WatchArgs {
 
 /// Runs `hypnos watch` until Ctrl-C (exit 0), a conflict (exit 3) or an error it cannot
 /// outwait (exit 1).
-pub async fn watch(json_output: bool, args: WatchArgs) -> anyhow::Result<()> {
+pub async fn watch(json_output: bool, mut args: WatchArgs) -> anyhow::Result<()> {
     // No progress bars between the watch's lines.
     let context = context(true).await?;
+    // Names become ids once: events and files name organizations by id.
+    args.org = names::org_id(&context.api, &context.session.id, &args.org).await?;
+    if let Some(team_project) = &args.team_project {
+        let id = names::team_project_id(&context.api, &context.session.id, &args.org, team_project)
+            .await?;
+        args.team_project = Some(id);
+    }
     let syncer = context.syncer(args.accept_rollback)?;
     let vetter = vetter(&context.session, args.accept_new_key)?;
     let out = Out { json: json_output };

@@ -33,7 +33,11 @@ mod snapshots;
 mod transport;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
-use axum::{Extension, Router, routing::post};
+use axum::{
+    Extension, Router,
+    http::header,
+    routing::{get, post},
+};
 
 use crate::state::AppState;
 
@@ -73,11 +77,26 @@ pub(crate) fn schema() -> SyncSchema {
     .finish()
 }
 
-/// The route: `POST /graphql` (the app adds `?<label>`, which is only a tag), with the schema
-/// built once, here, for every request the router serves; how requests come in and answers go
-/// out is in [`transport`].
+/// The schema in GraphQL's schema definition language: what `GET /graphql/schema` and `hypnos
+/// server --print-schema` give to tools, which cannot introspect it (standard introspection
+/// nests deeper than the depth limit allows).
+pub fn sdl() -> String {
+    schema().sdl()
+}
+
+/// The routes: `POST /graphql` (the app adds `?<label>`, which is only a tag), with the schema
+/// built once, here, for every request the router serves (how requests come in and answers go
+/// out is in [`transport`]); and `GET /graphql/schema`, its SDL, made once too.
 pub fn routes() -> Router<AppState> {
+    let sdl = axum::body::Bytes::from(sdl());
     Router::new()
         .route("/graphql", post(transport::graphql))
+        .route(
+            "/graphql/schema",
+            get(move || {
+                let sdl = sdl.clone();
+                async move { ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], sdl) }
+            }),
+        )
         .layer(Extension(schema()))
 }
