@@ -25,6 +25,9 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// The event streams open here, and the notices that feed them.
     pub events: Arc<Events>,
+    /// The mail sender, when `--smtp-host` is set (set by [`crate::open`]); `None` sends
+    /// nothing.
+    pub mail: Option<crate::mail::Mailer>,
     /// Accounts whose last stream of an organization closed here, for the presence task that
     /// [`crate::run`] starts (it takes them).
     pub(crate) departures: crate::presence::Departures,
@@ -53,6 +56,7 @@ impl AppState {
             Events::start(store.as_ref(), max_streams, config.max_streams_per_account).await;
         Ok(Self {
             events,
+            mail: None,
             departures: Arc::new(std::sync::Mutex::new(Some(departures))),
             limiter: Arc::new(RateLimiter::new(store.clone(), &config)),
             store,
