@@ -4,9 +4,9 @@
 //! mailed token resets the account; without SMTP settings it is a clear error. Both databases.
 #![allow(clippy::unwrap_used, reason = "tests may panic")]
 
-mod support;
 #[path = "../../server/tests/mail/smtpd.rs"]
 mod smtpd;
+mod support;
 
 use support::{
     backends::{Backend, Kind},

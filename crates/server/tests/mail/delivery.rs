@@ -10,6 +10,7 @@ use super::*;
 
 common::on_both_backends!(
     an_invitation_mails_the_invitee,
+    the_newest_apps_invitations_mail_each_invitee,
     a_passphrase_change_mails_a_notice
 );
 
@@ -54,6 +55,38 @@ async fn an_invitation_mails_the_invitee(db: TestDb) {
     assert!(!text.contains(&alice.session), "no session id is mailed");
     let line = log_line(&["mail sent", &bob.user.email]).await;
     assert!(line.contains("invitation"), "{line}");
+}
+
+/// The newest app's finish-adding invites several accounts at once: each gets its own mail.
+async fn the_newest_apps_invitations_mail_each_invitee(db: TestDb) {
+    logs();
+    let smtpd = Smtpd::start();
+    let app = mailing_app(&db, &smtpd).await;
+    let alice = unique_actor(&app, "alice").await;
+    let bob = unique_actor(&app, "bob").await;
+    let carol = unique_actor(&app, "carol").await;
+    let team = app.team(&alice, "Newest Crew").await;
+
+    let (status, body) = alice
+        .post(
+            &format!("/v1/desktop/organizations/{team}/collaborators/finish-adding"),
+            json!({"teamIds": [], "keys": {}, "accountIds": [bob.id, carol.id], "roleId": "admin"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+
+    let mut delivered = messages(&smtpd, 2).await;
+    delivered.sort_by(|a, b| a.header("To").cmp(b.header("To")));
+    for (mail, invitee) in delivered.iter().zip([&bob, &carol]) {
+        assert_eq!(mail.header("X-RcptTo"), invitee.user.email);
+        let text = mail.text();
+        assert!(text.contains("\"Newest Crew\""), "{text}");
+        assert!(text.contains("as admin"), "{text}");
+        assert!(
+            text.contains(&format!("log in as {}", invitee.user.email)),
+            "{text}"
+        );
+    }
 }
 
 async fn a_passphrase_change_mails_a_notice(db: TestDb) {
