@@ -191,7 +191,8 @@ enum KeysCommand {
 #[derive(Subcommand)]
 enum AdminCommand {
     /// Print a one-time token (valid one hour) with which the account can reset its lost
-    /// passphrase (POST /auth/reset). The token is the last word of the output.
+    /// passphrase (POST /auth/reset). The token is the last word of the output. With --mail,
+    /// mail it to the account's e-mail instead (through the --smtp-… settings).
     ResetToken(ResetTokenArgs),
     /// Print a one-time sign-up link (and its token, for `hypnos signup --invite`) that lets
     /// one person create an account whatever the sign-up policy (--signup). This is how an
@@ -264,6 +265,19 @@ struct ResetTokenArgs {
     /// The database URL, as for `hypnos server` (default: SQLite in ./hypnos-data/).
     #[arg(long = "database", env = "HYPNOS_DATABASE_URL")]
     database_url: Option<String>,
+    /// Mail the token to the account's e-mail instead of printing it (needs --smtp-host and
+    /// --smtp-from, as for `hypnos server`).
+    #[arg(long)]
+    mail: bool,
+    /// The URL users reach the server at, which the mail names (default: as `hypnos server`
+    /// derives it).
+    #[arg(long, env = "HYPNOS_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// The server's name, which the mail names (as `hypnos server --server-name`).
+    #[arg(long, env = "HYPNOS_SERVER_NAME", value_parser = hypnos_server::config::parse_server_name)]
+    server_name: Option<String>,
+    #[command(flatten)]
+    smtp: hypnos_server::config::MailConfig,
 }
 
 /// The command line, parsed; for `hypnos server` with a configuration file, the file's values
@@ -421,6 +435,17 @@ async fn reset_token(args: ResetTokenArgs) -> anyhow::Result<()> {
     // Only the database matters to the admin command; the rest keeps its defaults.
     let mut config = ServerConfig::parse_defaults();
     config.database_url = args.database_url;
+    if args.mail {
+        // The mail names the server as `hypnos server` does.
+        config.public_url = args.public_url.or(config.public_url);
+        config.server_name = args.server_name.or(config.server_name);
+        config.mail = args.smtp;
+        let to = hypnos_server::admin::mail_reset_token(&config, &args.email)
+            .await
+            .map_err(|err| anyhow::anyhow!("hypnos admin reset-token: {err}"))?;
+        println!("Reset token (valid 1 hour, single use) mailed to {to}.");
+        return Ok(());
+    }
     let token = hypnos_server::admin::issue_reset_token(&config, &args.email)
         .await
         .map_err(|err| anyhow::anyhow!("hypnos admin reset-token: {err}"))?;

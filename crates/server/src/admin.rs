@@ -24,6 +24,7 @@ use crate::{
     api::validate,
     config::ServerConfig,
     error::ApiError,
+    mail::{MailError, SmtpSender, messages},
     session::secret_hash,
     state::{AppState, now_ms},
     storage::{self, SignupToken, StoreError},
@@ -50,11 +51,53 @@ pub enum AdminError {
     /// The random generator failed.
     #[error(transparent)]
     Crypto(#[from] hypnos_crypto::CryptoError),
+    /// Mail is not configured or its settings are unusable.
+    #[error(transparent)]
+    Mail(#[from] MailError),
+    /// The token was made but the mail did not leave: nobody has it, and it expires unused.
+    #[error(
+        "the reset token could not be mailed ({0}); it was not shown to anyone and expires unused: fix the mail settings and run the command again, or run it without --mail"
+    )]
+    NotMailed(MailError),
 }
 
 /// Makes a one-time reset token for the account with `email` (valid one hour) and returns it as
 /// 64 hex digits. The database keeps only its hash.
 pub async fn issue_reset_token(config: &ServerConfig, email: &str) -> Result<String, AdminError> {
+    Ok(make_reset_token(config, email).await?.token)
+}
+
+/// Makes a reset token as [`issue_reset_token`] does and mails it to the account's e-mail
+/// (`hypnos admin reset-token --mail`) instead of returning it; returns the address it went to.
+/// The mail settings are checked (and the password file read) before the token is made.
+pub async fn mail_reset_token(config: &ServerConfig, email: &str) -> Result<String, AdminError> {
+    config.mail.validate().map_err(AdminError::Invalid)?;
+    let sender = SmtpSender::new(&config.mail)?.ok_or(MailError::NotConfigured)?;
+    let issued = make_reset_token(config, email).await?;
+    let letter = messages::reset_token(
+        &crate::mail_identity(config),
+        &issued.email,
+        &issued.token,
+        issued.expires_at,
+    );
+    sender.send(letter).await.map_err(AdminError::NotMailed)?;
+    Ok(issued.email)
+}
+
+/// A reset token just made.
+struct IssuedResetToken {
+    /// The account's e-mail.
+    email: String,
+    /// The token, 64 hex digits.
+    token: String,
+    /// When it stops working (unix ms).
+    expires_at: i64,
+}
+
+async fn make_reset_token(
+    config: &ServerConfig,
+    email: &str,
+) -> Result<IssuedResetToken, AdminError> {
     let store = storage::connect(&config.database_url()).await?;
     let email = hypnos_crypto::kdf::sanitize_email(email);
     let account = store
@@ -62,15 +105,16 @@ pub async fn issue_reset_token(config: &ServerConfig, email: &str) -> Result<Str
         .await?
         .ok_or_else(|| AdminError::UnknownAccount(email.clone()))?;
     let token = random::bytes::<32>()?;
+    let now = now_ms();
+    let ttl = RESET_TOKEN_TTL.as_millis() as i64;
     store
-        .put_reset_token(
-            &secret_hash(&token),
-            &account.id,
-            now_ms(),
-            RESET_TOKEN_TTL.as_millis() as i64,
-        )
+        .put_reset_token(&secret_hash(&token), &account.id, now, ttl)
         .await?;
-    Ok(to_hex(&token))
+    Ok(IssuedResetToken {
+        email: account.email,
+        token: to_hex(&token),
+        expires_at: now + ttl,
+    })
 }
 
 /// Who may create an account (`--signup`).

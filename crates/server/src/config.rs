@@ -194,6 +194,11 @@ pub struct ServerConfig {
         value_parser = parse_metrics_listen
     )]
     pub metrics_listen: MetricsListen,
+
+    // -- mail --
+    /// Mail through an SMTP server (invitations, reset tokens, passphrase-change notices).
+    #[command(flatten)]
+    pub mail: MailConfig,
 }
 
 /// Where `--metrics-listen` serves by default: loopback, on a port of Prometheus' exporter range.
@@ -217,6 +222,117 @@ fn parse_metrics_listen(text: &str) -> Result<MetricsListen, String> {
     text.parse().map(MetricsListen::At).map_err(|_| {
         format!("{text:?} is neither an address and port (e.g. 127.0.0.1:9847) nor `off`")
     })
+}
+
+/// The SMTP settings (`--smtp-…`). Without `--smtp-host` the server sends no mail at all. The
+/// password is read from a file (`--smtp-password-file`), never taken from the command line or
+/// the environment, where other users of the machine could read it.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct MailConfig {
+    /// SMTP server to send mail through: invitations to the invitee, a passphrase change's
+    /// notice to the account, and `hypnos admin reset-token --mail`. Unset: no mail.
+    #[arg(long, env = "HYPNOS_SMTP_HOST")]
+    pub smtp_host: Option<String>,
+
+    /// The SMTP server's port. Default: 587 for starttls, 465 for tls, 25 for none.
+    #[arg(long, env = "HYPNOS_SMTP_PORT")]
+    pub smtp_port: Option<u16>,
+
+    /// How the connection to the SMTP server is encrypted: `starttls` (plain, then upgraded;
+    /// refused if the server does not offer it), `tls` (TLS from the start) or `none`
+    /// (unencrypted: only for a relay on the same host or a trusted network).
+    #[arg(long, env = "HYPNOS_SMTP_TLS", value_enum, default_value_t = SmtpTls::Starttls)]
+    pub smtp_tls: SmtpTls,
+
+    /// User name for SMTP authentication (with --smtp-password-file).
+    #[arg(long, env = "HYPNOS_SMTP_USER")]
+    pub smtp_user: Option<String>,
+
+    /// File holding the SMTP password (one final newline is dropped), read once at start: the
+    /// server refuses to start if it cannot be read.
+    #[arg(long, env = "HYPNOS_SMTP_PASSWORD_FILE")]
+    pub smtp_password_file: Option<PathBuf>,
+
+    /// The sender of the server's mail, e.g. `Hypnos <hypnos@example.com>`; required with
+    /// --smtp-host.
+    #[arg(long, env = "HYPNOS_SMTP_FROM")]
+    pub smtp_from: Option<String>,
+}
+
+/// How the connection to the SMTP server is encrypted (`--smtp-tls`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum SmtpTls {
+    /// A plain connection upgraded with STARTTLS, which the server must offer (port 587).
+    #[default]
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption (port 25).
+    None,
+}
+
+impl SmtpTls {
+    /// The port of this mode when `--smtp-port` is not given.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Self::Starttls => 587,
+            Self::Tls => 465,
+            Self::None => 25,
+        }
+    }
+}
+
+impl MailConfig {
+    /// Whether mail is configured (`--smtp-host` is set).
+    pub fn enabled(&self) -> bool {
+        self.smtp_host.is_some()
+    }
+
+    /// The port to connect to: `--smtp-port`, else the TLS mode's.
+    pub fn port(&self) -> u16 {
+        self.smtp_port
+            .unwrap_or_else(|| self.smtp_tls.default_port())
+    }
+
+    /// Checks the mail settings: a sender with a host, a user with a password file, and no
+    /// mail setting without a host (it would silently do nothing).
+    pub fn validate(&self) -> Result<(), String> {
+        let Some(host) = &self.smtp_host else {
+            let stray = [
+                (self.smtp_port.is_some(), "--smtp-port"),
+                (self.smtp_user.is_some(), "--smtp-user"),
+                (self.smtp_password_file.is_some(), "--smtp-password-file"),
+                (self.smtp_from.is_some(), "--smtp-from"),
+            ];
+            return match stray.iter().find(|(given, _)| *given) {
+                Some((_, flag)) => Err(format!("{flag} needs --smtp-host")),
+                None => Ok(()),
+            };
+        };
+        if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(format!("--smtp-host {host:?} is not a host name"));
+        }
+        if self.smtp_port == Some(0) {
+            return Err("--smtp-port must be between 1 and 65535".into());
+        }
+        let Some(from) = &self.smtp_from else {
+            return Err(
+                "--smtp-from is required with --smtp-host (the sender of the server's mail, \
+                 e.g. \"Hypnos <hypnos@example.com>\")"
+                    .into(),
+            );
+        };
+        if from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(format!(
+                "--smtp-from {from:?} is not an address (e.g. \"Hypnos <hypnos@example.com>\")"
+            ));
+        }
+        match (&self.smtp_user, &self.smtp_password_file) {
+            (Some(_), None) => Err("--smtp-user needs --smtp-password-file".into()),
+            (None, Some(_)) => Err("--smtp-password-file needs --smtp-user".into()),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// A parser that holds only the server's settings, to get their defaults (and environment
@@ -326,6 +442,8 @@ impl ServerConfig {
         {
             return Err("--metrics-listen must differ from --listen (or be `off`)".into());
         }
+        // -- validate: mail --
+        self.mail.validate()?;
         Ok(())
     }
 }

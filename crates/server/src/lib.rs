@@ -12,6 +12,7 @@ pub mod config_file;
 pub mod error;
 pub mod events;
 mod extract;
+pub mod mail;
 pub mod membership;
 pub mod metrics;
 mod net;
@@ -53,6 +54,9 @@ pub enum ServeError {
     /// The address could not be bound, or TLS files could not be read.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// The mail settings are unusable (the SMTP password file cannot be read, say).
+    #[error("mail: {0}")]
+    Mail(#[from] mail::MailError),
 }
 
 /// The router with every route and the layers every request passes through: a body limit, a
@@ -115,11 +119,24 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
     )
 }
 
-/// Opens the database (running its migrations) and builds the shared state.
+/// Opens the database (running its migrations) and builds the shared state, with the mail
+/// sender when `--smtp-host` is set (its password file is read here: unreadable, no start).
 pub async fn open(config: ServerConfig) -> Result<AppState, ServeError> {
     config.validate().map_err(ServeError::Config)?;
+    let mailer = mail::Mailer::start(&config.mail, mail_identity(&config))?;
     let store = storage::connect(&config.database_url()).await?;
-    Ok(AppState::new(store, config).await?)
+    let mut state = AppState::new(store, config).await?;
+    state.mail = mailer;
+    Ok(state)
+}
+
+/// How the server's mail names it: `--server-name` (else the public URL's host) and the
+/// public URL.
+pub fn mail_identity(config: &ServerConfig) -> mail::ServerIdentity {
+    mail::ServerIdentity {
+        name: api::pages::display_name(config),
+        url: admin::public_url(config),
+    }
 }
 
 /// Runs the server on `listener` until `shutdown` completes, then stops accepting, lets requests

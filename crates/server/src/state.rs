@@ -27,6 +27,9 @@ pub struct AppState {
     pub events: Arc<Events>,
     /// This server's metrics (`/metrics` on the metrics listener).
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// The mail sender, when `--smtp-host` is set (set by [`crate::open`]); `None` sends
+    /// nothing.
+    pub mail: Option<crate::mail::Mailer>,
     /// Accounts whose last stream of an organization closed here, for the presence task that
     /// [`crate::run`] starts (it takes them).
     pub(crate) departures: crate::presence::Departures,
@@ -56,6 +59,7 @@ impl AppState {
         Ok(Self {
             events,
             metrics: Arc::new(crate::metrics::Metrics::new()),
+            mail: None,
             departures: Arc::new(std::sync::Mutex::new(Some(departures))),
             limiter: Arc::new(RateLimiter::new(store.clone(), &config)),
             store,

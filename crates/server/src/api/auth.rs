@@ -30,6 +30,7 @@ use super::validate;
 use crate::{
     error::{ApiError, ApiResult},
     extract::{AuthClient, Json},
+    mail,
     rate_limit::Attempt,
     session::{Authenticated, secret_hash},
     state::{AppState, now_ms},
@@ -350,7 +351,7 @@ fn verifier_matches(stored: &str, given: &str) -> bool {
 
 async fn change_password(
     State(state): State<AppState>,
-    _gate: AuthClient,
+    AuthClient(client): AuthClient,
     caller: Authenticated,
     Json(body): Json<ChangePasswordRequest>,
 ) -> ApiResult<StatusCode> {
@@ -369,6 +370,9 @@ async fn change_password(
             "verifier does not match the current passphrase",
         ));
     }
+    // For the notice: the e-mail it goes to is the one before the change, the owner's.
+    let new_email = (body.new_email != account.email).then(|| body.new_email.clone());
+    let now = now_ms();
     let changed = state
         .store
         .change_credentials(ChangeCredentials {
@@ -381,7 +385,7 @@ async fn change_password(
             new_verifier: body.new_verifier,
             new_enc_symmetric_key: body.new_enc_symmetric_key,
             keep_session_hash: caller.session.id_hash,
-            now_ms: now_ms(),
+            now_ms: now,
         })
         .await;
     match changed {
@@ -391,6 +395,15 @@ async fn change_password(
             state
                 .events
                 .other_sessions_ended(&account.id, caller.session.id_hash);
+            if let Some(mailer) = &state.mail {
+                mailer.send_later(mail::messages::passphrase_changed(
+                    mailer.server(),
+                    &account.email,
+                    new_email.as_deref(),
+                    now,
+                    client,
+                ));
+            }
             Ok(StatusCode::NO_CONTENT)
         }
         Err(StoreError::Conflict(Conflict::Email)) => Err(ApiError::Conflict {

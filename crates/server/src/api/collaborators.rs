@@ -37,7 +37,9 @@ use serde_json::json;
 
 use super::{
     audit_event,
-    invitations::{self, MAX_KEYS, invitation_refused, offered_role, require_may_offer},
+    invitations::{
+        self, MAX_KEYS, invitation_refused, mail_invitation, offered_role, require_may_offer,
+    },
     members, rfc3339, validate,
 };
 use crate::{
@@ -509,11 +511,12 @@ async fn finish_adding(
     let expires_at = now + state.config.invitation_ttl.as_millis() as i64;
     let mut keys_of = body.keys;
     let mut invitations = Vec::with_capacity(body.account_ids.len());
+    let mut mailings = Vec::with_capacity(body.account_ids.len());
     for account_id in body.account_ids {
         let account_id = AccountId::from(account_id);
-        if state.store.account_by_id(&account_id).await?.is_none() {
+        let Some(invitee) = state.store.account_by_id(&account_id).await? else {
             return Err(ApiError::NotFound("no account with an id of accountIds"));
-        }
+        };
         let keys: Vec<InvitationKey> = keys_of
             .remove(account_id.as_str())
             .unwrap_or_default()
@@ -545,6 +548,7 @@ async fn finish_adding(
                 "projects": keys.iter().map(|k| &k.project_id).collect::<Vec<_>>(),
             }),
         )?;
+        mailings.push((invitation.clone(), invitee.email));
         invitations.push((invitation, keys, event));
     }
     state
@@ -552,5 +556,14 @@ async fn finish_adding(
         .create_invitations(&org_id, invitations)
         .await
         .map_err(invitation_refused)?;
+    for (invitation, email) in &mailings {
+        mail_invitation(
+            &state,
+            &caller,
+            &membership.organization.display_name,
+            invitation,
+            email,
+        );
+    }
     Ok(StatusCode::NO_CONTENT)
 }

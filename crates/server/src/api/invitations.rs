@@ -32,7 +32,7 @@ use super::{audit_event, rfc3339, validate};
 use crate::{
     error::{ApiError, ApiResult},
     extract::Json,
-    membership,
+    mail, membership,
     permissions::Permission,
     session::Authenticated,
     state::{AppState, now_ms},
@@ -275,6 +275,13 @@ async fn invite(
         .create_invitation(invitation.clone(), keys, event)
         .await
         .map_err(invitation_refused)?;
+    mail_invitation(
+        &state,
+        &caller,
+        &membership.organization.display_name,
+        &invitation,
+        &invitee.email,
+    );
     Ok((
         StatusCode::CREATED,
         axum::Json(InviteResponse {
@@ -282,6 +289,32 @@ async fn invite(
             expires_at: rfc3339(invitation.expires_at),
         }),
     ))
+}
+
+/// Mails the invitee of a committed invitation, when mail is configured: who invited it, to
+/// which organization, and how to accept. Queued, never awaited.
+pub(super) fn mail_invitation(
+    state: &AppState,
+    inviter: &Authenticated,
+    organization: &str,
+    invitation: &Invitation,
+    invitee_email: &str,
+) {
+    let Some(mailer) = &state.mail else {
+        return;
+    };
+    let account = &inviter.account;
+    mailer.send_later(mail::messages::invitation(
+        mailer.server(),
+        &mail::messages::InvitationFacts {
+            id: &invitation.id,
+            organization,
+            role: invitation.role.as_str(),
+            inviter: (&account.first_name, &account.last_name, &account.email),
+            invitee_email,
+            expires_at: invitation.expires_at,
+        },
+    ));
 }
 
 /// What a refused [`crate::storage::TenantStore::create_invitation`] (or its batch) tells the
