@@ -57,8 +57,7 @@ enum Command {
     /// Run the sync server (HTTP API) on its database.
     Server(server::ServerArgs),
     /// Operator commands that work on the server's database.
-    #[command(subcommand)]
-    Admin(AdminCommand),
+    Admin(AdminArgs),
     /// Create an account (keys are made here; the passphrase never leaves this machine) and log
     /// in.
     Signup(account::SignupArgs),
@@ -188,6 +187,18 @@ enum KeysCommand {
     },
 }
 
+/// `hypnos admin`: the configuration file the server runs with, and the command.
+#[derive(Args)]
+struct AdminArgs {
+    /// The server's configuration file (as `hypnos server --config`): the settings a command
+    /// shares with the server (database, public-url, server-name, smtp-…) default to its
+    /// values; flags and environment variables win over it.
+    #[arg(long, global = true, env = "HYPNOS_CONFIG", value_name = "FILE")]
+    config: Option<std::path::PathBuf>,
+    #[command(subcommand)]
+    command: AdminCommand,
+}
+
 #[derive(Subcommand)]
 enum AdminCommand {
     /// Print a one-time token (valid one hour) with which the account can reset its lost
@@ -293,20 +304,42 @@ fn parse_command_line() -> Result<(Cli, ArgMatches, Option<ConfigFile>), ExitCod
         .try_get_matches()
         .ok()
         .and_then(|matches| {
-            matches
-                .subcommand_matches("server")
-                .and_then(|server| server.get_one::<std::path::PathBuf>("config"))
-                .cloned()
+            let (name, sub) = matches.subcommand()?;
+            let sub = match name {
+                "server" => sub,
+                "admin" => sub.subcommand()?.1,
+                _ => return None,
+            };
+            Some((
+                name.to_owned(),
+                sub.get_one::<std::path::PathBuf>("config")?.clone(),
+            ))
         });
-    let file = match path.map(|path| ConfigFile::read(&path)).transpose() {
-        Ok(file) => file,
-        Err(problem) => {
-            eprintln!("hypnos server: {problem}");
-            return Err(ExitCode::from(2));
-        }
+    let (name, file) = match path {
+        None => (String::new(), None),
+        Some((name, path)) => match ConfigFile::read(&path) {
+            Ok(file) => (name, Some(file)),
+            Err(problem) => {
+                eprintln!("hypnos {name}: {problem}");
+                return Err(ExitCode::from(2));
+            }
+        },
     };
+    // The file's values become the defaults of the flags of the same name: every flag of
+    // `hypnos server`, and those an operator command shares with it.
     let command = match &file {
-        Some(file) => command.mut_subcommand("server", |server| file.apply(server)),
+        Some(file) if name == "server" => {
+            command.mut_subcommand("server", |server| file.apply(server))
+        }
+        Some(file) => command.mut_subcommand("admin", |admin| {
+            let names: Vec<String> = admin
+                .get_subcommands()
+                .map(|sub| sub.get_name().to_owned())
+                .collect();
+            names.iter().fold(admin, |admin, sub| {
+                admin.mut_subcommand(sub, |sub| file.apply(sub))
+            })
+        }),
         None => command,
     };
     let matches = command.get_matches();
@@ -369,11 +402,26 @@ fn main() -> ExitCode {
             Command::Server(args) => hypnos_server::serve(args.settings)
                 .await
                 .map_err(|err| anyhow::anyhow!("hypnos server: {err}")),
-            Command::Admin(AdminCommand::ResetToken(args)) => reset_token(args).await,
-            Command::Admin(AdminCommand::SignupLink(args)) => signup_link(cli.json, args).await,
-            Command::Admin(AdminCommand::Backup(args)) => admin::backup(cli.json, args).await,
-            Command::Admin(AdminCommand::Restore(args)) => admin::restore(cli.json, args).await,
-            Command::Admin(AdminCommand::Migrate(args)) => migrate::migrate(cli.json, args).await,
+            Command::Admin(AdminArgs {
+                command: AdminCommand::ResetToken(args),
+                ..
+            }) => reset_token(args).await,
+            Command::Admin(AdminArgs {
+                command: AdminCommand::SignupLink(args),
+                ..
+            }) => signup_link(cli.json, args).await,
+            Command::Admin(AdminArgs {
+                command: AdminCommand::Backup(args),
+                ..
+            }) => admin::backup(cli.json, args).await,
+            Command::Admin(AdminArgs {
+                command: AdminCommand::Restore(args),
+                ..
+            }) => admin::restore(cli.json, args).await,
+            Command::Admin(AdminArgs {
+                command: AdminCommand::Migrate(args),
+                ..
+            }) => migrate::migrate(cli.json, args).await,
             Command::Signup(args) => account::signup(&cli.server, cli.json, args).await,
             Command::Login(args) => account::login(&cli.server, cli.json, args).await,
             Command::Logout => account::logout(cli.json).await,

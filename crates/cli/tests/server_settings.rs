@@ -253,3 +253,61 @@ fn healthcheck_fails_when_no_server_answers() {
     let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
     assert!(stderr.contains("is not ready"), "{stderr}");
 }
+
+#[test]
+fn operator_commands_read_the_servers_configuration_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("configured.db");
+    let config = write_config(
+        &dir,
+        &format!("database = \"sqlite://{}\"\n", database.display()),
+    );
+    let backup = dir.path().join("backup.db");
+    // The file names the database: the backup looks there (and finds none yet).
+    let assert = hypnos()
+        .args([
+            "admin",
+            "--config",
+            &config,
+            "backup",
+            backup.to_str().unwrap(),
+        ])
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains(&format!("there is no database at {}", database.display())),
+        "{stderr}"
+    );
+    // A flag still wins over the file.
+    let elsewhere = dir.path().join("elsewhere.db");
+    let assert = hypnos()
+        .args([
+            "admin",
+            "backup",
+            backup.to_str().unwrap(),
+            "--config",
+            &config,
+        ])
+        .arg("--database")
+        .arg(format!("sqlite://{}", elsewhere.display()))
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains(&elsewhere.display().to_string()),
+        "{stderr}"
+    );
+    // A wrong file stops the command before it does anything.
+    let wrong = write_config(&dir, "databse = \"x\"\n");
+    hypnos()
+        .args([
+            "admin",
+            "--config",
+            &wrong,
+            "backup",
+            backup.to_str().unwrap(),
+        ])
+        .assert()
+        .code(2);
+}
