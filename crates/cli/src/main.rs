@@ -222,6 +222,19 @@ enum AdminCommand {
     /// checksum of every table on both sides; the copy is committed only if all match. Stop the
     /// server first.
     Migrate(MigrateArgs),
+    /// List every account: e-mail, name, when it signed up, its open sessions and the teams it
+    /// owns.
+    Accounts(DatabaseArgs),
+    /// List every organization with its owner, members and the storage it uses: projects,
+    /// snapshots, encrypted documents and their bytes.
+    Orgs(DatabaseArgs),
+}
+
+#[derive(Args)]
+struct DatabaseArgs {
+    /// The database URL, as for `hypnos server` (default: SQLite in ./hypnos-data/).
+    #[arg(long = "database", env = "HYPNOS_DATABASE_URL")]
+    database_url: Option<String>,
 }
 
 #[derive(Args)]
@@ -422,6 +435,14 @@ fn main() -> ExitCode {
                 command: AdminCommand::Migrate(args),
                 ..
             }) => migrate::migrate(cli.json, args).await,
+            Command::Admin(AdminArgs {
+                command: AdminCommand::Accounts(args),
+                ..
+            }) => admin::accounts(cli.json, args).await,
+            Command::Admin(AdminArgs {
+                command: AdminCommand::Orgs(args),
+                ..
+            }) => admin::orgs(cli.json, args).await,
             Command::Signup(args) => account::signup(&cli.server, cli.json, args).await,
             Command::Login(args) => account::login(&cli.server, cli.json, args).await,
             Command::Logout => account::logout(cli.json).await,

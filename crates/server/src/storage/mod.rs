@@ -13,6 +13,7 @@ mod error;
 mod ids;
 pub mod model;
 pub mod notices;
+mod operator;
 mod pool_use;
 mod postgres;
 mod presence;
@@ -42,6 +43,7 @@ pub use model::{
     NewSession, NewTeam, Organization, OrganizationKind, Project, ProjectKey, ResetAccount, Role,
     SecretHash, Session, Snapshot, TeamProject, Vault, VaultVerification,
 };
+pub use operator::{AccountOverview, OperatorStore, OrganizationOverview};
 pub use pool_use::PoolUse;
 pub use presence::{MAX_PRESENCE_ROWS, PresenceEntry, PresenceStore, PresentMember};
 pub use rate_limits::{Counter, MAX_CHAIN, OverLimit, RateLimitStore};
@@ -112,7 +114,15 @@ impl Default for ConnectOptions {
 /// and `sqlite.rs`.
 #[async_trait]
 pub trait Store:
-    TenantStore + SyncStore + VaultStore + PresenceStore + RateLimitStore + SignupStore + Send + Sync
+    TenantStore
+    + SyncStore
+    + VaultStore
+    + PresenceStore
+    + RateLimitStore
+    + SignupStore
+    + OperatorStore
+    + Send
+    + Sync
 {
     /// `Ok` when the database answers a trivial query.
     async fn ping(&self) -> Result<(), StoreError>;

@@ -80,24 +80,7 @@ impl TestDb {
     pub async fn postgres() -> Self {
         let admin_url = admin_url();
         let template = template(&admin_url).await;
-        let name = random_name("hypnos_test");
-        let mut admin = admin_connection(&admin_url).await;
-        sqlx::raw_sql(AssertSqlSafe(format!(
-            "CREATE DATABASE \"{name}\" OWNER {APP_ROLE} TEMPLATE \"{template}\""
-        )))
-        .execute(&mut admin)
-        .await
-        .unwrap_or_else(|error| panic!("cannot create test database {name}: {error}"));
-        admin.close().await.ok();
-        let admin_db_url = database_url(&admin_url, &name);
-        Self {
-            backend: Backend::Postgres,
-            url: with_user(&admin_db_url, APP_ROLE),
-            admin_url: admin_db_url,
-            _directory: None,
-            postgres_drop: Some((admin_url, name)),
-            helper: OnceCell::new(),
-        }
+        Self::postgres_created(admin_url, &format!(" TEMPLATE \"{template}\"")).await
     }
 
     /// An empty PostgreSQL database (no schema: not even migrated), owned by [`APP_ROLE`], for a
@@ -105,10 +88,16 @@ impl TestDb {
     pub async fn postgres_empty() -> Self {
         let admin_url = admin_url();
         template(&admin_url).await; // makes the role
+        Self::postgres_created(admin_url, "").await
+    }
+
+    /// A database of a random name owned by [`APP_ROLE`], made with `CREATE DATABASE …` and
+    /// `options`.
+    async fn postgres_created(admin_url: String, options: &str) -> Self {
         let name = random_name("hypnos_test");
         let mut admin = admin_connection(&admin_url).await;
         sqlx::raw_sql(AssertSqlSafe(format!(
-            "CREATE DATABASE \"{name}\" OWNER {APP_ROLE}"
+            "CREATE DATABASE \"{name}\" OWNER {APP_ROLE}{options}"
         )))
         .execute(&mut admin)
         .await

@@ -17,6 +17,7 @@ mod common;
 mod fixtures;
 
 mod accounts;
+mod operator;
 mod organizations;
 mod presence;
 mod row_level_security;

@@ -18,6 +18,7 @@
 pub(super) mod accounts;
 pub(super) mod history;
 pub(super) mod invitations;
+pub(super) mod operator;
 pub(super) mod presence;
 pub(super) mod sync;
 pub(super) mod tenants;
@@ -127,6 +128,7 @@ macro_rules! shared_sql {
             $crate::storage::sql::vault::vault_sql!($db, $store);
             $crate::storage::sql::sync::sync_sql!($db, $store);
             $crate::storage::sql::presence::presence_sql!($db, $store, $lock);
+            $crate::storage::sql::operator::operator_sql!($db, $store);
             $crate::storage::rate_limits::rate_limit_sql!($db, $store);
         }
     };

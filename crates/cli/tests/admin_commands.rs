@@ -1,6 +1,6 @@
-//! `hypnos admin backup` and `hypnos admin restore` as an operator runs them: a copy of a
-//! running server's database, restored where a new server starts, and the account logs in there
-//! with its passphrase.
+//! `hypnos admin` as an operator runs it: `backup` and `restore` (a copy of a running server's
+//! database, restored where a new server starts, and the account logs in there with its
+//! passphrase), `accounts` and `orgs` (what the server holds, for whom).
 #![allow(clippy::unwrap_used, reason = "tests may panic")]
 
 mod support;
@@ -85,4 +85,50 @@ fn postgresql_is_backed_up_with_pg_dump() {
     let said = String::from_utf8(refused.get_output().stderr.clone()).unwrap();
     assert!(said.contains("pg_dump"), "{said}");
     assert!(!std::path::Path::new("/tmp/never-written.db").exists());
+}
+
+#[test]
+fn the_operator_lists_accounts_and_organizations() {
+    let server = Server::start();
+    let home = tempfile::tempdir().unwrap();
+    let account = sign_up(&home, &server, "ops@example.com");
+    let team = run_json(&home, &["--server", &server.url, "org", "create", "Acme"]);
+    let list = |what: &str| {
+        json_of(
+            &hypnos(&home)
+                .args(["admin", what, "--json", "--database", &server.database])
+                .assert()
+                .success()
+                .get_output()
+                .stdout,
+        )
+    };
+    let accounts = list("accounts");
+    assert_eq!(accounts.as_array().unwrap().len(), 1, "{accounts}");
+    assert_eq!(accounts[0]["id"], account.as_str());
+    assert_eq!(accounts[0]["email"], "ops@example.com");
+    assert_eq!(accounts[0]["sessions"], 1);
+    assert_eq!(accounts[0]["teamsOwned"], 1);
+    let orgs = list("orgs");
+    let acme = orgs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|org| org["id"] == team["id"])
+        .unwrap_or_else(|| panic!("{orgs}"));
+    assert_eq!(acme["name"], "Acme");
+    assert_eq!(acme["owner"], "ops@example.com");
+    assert_eq!(
+        (acme["members"].as_i64(), acme["projects"].as_i64()),
+        (Some(1), Some(0))
+    );
+    let text = hypnos(&home)
+        .args(["admin", "orgs", "--database", &server.database])
+        .assert()
+        .success();
+    let text = String::from_utf8(text.get_output().stdout.clone()).unwrap();
+    assert!(
+        text.contains("Acme (ops@example.com)") && text.contains("2 organizations"),
+        "{text}"
+    );
 }
