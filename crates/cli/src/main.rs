@@ -228,6 +228,33 @@ enum AdminCommand {
     /// List every organization with its owner, members and the storage it uses: projects,
     /// snapshots, encrypted documents and their bytes.
     Orgs(DatabaseArgs),
+    /// Disable an account: it cannot log in and its sessions end (its apps are logged out),
+    /// until `hypnos admin enable`. Its data stays.
+    Disable(AccountArgs),
+    /// Enable a disabled account again: it can log in.
+    Enable(AccountArgs),
+    /// Delete an account as its owner could: its personal organization, the teams it alone is
+    /// in, its memberships, keys and sessions. An account that owns a team with other members
+    /// is refused: delete or hand over the team first.
+    DeleteAccount(DeleteAccountArgs),
+}
+
+#[derive(Args)]
+struct AccountArgs {
+    /// The account's e-mail.
+    email: String,
+    /// The database URL, as for `hypnos server` (default: SQLite in ./hypnos-data/).
+    #[arg(long = "database", env = "HYPNOS_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+#[derive(Args)]
+struct DeleteAccountArgs {
+    #[command(flatten)]
+    account: AccountArgs,
+    /// Delete without asking (nothing can bring the account back but a backup).
+    #[arg(long)]
+    yes: bool,
 }
 
 #[derive(Args)]
@@ -443,6 +470,18 @@ fn main() -> ExitCode {
                 command: AdminCommand::Orgs(args),
                 ..
             }) => admin::orgs(cli.json, args).await,
+            Command::Admin(AdminArgs {
+                command: AdminCommand::Disable(args),
+                ..
+            }) => admin::set_disabled(cli.json, args, true).await,
+            Command::Admin(AdminArgs {
+                command: AdminCommand::Enable(args),
+                ..
+            }) => admin::set_disabled(cli.json, args, false).await,
+            Command::Admin(AdminArgs {
+                command: AdminCommand::DeleteAccount(args),
+                ..
+            }) => admin::delete_account(cli.json, args).await,
             Command::Signup(args) => account::signup(&cli.server, cli.json, args).await,
             Command::Login(args) => account::login(&cli.server, cli.json, args).await,
             Command::Logout => account::logout(cli.json).await,

@@ -132,3 +132,62 @@ fn the_operator_lists_accounts_and_organizations() {
         "{text}"
     );
 }
+
+#[test]
+fn the_operator_disables_enables_and_deletes_an_account() {
+    let server = Server::start();
+    let home = tempfile::tempdir().unwrap();
+    let account = sign_up(&home, &server, "leaver@example.com");
+    let admin = |args: &[&str]| {
+        hypnos(&home)
+            .arg("admin")
+            .args(args)
+            .args(["--database", &server.database])
+            .assert()
+    };
+    let disabled = json_of(
+        &admin(&["disable", "leaver@example.com", "--json"])
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(disabled["id"], account.as_str());
+    // Logged out at once: the next command finds its session ended.
+    hypnos(&home)
+        .args(["--server", &server.url, "whoami"])
+        .assert()
+        .code(1);
+    let refused = hypnos(&home)
+        .args([
+            "--server",
+            &server.url,
+            "login",
+            "--email",
+            "leaver@example.com",
+        ])
+        .env("HYPNOS_PASSPHRASE", "leaver@example.com passphrase")
+        .assert()
+        .code(1);
+    let said = String::from_utf8(refused.get_output().stderr.clone()).unwrap();
+    assert!(said.contains("disabled"), "{said}");
+    admin(&["enable", "leaver@example.com"]).success();
+    hypnos(&home)
+        .args([
+            "--server",
+            &server.url,
+            "login",
+            "--email",
+            "leaver@example.com",
+        ])
+        .env("HYPNOS_PASSPHRASE", "leaver@example.com passphrase")
+        .assert()
+        .success();
+
+    // Without a terminal, deleting needs --yes; then the account is gone.
+    let unconfirmed = admin(&["delete-account", "leaver@example.com"]).code(1);
+    let said = String::from_utf8(unconfirmed.get_output().stderr.clone()).unwrap();
+    assert!(said.contains("--yes"), "{said}");
+    admin(&["delete-account", "leaver@example.com", "--yes"]).success();
+    let accounts = json_of(&admin(&["accounts", "--json"]).success().get_output().stdout);
+    assert_eq!(accounts, serde_json::json!([]));
+}

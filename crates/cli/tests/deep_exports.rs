@@ -92,7 +92,7 @@ fn deeply_nested_exports_are_refused_with_a_clear_error() {
                 "--org",
                 "org_x",
                 "--team-project",
-                "tp_x",
+                "proj_x",
             ],
         ] {
             let assert = hypnos(&home)

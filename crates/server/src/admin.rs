@@ -61,6 +61,62 @@ pub enum AdminError {
     NotMailed(MailError),
 }
 
+/// The account with `email`, on the store.
+async fn account_by_email(
+    store: &dyn storage::Store,
+    email: &str,
+) -> Result<storage::model::Account, AdminError> {
+    let email = hypnos_crypto::kdf::sanitize_email(email);
+    store
+        .account_by_email(&email)
+        .await?
+        .ok_or(AdminError::UnknownAccount(email))
+}
+
+/// Disables (`disabled` true: it cannot log in, its sessions end) or enables again the account
+/// with `email`; returns its id. On PostgreSQL the account's open event streams end on every
+/// server process too; on SQLite a server's streams end at their hourly end at the latest
+/// (every request of theirs is refused at once, their sessions being gone).
+pub async fn set_disabled(
+    config: &ServerConfig,
+    email: &str,
+    disabled: bool,
+) -> Result<String, AdminError> {
+    let store = storage::connect(&config.database_url()).await?;
+    let account = account_by_email(store.as_ref(), email).await?;
+    store
+        .set_account_disabled(&account.id, disabled.then(now_ms))
+        .await?;
+    if disabled {
+        end_streams(&store, &account.id).await;
+    }
+    Ok(account.id.to_string())
+}
+
+/// Deletes the account with `email` as its owner could (its personal organization, the teams
+/// it alone is in, its memberships, keys and sessions); an account that owns a team with other
+/// members is refused (`Conflict(OwnsSharedTeam)`): the team goes first. Returns its id.
+pub async fn delete_account(config: &ServerConfig, email: &str) -> Result<String, AdminError> {
+    let store = storage::connect(&config.database_url()).await?;
+    let account = account_by_email(store.as_ref(), email).await?;
+    store.delete_account(&account.id).await?;
+    end_streams(&store, &account.id).await;
+    Ok(account.id.to_string())
+}
+
+/// Tells the server processes on a PostgreSQL database that `account`'s sessions ended, so that
+/// its event streams end (a notice through the database, as a server process sends it).
+async fn end_streams(store: &std::sync::Arc<dyn storage::Store>, account: &str) {
+    let notice = crate::events::Notice::SessionsEnded {
+        account: account.to_owned(),
+        session: None,
+        keep: None,
+    };
+    if let Err(error) = crate::events::publish_now(store, &notice).await {
+        tracing::warn!(%error, "the servers could not be told to end the account's streams");
+    }
+}
+
 /// Makes a one-time reset token for the account with `email` (valid one hour) and returns it as
 /// 64 hex digits. The database keeps only its hash.
 pub async fn issue_reset_token(config: &ServerConfig, email: &str) -> Result<String, AdminError> {

@@ -469,4 +469,123 @@ async fn bad_input_and_limits(db: common::TestDb) {
     tokio::time::sleep(Duration::from_millis(10)).await;
 }
 
-common::on_both_backends!(account_life, bad_input_and_limits,);
+/// The operator disables an account (`hypnos admin disable`): its sessions end at once, and a
+/// log-in with the right passphrase is refused (after the proof: a wrong one is told only
+/// that it is wrong); enabled again, it logs in. Its data stays throughout.
+async fn an_operator_disables_and_enables_an_account(db: common::TestDb) {
+    let app = TestApp::start(&db).await;
+    let alice = app.actor("alice").await;
+    let mut config = hypnos_server::ServerConfig::parse_defaults();
+    config.database_url = Some(db.url.clone());
+
+    let id = hypnos_server::admin::set_disabled(&config, "Alice@Example.com", true)
+        .await
+        .unwrap();
+    assert_eq!(id, alice.id);
+    let (status, _) = app
+        .send_as(&alice.session, Method::GET, "/auth/whoami", None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the session ended");
+    let refused = login(
+        &app.server,
+        &app.http,
+        "alice@example.com",
+        "alice's passphrase",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(refused.0, StatusCode::FORBIDDEN, "{refused:?}");
+    assert!(
+        refused.1["message"].as_str().unwrap().contains("disabled"),
+        "{refused:?}"
+    );
+    let wrong = login(&app.server, &app.http, "alice@example.com", "a wrong guess")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        wrong.0,
+        StatusCode::UNAUTHORIZED,
+        "a wrong passphrase learns nothing"
+    );
+
+    hypnos_server::admin::set_disabled(&config, "alice@example.com", false)
+        .await
+        .unwrap();
+    let session = login(
+        &app.server,
+        &app.http,
+        "alice@example.com",
+        "alice's passphrase",
+    )
+    .await
+    .unwrap();
+    let (status, me) = app
+        .send_as(&session, Method::GET, "/auth/whoami", None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me["accountId"], alice.id.as_str());
+
+    let unknown = hypnos_server::admin::set_disabled(&config, "nobody@example.com", true)
+        .await
+        .unwrap_err();
+    assert!(
+        unknown.to_string().contains("no account has the e-mail"),
+        "{unknown}"
+    );
+}
+
+/// The operator deletes an account (`hypnos admin delete-account`): it and its personal
+/// organization are gone, its session with them; one that owns a team with another member is
+/// refused and keeps everything.
+async fn an_operator_deletes_an_account(db: common::TestDb) {
+    let app = TestApp::start(&db).await;
+    let [alice, bob] = app.actors(["alice", "bob"]).await;
+    let team = app.team(&alice, "Shared").await;
+    app.join(&alice, &team, &bob, hypnos_server::storage::Role::Member)
+        .await;
+    let mut config = hypnos_server::ServerConfig::parse_defaults();
+    config.database_url = Some(db.url.clone());
+
+    let refused = hypnos_server::admin::delete_account(&config, "alice@example.com")
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        refused,
+        hypnos_server::admin::AdminError::Store(hypnos_server::storage::StoreError::Conflict(_))
+    ));
+    let (status, _) = app
+        .send_as(&alice.session, Method::GET, "/auth/whoami", None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "a refused deletion changes nothing");
+
+    hypnos_server::admin::delete_account(&config, "bob@example.com")
+        .await
+        .unwrap();
+    let (status, _) = app
+        .send_as(&bob.session, Method::GET, "/auth/whoami", None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let gone = login(
+        &app.server,
+        &app.http,
+        "bob@example.com",
+        "bob's passphrase",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(gone.0, StatusCode::UNAUTHORIZED);
+    let (_, members) = alice
+        .get(&format!("/v1/organizations/{team}/members"))
+        .await;
+    assert!(
+        !members.to_string().contains("bob@example.com"),
+        "{members}"
+    );
+}
+
+common::on_both_backends!(
+    account_life,
+    bad_input_and_limits,
+    an_operator_disables_and_enables_an_account,
+    an_operator_deletes_an_account,
+);

@@ -1,9 +1,10 @@
 //! `hypnos admin backup` and `restore` (the operator's copies of a SQLite database), and
-//! `hypnos admin accounts` and `orgs` (what the server holds, for whom).
+//! `hypnos admin accounts` and `orgs` (what the server holds, for whom), `disable`, `enable` and
+//! `delete-account`.
 
 use hypnos_server::{ServerConfig, backup::Contents};
 
-use crate::{BackupArgs, DatabaseArgs};
+use crate::{AccountArgs, BackupArgs, DatabaseArgs, DeleteAccountArgs};
 
 /// The database URL an admin command works on: `--database`, else the server's default.
 fn database_url(given: Option<&String>) -> String {
@@ -124,4 +125,70 @@ fn report(json: bool, done: &str, contents: &Contents) -> anyhow::Result<()> {
         contents.rows("blobs"),
     );
     Ok(())
+}
+
+/// The server's settings with the command's database.
+fn config_for(database_url: Option<&String>) -> ServerConfig {
+    let mut config = ServerConfig::parse_defaults();
+    config.database_url = database_url.cloned();
+    config
+}
+
+/// `hypnos admin disable EMAIL` and `hypnos admin enable EMAIL`.
+pub async fn set_disabled(json: bool, args: AccountArgs, disabled: bool) -> anyhow::Result<()> {
+    let verb = if disabled { "disable" } else { "enable" };
+    let config = config_for(args.database_url.as_ref());
+    let id = hypnos_server::admin::set_disabled(&config, &args.email, disabled)
+        .await
+        .map_err(|err| anyhow::anyhow!("hypnos admin {verb}: {err}"))?;
+    if json {
+        println!("{}", serde_json::json!({"id": id, "disabled": disabled}));
+    } else if disabled {
+        println!(
+            "Disabled {} ({id}): it cannot log in, and its sessions ended.",
+            args.email
+        );
+    } else {
+        println!("Enabled {} ({id}): it can log in again.", args.email);
+    }
+    Ok(())
+}
+
+/// `hypnos admin delete-account EMAIL`.
+pub async fn delete_account(json: bool, args: DeleteAccountArgs) -> anyhow::Result<()> {
+    let email = &args.account.email;
+    if !args.yes {
+        let question = format!(
+            "Delete {email}, its personal organization and the teams it alone is in? Nothing \
+             but a backup can bring them back. Type the e-mail to confirm: "
+        );
+        let answer = ask(&question)?;
+        if answer.trim() != email.trim() {
+            anyhow::bail!("hypnos admin delete-account: not confirmed; nothing was deleted");
+        }
+    }
+    let config = config_for(args.account.database_url.as_ref());
+    let id = hypnos_server::admin::delete_account(&config, email)
+        .await
+        .map_err(|err| anyhow::anyhow!("hypnos admin delete-account: {err}"))?;
+    if json {
+        println!("{}", serde_json::json!({"id": id, "deleted": true}));
+    } else {
+        println!("Deleted {email} ({id}).");
+    }
+    Ok(())
+}
+
+/// Asks on the terminal; without one there is nobody to ask, and the command needs `--yes`.
+fn ask(question: &str) -> anyhow::Result<String> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!("hypnos admin delete-account: no terminal to confirm on: pass --yes");
+    }
+    let mut err = std::io::stderr();
+    let _ = write!(err, "{question}");
+    let _ = err.flush();
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(answer)
 }

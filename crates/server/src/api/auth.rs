@@ -275,6 +275,18 @@ async fn login_m1(
             return Err(WRONG_CREDENTIALS);
         }
     };
+    // Only after the proof: who does not know the passphrase learns nothing of the account.
+    if state
+        .store
+        .account_disabled_at(&account_id)
+        .await?
+        .is_some()
+    {
+        tracing::info!(account_id = %account_id, "log-in of a disabled account refused");
+        return Err(ApiError::Forbidden(
+            "this account is disabled: ask the server's operator",
+        ));
+    }
     let key_hash: [u8; 32] = attempt
         .key_hash
         .as_slice()

@@ -127,6 +127,19 @@ impl Events {
 }
 
 /// The NOTIFY payload of `notice`; `None` (logged) for one too long to send.
+/// Sends `notice` to the server processes on the store's database from outside a server (an
+/// operator's command), waiting until it is sent: on PostgreSQL a NOTIFY; with SQLite no other
+/// process can hear it, and nothing is sent.
+pub async fn publish_now(
+    store: &Arc<dyn crate::storage::Store>,
+    notice: &Notice,
+) -> Result<(), crate::storage::StoreError> {
+    match (store.notices(), payload(notice)) {
+        (Notices::Postgres(postgres), Some(payload)) => postgres.publish(&payload).await,
+        _ => Ok(()),
+    }
+}
+
 fn payload(notice: &Notice) -> Option<String> {
     let payload = serde_json::to_string(notice).ok()?;
     if payload.len() > MAX_NOTICE_BYTES {

@@ -167,6 +167,18 @@ pub trait Store:
     /// changes. An unknown account gives `NotFound`.
     async fn delete_account(&self, account_id: &AccountId) -> Result<(), StoreError>;
 
+    /// Disables the account at `disabled_at` (it cannot log in, and its sessions are deleted in
+    /// the same transaction) or, with `None`, enables it again. An unknown account gives
+    /// `NotFound`.
+    async fn set_account_disabled(
+        &self,
+        account_id: &AccountId,
+        disabled_at: Option<i64>,
+    ) -> Result<(), StoreError>;
+
+    /// When the account was disabled, if it is; `None` also for an unknown account.
+    async fn account_disabled_at(&self, account_id: &AccountId) -> Result<Option<i64>, StoreError>;
+
     /// Stores a new session. An unknown account gives `NotFound`.
     async fn create_session(&self, new: NewSession) -> Result<Session, StoreError>;
 

@@ -226,6 +226,46 @@ macro_rules! accounts_sql {
                 })
             }
 
+            async fn set_account_disabled(
+                &self,
+                account_id: &AccountId,
+                disabled_at: Option<i64>,
+            ) -> Result<(), StoreError> {
+                transaction!(self.begin_in(Scope::account(account_id)), |tx| {
+                    let changed = sqlx::query("UPDATE accounts SET disabled_at = $2 WHERE id = $1")
+                        .bind(account_id)
+                        .bind(disabled_at)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(map_error)?
+                        .rows_affected();
+                    if changed == 0 {
+                        return Err(StoreError::NotFound);
+                    }
+                    if disabled_at.is_some() {
+                        sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+                            .bind(account_id)
+                            .execute(&mut **tx)
+                            .await
+                            .map_err(map_error)?;
+                    }
+                    Ok(())
+                })
+            }
+
+            async fn account_disabled_at(
+                &self,
+                account_id: &AccountId,
+            ) -> Result<Option<i64>, StoreError> {
+                let disabled: Option<Option<i64>> =
+                    sqlx::query_scalar("SELECT disabled_at FROM accounts WHERE id = $1")
+                        .bind(account_id)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(map_error)?;
+                Ok(disabled.flatten())
+            }
+
             async fn delete_account(&self, account_id: &AccountId) -> Result<(), StoreError> {
                 transaction!(self.begin_in(Scope::account(account_id)), |tx| {
                     // Lock the account and the organizations it owns (PostgreSQL's `FOR UPDATE`):
@@ -315,7 +355,7 @@ macro_rules! accounts_sql {
                     session_account_columns!(),
                     " FROM sessions s JOIN accounts a ON a.id = s.account_id \
                      WHERE s.id_hash = $1 AND s.idle_expires_at > $2 \
-                     AND s.absolute_expires_at > $2"
+                     AND s.absolute_expires_at > $2 AND a.disabled_at IS NULL"
                 ))
                 .bind(&id_hash[..])
                 .bind(now_ms)
