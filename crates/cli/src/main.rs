@@ -445,7 +445,7 @@ fn main() -> ExitCode {
             Command::Admin(AdminArgs {
                 command: AdminCommand::ResetToken(args),
                 ..
-            }) => reset_token(args).await,
+            }) => reset_token(cli.json, args).await,
             Command::Admin(AdminArgs {
                 command: AdminCommand::SignupLink(args),
                 ..
@@ -539,7 +539,7 @@ async fn healthcheck(server: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn reset_token(args: ResetTokenArgs) -> anyhow::Result<()> {
+async fn reset_token(json_output: bool, args: ResetTokenArgs) -> anyhow::Result<()> {
     // Only the database matters to the admin command; the rest keeps its defaults.
     let mut config = ServerConfig::parse_defaults();
     config.database_url = args.database_url;
@@ -551,16 +551,28 @@ async fn reset_token(args: ResetTokenArgs) -> anyhow::Result<()> {
         let to = hypnos_server::admin::mail_reset_token(&config, &args.email)
             .await
             .map_err(|err| anyhow::anyhow!("hypnos admin reset-token: {err}"))?;
-        println!("Reset token (valid 1 hour, single use) mailed to {to}.");
+        if json_output {
+            println!("{}", serde_json::json!({"mailedTo": to, "expiresIn": 3600}));
+        } else {
+            println!("Reset token (valid 1 hour, single use) mailed to {to}.");
+        }
         return Ok(());
     }
     let token = hypnos_server::admin::issue_reset_token(&config, &args.email)
         .await
         .map_err(|err| anyhow::anyhow!("hypnos admin reset-token: {err}"))?;
-    println!(
-        "Reset token for {} (valid 1 hour, single use; give it to the account's owner): {token}",
-        args.email.trim().to_lowercase()
-    );
+    let email = args.email.trim().to_lowercase();
+    if json_output {
+        println!(
+            "{}",
+            serde_json::json!({"email": email, "token": token, "expiresIn": 3600})
+        );
+    } else {
+        println!(
+            "Reset token for {email} (valid 1 hour, single use; give it to the account's owner): \
+             {token}"
+        );
+    }
     Ok(())
 }
 

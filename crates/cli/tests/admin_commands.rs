@@ -191,3 +191,26 @@ fn the_operator_disables_enables_and_deletes_an_account() {
     let accounts = json_of(&admin(&["accounts", "--json"]).success().get_output().stdout);
     assert_eq!(accounts, serde_json::json!([]));
 }
+
+#[test]
+fn a_reset_token_comes_as_json_too() {
+    let server = Server::start();
+    let home = tempfile::tempdir().unwrap();
+    sign_up(&home, &server, "lost@example.com");
+    let issued = json_of(
+        &hypnos(&home)
+            .args(["admin", "reset-token", "Lost@Example.com", "--json"])
+            .args(["--database", &server.database])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(issued["email"], "lost@example.com", "{issued}");
+    assert_eq!(issued["expiresIn"], 3600);
+    let token = issued["token"].as_str().unwrap();
+    assert!(
+        token.len() == 64 && token.chars().all(|c| c.is_ascii_hexdigit()),
+        "{issued}"
+    );
+}
