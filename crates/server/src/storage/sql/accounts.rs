@@ -232,16 +232,13 @@ macro_rules! accounts_sql {
                 disabled_at: Option<i64>,
             ) -> Result<(), StoreError> {
                 transaction!(self.begin_in(Scope::account(account_id)), |tx| {
-                    let changed = sqlx::query("UPDATE accounts SET disabled_at = $2 WHERE id = $1")
-                        .bind(account_id)
-                        .bind(disabled_at)
-                        .execute(&mut **tx)
-                        .await
-                        .map_err(map_error)?
-                        .rows_affected();
-                    if changed == 0 {
-                        return Err(StoreError::NotFound);
-                    }
+                    update_one(
+                        tx,
+                        sqlx::query("UPDATE accounts SET disabled_at = $2 WHERE id = $1")
+                            .bind(account_id)
+                            .bind(disabled_at),
+                    )
+                    .await?;
                     if disabled_at.is_some() {
                         sqlx::query("DELETE FROM sessions WHERE account_id = $1")
                             .bind(account_id)

@@ -105,12 +105,11 @@ macro_rules! shared_sql {
                 Ok(())
             }
 
-            /// Runs `statement`, which changes the one row it names, then records `event`:
-            /// `NotFound` (and no event) when there is no such row.
-            async fn change_one(
+            /// Runs `statement`, which changes the one row it names: `NotFound` when there is
+            /// no such row.
+            async fn update_one(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 statement: sqlx::query::Query<'_, $db, <$db as sqlx::Database>::Arguments>,
-                event: &AuditEvent,
             ) -> Result<(), StoreError> {
                 let changed = statement
                     .execute(&mut **tx)
@@ -120,6 +119,16 @@ macro_rules! shared_sql {
                 if changed == 0 {
                     return Err(StoreError::NotFound);
                 }
+                Ok(())
+            }
+
+            /// [`update_one`], then records `event` (no event when there is no such row).
+            async fn change_one(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                statement: sqlx::query::Query<'_, $db, <$db as sqlx::Database>::Arguments>,
+                event: &AuditEvent,
+            ) -> Result<(), StoreError> {
+                update_one(tx, statement).await?;
                 insert_audit_event(tx, event).await
             }
 
