@@ -429,6 +429,10 @@ fn main() -> ExitCode {
                 print!("{}", hypnos_server::api::graphql::sdl());
                 Ok(())
             }
+            Command::Server(args) if args.print_openapi => {
+                print!("{}", hypnos_server::api::openapi::json());
+                Ok(())
+            }
             Command::Server(args) if args.check_config => {
                 let command = Cli::command();
                 let server = command

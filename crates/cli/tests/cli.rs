@@ -186,19 +186,16 @@ fn server_runs_and_stops_on_sigterm() {
     assert!(metrics.contains("hypnos_build_info"), "{metrics}");
     let api = get(port, "/metrics").unwrap();
     assert!(api.starts_with("HTTP/1.1 404"), "{api}");
-    // The sync API's schema, for GraphQL tools: served as `--print-schema` prints it.
-    let served = get(port, "/graphql/schema").unwrap();
-    assert!(served.starts_with("HTTP/1.1 200"), "{served}");
-    let printed = Command::cargo_bin("hypnos")
-        .unwrap()
-        .args(["server", "--print-schema"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let printed = String::from_utf8(printed).unwrap();
-    assert_eq!(served.split_once("\r\n\r\n").unwrap().1, printed);
+    // The sync API's schema, for GraphQL tools, and the REST API's description, for OpenAPI
+    // tools: each served as its flag prints it.
+    let printed = served_as_printed(port, "/graphql/schema", "--print-schema");
+    let printed_openapi = served_as_printed(port, "/openapi.json", "--print-openapi");
+    let document: serde_json::Value = serde_json::from_str(&printed_openapi).unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+    assert!(
+        document["paths"]["/auth/login-s"]["post"].is_object(),
+        "{document}"
+    );
     for operation in [
         "snapshotsCreate(",
         "blobsMissing(",
@@ -328,4 +325,21 @@ fn the_manual_page_renders_with_every_command() {
         let sub = std::fs::read_to_string(dir.path().join(name)).unwrap();
         assert!(sub.starts_with(".ie"), "{name}: {sub}");
     }
+}
+
+/// What `GET path` serves, which must be what `hypnos server FLAG` prints; the printed text.
+fn served_as_printed(port: u16, path: &str, flag: &str) -> String {
+    let served = get(port, path).unwrap();
+    assert!(served.starts_with("HTTP/1.1 200"), "{served}");
+    let printed = Command::cargo_bin("hypnos")
+        .unwrap()
+        .args(["server", flag])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let printed = String::from_utf8(printed).unwrap();
+    assert_eq!(served.split_once("\r\n\r\n").unwrap().1, printed, "{path}");
+    printed
 }

@@ -49,12 +49,27 @@ impl From<Refusal> for ApiError {
     }
 }
 
-/// The caller's membership of `organization_id`, whatever its role.
+/// Whether `value` has the shape of an id this server made or accepted: 1 to 64 ASCII letters,
+/// digits, `_` or `-` (what `projectCreate` requires of a project id; organization ids are
+/// `org_` and hex).
+pub fn is_id(value: &str) -> bool {
+    (1..=64).contains(&value.len())
+        && value
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-')
+}
+
+/// The caller's membership of `organization_id`, whatever its role. An id of no possible
+/// organization is refused as an unknown one, without asking the store (PostgreSQL refuses a
+/// text with a NUL in it as an error, not as a row it lacks).
 pub async fn member(
     state: &AppState,
     caller: &Authenticated,
     organization_id: &str,
 ) -> Result<Membership, Refusal> {
+    if !is_id(organization_id) {
+        return Err(Refusal::NotMember);
+    }
     state
         .store
         .membership(&OrgId::from(organization_id), &caller.account.id)
@@ -69,6 +84,10 @@ pub async fn project_member(
     caller: &Authenticated,
     project_id: &str,
 ) -> Result<(Project, Role), Refusal> {
+    // As in `member`: an id no project can have is an unknown project.
+    if !is_id(project_id) {
+        return Err(Refusal::NotMember);
+    }
     state
         .store
         .project_of(&caller.account.id, &ProjectId::from(project_id))

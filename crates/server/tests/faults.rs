@@ -113,7 +113,13 @@ impl Pusher {
         );
         match body["errors"].as_array() {
             Some(errors) if !errors.is_empty() => {
-                Err(errors[0]["message"].as_str().unwrap_or_default().to_owned())
+                let message = errors[0]["message"].as_str().unwrap_or_default().to_owned();
+                // A failure of the server's own says so in its code, which refusals lack.
+                if message.starts_with("the server could not") {
+                    let code = errors[0]["extensions"]["code"].as_str();
+                    assert!(matches!(code, Some("INTERNAL" | "UNAVAILABLE")), "{body}");
+                }
+                Err(message)
             }
             _ if status == StatusCode::OK => {
                 assert_eq!(body["data"]["blobsCreate"]["count"], 1, "{body}");

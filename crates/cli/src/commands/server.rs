@@ -19,6 +19,10 @@ pub struct ServerArgs {
     /// Print the sync API's GraphQL schema (SDL, as `GET /graphql/schema` serves it) and exit.
     #[arg(long)]
     pub print_schema: bool,
+    /// Print the REST API's OpenAPI 3.1 document (JSON, as `GET /openapi.json` serves it) and
+    /// exit.
+    #[arg(long)]
+    pub print_openapi: bool,
     /// The server's settings.
     #[command(flatten)]
     pub settings: ServerConfig,

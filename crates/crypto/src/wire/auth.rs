@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// `POST /auth/signup`: the account, its salts, the SRP verifier and the encrypted keys.
 /// `publicKey`, `encPrivateKey` and `encSymmetricKey` are JSON documents carried as strings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SignupRequest {
     /// The e-mail, sanitized by the client (trimmed, lower-cased).
@@ -39,6 +40,7 @@ pub struct SignupRequest {
 
 /// What `POST /auth/signup` answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SignupResponse {
     /// The new account's id (`acct_…`).
@@ -49,6 +51,7 @@ pub struct SignupResponse {
 
 /// `POST /auth/login-s`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginSRequest {
     /// The sanitized e-mail.
     pub email: String,
@@ -56,6 +59,7 @@ pub struct LoginSRequest {
 
 /// The salts `POST /auth/login-s` answers with (for an unknown e-mail: stable fake ones).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct LoginSResponse {
     /// HKDF salt of the authentication secret.
@@ -66,6 +70,7 @@ pub struct LoginSResponse {
 
 /// `POST /auth/login-a`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct LoginARequest {
     /// `A`, 512 hex.
@@ -76,6 +81,7 @@ pub struct LoginARequest {
 
 /// What `POST /auth/login-a` answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct LoginAResponse {
     /// Names this log-in for the next step.
@@ -86,6 +92,7 @@ pub struct LoginAResponse {
 
 /// `POST /auth/login-m1`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct LoginM1Request {
     /// `M1`, 64 hex.
@@ -99,6 +106,7 @@ pub struct LoginM1Request {
 
 /// What `POST /auth/login-m1` answers. The session id is hex(K), which the client computes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct LoginM1Response {
     /// `M2`, 64 hex.
@@ -107,6 +115,7 @@ pub struct LoginM1Response {
 
 /// `GET /auth/whoami` (insomnia-wire.md §2.5, with the website's three extra fields).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct WhoamiResponse {
     /// Seconds since the session began.
@@ -160,6 +169,7 @@ pub struct WhoamiResponse {
 /// `POST /auth/change-password` (extensions.md): proof of the current passphrase (its verifier),
 /// the current wrapped account key (optimistic concurrency) and the new values. Salts are kept.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ChangePasswordRequest {
     /// The current verifier.
@@ -183,6 +193,7 @@ pub struct ChangePasswordRequest {
 /// `POST /auth/reset` (extensions.md): a one-time token from the operator and a whole new set of
 /// credentials and keys.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ResetRequest {
     /// The account's e-mail.
@@ -207,6 +218,7 @@ pub struct ResetRequest {
 
 /// `DELETE /auth/delete-account` (extensions.md).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeleteAccountRequest {
     /// The current verifier, as proof of the passphrase.
     pub verifier: String,

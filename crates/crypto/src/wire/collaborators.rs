@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 /// What a collaborator is. Hypnos has no groups (teams of people): it never sends `group`, and
 /// the type is here so that a client reads any answer the app's server could give.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum CollaboratorType {
     /// A member of the organization.
@@ -26,6 +27,7 @@ pub enum CollaboratorType {
 
 /// The details of a collaborator; which fields are present depends on its type.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CollaboratorMetadata {
     /// A group's id (never sent by Hypnos).
@@ -54,6 +56,7 @@ pub struct CollaboratorMetadata {
 
 /// One member or invitation of an organization.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Collaborator {
     /// The collaborator id, which `…/collaborators/{id}/unlink` takes: the member's account id
@@ -75,6 +78,7 @@ pub struct Collaborator {
 
 /// `GET /v1/desktop/organizations/{org}/collaborators?per_page=&page=&filter=`: one page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CollaboratorList {
     /// The position of the page's first collaborator in the whole list (from 0).
     pub start: u64,
@@ -93,6 +97,7 @@ pub struct CollaboratorList {
 
 /// One answer of `GET /v1/desktop/organizations/{org}/collaborators/search/{keyword}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CollaboratorSearchItem {
     /// The collaborator id.
     pub id: String,
@@ -108,6 +113,7 @@ pub struct CollaboratorSearchItem {
 
 /// `POST /v1/desktop/organizations/{org}/collaborators/start-adding`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StartAddingRequest {
     /// Groups to invite (Hypnos has none: must be empty).
@@ -119,6 +125,7 @@ pub struct StartAddingRequest {
 
 /// What the inviter needs to encrypt project keys to one invitee.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CollaboratorInstruction {
     /// The invitee's account id.
@@ -134,6 +141,7 @@ pub type StartAddingResponse = BTreeMap<String, CollaboratorInstruction>;
 
 /// One project key encrypted to one invitee.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CollaboratorInviteKey {
     /// The invitee (the same as the key of the outer map).
@@ -147,6 +155,7 @@ pub struct CollaboratorInviteKey {
 /// `POST /v1/desktop/organizations/{org}/collaborators/finish-adding`: the invitations, all made
 /// or none.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FinishAddingRequest {
     /// Groups to invite (Hypnos has none: must be empty).

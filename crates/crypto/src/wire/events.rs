@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 /// One event of an organization's stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type")]
 pub enum Event {
     /// A push to a branch of a sync project (or the project's creation).
@@ -69,6 +70,7 @@ impl Event {
 
 /// A change to a sync project's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FileEvent {
     /// The stream's topic (the organization id; the app does not read it).
     pub topic: String,
@@ -85,6 +87,7 @@ pub struct FileEvent {
 
 /// A change to a team project.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TeamProjectEvent {
     /// The stream's topic (the organization id).
     pub topic: String,
@@ -96,6 +99,7 @@ pub struct TeamProjectEvent {
 
 /// A change to the organization itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrganizationEvent {
     /// The stream's topic (the organization id).
     pub topic: String,
@@ -105,6 +109,7 @@ pub struct OrganizationEvent {
 
 /// Where a member is: one row of the presence list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Presence {
     /// The account id.
@@ -128,6 +133,7 @@ pub struct Presence {
 
 /// [`Presence`] as an event: the row with the stream's topic.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PresenceEvent {
     /// The stream's topic (the organization id).
     pub topic: String,
@@ -139,6 +145,7 @@ pub struct PresenceEvent {
 /// A member left a place: the app removes the row whose `acct`, `project` and `file` all equal
 /// these (an absent `file` matches only an absent one).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PresenceLeave {
     /// The stream's topic (the organization id).
     pub topic: String,
@@ -155,6 +162,7 @@ pub struct PresenceLeave {
 
 /// The vault key was reset.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct VaultKeyEvent {
     /// The stream's topic (the account id).
@@ -167,6 +175,7 @@ pub struct VaultKeyEvent {
 
 /// `POST /v1/organizations/{org}/collaborators`: the caller now has this open.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PresenceRequest {
     /// The team project id.
     pub project: String,
@@ -178,6 +187,7 @@ pub struct PresenceRequest {
 /// The answer: everyone present in the organization, the caller included (the app filters
 /// its own account out), one row per account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PresenceList {
     /// The rows.
     pub data: Vec<Presence>,

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// One synced file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RemoteFile {
     /// The workspace id (the backend project's `rootDocumentId`).

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// `POST /v1/organizations/{org}/check-seats`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckSeatsRequest {
     /// The e-mails about to be invited.
     pub emails: Vec<String>,
@@ -16,6 +17,7 @@ pub struct CheckSeatsRequest {
 
 /// What `check-seats` answers: a self-hosted server has no seat limit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CheckSeatsResponse {
     /// Whether the invitations fit the plan.
@@ -24,6 +26,7 @@ pub struct CheckSeatsResponse {
 
 /// `POST /v1/organizations/{org}/invites/instructions`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct InstructionsRequest {
     /// Whom to invite (an existing account's e-mail).
@@ -32,6 +35,7 @@ pub struct InstructionsRequest {
 
 /// What the inviter needs to encrypt project keys to the invitee.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct InstructionsResponse {
     /// Keys already prepared for the invitee (none: the inviter makes them).
@@ -48,6 +52,7 @@ pub struct InstructionsResponse {
 
 /// One project key for an invitee.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct InviteKey {
     /// The synced project (`prj_…`).
@@ -61,6 +66,7 @@ pub struct InviteKey {
 
 /// `GET /v1/organizations/{org}/my-project-keys`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MyProjectKeys {
     /// The caller's own project keys in the organization.
@@ -71,6 +77,7 @@ pub struct MyProjectKeys {
 
 /// One of the caller's project keys.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MyProjectKey {
     /// The synced project.
@@ -81,6 +88,7 @@ pub struct MyProjectKey {
 
 /// A member lacking a key for a project.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct KeylessMember {
     /// The member.
@@ -93,6 +101,7 @@ pub struct KeylessMember {
 
 /// `POST /v1/organizations/{org}/invites`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct InviteRequest {
     /// The invitee's account id (from the instructions).
@@ -110,6 +119,7 @@ pub struct InviteRequest {
 
 /// What `POST …/invites` answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct InviteResponse {
     /// The invitation's id (`inv_…`).
@@ -120,6 +130,7 @@ pub struct InviteResponse {
 
 /// `POST /v1/organizations/{org}/reconcile-keys`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReconcileKeysRequest {
     /// The keys the caller encrypted for members lacking them.
     pub keys: Vec<ReconcileKey>,
@@ -132,6 +143,7 @@ pub struct ReconcileKeysRequest {
 
 /// One key for one member.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ReconcileKey {
     /// The synced project.
@@ -144,6 +156,7 @@ pub struct ReconcileKey {
 
 /// What `reconcile-keys` answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReconcileKeysResponse {
     /// Keys stored.
     pub created: u64,
@@ -153,6 +166,7 @@ pub struct ReconcileKeysResponse {
 
 /// `GET /v1/organizations/{org}/invites`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrganizationInvitations {
     /// The live invitations, oldest first.
     pub invitations: Vec<OrganizationInvitation>,
@@ -160,6 +174,7 @@ pub struct OrganizationInvitations {
 
 /// One invitation, as the organization's admins see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrganizationInvitation {
     /// `inv_…`.
     pub id: String,
@@ -177,6 +192,7 @@ pub struct OrganizationInvitation {
 
 /// A person by name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NamedPerson {
     /// First and last name.
     pub name: String,
@@ -184,6 +200,7 @@ pub struct NamedPerson {
 
 /// A person by e-mail.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EmailOnly {
     /// The e-mail.
     pub email: String,
@@ -191,6 +208,7 @@ pub struct EmailOnly {
 
 /// `PATCH /v1/organizations/{org}/invites/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InvitationRolesRequest {
     /// Exactly one role: `admin` or `member`.
     pub roles: Vec<String>,
@@ -198,6 +216,7 @@ pub struct InvitationRolesRequest {
 
 /// `GET /v1/user/invites`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MyInvitations {
     /// The live invitations addressed to the caller, oldest first.
     pub invitations: Vec<MyInvitation>,
@@ -205,6 +224,7 @@ pub struct MyInvitations {
 
 /// One invitation, as its invitee sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MyInvitation {
     /// `inv_…`.
     pub id: String,
@@ -226,6 +246,7 @@ pub struct MyInvitation {
 
 /// The inviter, for the invitee.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Inviter {
     /// First and last name.
     pub name: String,
@@ -235,6 +256,7 @@ pub struct Inviter {
 
 /// What `POST /v1/user/invites/{id}/accept` answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AcceptedInvitation {
     /// The organization joined.

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 /// Every error the server answers with: a stable code and a sentence for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// A stable, machine-readable code, e.g. `BAD_REQUEST`, `UNAUTHORIZED`, `EMAIL_TAKEN`.
     pub error: String,

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 /// `GET /v1/organizations`: the caller's personal organization first, then its teams.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrganizationList {
     /// The organizations.
     pub organizations: Vec<Organization>,
@@ -27,6 +28,7 @@ pub struct OrganizationList {
 /// One organization, in the list and from `GET /v1/organizations/{org}`; and the answer to
 /// `POST /v1/organizations`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Organization {
     /// `org_…`.
     pub id: String,
@@ -42,6 +44,7 @@ pub struct Organization {
 
 /// An organization's branding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Branding {
     /// A logo's address; empty for none.
     pub logo_url: String,
@@ -49,6 +52,7 @@ pub struct Branding {
 
 /// What kind of organization it is and who owns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OrganizationMetadata {
     /// `personal` or `team`.
@@ -62,6 +66,7 @@ pub struct OrganizationMetadata {
 
 /// `POST /v1/organizations`: a new team organization.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateOrganizationRequest {
     /// Its name (also the display name).
     pub name: String,
@@ -69,6 +74,7 @@ pub struct CreateOrganizationRequest {
 
 /// `GET /v1/user/profile`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserProfile {
     /// The account id.
     pub id: String,
@@ -96,6 +102,7 @@ pub struct UserProfile {
 
 /// `GET /v1/billing/current-plan`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CurrentPlan {
     /// Whether the plan is active.
@@ -121,6 +128,7 @@ pub struct CurrentPlan {
 
 /// `GET /v1/organizations/{org}/storage-rule`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StorageRule {
     /// `cloud_plus_local`, `cloud_only` or `local_only`.
@@ -140,6 +148,7 @@ pub struct StorageRule {
 
 /// `PUT /v1/organizations/{org}/storage-rule` (owner only).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SetStorageRuleRequest {
     /// `cloud_plus_local`, `cloud_only` or `local_only`.
     pub storage: String,
@@ -147,6 +156,7 @@ pub struct SetStorageRuleRequest {
 
 /// `GET /v1/organizations/{org}/features`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Features {
     /// The features.
     pub features: FeatureFlags,
@@ -156,6 +166,7 @@ pub struct Features {
 
 /// Which features the organization has.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FeatureFlags {
     /// Git sync (the app talks to the git host itself).
@@ -185,6 +196,7 @@ pub struct FeatureFlags {
 
 /// One feature.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Feature {
     /// Whether it is on.
     pub enabled: bool,
@@ -205,6 +217,7 @@ impl Feature {
 
 /// The billing part of `features`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BillingState {
     /// Whether the plan is active.
@@ -219,6 +232,7 @@ pub struct BillingState {
 
 /// One entry of `GET /v1/organizations/roles`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RoleInfo {
     /// The role's id (its name, on this server).
     pub id: String,
@@ -233,6 +247,7 @@ pub type UserPermissions = BTreeMap<String, bool>;
 
 /// `GET /v1/organizations/{org}/audit-log?limit&before` (owner and admin).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditLog {
     /// The events, newest first.
     pub events: Vec<AuditLogEvent>,
@@ -240,6 +255,7 @@ pub struct AuditLog {
 
 /// One event of the audit log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AuditLogEvent {
     /// The event's id.
@@ -258,6 +274,7 @@ pub struct AuditLogEvent {
 
 /// `GET /v1/organizations/{org}/members?per_page&page&email`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MemberList {
     /// This page of members, by e-mail.
     pub members: Vec<MemberInfo>,
@@ -273,6 +290,7 @@ pub struct MemberList {
 
 /// One member.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MemberInfo {
     /// The account id.
     pub user_id: String,
@@ -290,6 +308,7 @@ pub struct MemberInfo {
 
 /// `GET /v1/organizations/{org}/members/{account}/roles`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MemberRole {
     /// The role's id (its name, on this server).
@@ -303,6 +322,7 @@ pub struct MemberRole {
 /// `PUT /v1/organizations/{org}/members/{account}/roles`: exactly one role id, `admin` or
 /// `member`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SetMemberRoleRequest {
     /// The new role.
     pub roles: Vec<String>,
@@ -310,6 +330,7 @@ pub struct SetMemberRoleRequest {
 
 /// `GET /v1/organizations/{org}/team-projects`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TeamProjectList {
     /// The team projects, oldest first.
     pub data: Vec<TeamProjectInfo>,
@@ -317,6 +338,7 @@ pub struct TeamProjectList {
 
 /// One team project.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TeamProjectInfo {
     /// `proj_…`.
     pub id: String,
@@ -326,6 +348,7 @@ pub struct TeamProjectInfo {
 
 /// `POST /v1/organizations/{org}/team-projects` and `PATCH …/team-projects/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TeamProjectName {
     /// The (new) name.
     pub name: String,
@@ -333,6 +356,7 @@ pub struct TeamProjectName {
 
 /// What `POST /v1/organizations/{org}/team-projects` answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CreatedTeamProject {
     /// `proj_…`.

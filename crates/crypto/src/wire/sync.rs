@@ -65,6 +65,7 @@ pub const SNAPSHOTS_CREATE: &str = "mutation ($project: ID!, $snapshots: [Snapsh
 
 /// A backend project (one synced workspace).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Project {
     /// `prj_…`.
@@ -77,6 +78,7 @@ pub struct Project {
 
 /// The answer to [`PROJECT`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProjectData {
     /// The project, if the caller may see it.
     pub project: Option<Project>,
@@ -84,6 +86,7 @@ pub struct ProjectData {
 
 /// The answer to [`PROJECTS`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProjectsData {
     /// The projects.
     pub projects: Vec<Project>,
@@ -91,6 +94,7 @@ pub struct ProjectsData {
 
 /// One member's public key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MemberKey {
     /// The member's account id.
@@ -103,6 +107,7 @@ pub struct MemberKey {
 
 /// `teamMemberKeys`' object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TeamMemberKeys {
     /// Every member's key, the caller's included.
@@ -111,6 +116,7 @@ pub struct TeamMemberKeys {
 
 /// The answer to [`TEAM_MEMBER_KEYS`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TeamMemberKeysData {
     /// The organization's member keys.
@@ -119,6 +125,7 @@ pub struct TeamMemberKeysData {
 
 /// A member's copy of a new project's key, for [`PROJECT_CREATE`]'s `teamKeys`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectCreateKeyInput {
     /// The member's account id.
@@ -131,6 +138,7 @@ pub struct ProjectCreateKeyInput {
 
 /// `projectKey`'s object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectKey {
     /// The project's JWK, RSA-encrypted to the caller, hex.
@@ -139,6 +147,7 @@ pub struct ProjectKey {
 
 /// The answer to [`PROJECT_KEY`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectKeyData {
     /// The caller's copy of the key, if the server holds one.
@@ -147,6 +156,7 @@ pub struct ProjectKeyData {
 
 /// A branch's name, as [`BRANCHES`] lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BranchName {
     /// The name.
     pub name: String,
@@ -154,6 +164,7 @@ pub struct BranchName {
 
 /// The answer to [`BRANCHES`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BranchesData {
     /// The project's branches.
     pub branches: Vec<BranchName>,
@@ -161,6 +172,7 @@ pub struct BranchesData {
 
 /// A branch's history, as [`BRANCH`] selects it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Branch {
     /// Snapshot ids, oldest first.
     pub snapshots: Vec<String>,
@@ -168,6 +180,7 @@ pub struct Branch {
 
 /// The answer to [`BRANCH`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BranchData {
     /// The branch, or `None` where it does not exist.
     pub branch: Option<Branch>,
@@ -176,6 +189,7 @@ pub struct BranchData {
 /// One document of a snapshot's state: its key (`_id`), its blob and its name. Also the
 /// `SnapshotStateEntryInput` of a pushed snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StateEntry {
     /// The document's `_id`.
     pub key: String,
@@ -189,6 +203,7 @@ pub struct StateEntry {
 
 /// A snapshot's author, as [`SNAPSHOT_LOG`] selects it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuthorAccount {
     /// The author's e-mail.
     pub email: String,
@@ -196,6 +211,7 @@ pub struct AuthorAccount {
 
 /// A snapshot, as [`SNAPSHOTS`] or [`SNAPSHOT_LOG`] selects it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Snapshot {
     /// Its id.
@@ -218,6 +234,7 @@ pub struct Snapshot {
 
 /// The answer to [`SNAPSHOTS`] and [`SNAPSHOT_LOG`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SnapshotsData {
     /// The snapshots found, in the order asked.
     pub snapshots: Vec<Snapshot>,
@@ -225,6 +242,7 @@ pub struct SnapshotsData {
 
 /// A snapshot to append, for [`SNAPSHOTS_CREATE`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SnapshotInput {
     /// Its id (`snapshot_id(project, parent, blobs)`).
     pub id: String,
@@ -244,6 +262,7 @@ pub struct SnapshotInput {
 
 /// A sealed blob, for [`BLOBS_CREATE`], and as [`BLOBS`] answers it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Blob {
     /// The blob id (SHA-1 of the content before sealing).
     pub id: String,
@@ -253,6 +272,7 @@ pub struct Blob {
 
 /// The answer to [`BLOBS`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BlobsData {
     /// The blobs found (those the server lacks are left out).
     pub blobs: Vec<Blob>,
@@ -260,6 +280,7 @@ pub struct BlobsData {
 
 /// `blobsMissing`' object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BlobsMissing {
     /// The ids the server lacks.
     pub missing: Vec<String>,
@@ -267,6 +288,7 @@ pub struct BlobsMissing {
 
 /// The answer to [`BLOBS_MISSING`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BlobsMissingData {
     /// What the server lacks.

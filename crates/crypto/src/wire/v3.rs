@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 /// `GET /v3/users/me`: the account, as the newest app's log-in and organization loader read it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     /// The account id (`acct_…`).
     pub id: String,
@@ -37,6 +38,7 @@ pub struct User {
 
 /// One e-mail of a [`User`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserEmail {
     /// The address.
     pub email: String,
@@ -47,6 +49,7 @@ pub struct UserEmail {
 /// `GET /v3/users/me/encryption-keys`: the same stored strings `/auth/whoami` serves as
 /// `publicKey`, `encPrivateKey`, `encSymmetricKey` and `saltEnc`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserEncryptionKeys {
     /// The RSA-OAEP-256 public JWK, as JSON text.
     pub public_key: String,
@@ -63,6 +66,7 @@ pub struct UserEncryptionKeys {
 /// `GET /v3/users/me/onboarding` (and the answer to `PUT …/request-threshold-reached`): the
 /// state of an onboarding experiment this server does not run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserOnboarding {
     /// Which arm of the first-request experiment the account is in.
     pub first_request_treatment: FirstRequestTreatment,
@@ -72,6 +76,7 @@ pub struct UserOnboarding {
 
 /// The arms of the first-request experiment (the SDK's `UserOnboardingFirstRequestTreatmentEnum`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FirstRequestTreatment {
     /// Arm A.
@@ -84,6 +89,7 @@ pub enum FirstRequestTreatment {
 
 /// `POST /v3/users/me/actions`: an action the user took, for Kong's activity reports.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CurrentUserActionCreate {
     /// What the user did.
     pub action_type: UserActionType,
@@ -94,6 +100,7 @@ pub struct CurrentUserActionCreate {
 
 /// The actions the SDK reports (`CurrentUserActionCreateActionTypeEnum`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum UserActionType {
     /// A request was created.
@@ -118,6 +125,7 @@ pub enum UserActionType {
 
 /// `GET /v3/users/me/spaces`: one page of the caller's organizations.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SpaceList {
     /// The spaces of this page.
     pub data: Vec<Space>,
@@ -127,6 +135,7 @@ pub struct SpaceList {
 
 /// One organization as the newest app lists it (ids are those of `/v1/organizations`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Space {
     /// `org_…`: the id every `/v1/organizations/{org}/…` path takes.
     pub id: String,
@@ -154,6 +163,7 @@ pub struct Space {
 
 /// A cursor-paged list's metadata.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CursorMeta {
     /// The page's links.
     pub page: CursorMetaPage,
@@ -161,6 +171,7 @@ pub struct CursorMeta {
 
 /// Links to a page's neighbours: paths with `page[after]` or `page[before]`, or `null`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CursorMetaPage {
     /// The first page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -183,6 +194,7 @@ pub struct CursorMetaPage {
 /// `detail`), the app's `insomniaFetch` (which reads `error` and `message`) and every other
 /// client find what they look for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Problem {
     /// The HTTP status.
     pub status: u16,
@@ -203,6 +215,7 @@ pub struct Problem {
 
 /// One field of a request that failed validation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InvalidParameter {
     /// The field, e.g. `page[size]`.
     pub field: String,
@@ -219,6 +232,7 @@ pub struct InvalidParameter {
 
 /// `GET /v1/trials/eligibility` (packages/insomnia-api/src/trial.ts).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TrialEligibility {
     /// Whether a trial can start: never, on a server with every feature on.
@@ -227,6 +241,7 @@ pub struct TrialEligibility {
 
 /// `POST /v1/trials/start`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StartTrialResult {
     /// Whether a trial started: never.
     pub success: bool,
@@ -234,6 +249,7 @@ pub struct StartTrialResult {
 
 /// `GET /v1/user/resource-usage` (packages/insomnia-api/src/enterprise.ts).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResourceUsage {
     /// Kong's hosted mock servers (not hosted here).
     pub mocks: MockUsage,
@@ -241,6 +257,7 @@ pub struct ResourceUsage {
 
 /// The hosted mock servers' quota and use.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MockUsage {
     /// Calls included.
@@ -253,6 +270,7 @@ pub struct MockUsage {
 
 /// Automatic purchase of mock calls.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AutoPurchase {
     /// Whether it is on.
     pub enabled: bool,
@@ -262,6 +280,7 @@ pub struct AutoPurchase {
 
 /// One entry of `GET /v1/user/enterprises` (always an empty list here).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnterpriseOwner {
     /// The enterprise's id.
     pub id: String,
@@ -273,6 +292,7 @@ pub struct EnterpriseOwner {
 
 /// `GET /v1/accounts/seats`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AccountUsedSeats {
     /// Members counted against seats.
@@ -287,6 +307,7 @@ pub struct AccountUsedSeats {
 
 /// `GET /v1/enterprise/{id}/license-usage`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct LicenseUsage {
     /// Licences used.
@@ -303,6 +324,7 @@ pub struct LicenseUsage {
 
 /// `GET /v2/control-planes`: Kong Konnect's control planes (none on a self-hosted server).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ControlPlaneList {
     /// The control planes: always empty here.
     pub data: Vec<serde_json::Value>,
@@ -312,6 +334,7 @@ pub struct ControlPlaneList {
 
 /// Page-number metadata, as Konnect's lists carry it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NumberedMeta {
     /// The page.
     pub page: NumberedPage,
@@ -319,6 +342,7 @@ pub struct NumberedMeta {
 
 /// One numbered page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NumberedPage {
     /// Its number, from 1.
     pub number: u64,
@@ -331,6 +355,7 @@ pub struct NumberedPage {
 /// `PATCH /v1/organizations/{org}/git-projects`: how many Git-backed projects the app has in the
 /// organization (Kong bills by it; this server only checks it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GitProjectCount {
     /// The count.
     pub count: u64,

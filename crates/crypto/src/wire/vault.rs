@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// `GET /v1/user/vault`: `{"salt": "<hex>"}` when the account has a vault key, `{}` when not.
 /// Also the answer to a create or a reset (the salt now stored).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VaultResponse {
     /// The vault's SRP salt as the client sent it (the app sends 64 hex).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -14,6 +15,7 @@ pub struct VaultResponse {
 
 /// `POST /v1/user/vault` (create) and `POST /v1/user/vault/reset` (replace).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VaultRequest {
     /// The SRP salt `s`, hex (the app's `getRandomHex()`: 64 hex).
     pub salt: String,
@@ -23,6 +25,7 @@ pub struct VaultRequest {
 
 /// `POST /v1/user/vault-verify-a`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct VaultVerifyARequest {
     /// `A`, 512 hex.
@@ -31,6 +34,7 @@ pub struct VaultVerifyARequest {
 
 /// What `POST /v1/user/vault-verify-a` answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct VaultVerifyAResponse {
     /// Names this verification for the next step.
@@ -41,6 +45,7 @@ pub struct VaultVerifyAResponse {
 
 /// `POST /v1/user/vault-verify-m1`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct VaultVerifyM1Request {
     /// `M1`, 64 hex.
@@ -51,6 +56,7 @@ pub struct VaultVerifyM1Request {
 
 /// What `POST /v1/user/vault-verify-m1` answers. K is computed on both sides but unused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct VaultVerifyM1Response {
     /// `M2`, 64 hex.

@@ -8,11 +8,7 @@
 //! required, as on every other account endpoint; Konnect's list and the SDK look-up are sent
 //! without one (the app passes `sessionId: null`, or a Konnect token), and reveal nothing.
 
-use axum::{
-    Router,
-    extract::Path,
-    routing::{get, post},
-};
+use axum::extract::Path;
 use hypnos_crypto::wire::v3::{
     AccountUsedSeats, AutoPurchase, ControlPlaneList, EnterpriseOwner, LicenseUsage, MockUsage,
     NumberedMeta, NumberedPage, ResourceUsage, StartTrialResult, TrialEligibility,
@@ -23,6 +19,7 @@ use crate::{
     session::Authenticated,
     state::AppState,
 };
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The seats and licences a self-hosted server "has": no limit, written as the large number
 /// whoami's `maxTeamMembers` and the plan's `quantity` already use.
@@ -35,32 +32,41 @@ const MAX_ID: usize = 100;
 const KONNECT_PAGE: u64 = 100;
 
 /// The routes of this module.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/trials/eligibility", get(trial_eligibility))
-        .route("/v1/trials/start", post(start_trial))
-        .route("/v1/user/resource-usage", get(resource_usage))
-        .route("/v1/user/enterprises", get(enterprises))
-        .route("/v1/accounts/seats", get(seats))
-        .route(
-            "/v1/enterprise/{enterprise}/license-usage",
-            get(license_usage),
-        )
-        .route("/v2/control-planes", get(control_planes))
-        .route("/integrations/stainless/sdk", get(stainless_sdk))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(trial_eligibility))
+        .routes(routes!(start_trial))
+        .routes(routes!(resource_usage))
+        .routes(routes!(enterprises))
+        .routes(routes!(seats))
+        .routes(routes!(license_usage))
+        .routes(routes!(control_planes))
+        .routes(routes!(stainless_sdk))
 }
 
 /// Every feature is on already: there is nothing to try.
+#[utoipa::path(
+    get, operation_id = "app_defaults_trial_eligibility", path = "/v1/trials/eligibility", tag = "app", security(("session" = [])),
+    responses((status = 200, body = TrialEligibility))
+)]
 async fn trial_eligibility(_caller: Authenticated) -> axum::Json<TrialEligibility> {
     axum::Json(TrialEligibility { is_eligible: false })
 }
 
 /// No trial starts (the app offers none, being told it is not eligible).
+#[utoipa::path(
+    post, operation_id = "app_defaults_start_trial", path = "/v1/trials/start", tag = "app", security(("session" = [])),
+    responses((status = 200, body = StartTrialResult))
+)]
 async fn start_trial(_caller: Authenticated) -> axum::Json<StartTrialResult> {
     axum::Json(StartTrialResult { success: false })
 }
 
 /// Kong's hosted mock servers are not hosted here: no quota, no calls.
+#[utoipa::path(
+    get, operation_id = "app_defaults_resource_usage", path = "/v1/user/resource-usage", tag = "app", security(("session" = [])),
+    responses((status = 200, body = ResourceUsage))
+)]
 async fn resource_usage(_caller: Authenticated) -> axum::Json<ResourceUsage> {
     axum::Json(ResourceUsage {
         mocks: MockUsage {
@@ -75,11 +81,19 @@ async fn resource_usage(_caller: Authenticated) -> axum::Json<ResourceUsage> {
 }
 
 /// No enterprises.
+#[utoipa::path(
+    get, operation_id = "app_defaults_enterprises", path = "/v1/user/enterprises", tag = "app", security(("session" = [])),
+    responses((status = 200, body = Vec<EnterpriseOwner>))
+)]
 async fn enterprises(_caller: Authenticated) -> axum::Json<Vec<EnterpriseOwner>> {
     axum::Json(Vec::new())
 }
 
 /// Seats are not sold here: none used, no limit.
+#[utoipa::path(
+    get, operation_id = "app_defaults_seats", path = "/v1/accounts/seats", tag = "app", security(("session" = [])),
+    responses((status = 200, body = AccountUsedSeats))
+)]
 async fn seats(_caller: Authenticated) -> axum::Json<AccountUsedSeats> {
     axum::Json(AccountUsedSeats {
         member_count: 0,
@@ -90,6 +104,11 @@ async fn seats(_caller: Authenticated) -> axum::Json<AccountUsedSeats> {
 }
 
 /// Licences are not sold here either; the id is only checked for size (no enterprise exists).
+#[utoipa::path(
+    get, operation_id = "app_defaults_license_usage", path = "/v1/enterprise/{enterprise}/license-usage", tag = "app", security(("session" = [])),
+    params(("enterprise" = String, Path, description = "An enterprise id")),
+    responses((status = 200, body = LicenseUsage))
+)]
 async fn license_usage(
     _caller: Authenticated,
     Path(enterprise): Path<String>,
@@ -109,6 +128,10 @@ async fn license_usage(
 }
 
 /// Konnect's control planes: none (the app's Konnect space is local to the machine).
+#[utoipa::path(
+    get, operation_id = "app_defaults_control_planes", path = "/v2/control-planes", tag = "app",
+    responses((status = 200, body = ControlPlaneList))
+)]
 async fn control_planes() -> axum::Json<ControlPlaneList> {
     axum::Json(ControlPlaneList {
         data: Vec::new(),
@@ -124,6 +147,10 @@ async fn control_planes() -> axum::Json<ControlPlaneList> {
 
 /// No generated SDK for any endpoint: the app's type is `Sdk | null`, and with `null` it never
 /// asks for a snippet.
+#[utoipa::path(
+    get, operation_id = "app_defaults_stainless_sdk", path = "/integrations/stainless/sdk", tag = "app",
+    responses((status = 200, description = "Always `null`.", body = Option<()>))
+)]
 async fn stainless_sdk() -> axum::Json<Option<()>> {
     axum::Json(None)
 }

@@ -8,12 +8,7 @@
 use std::{net::IpAddr, time::Duration};
 
 use aws_lc_rs::hmac;
-use axum::{
-    Router,
-    extract::State,
-    http::StatusCode,
-    routing::{delete, get, post},
-};
+use axum::{extract::State, http::StatusCode};
 use hypnos_crypto::{
     encoding::to_hex,
     random,
@@ -25,6 +20,7 @@ use hypnos_crypto::{
     },
 };
 use subtle::ConstantTimeEq;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::validate;
 use crate::{
@@ -44,21 +40,27 @@ use crate::{
 pub const LOGIN_ATTEMPT_TTL: Duration = Duration::from_secs(120);
 
 /// The routes of this module.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/auth/signup", post(signup))
-        .route("/auth/login-s", post(login_s))
-        .route("/auth/login-a", post(login_a))
-        .route("/auth/login-m1", post(login_m1))
-        .route("/auth/whoami", get(whoami))
-        .route("/auth/logout", post(logout))
-        .route("/auth/change-password", post(change_password))
-        .route("/auth/reset", post(reset))
-        .route("/auth/delete-account", delete(delete_account))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(signup))
+        .routes(routes!(login_s))
+        .routes(routes!(login_a))
+        .routes(routes!(login_m1))
+        .routes(routes!(whoami))
+        .routes(routes!(logout))
+        .routes(routes!(change_password))
+        .routes(routes!(reset))
+        .routes(routes!(delete_account))
 }
 
 const WRONG_CREDENTIALS: ApiError = ApiError::Unauthorized("wrong e-mail or passphrase");
 
+/// Creates an account from keys and an SRP verifier made on the client.
+#[utoipa::path(
+    post, operation_id = "auth_signup", path = "/auth/signup", tag = "accounts",
+    request_body = SignupRequest,
+    responses((status = 201, description = "The account was created.", body = SignupResponse))
+)]
 async fn signup(
     State(state): State<AppState>,
     // Counts the request against the client's per-address limit before the body is read.
@@ -160,6 +162,12 @@ fn stand_in_verifier(state: &AppState, email: &str) -> [u8; srp::LEN] {
     verifier
 }
 
+/// Log-in, step 1: the account's salts (stable made-up ones for an unknown e-mail).
+#[utoipa::path(
+    post, operation_id = "auth_login_s", path = "/auth/login-s", tag = "accounts",
+    request_body = LoginSRequest,
+    responses((status = 200, body = LoginSResponse))
+)]
 async fn login_s(
     State(state): State<AppState>,
     AuthClient(_client): AuthClient,
@@ -179,6 +187,12 @@ async fn login_s(
     Ok(axum::Json(response))
 }
 
+/// Log-in, step 2: the client's SRP public value A for the server's B.
+#[utoipa::path(
+    post, operation_id = "auth_login_a", path = "/auth/login-a", tag = "accounts",
+    request_body = LoginARequest,
+    responses((status = 200, body = LoginAResponse))
+)]
 async fn login_a(
     State(state): State<AppState>,
     // Counts the request against the client's per-address flood guard.
@@ -232,6 +246,12 @@ async fn login_a(
     }))
 }
 
+/// Log-in, step 3: the client's proof M1 for the server's M2; the session id is hex(K).
+#[utoipa::path(
+    post, operation_id = "auth_login_m1", path = "/auth/login-m1", tag = "accounts",
+    request_body = LoginM1Request,
+    responses((status = 200, body = LoginM1Response))
+)]
 async fn login_m1(
     State(state): State<AppState>,
     AuthClient(client): AuthClient,
@@ -315,6 +335,11 @@ async fn login_m1(
     }))
 }
 
+/// The caller's account, its encrypted keys and the session's age and expiry.
+#[utoipa::path(
+    get, operation_id = "auth_whoami", path = "/auth/whoami", tag = "accounts", security(("session" = [])),
+    responses((status = 200, body = WhoamiResponse))
+)]
 async fn whoami(caller: Authenticated) -> ApiResult<axum::Json<WhoamiResponse>> {
     let now = now_ms();
     let account = caller.account;
@@ -348,6 +373,11 @@ async fn whoami(caller: Authenticated) -> ApiResult<axum::Json<WhoamiResponse>> 
     }))
 }
 
+/// Ends the caller's session.
+#[utoipa::path(
+    post, operation_id = "auth_logout", path = "/auth/logout", tag = "accounts", security(("session" = [])),
+    responses((status = 204, description = "The session has ended."))
+)]
 async fn logout(State(state): State<AppState>, caller: Authenticated) -> ApiResult<StatusCode> {
     state.store.delete_session(&caller.session.id_hash).await?;
     state
@@ -361,6 +391,12 @@ fn verifier_matches(stored: &str, given: &str) -> bool {
     stored.len() == given.len() && bool::from(stored.as_bytes().ct_eq(given.as_bytes()))
 }
 
+/// Changes the passphrase (and e-mail): a new verifier and the keys re-encrypted on the client.
+#[utoipa::path(
+    post, operation_id = "auth_change_password", path = "/auth/change-password", tag = "accounts", security(("session" = [])),
+    request_body = ChangePasswordRequest,
+    responses((status = 204, description = "Changed; every other session has ended."))
+)]
 async fn change_password(
     State(state): State<AppState>,
     AuthClient(client): AuthClient,
@@ -439,6 +475,11 @@ const NO_ACCOUNT: &str = "unknown-account";
 /// same token-consuming `DELETE` (for an unknown e-mail under an id no account has, so it
 /// deletes nothing, as a wrong token does) and the same `reset_failed` event, in the same
 /// transactions. Only a valid token, which an attacker does not hold, goes further.
+#[utoipa::path(
+    post, operation_id = "auth_reset", path = "/auth/reset", tag = "accounts",
+    request_body = ResetRequest,
+    responses((status = 204, description = "The account was reset with new keys."))
+)]
 async fn reset(
     State(state): State<AppState>,
     AuthClient(client): AuthClient,
@@ -498,6 +539,12 @@ async fn reset(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Deletes the caller's account, given its current verifier.
+#[utoipa::path(
+    delete, operation_id = "auth_delete_account", path = "/auth/delete-account", tag = "accounts", security(("session" = [])),
+    request_body = DeleteAccountRequest,
+    responses((status = 204, description = "The account is gone."))
+)]
 async fn delete_account(
     State(state): State<AppState>,
     _gate: AuthClient,

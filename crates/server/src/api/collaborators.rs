@@ -13,11 +13,9 @@
 use std::collections::HashSet;
 
 use axum::{
-    Router,
     extract::{Path, Query, State, rejection::QueryRejection},
     http::StatusCode,
     response::{IntoResponse, Response},
-    routing::{delete, get, post},
 };
 use hypnos_crypto::{
     encoding::{decode_uri_component, encode_uri_component},
@@ -56,6 +54,7 @@ use crate::{
         StoreError,
     },
 };
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The list's page size when the app names none (its own default), and the most it may name.
 const PAGE: u32 = 25;
@@ -68,29 +67,18 @@ const SEARCH_RESULTS: u32 = 20;
 const MAX_INVITEES: usize = 50;
 
 /// The routes of this module.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/desktop/organizations/{org}/collaborators", get(list))
-        .route(
-            "/v1/desktop/organizations/{org}/collaborators/search/{keyword}",
-            get(search),
-        )
-        .route(
-            "/v1/desktop/organizations/{org}/collaborators/{id}/unlink",
-            delete(unlink),
-        )
-        .route(
-            "/v1/desktop/organizations/{org}/collaborators/start-adding",
-            post(start_adding),
-        )
-        .route(
-            "/v1/desktop/organizations/{org}/collaborators/finish-adding",
-            post(finish_adding),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(search))
+        .routes(routes!(unlink))
+        .routes(routes!(start_adding))
+        .routes(routes!(finish_adding))
 }
 
 /// `?per_page=N&page=P&filter=TEXT`: page P (from 0, as the app counts) of N collaborators.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     per_page: Option<u32>,
     page: Option<u64>,
@@ -132,6 +120,12 @@ async fn require_reader(
     Ok((membership.organization.id, with_invitations))
 }
 
+/// A page of the organization's members and invitations.
+#[utoipa::path(
+    get, operation_id = "collaborators_list", path = "/v1/desktop/organizations/{org}/collaborators", tag = "collaborators", security(("session" = [])),
+    params(("org" = String, Path, description = "The organization's id (`org_…`)"), ListQuery),
+    responses((status = 200, body = CollaboratorList))
+)]
 async fn list(
     State(state): State<AppState>,
     caller: Authenticated,
@@ -224,6 +218,11 @@ fn shown(collaborator: Collaborator) -> WireCollaborator {
 /// server: a search by prefix would let any member list the server's users, and an exact
 /// e-mail adds nothing for the app (a typed address is invited as it is, and `start-adding`
 /// says, under the look-up rate limit, whether it has an account).
+#[utoipa::path(
+    get, operation_id = "collaborators_search", path = "/v1/desktop/organizations/{org}/collaborators/search/{keyword}", tag = "collaborators", security(("session" = [])),
+    params(("org" = String, Path, description = "The organization's id (`org_…`)"), ("keyword" = String, Path, description = "What to look for")),
+    responses((status = 200, body = Vec<CollaboratorSearchItem>))
+)]
 async fn search(
     State(state): State<AppState>,
     caller: Authenticated,
@@ -255,6 +254,11 @@ async fn search(
 
 /// Removes a member or withdraws an invitation by the id the list hands out: the 10.x endpoints
 /// themselves, with their permissions, rules and audit events.
+#[utoipa::path(
+    delete, operation_id = "collaborators_unlink", path = "/v1/desktop/organizations/{org}/collaborators/{id}/unlink", tag = "collaborators", security(("session" = [])),
+    params(("org" = String, Path, description = "The organization's id (`org_…`)"), ("id" = String, Path, description = "An account id or an invitation id")),
+    responses((status = 204, description = "Done."))
+)]
 async fn unlink(
     State(state): State<AppState>,
     caller: Authenticated,
@@ -349,6 +353,13 @@ fn signup_hint(config: &ServerConfig, emails: &[String]) -> String {
     )
 }
 
+/// What adding these e-mails takes: each one's public key, if it has an account.
+#[utoipa::path(
+    post, operation_id = "collaborators_start_adding", path = "/v1/desktop/organizations/{org}/collaborators/start-adding", tag = "collaborators", security(("session" = [])),
+    params(("org" = String, Path, description = "The organization's id (`org_…`)")),
+    request_body = StartAddingRequest,
+    responses((status = 200, body = StartAddingResponse))
+)]
 async fn start_adding(
     State(state): State<AppState>,
     caller: Authenticated,
@@ -454,6 +465,13 @@ async fn start_adding(
     ))
 }
 
+/// Invites the accounts, with the project keys encrypted to each.
+#[utoipa::path(
+    post, operation_id = "collaborators_finish_adding", path = "/v1/desktop/organizations/{org}/collaborators/finish-adding", tag = "collaborators", security(("session" = [])),
+    params(("org" = String, Path, description = "The organization's id (`org_…`)")),
+    request_body = FinishAddingRequest,
+    responses((status = 204, description = "Done."))
+)]
 async fn finish_adding(
     State(state): State<AppState>,
     caller: Authenticated,

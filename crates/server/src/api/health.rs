@@ -10,27 +10,39 @@
 use std::time::Duration;
 
 use axum::{
-    Json, Router,
+    Json,
     extract::State,
     http::StatusCode,
     response::{IntoResponse, Response},
-    routing::get,
 };
 use hypnos_crypto::wire::ErrorBody;
+
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{state::AppState, storage::StoreError};
 
 /// `GET /healthz` (the process runs) and `GET /readyz` (the database can be read and written).
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(|| async { StatusCode::OK }))
-        .route("/readyz", get(ready))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(live))
+        .routes(routes!(ready))
+}
+
+/// Whether the process serves requests (200 while it does).
+#[utoipa::path(get, operation_id = "health_live", path = "/healthz", tag = "health", responses((status = 200, description = "Alive.")))]
+async fn live() -> StatusCode {
+    StatusCode::OK
 }
 
 /// How long `/readyz` waits for the database to answer a read (the pool would wait for a
 /// connection up to its acquire timeout, longer than a load balancer waits for `/readyz`).
 const PING_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// Whether the server can do its work: the database answers reads and writes.
+#[utoipa::path(get, operation_id = "health_ready", path = "/readyz", tag = "health", responses(
+    (status = 200, description = "Ready."),
+    (status = 503, description = "Not ready; the message says why.", body = ErrorBody),
+))]
 async fn ready(State(state): State<AppState>) -> Response {
     match tokio::time::timeout(PING_TIMEOUT, state.store.ping()).await {
         Ok(Ok(())) => {}

@@ -11,10 +11,8 @@
 use std::collections::HashSet;
 
 use axum::{
-    Router,
     extract::{Path, State},
     http::StatusCode,
-    routing::{get, patch, post},
 };
 use hypnos_crypto::{
     random,
@@ -41,38 +39,24 @@ use crate::{
         may_invite,
     },
 };
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The most keys one request may carry.
 pub(super) const MAX_KEYS: usize = 10_000;
 
 /// The routes of this module.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/organizations/{org}/check-seats", post(check_seats))
-        .route(
-            "/v1/organizations/{org}/invites/instructions",
-            post(instructions),
-        )
-        .route(
-            "/v1/organizations/{org}/my-project-keys",
-            get(my_project_keys),
-        )
-        .route("/v1/organizations/{org}/invites", get(list).post(invite))
-        .route(
-            "/v1/organizations/{org}/invites/{id}",
-            patch(set_role).delete(withdraw),
-        )
-        .route(
-            "/v1/organizations/{org}/reconcile-keys",
-            post(reconcile_keys),
-        )
-        .route(
-            "/v1/organizations/{org}/invites/{id}/reinvite",
-            post(reinvite),
-        )
-        .route("/v1/user/invites", get(mine))
-        .route("/v1/user/invites/{id}/accept", post(accept))
-        .route("/v1/user/invites/{id}/decline", post(decline))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(check_seats))
+        .routes(routes!(instructions))
+        .routes(routes!(my_project_keys))
+        .routes(routes!(list, invite))
+        .routes(routes!(set_role, withdraw))
+        .routes(routes!(reconcile_keys))
+        .routes(routes!(reinvite))
+        .routes(routes!(mine))
+        .routes(routes!(accept))
+        .routes(routes!(decline))
 }
 
 const NO_SUCH_INVITATION: ApiError = ApiError::NotFound("no live invitation with this id");
@@ -113,6 +97,13 @@ pub(super) fn offered_role(roles: &[String]) -> ApiResult<Role> {
     }
 }
 
+/// Whether these invitees fit (always: no seat limit).
+#[utoipa::path(
+    post, operation_id = "invitations_check_seats", path = "/v1/organizations/{org}/check-seats", tag = "invitations", security(("session" = [])),
+    params(("org" = String, Path, description = "The organization's id (`org_…`)")),
+    request_body = CheckSeatsRequest,
+    responses((status = 200, body = CheckSeatsResponse))
+)]
 async fn check_seats(
     State(state): State<AppState>,
     caller: Authenticated,
@@ -127,6 +118,13 @@ async fn check_seats(
     Ok(axum::Json(CheckSeatsResponse { is_allowed: true }))
 }
 
+/// What inviting an e-mail takes: its account's public key, if it has one.
+#[utoipa::path(
+    post, operation_id = "invitations_instructions", path = "/v1/organizations/{org}/invites/instructions", tag = "invitations", security(("session" = [])),
+    params(("org" = String, Path, description = "The organization's id (`org_…`)")),
+    request_body = InstructionsRequest,
+    responses((status = 200, body = InstructionsResponse))
+)]
 async fn instructions(
     State(state): State<AppState>,
     caller: Authenticated,
@@ -166,6 +164,12 @@ async fn instructions(
     }))
 }
 
+/// The caller's keys of the organization's projects.
+#[utoipa::path(
+    get, operation_id = "invitations_my_project_keys", path = "/v1/organizations/{org}/my-project-keys", tag = "invitations", security(("session" = [])),
+    params(("org" = String, Path, description = "The organization's id (`org_…`)")),
+    responses((status = 200, body = MyProjectKeys))
+)]
 async fn my_project_keys(
     State(state): State<AppState>,
     caller: Authenticated,
@@ -196,6 +200,13 @@ async fn my_project_keys(
     }))
 }
 
+/// Invites an account, with the project keys encrypted to it.
+#[utoipa::path(
+    post, operation_id = "invitations_invite", path = "/v1/organizations/{org}/invites", tag = "invitations", security(("session" = [])),
+    params(("org" = String, Path, description = "The organization's id (`org_…`)")),
+    request_body = InviteRequest,
+    responses((status = 201, description = "Invited.", body = InviteResponse))
+)]
 async fn invite(
     State(state): State<AppState>,
     caller: Authenticated,
@@ -334,6 +345,13 @@ pub(super) fn invitation_refused(error: StoreError) -> ApiError {
     }
 }
 
+/// Gives members the project keys they lack.
+#[utoipa::path(
+    post, operation_id = "invitations_reconcile_keys", path = "/v1/organizations/{org}/reconcile-keys", tag = "invitations", security(("session" = [])),
+    params(("org" = String, Path, description = "The organization's id (`org_…`)")),
+    request_body = ReconcileKeysRequest,
+    responses((status = 200, body = ReconcileKeysResponse))
+)]
 async fn reconcile_keys(
     State(state): State<AppState>,
     caller: Authenticated,
@@ -413,6 +431,12 @@ async fn reconcile_keys(
     }
 }
 
+/// The organization's open invitations.
+#[utoipa::path(
+    get, operation_id = "invitations_list", path = "/v1/organizations/{org}/invites", tag = "invitations", security(("session" = [])),
+    params(("org" = String, Path, description = "The organization's id (`org_…`)")),
+    responses((status = 200, body = OrganizationInvitations))
+)]
 async fn list(
     State(state): State<AppState>,
     caller: Authenticated,
@@ -440,6 +464,13 @@ async fn list(
     Ok(axum::Json(OrganizationInvitations { invitations }))
 }
 
+/// Changes the role an invitation offers.
+#[utoipa::path(
+    patch, operation_id = "invitations_set_role", path = "/v1/organizations/{org}/invites/{id}", tag = "invitations", security(("session" = [])),
+    params(("org" = String, Path, description = "The organization's id (`org_…`)"), ("id" = String, Path, description = "The invitation's id (`inv_…`)")),
+    request_body = InvitationRolesRequest,
+    responses((status = 204, description = "Done."))
+)]
 async fn set_role(
     State(state): State<AppState>,
     caller: Authenticated,
@@ -469,6 +500,12 @@ async fn set_role(
     }
 }
 
+/// Withdraws an invitation.
+#[utoipa::path(
+    delete, operation_id = "invitations_withdraw", path = "/v1/organizations/{org}/invites/{id}", tag = "invitations", security(("session" = [])),
+    params(("org" = String, Path, description = "The organization's id (`org_…`)"), ("id" = String, Path, description = "The invitation's id (`inv_…`)")),
+    responses((status = 204, description = "Done."))
+)]
 pub(super) async fn withdraw(
     State(state): State<AppState>,
     caller: Authenticated,
@@ -488,6 +525,11 @@ pub(super) async fn withdraw(
 /// The newest app's "Resend": the invitation (even an expired one) can be accepted for another
 /// `--invitation-ttl` from now. Hypnos sends no e-mail; the invitee sees it in its list again.
 /// The same right as withdrawing it.
+#[utoipa::path(
+    post, operation_id = "invitations_reinvite", path = "/v1/organizations/{org}/invites/{id}/reinvite", tag = "invitations", security(("session" = [])),
+    params(("org" = String, Path, description = "The organization's id (`org_…`)"), ("id" = String, Path, description = "The invitation's id (`inv_…`)")),
+    responses((status = 204, description = "Done."))
+)]
 async fn reinvite(
     State(state): State<AppState>,
     caller: Authenticated,
@@ -518,6 +560,11 @@ async fn reinvite(
 const NO_SUCH_INVITATION_TO_RENEW: ApiError =
     ApiError::NotFound("no invitation with this id in the organization");
 
+/// The invitations the caller has.
+#[utoipa::path(
+    get, operation_id = "invitations_mine", path = "/v1/user/invites", tag = "invitations", security(("session" = [])),
+    responses((status = 200, body = MyInvitations))
+)]
 async fn mine(
     State(state): State<AppState>,
     caller: Authenticated,
@@ -543,6 +590,12 @@ async fn mine(
     Ok(axum::Json(MyInvitations { invitations }))
 }
 
+/// Accepts an invitation: the caller joins its organization.
+#[utoipa::path(
+    post, operation_id = "invitations_accept", path = "/v1/user/invites/{id}/accept", tag = "invitations", security(("session" = [])),
+    params(("id" = String, Path, description = "The invitation's id (`inv_…`)")),
+    responses((status = 200, body = AcceptedInvitation))
+)]
 async fn accept(
     State(state): State<AppState>,
     caller: Authenticated,
@@ -572,6 +625,12 @@ async fn accept(
     }
 }
 
+/// Declines an invitation.
+#[utoipa::path(
+    post, operation_id = "invitations_decline", path = "/v1/user/invites/{id}/decline", tag = "invitations", security(("session" = [])),
+    params(("id" = String, Path, description = "The invitation's id (`inv_…`)")),
+    responses((status = 204, description = "Done."))
+)]
 async fn decline(
     State(state): State<AppState>,
     caller: Authenticated,

@@ -3,10 +3,8 @@
 //! or leaving.
 
 use axum::{
-    Router,
     extract::{Path, Query, State, rejection::QueryRejection},
     http::StatusCode,
-    routing::{delete, get},
 };
 use hypnos_crypto::wire::orgs::{MemberInfo, MemberList, MemberRole, SetMemberRoleRequest};
 use serde::Deserialize;
@@ -22,20 +20,18 @@ use crate::{
     state::AppState,
     storage::{AccountId, Conflict, Role, StoreError},
 };
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The member list's page size when the caller names none, and the most it may name.
 const PAGE: u32 = 50;
 const PAGE_MAX: u32 = 100;
 
 /// The routes of this module.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/organizations/{org}/members", get(list))
-        .route("/v1/organizations/{org}/members/{account}", delete(remove))
-        .route(
-            "/v1/organizations/{org}/members/{account}/roles",
-            get(role).put(set_role).patch(set_role),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(remove))
+        .routes(routes!(role, set_role))
 }
 
 const NO_SUCH_MEMBER: ApiError = ApiError::NotFound("no member with this id in the organization");
@@ -46,13 +42,20 @@ const OWNER_STAYS_ERROR: ApiError = ApiError::Conflict {
 
 /// `?per_page=N&page=P&email=TEXT`: page P (from 0) of N members (default 50, at most 100)
 /// whose e-mail contains TEXT.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     per_page: Option<u32>,
     page: Option<u64>,
     email: Option<String>,
 }
 
+/// A page of the organization's members.
+#[utoipa::path(
+    get, operation_id = "members_list", path = "/v1/organizations/{org}/members", tag = "organizations", security(("session" = [])),
+    params(("org" = String, Path, description = "The organization's id (`org_…`)"), ListQuery),
+    responses((status = 200, body = MemberList))
+)]
 async fn list(
     State(state): State<AppState>,
     caller: Authenticated,
@@ -99,6 +102,12 @@ async fn list(
     }))
 }
 
+/// A member's role.
+#[utoipa::path(
+    get, operation_id = "members_role", path = "/v1/organizations/{org}/members/{account}/roles", tag = "organizations", security(("session" = [])),
+    params(("org" = String, Path, description = "The organization's id (`org_…`)"), ("account" = String, Path, description = "The member's account id (`acct_…`)")),
+    responses((status = 200, body = MemberRole))
+)]
 async fn role(
     State(state): State<AppState>,
     caller: Authenticated,
@@ -121,6 +130,13 @@ fn member_role(role: Role) -> MemberRole {
     }
 }
 
+/// Changes a member's role.
+#[utoipa::path(
+    method(put, patch), operation_id = "members_set_role", path = "/v1/organizations/{org}/members/{account}/roles", tag = "organizations", security(("session" = [])),
+    params(("org" = String, Path, description = "The organization's id (`org_…`)"), ("account" = String, Path, description = "The member's account id (`acct_…`)")),
+    request_body = SetMemberRoleRequest,
+    responses((status = 200, body = MemberRole))
+)]
 async fn set_role(
     State(state): State<AppState>,
     caller: Authenticated,
@@ -166,6 +182,12 @@ async fn set_role(
     }
 }
 
+/// Removes a member, or the caller leaves.
+#[utoipa::path(
+    delete, operation_id = "members_remove", path = "/v1/organizations/{org}/members/{account}", tag = "organizations", security(("session" = [])),
+    params(("org" = String, Path, description = "The organization's id (`org_…`)"), ("account" = String, Path, description = "The member's account id (`acct_…`)")),
+    responses((status = 204, description = "Done."))
+)]
 pub(crate) async fn remove(
     State(state): State<AppState>,
     caller: Authenticated,

@@ -7,6 +7,7 @@ pub mod graphql;
 pub mod health;
 pub mod invitations;
 pub mod members;
+pub mod openapi;
 pub mod orgs;
 pub mod pages;
 pub mod presence;
@@ -18,12 +19,25 @@ pub mod validate;
 pub mod vault;
 
 use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::{error::ApiResult, session::Authenticated, state::AppState, storage::AuditEvent};
 
-/// Every REST route.
+/// Every REST route, `GET /openapi.json` describing them included.
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    let (router, doc) = documented();
+    router.merge(openapi::route(&doc))
+}
+
+/// The OpenAPI document of the REST API (what `GET /openapi.json` serves).
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    documented().1
+}
+
+/// The routes and their document, made from the same handler attributes. The browser pages
+/// are served files, not API, and are left out of the document.
+fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, mut paths) = OpenApiRouter::new()
         .merge(health::routes())
         .merge(auth::routes())
         .merge(orgs::routes())
@@ -31,14 +45,18 @@ pub fn routes() -> Router<AppState> {
         .merge(team_projects::routes())
         .merge(invitations::routes())
         .merge(vault::routes())
-        .merge(pages::routes())
         .merge(graphql::routes())
-        .merge(v3::routes())
         .merge(app_defaults::routes())
         .merge(collaborators::routes())
         .merge(user_files::routes())
         .merge(streams::routes())
         .merge(presence::routes())
+        .split_for_parts();
+    // `/v3` keeps its own error layer and fallbacks, so it is split on its own.
+    let (v3_router, v3_paths) = v3::routes();
+    paths.merge(v3_paths);
+    let router = router.merge(v3_router).merge(pages::routes());
+    (router, openapi::document(paths))
 }
 
 /// Unix milliseconds as RFC 3339 with milliseconds, as the app's dates are written.

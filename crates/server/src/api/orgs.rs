@@ -9,10 +9,8 @@
 //! Every path that names an organization goes through [`membership::require`] first.
 
 use axum::{
-    Router,
     extract::{Path, Query, State, rejection::QueryRejection},
     http::StatusCode,
-    routing::{get, patch},
 };
 use hypnos_crypto::{
     random,
@@ -26,6 +24,7 @@ use hypnos_crypto::{
 };
 use serde::Deserialize;
 use serde_json::json;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{audit_event, rfc3339, validate};
 use crate::{
@@ -46,24 +45,18 @@ const AUDIT_PAGE: u32 = 50;
 const AUDIT_PAGE_MAX: u32 = 500;
 
 /// The routes of this module.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/organizations", get(list).post(create))
-        .route("/v1/organizations/roles", get(roles))
-        .route("/v1/organizations/{org}", get(show).delete(remove))
-        .route(
-            "/v1/organizations/{org}/storage-rule",
-            get(storage_rule).put(set_storage_rule),
-        )
-        .route("/v1/organizations/{org}/features", get(features))
-        .route(
-            "/v1/organizations/{org}/user-permissions",
-            get(user_permissions),
-        )
-        .route("/v1/organizations/{org}/audit-log", get(audit_log))
-        .route("/v1/organizations/{org}/git-projects", patch(git_projects))
-        .route("/v1/user/profile", get(profile))
-        .route("/v1/billing/current-plan", get(current_plan))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, remove))
+        .routes(routes!(storage_rule, set_storage_rule))
+        .routes(routes!(features))
+        .routes(routes!(user_permissions))
+        .routes(routes!(audit_log))
+        .routes(routes!(roles))
+        .routes(routes!(profile))
+        .routes(routes!(current_plan))
+        .routes(routes!(git_projects))
 }
 
 /// An organization as the app reads it; `description` only in the answer for one organization.
@@ -83,6 +76,11 @@ fn to_wire(organization: Organization, with_description: bool) -> WireOrganizati
     }
 }
 
+/// The organizations the caller belongs to.
+#[utoipa::path(
+    get, operation_id = "orgs_list", path = "/v1/organizations", tag = "organizations", security(("session" = [])),
+    responses((status = 200, body = OrganizationList))
+)]
 async fn list(
     State(state): State<AppState>,
     caller: Authenticated,
@@ -104,6 +102,12 @@ async fn list(
     }))
 }
 
+/// Creates a team organization, owned by the caller.
+#[utoipa::path(
+    post, operation_id = "orgs_create", path = "/v1/organizations", tag = "organizations", security(("session" = [])),
+    request_body = CreateOrganizationRequest,
+    responses((status = 201, description = "Created.", body = WireOrganization))
+)]
 async fn create(
     State(state): State<AppState>,
     caller: Authenticated,
@@ -141,6 +145,12 @@ async fn create(
     ))
 }
 
+/// One organization the caller belongs to.
+#[utoipa::path(
+    get, operation_id = "orgs_show", path = "/v1/organizations/{org}", tag = "organizations", security(("session" = [])),
+    params(("org" = String, Path, description = "The organization's id (`org_…`)")),
+    responses((status = 200, body = WireOrganization))
+)]
 async fn show(
     State(state): State<AppState>,
     caller: Authenticated,
@@ -150,6 +160,12 @@ async fn show(
     Ok(axum::Json(to_wire(membership.organization, true)))
 }
 
+/// Deletes a team organization and everything in it (its owner only).
+#[utoipa::path(
+    delete, operation_id = "orgs_remove", path = "/v1/organizations/{org}", tag = "organizations", security(("session" = [])),
+    params(("org" = String, Path, description = "The organization's id (`org_…`)")),
+    responses((status = 204, description = "Done."))
+)]
 async fn remove(
     State(state): State<AppState>,
     caller: Authenticated,
@@ -173,6 +189,12 @@ async fn remove(
     }
 }
 
+/// Where the organization's projects may be kept.
+#[utoipa::path(
+    get, operation_id = "orgs_storage_rule", path = "/v1/organizations/{org}/storage-rule", tag = "organizations", security(("session" = [])),
+    params(("org" = String, Path, description = "The organization's id (`org_…`)")),
+    responses((status = 200, body = StorageRule))
+)]
 async fn storage_rule(
     State(state): State<AppState>,
     caller: Authenticated,
@@ -197,6 +219,13 @@ fn storage_rule_answer(storage: String) -> StorageRule {
     }
 }
 
+/// Sets where the organization's projects may be kept (its owner only).
+#[utoipa::path(
+    put, operation_id = "orgs_set_storage_rule", path = "/v1/organizations/{org}/storage-rule", tag = "organizations", security(("session" = [])),
+    params(("org" = String, Path, description = "The organization's id (`org_…`)")),
+    request_body = SetStorageRuleRequest,
+    responses((status = 200, body = StorageRule))
+)]
 async fn set_storage_rule(
     State(state): State<AppState>,
     caller: Authenticated,
@@ -231,6 +260,12 @@ async fn set_storage_rule(
     Ok(axum::Json(storage_rule_answer(body.storage)))
 }
 
+/// The organization's features (all on).
+#[utoipa::path(
+    get, operation_id = "orgs_features", path = "/v1/organizations/{org}/features", tag = "organizations", security(("session" = [])),
+    params(("org" = String, Path, description = "The organization's id (`org_…`)")),
+    responses((status = 200, body = Features))
+)]
 async fn features(
     State(state): State<AppState>,
     caller: Authenticated,
@@ -269,6 +304,12 @@ async fn features(
     }))
 }
 
+/// What the caller may do in the organization.
+#[utoipa::path(
+    get, operation_id = "orgs_user_permissions", path = "/v1/organizations/{org}/user-permissions", tag = "organizations", security(("session" = [])),
+    params(("org" = String, Path, description = "The organization's id (`org_…`)")),
+    responses((status = 200, body = UserPermissions))
+)]
 async fn user_permissions(
     State(state): State<AppState>,
     caller: Authenticated,
@@ -285,12 +326,21 @@ async fn user_permissions(
 
 /// `?limit=N&before=MS`: at most N events (default 50, at most 500) older than unix
 /// milliseconds MS (default: now).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct AuditLogQuery {
+    /// At most this many events (default 50, at most 500).
     limit: Option<u32>,
+    /// Only events older than this, in unix milliseconds (default: now).
     before: Option<i64>,
 }
 
+/// The organization's audit log, newest first.
+#[utoipa::path(
+    get, operation_id = "orgs_audit_log", path = "/v1/organizations/{org}/audit-log", tag = "organizations", security(("session" = [])),
+    params(("org" = String, Path, description = "The organization's id (`org_…`)"), AuditLogQuery),
+    responses((status = 200, body = AuditLog))
+)]
 async fn audit_log(
     State(state): State<AppState>,
     caller: Authenticated,
@@ -330,6 +380,11 @@ async fn audit_log(
     Ok(axum::Json(AuditLog { events }))
 }
 
+/// The roles a member may have.
+#[utoipa::path(
+    get, operation_id = "orgs_roles", path = "/v1/organizations/roles", tag = "organizations", security(("session" = [])),
+    responses((status = 200, body = Vec<RoleInfo>))
+)]
 async fn roles(_caller: Authenticated) -> axum::Json<Vec<RoleInfo>> {
     axum::Json(
         [Role::Owner, Role::Admin, Role::Member]
@@ -343,6 +398,11 @@ async fn roles(_caller: Authenticated) -> axum::Json<Vec<RoleInfo>> {
     )
 }
 
+/// The caller's profile.
+#[utoipa::path(
+    get, operation_id = "orgs_profile", path = "/v1/user/profile", tag = "organizations", security(("session" = [])),
+    responses((status = 200, body = UserProfile))
+)]
 async fn profile(caller: Authenticated) -> axum::Json<UserProfile> {
     let account = caller.account;
     axum::Json(UserProfile {
@@ -362,6 +422,11 @@ async fn profile(caller: Authenticated) -> axum::Json<UserProfile> {
     })
 }
 
+/// The plan: one, self-hosted, everything on.
+#[utoipa::path(
+    get, operation_id = "orgs_current_plan", path = "/v1/billing/current-plan", tag = "app", security(("session" = [])),
+    responses((status = 200, body = CurrentPlan))
+)]
 async fn current_plan(_caller: Authenticated) -> axum::Json<CurrentPlan> {
     // A self-hosted server has one plan: active, everything on, no seat limit (whoami's
     // maxTeamMembers says the same).
@@ -384,6 +449,12 @@ const MAX_GIT_PROJECTS: u64 = 1_000_000;
 /// by it; the app retries three times, then ignores a failure). Any member may report; the
 /// count is checked and not kept: it means nothing here, and an audit line per report would
 /// flood the log with the app's repeats.
+#[utoipa::path(
+    patch, operation_id = "orgs_git_projects", path = "/v1/organizations/{org}/git-projects", tag = "organizations", security(("session" = [])),
+    params(("org" = String, Path, description = "The organization's id (`org_…`)")),
+    request_body = GitProjectCount,
+    responses((status = 204, description = "Done."))
+)]
 async fn git_projects(
     State(state): State<AppState>,
     caller: Authenticated,

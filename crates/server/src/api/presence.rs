@@ -10,11 +10,7 @@
 //! organization id with its first `proj_` removed, which leaves an `org_…` id as it is: the id
 //! is taken as sent.
 
-use axum::{
-    Router,
-    extract::{Path, State},
-    routing::post,
-};
+use axum::extract::{Path, State};
 use hypnos_crypto::wire::events::{PresenceList, PresenceRequest};
 
 use super::validate;
@@ -27,15 +23,23 @@ use crate::{
     state::{AppState, now_ms},
     storage::{MAX_PRESENCE_ROWS, PresenceEntry, PresentMember, StoreError},
 };
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The route.
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/v1/organizations/{org}/collaborators", post(present))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(present))
 }
 
 const NO_SUCH_PROJECT: ApiError =
     ApiError::NotFound("no team project with this id in the organization");
 
+/// Who else has the caller's project open.
+#[utoipa::path(
+    post, operation_id = "presence_present", path = "/v1/organizations/{org}/collaborators", tag = "collaborators", security(("session" = [])),
+    params(("org" = String, Path, description = "The organization's id (`org_…`)")),
+    request_body = PresenceRequest,
+    responses((status = 200, body = PresenceList))
+)]
 async fn present(
     State(state): State<AppState>,
     caller: Authenticated,

@@ -13,10 +13,8 @@
 use std::{convert::Infallible, sync::Arc, time::Duration};
 
 use axum::{
-    Router,
     extract::{Path, State},
     response::sse::{Event as SseEvent, KeepAlive, Sse},
-    routing::get,
 };
 use futures_util::{Stream, StreamExt, stream};
 
@@ -27,6 +25,7 @@ use crate::{
     session::Authenticated,
     state::AppState,
 };
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The gap between keep-alive comments: shorter than the server's own `--body-read-timeout`
 /// default (30 s) and than common proxies' idle timeouts (60 s).
@@ -41,10 +40,16 @@ const RETRY: Duration = Duration::from_secs(2);
 const MAX_AGE: Duration = Duration::from_secs(3600);
 
 /// The route.
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/v1/teams/{org}/streams", get(open))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(open))
 }
 
+/// The organization's events as server-sent events, until the session ends.
+#[utoipa::path(
+    get, operation_id = "streams_open", path = "/v1/teams/{org}/streams", tag = "sync", security(("session" = [])),
+    params(("org" = String, Path, description = "The organization's id (`org_…`)")),
+    responses((status = 200, description = "An endless stream of events.", content_type = "text/event-stream"))
+)]
 async fn open(
     State(state): State<AppState>,
     caller: Authenticated,

@@ -2,10 +2,8 @@
 //! Deleting one deletes the synced projects in it, as the app's "convert to local" expects.
 
 use axum::{
-    Router,
     extract::{Path, State},
     http::StatusCode,
-    routing::{get, patch},
 };
 use hypnos_crypto::{
     random,
@@ -23,18 +21,13 @@ use crate::{
     state::AppState,
     storage::{StoreError, TeamProject},
 };
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The routes of this module.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/v1/organizations/{org}/team-projects",
-            get(list).post(create),
-        )
-        .route(
-            "/v1/organizations/{org}/team-projects/{id}",
-            patch(rename).delete(remove),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(rename, remove))
 }
 
 const NO_SUCH_PROJECT: ApiError =
@@ -50,6 +43,12 @@ fn project_name(name: &str) -> ApiResult<&str> {
     Ok(name)
 }
 
+/// The organization's team projects.
+#[utoipa::path(
+    get, operation_id = "team_projects_list", path = "/v1/organizations/{org}/team-projects", tag = "organizations", security(("session" = [])),
+    params(("org" = String, Path, description = "The organization's id (`org_…`)")),
+    responses((status = 200, body = TeamProjectList))
+)]
 async fn list(
     State(state): State<AppState>,
     caller: Authenticated,
@@ -70,6 +69,13 @@ async fn list(
     Ok(axum::Json(TeamProjectList { data }))
 }
 
+/// Creates a team project.
+#[utoipa::path(
+    post, operation_id = "team_projects_create", path = "/v1/organizations/{org}/team-projects", tag = "organizations", security(("session" = [])),
+    params(("org" = String, Path, description = "The organization's id (`org_…`)")),
+    request_body = TeamProjectName,
+    responses((status = 201, description = "Created.", body = CreatedTeamProject))
+)]
 async fn create(
     State(state): State<AppState>,
     caller: Authenticated,
@@ -109,6 +115,13 @@ async fn create(
     ))
 }
 
+/// Renames a team project.
+#[utoipa::path(
+    patch, operation_id = "team_projects_rename", path = "/v1/organizations/{org}/team-projects/{id}", tag = "organizations", security(("session" = [])),
+    params(("org" = String, Path, description = "The organization's id (`org_…`)"), ("id" = String, Path, description = "The team project's id")),
+    request_body = TeamProjectName,
+    responses((status = 204, description = "Done."))
+)]
 async fn rename(
     State(state): State<AppState>,
     caller: Authenticated,
@@ -140,6 +153,12 @@ async fn rename(
     }
 }
 
+/// Deletes a team project.
+#[utoipa::path(
+    delete, operation_id = "team_projects_remove", path = "/v1/organizations/{org}/team-projects/{id}", tag = "organizations", security(("session" = [])),
+    params(("org" = String, Path, description = "The organization's id (`org_…`)"), ("id" = String, Path, description = "The team project's id")),
+    responses((status = 204, description = "Done."))
+)]
 async fn remove(
     State(state): State<AppState>,
     caller: Authenticated,

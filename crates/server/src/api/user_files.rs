@@ -6,10 +6,11 @@
 //! (the sync API allows it) is left out: the app pulls a file into the local project whose
 //! `remoteId` is its `teamProjectId`, so such a file could be listed but never pulled.
 
-use axum::{Json, Router, extract::State, routing::get};
+use axum::{Json, extract::State};
 use hypnos_crypto::wire::files::RemoteFile;
 
 use crate::{error::ApiResult, session::Authenticated, state::AppState};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The most files one answer lists. The palette is a list to pick from, not a complete
 /// inventory: past this many (about 7 MB of ids and names), the first ones by organization and
@@ -18,10 +19,15 @@ use crate::{error::ApiResult, session::Authenticated, state::AppState};
 pub const MAX_FILES: u32 = 10_000;
 
 /// The route.
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/v1/user/files", get(files))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(files))
 }
 
+/// The caller's cloud files (none: projects sync through GraphQL).
+#[utoipa::path(
+    get, operation_id = "user_files_files", path = "/v1/user/files", tag = "app", security(("session" = [])),
+    responses((status = 200, body = Vec<RemoteFile>))
+)]
 async fn files(
     State(state): State<AppState>,
     caller: Authenticated,

@@ -141,11 +141,7 @@ pub fn hex_exact(field: &str, value: &str, digits: usize) -> Result<Vec<u8>, Api
 /// An id the client names (a project, an account, an invitation): 1 to 64 ASCII letters,
 /// digits, `_` or `-`.
 pub fn id(field: &str, value: &str) -> Result<(), ApiError> {
-    let fits = (1..=64).contains(&value.len())
-        && value
-            .bytes()
-            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-');
-    if fits {
+    if crate::membership::is_id(value) {
         Ok(())
     } else {
         Err(bad(format!(

@@ -10,11 +10,7 @@
 //! starting a verification counts as a brute-force attempt on the account, per address and in
 //! all, under keys of its own (`rate_limit::Attempt::Vault`).
 
-use axum::{
-    Router,
-    extract::State,
-    routing::{get, post},
-};
+use axum::extract::State;
 use hypnos_crypto::{
     encoding::{from_hex, to_hex},
     random,
@@ -35,16 +31,22 @@ use crate::{
     state::{AppState, now_ms},
     storage::{Conflict, StoreError, Vault, VaultVerification},
 };
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The routes of this module.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/user/vault", get(show).post(create))
-        .route("/v1/user/vault/reset", post(reset))
-        .route("/v1/user/vault-verify-a", post(verify_a))
-        .route("/v1/user/vault-verify-m1", post(verify_m1))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(show, create))
+        .routes(routes!(reset))
+        .routes(routes!(verify_a))
+        .routes(routes!(verify_m1))
 }
 
+/// The caller's vault key, encrypted, and its salt.
+#[utoipa::path(
+    get, operation_id = "vault_show", path = "/v1/user/vault", tag = "vault", security(("session" = [])),
+    responses((status = 200, body = VaultResponse))
+)]
 async fn show(
     State(state): State<AppState>,
     caller: Authenticated,
@@ -69,6 +71,12 @@ fn new_vault(caller: &Authenticated, body: VaultRequest) -> ApiResult<Vault> {
     })
 }
 
+/// Creates the caller's vault key.
+#[utoipa::path(
+    post, operation_id = "vault_create", path = "/v1/user/vault", tag = "vault", security(("session" = [])),
+    request_body = VaultRequest,
+    responses((status = 200, body = VaultResponse))
+)]
 async fn create(
     State(state): State<AppState>,
     _gate: AuthClient,
@@ -91,6 +99,12 @@ async fn create(
     Ok(axum::Json(VaultResponse { salt: Some(salt) }))
 }
 
+/// Replaces the caller's vault key.
+#[utoipa::path(
+    post, operation_id = "vault_reset", path = "/v1/user/vault/reset", tag = "vault", security(("session" = [])),
+    request_body = VaultRequest,
+    responses((status = 200, body = VaultResponse))
+)]
 async fn reset(
     State(state): State<AppState>,
     _gate: AuthClient,
@@ -108,6 +122,12 @@ async fn reset(
     Ok(axum::Json(VaultResponse { salt: Some(salt) }))
 }
 
+/// Vault check, step 1 (SRP A for B).
+#[utoipa::path(
+    post, operation_id = "vault_verify_a", path = "/v1/user/vault-verify-a", tag = "vault", security(("session" = [])),
+    request_body = VaultVerifyARequest,
+    responses((status = 200, body = VaultVerifyAResponse))
+)]
 async fn verify_a(
     State(state): State<AppState>,
     AuthClient(client): AuthClient,
@@ -171,6 +191,12 @@ async fn verify_a(
     }))
 }
 
+/// Vault check, step 2 (SRP M1 for M2).
+#[utoipa::path(
+    post, operation_id = "vault_verify_m1", path = "/v1/user/vault-verify-m1", tag = "vault", security(("session" = [])),
+    request_body = VaultVerifyM1Request,
+    responses((status = 200, body = VaultVerifyM1Response))
+)]
 async fn verify_m1(
     State(state): State<AppState>,
     AuthClient(client): AuthClient,

@@ -32,12 +32,11 @@ mod request;
 mod snapshots;
 mod transport;
 
+use std::sync::LazyLock;
+
 use async_graphql::{EmptySubscription, MergedObject, Schema};
-use axum::{
-    Extension, Router,
-    http::header,
-    routing::{get, post},
-};
+use axum::{Extension, http::header, response::IntoResponse};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::state::AppState;
 
@@ -86,17 +85,52 @@ pub fn sdl() -> String {
 
 /// The routes: `POST /graphql` (the app adds `?<label>`, which is only a tag), with the schema
 /// built once, here, for every request the router serves (how requests come in and answers go
-/// out is in [`transport`]); and `GET /graphql/schema`, its SDL, made once too.
-pub fn routes() -> Router<AppState> {
-    let sdl = axum::body::Bytes::from(sdl());
-    Router::new()
-        .route("/graphql", post(transport::graphql))
-        .route(
-            "/graphql/schema",
-            get(move || {
-                let sdl = sdl.clone();
-                async move { ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], sdl) }
-            }),
-        )
+/// out is in [`transport`]); and `GET /graphql/schema`, its SDL.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(transport::graphql))
+        .routes(routes!(schema_sdl))
         .layer(Extension(schema()))
+}
+
+/// The schema's SDL, made once.
+static SDL: LazyLock<axum::body::Bytes> = LazyLock::new(|| sdl().into());
+
+/// The sync API's schema in GraphQL's schema definition language, for tools (standard
+/// introspection nests deeper than the depth limit allows).
+#[utoipa::path(get, operation_id = "graphql_schema_sdl", path = "/graphql/schema", tag = "sync", responses(
+    (status = 200, description = "The schema.", body = String, content_type = "text/plain"),
+))]
+async fn schema_sdl() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        SDL.clone(),
+    )
+}
+
+/// A GraphQL request, as `POST /graphql` takes it (the document for OpenAPI; async-graphql
+/// parses the body).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct GraphQlRequest {
+    /// The document: one query or mutation of the schema at `GET /graphql/schema`.
+    query: String,
+    /// The operation's variables.
+    #[schema(value_type = Option<Object>)]
+    variables: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Which operation of the document to run, when it holds several.
+    #[schema(rename = "operationName")]
+    operation_name: Option<String>,
+}
+
+/// A GraphQL answer: always a `data` object (empty when an error left none), and the errors.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct GraphQlResponse {
+    /// The operation's result.
+    #[schema(value_type = Object)]
+    data: serde_json::Map<String, serde_json::Value>,
+    /// What failed, each with a `message` and, for refusals, `extensions.code`.
+    #[schema(value_type = Option<Vec<Object>>)]
+    errors: Option<Vec<serde_json::Value>>,
 }

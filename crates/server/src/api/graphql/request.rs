@@ -3,7 +3,7 @@
 
 use std::any::Any;
 
-use async_graphql::{Context, Error, ID, Result};
+use async_graphql::{Context, Error, ErrorExtensions, ID, Result};
 
 use super::limits::{AnswerBudget, StorePermits};
 use crate::{metrics::DatabaseFailure, storage::StoreError};
@@ -28,11 +28,26 @@ pub(super) async fn store_permit<'a>(
 /// A failed read or write: logged here, answered without its cause.
 pub(super) fn internal(error: StoreError) -> Error {
     tracing::warn!(%error, "sync storage failed");
-    let mut answer = Error::new("the server could not complete this request; try again");
+    let failure = DatabaseFailure::of(&error);
+    let code = match failure {
+        Some(DatabaseFailure::Unavailable) => "UNAVAILABLE",
+        _ => "INTERNAL",
+    };
+    let mut answer = server_failure(
+        "the server could not complete this request; try again",
+        code,
+    );
     // Carried to the transport, which marks the HTTP response for the metrics' count.
-    answer.source = DatabaseFailure::of(&error)
+    answer.source = failure
         .map(|failure| std::sync::Arc::new(failure) as std::sync::Arc<dyn Any + Send + Sync>);
     answer
+}
+
+/// A failure of the server's, not of the request: `extensions.code` is the REST API's code for
+/// it (`INTERNAL`, or `UNAVAILABLE` for a database out of reach), so that a client can tell it
+/// from a refusal (which carries no code; the app reads refusals by their sentences) and retry.
+pub(super) fn server_failure(message: &str, code: &'static str) -> Error {
+    Error::new(message).extend_with(|_, extensions| extensions.set("code", code))
 }
 
 /// This request's [`AnswerBudget`].

@@ -353,7 +353,10 @@ fn check_snapshot(project_id: &str, caller: &str, input: SnapshotInput) -> Resul
         .collect();
     let state = serde_json::to_string(&state).map_err(|error| {
         tracing::error!(%error, "a snapshot state could not be serialized");
-        Error::new("the server could not store this snapshot's state")
+        super::request::server_failure(
+            "the server could not store this snapshot's state",
+            "INTERNAL",
+        )
     })?;
     Ok(CheckedSnapshot {
         snapshot: Snapshot {

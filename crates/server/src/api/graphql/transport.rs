@@ -38,7 +38,12 @@ use crate::{
 /// code and a sentence).
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
-/// The handler of `POST /graphql` (the app adds `?<label>`, which is only a tag).
+/// The sync API: one GraphQL query or mutation (the app adds `?<label>`, which is only a tag).
+/// Every answer is 200 with a `data` object; refusals (no session, a bad body) are errors in it.
+#[utoipa::path(post, operation_id = "graphql_graphql", path = "/graphql", tag = "sync", security(("session" = [])),
+    request_body = super::GraphQlRequest,
+    responses((status = 200, body = super::GraphQlResponse)),
+)]
 pub(super) async fn graphql(
     State(state): State<AppState>,
     Extension(schema): Extension<SyncSchema>,

@@ -26,19 +26,25 @@ use hypnos_crypto::wire::{
     v3::{InvalidParameter, Problem},
 };
 
+use utoipa_axum::router::OpenApiRouter;
+
 use crate::{error::ApiError, state::AppState, storage::StoreError};
 
-/// The routes of the `/v3` API, every answer of which goes through [`problem_json`].
-pub fn routes() -> Router<AppState> {
-    Router::new()
+/// The routes of the `/v3` API, every answer of which goes through [`problem_json`], and their
+/// OpenAPI paths.
+pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, paths) = OpenApiRouter::new()
         .merge(users::routes())
         .merge(spaces::routes())
+        .split_for_parts();
+    let router = router
         // Unknown `/v3` paths answer in the same problem shape as the known ones.
         .route("/v3", any(no_such_endpoint))
         .route("/v3/{*rest}", any(no_such_endpoint))
         // Set here, inside the layer: the server-wide one, set later, would answer unlayered.
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn(problem_json))
+        .layer(middleware::from_fn(problem_json));
+    (router, paths)
 }
 
 async fn no_such_endpoint() -> ApiError {

@@ -17,11 +17,7 @@
 //! relies on; `previous` likewise with `page[before]`; `first` drops the cursor; `last` is not
 //! sent (it would cost another query).
 
-use axum::{
-    Router,
-    extract::{Query, State, rejection::QueryRejection},
-    routing::get,
-};
+use axum::extract::{Query, State, rejection::QueryRejection};
 use hypnos_crypto::{
     encoding::{encode_uri_component, from_hex, to_hex},
     wire::v3::{CursorMeta, CursorMetaPage, Space, SpaceList},
@@ -36,6 +32,7 @@ use crate::{
     state::{AppState, now_ms},
     storage::{Role, SpaceEntry, SpaceKey, SpaceOrder, SpaceQuery},
 };
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The page size by default, and the largest one served.
 const PAGE_MAX: u32 = 200;
@@ -47,8 +44,8 @@ const MAX_CURSOR: usize = 2_048;
 const PATH: &str = "/v3/users/me/spaces";
 
 /// The routes of this module.
-pub fn routes() -> Router<AppState> {
-    Router::new().route(PATH, get(list))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list))
 }
 
 /// The sorts a client may ask for, by name.
@@ -297,6 +294,12 @@ fn to_space(entry: SpaceEntry) -> Space {
     }
 }
 
+/// A page of the caller's organizations.
+#[utoipa::path(
+    get, operation_id = "v3_spaces_list", path = "/v3/users/me/spaces", tag = "v3", security(("session" = [])),
+    params(("page[size]" = Option<u32>, Query, description = "Spaces per page, 1 to 200 (default 200)"), ("page[after]" = Option<String>, Query, description = "The cursor after which the page starts"), ("page[before]" = Option<String>, Query, description = "The cursor before which the page ends"), ("filter[name][contains]" = Option<String>, Query, description = "Only spaces whose name holds this text"), ("sort" = Option<String>, Query, description = "`name`, `-name`, `created_at` or `-created_at`")),
+    responses((status = 200, body = SpaceList))
+)]
 async fn list(
     State(state): State<AppState>,
     caller: Authenticated,

@@ -3,11 +3,7 @@
 //! onboarding-experiment and activity endpoints, which this server answers without running an
 //! experiment or keeping activity.
 
-use axum::{
-    Router,
-    http::StatusCode,
-    routing::{get, post, put},
-};
+use axum::http::StatusCode;
 use hypnos_crypto::wire::v3::{
     CurrentUserActionCreate, FirstRequestTreatment, InvalidParameter, User, UserEmail,
     UserEncryptionKeys, UserOnboarding,
@@ -15,28 +11,27 @@ use hypnos_crypto::wire::v3::{
 
 use super::{V3Error, V3Result};
 use crate::{api::rfc3339, extract::Json, session::Authenticated, state::AppState};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The longest `event_id` accepted, in characters (the app sends a UUID).
 const MAX_EVENT_ID: usize = 200;
 
 /// The routes of this module.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v3/users/me", get(me))
-        .route("/v3/users/me/encryption-keys", get(encryption_keys))
-        .route("/v3/users/me/onboarding", get(onboarding))
-        // Two forms of one latch, from two app versions: the newer POSTs, the older PUTs.
-        .route(
-            "/v3/users/me/onboarding/request-threshold",
-            post(request_threshold),
-        )
-        .route(
-            "/v3/users/me/onboarding/request-threshold-reached",
-            put(request_threshold_reached),
-        )
-        .route("/v3/users/me/actions", post(action))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(me))
+        .routes(routes!(encryption_keys))
+        .routes(routes!(onboarding))
+        .routes(routes!(request_threshold))
+        .routes(routes!(request_threshold_reached))
+        .routes(routes!(action))
 }
 
+/// The caller's account, as the newest app reads it.
+#[utoipa::path(
+    get, operation_id = "v3_users_me", path = "/v3/users/me", tag = "v3", security(("session" = [])),
+    responses((status = 200, body = User))
+)]
 async fn me(caller: Authenticated) -> axum::Json<User> {
     let account = caller.account;
     axum::Json(User {
@@ -55,6 +50,11 @@ async fn me(caller: Authenticated) -> axum::Json<User> {
     })
 }
 
+/// The caller's encrypted keys and salt.
+#[utoipa::path(
+    get, operation_id = "v3_users_encryption_keys", path = "/v3/users/me/encryption-keys", tag = "v3", security(("session" = [])),
+    responses((status = 200, body = UserEncryptionKeys))
+)]
 async fn encryption_keys(caller: Authenticated) -> axum::Json<UserEncryptionKeys> {
     let account = caller.account;
     axum::Json(UserEncryptionKeys {
@@ -74,21 +74,40 @@ fn no_experiment() -> UserOnboarding {
     }
 }
 
+/// The onboarding experiment (none runs here).
+#[utoipa::path(
+    get, operation_id = "v3_users_onboarding", path = "/v3/users/me/onboarding", tag = "v3", security(("session" = [])),
+    responses((status = 200, body = UserOnboarding))
+)]
 async fn onboarding(_caller: Authenticated) -> axum::Json<UserOnboarding> {
     axum::Json(no_experiment())
 }
 
 /// The latch is meaningless without the experiment: accepted and not stored.
+#[utoipa::path(
+    post, operation_id = "v3_users_request_threshold", path = "/v3/users/me/onboarding/request-threshold", tag = "v3", security(("session" = [])),
+    responses((status = 204, description = "Done."))
+)]
 async fn request_threshold(_caller: Authenticated) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
+/// The older form of the onboarding latch (accepted, not stored).
+#[utoipa::path(
+    put, operation_id = "v3_users_request_threshold_reached", path = "/v3/users/me/onboarding/request-threshold-reached", tag = "v3", security(("session" = [])),
+    responses((status = 200, body = UserOnboarding))
+)]
 async fn request_threshold_reached(_caller: Authenticated) -> axum::Json<UserOnboarding> {
     axum::Json(no_experiment())
 }
 
 /// Checked as the SDK types it (the action one of its kinds), then dropped: this server keeps no
 /// activity reports, which the SDK's contract allows ("may be deduplicated or discarded").
+#[utoipa::path(
+    post, operation_id = "v3_users_action", path = "/v3/users/me/actions", tag = "v3", security(("session" = [])),
+    request_body = CurrentUserActionCreate,
+    responses((status = 204, description = "Done."))
+)]
 async fn action(
     _caller: Authenticated,
     Json(body): Json<CurrentUserActionCreate>,

@@ -1,0 +1,206 @@
+//! Issue 16: the server answers as its own description says, whatever is sent. schemathesis
+//! (PyPI, pinned in `tests/api_fuzz/requirements.txt`) reads the REST API's OpenAPI document
+//! from `GET /openapi.json` and the sync API's schema from `GET /graphql/schema`, and sends
+//! generated requests, valid and invalid, with a real session, to a server on SQLite and on
+//! PostgreSQL. The test fails on any 5xx, on an answer whose status, content type, headers or
+//! body the document does not allow, on a run that does not finish (each is bounded by
+//! `--max-time`), and on a server that stops answering or has lost the session afterwards.
+//!
+//! The schemathesis used is `$HYPNOS_SCHEMATHESIS`, which `./scripts/test` points at its own
+//! virtual environment, or else `schemathesis` on the `PATH`.
+#![allow(clippy::unwrap_used, reason = "tests may panic")]
+
+mod common;
+
+use std::{path::Path, process::Stdio, time::Duration};
+
+use common::{TestDb, app::TestApp};
+use hypnos_server::storage::Role;
+use reqwest::StatusCode;
+
+/// How long schemathesis may generate requests for, per run.
+const FUZZ_SECONDS: &str = "45";
+/// A run that has not ended this long after its budget is a hung run.
+const RUN_LIMIT: Duration = Duration::from_secs(240);
+
+common::on_both_backends!(
+    timeout = Duration::from_secs(420);
+    rest_api_answers_as_documented,
+    graphql_api_answers_as_documented,
+    ids_with_a_nul_are_unknown_ids,
+);
+
+/// The checks every REST answer must pass: no server error, and status, content type, headers
+/// and body as documented.
+const REST_CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,\
+                           response_headers_conformance,response_schema_conformance";
+
+/// The checks every GraphQL answer must pass: its shape as the schema says, and no failure of
+/// the server's own (`api_fuzz/hooks.py`: schemathesis's `not_a_server_error` would count the
+/// app's refusals, which are resolver errors, as failures).
+const GRAPHQL_CHECKS: &str = "response_schema_conformance,no_server_failure";
+
+/// The REST API, as `/openapi.json` describes it, with the organization path parameter fixed to
+/// a team the session's account owns (with a second member), so requests reach past the
+/// membership check.
+async fn rest_api_answers_as_documented(db: TestDb) {
+    let app = TestApp::start(&db).await;
+    let owner = app.actor("fuzzer").await;
+    let member = app.actor("member").await;
+    let team = app.team(&owner, "Fuzzed team").await;
+    app.join(&owner, &team, &member, Role::Member).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("schemathesis.toml"),
+        format!(
+            "[parameters]\n\"path.org\" = \"{team}\"\n\"path.account\" = \"{}\"\n",
+            member.id
+        ),
+    )
+    .unwrap();
+    schemathesis(
+        dir.path(),
+        &owner.session,
+        REST_CHECKS,
+        false,
+        &[
+            &app.url("/openapi.json"),
+            // Endless by design: the answer is an event stream that lasts as long as the session.
+            "--exclude-path",
+            "/v1/teams/{org}/streams",
+            // Would end the session every other request is made with.
+            "--exclude-path",
+            "/auth/logout",
+            // Would delete the team every organization request names (once; after that
+            // every one is a 404 and tests nothing more).
+            "--exclude-operation-id",
+            "orgs_remove",
+        ],
+    )
+    .await;
+    still_serving(&app, &owner.session).await;
+}
+
+/// The sync API, from its SDL: every query and mutation with generated arguments.
+async fn graphql_api_answers_as_documented(db: TestDb) {
+    let app = TestApp::start(&db).await;
+    let owner = app.actor("fuzzer").await;
+    let dir = tempfile::tempdir().unwrap();
+    let sdl = app
+        .http
+        .get(app.url("/graphql/schema"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let schema = dir.path().join("sync.graphql");
+    std::fs::write(&schema, sdl).unwrap();
+    schemathesis(
+        dir.path(),
+        &owner.session,
+        GRAPHQL_CHECKS,
+        true,
+        &[schema.to_str().unwrap(), "--url", &app.url("/graphql")],
+    )
+    .await;
+    still_serving(&app, &owner.session).await;
+}
+
+/// Runs `schemathesis run` in `dir` with the session, `checks` (and with `hooks`, this test's
+/// own, `api_fuzz/hooks.py`) and `arguments`; fails the test with its report unless every check
+/// passed.
+async fn schemathesis(dir: &Path, session: &str, checks: &str, hooks: bool, arguments: &[&str]) {
+    let program = std::env::var("HYPNOS_SCHEMATHESIS").unwrap_or_else(|_| "schemathesis".into());
+    let mut command = tokio::process::Command::new(&program);
+    if hooks {
+        let here = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/api_fuzz");
+        command
+            .env("SCHEMATHESIS_HOOKS", "hooks")
+            .env("PYTHONPATH", here);
+    }
+    let run = command
+        .current_dir(dir)
+        .arg("run")
+        .args(arguments)
+        .args([
+            "--header",
+            &format!("X-Session-Id: {session}"),
+            "--checks",
+            checks,
+            "--max-time",
+            FUZZ_SECONDS,
+            "--request-timeout",
+            "20",
+            "--workers",
+            "2",
+            // The session header is set above; generating it would only test the log-in wall.
+            "--generation-with-security-parameters",
+            "false",
+            "--generation-database",
+            "none",
+            "--no-color",
+        ])
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(RUN_LIMIT, run)
+        .await
+        .unwrap_or_else(|_| panic!("schemathesis did not finish within {RUN_LIMIT:?}"))
+        .unwrap_or_else(|error| {
+            panic!(
+                "cannot run {program} ({error}): install it with `pip install -r \
+                 crates/server/tests/api_fuzz/requirements.txt`, or run ./scripts/test"
+            )
+        });
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "schemathesis failed:\n{report}");
+}
+
+/// The server still answers, and the session the run used still works.
+async fn still_serving(app: &TestApp, session: &str) {
+    let ready = app.http.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+    let whoami = app
+        .http
+        .get(app.url("/auth/whoami"))
+        .header("X-Session-Id", session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(whoami.status(), StatusCode::OK);
+}
+
+/// What the fuzzer found on PostgreSQL, which refuses a text holding a NUL as an error: an
+/// organization or project id with one is an unknown id (the refusal of any other), never a
+/// failure of the server's own.
+async fn ids_with_a_nul_are_unknown_ids(db: TestDb) {
+    let app = TestApp::start(&db).await;
+    let owner = app.actor("fuzzer").await;
+    for query in [
+        "{ branches(project: \"prj_\\u0000\") { name } }",
+        "mutation { projectArchive(id: \"\\u0000\") }",
+        "{ projects(teamId: \"org_\\u0000\") { id } }",
+    ] {
+        let (status, answer) = owner.gql(query, serde_json::json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{query}: {answer}");
+        let error = &answer["errors"][0];
+        assert!(
+            error["message"]
+                .as_str()
+                .unwrap()
+                .contains("invalid access"),
+            "{query}: {answer}"
+        );
+        assert!(error["extensions"]["code"].is_null(), "{query}: {answer}");
+    }
+    for path in ["/v1/organizations/org_%00", "/v1/organizations/%00/members"] {
+        let (status, answer) = owner.get(path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {answer}");
+    }
+}
