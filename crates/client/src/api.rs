@@ -332,6 +332,17 @@ mod tests {
             refused(200, "RATE_LIMITED", "later"),
             ClientError::Unavailable(Unavailable::Busy(_))
         ));
+        // A sync API failure of the server's own carries the REST code for it: worth a retry.
+        for code in ["INTERNAL", "UNAVAILABLE"] {
+            assert!(matches!(
+                refused(
+                    200,
+                    code,
+                    "the server could not complete this request; try again"
+                ),
+                ClientError::Unavailable(Unavailable::Busy(_))
+            ));
+        }
         let lost = refused(
             200,
             GRAPHQL_CODE,

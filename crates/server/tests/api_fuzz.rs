@@ -28,6 +28,7 @@ common::on_both_backends!(
     rest_api_answers_as_documented,
     graphql_api_answers_as_documented,
     ids_with_a_nul_are_unknown_ids,
+    every_parameter_with_a_nul_is_refused,
 );
 
 /// The checks every REST answer must pass: no server error, and status, content type, headers
@@ -202,5 +203,101 @@ async fn ids_with_a_nul_are_unknown_ids(db: TestDb) {
     for path in ["/v1/organizations/org_%00", "/v1/organizations/%00/members"] {
         let (status, answer) = owner.get(path).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {answer}");
+    }
+}
+
+/// The rest of that class, for every operation the document lists: each path parameter, and
+/// each query parameter, holding a NUL (with an empty JSON object as the body where one is
+/// taken) is answered with a 4xx and the error JSON (or, where nothing is looked up, the fixed
+/// answer), never a failure.
+async fn every_parameter_with_a_nul_is_refused(db: TestDb) {
+    let app = TestApp::start(&db).await;
+    let owner = app.actor("fuzzer").await;
+    let document: serde_json::Value = app
+        .http
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut tried = 0;
+    let mut queried = 0;
+    for (path, item) in document["paths"].as_object().unwrap() {
+        if path.ends_with("/streams") {
+            continue;
+        }
+        for (method, operation) in item.as_object().unwrap() {
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let body =
+                matches!(method.as_str(), "POST" | "PUT" | "PATCH").then(|| serde_json::json!({}));
+            // Each path parameter holding a NUL.
+            if path.contains('{') {
+                let target = fill(path, |_| "id%00x");
+                refused_or_fixed(&owner, &method, &target, body.clone()).await;
+                tried += 1;
+            }
+            // Each query parameter holding one, on a path that names the caller's own
+            // organization, so that the query is read.
+            let query: Vec<String> = operation["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|parameter| parameter["in"] == "query")
+                .map(|parameter| format!("{}=x%00y", parameter["name"].as_str().unwrap()))
+                .collect();
+            if !query.is_empty() {
+                let path = fill(path, |name| {
+                    if name == "org" {
+                        owner.personal.as_str()
+                    } else {
+                        "x"
+                    }
+                });
+                let target = format!("{path}?{}", query.join("&"));
+                refused_or_fixed(&owner, &method, &target, body).await;
+                queried += 1;
+            }
+        }
+    }
+    assert!(tried >= 30, "only {tried} operations have path parameters");
+    assert!(
+        queried >= 4,
+        "only {queried} operations have query parameters"
+    );
+}
+
+/// `path` with each `{name}` replaced by `value(name)`.
+fn fill<'a>(path: &str, value: impl Fn(&str) -> &'a str) -> String {
+    path.split('/')
+        .map(|part| {
+            match part
+                .strip_prefix('{')
+                .and_then(|part| part.strip_suffix('}'))
+            {
+                Some(name) => value(name).to_owned(),
+                None => part.to_owned(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// A refusal with the error JSON or, for the fixed answers that look nothing up, that answer;
+/// never a failure.
+async fn refused_or_fixed(
+    actor: &common::app::Actor,
+    method: &reqwest::Method,
+    target: &str,
+    body: Option<serde_json::Value>,
+) {
+    let (status, answer) = actor.send(method.clone(), target, body).await;
+    assert!(
+        status.is_client_error() || status.is_success(),
+        "{method} {target}: {status} {answer}"
+    );
+    if status.is_client_error() {
+        assert!(answer["error"].is_string(), "{method} {target}: {answer}");
     }
 }

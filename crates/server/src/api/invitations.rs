@@ -477,6 +477,7 @@ async fn set_role(
     Path((org, id)): Path<(String, String)>,
     Json(body): Json<InvitationRolesRequest>,
 ) -> ApiResult<StatusCode> {
+    validate::id("id", &id)?;
     let role = offered_role(&body.roles)?;
     let membership =
         membership::require(&state, &caller, &org, Permission::UpdateInvitation).await?;
@@ -511,6 +512,7 @@ pub(super) async fn withdraw(
     caller: Authenticated,
     Path((org, id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
+    validate::id("id", &id)?;
     let membership =
         membership::require(&state, &caller, &org, Permission::DeleteInvitation).await?;
     let org_id = membership.organization.id;
@@ -535,6 +537,7 @@ async fn reinvite(
     caller: Authenticated,
     Path((org, id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
+    validate::id("id", &id)?;
     let membership =
         membership::require(&state, &caller, &org, Permission::DeleteInvitation).await?;
     let org_id = membership.organization.id;
@@ -601,6 +604,7 @@ async fn accept(
     caller: Authenticated,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<AcceptedInvitation>> {
+    validate::id("id", &id)?;
     // The store fills in the organization, which only the invitation knows.
     let event = audit_event(&caller, "", "invitation.accepted", &id, json!({}))?;
     match state
@@ -636,6 +640,7 @@ async fn decline(
     caller: Authenticated,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
+    validate::id("id", &id)?;
     let event = audit_event(&caller, "", "invitation.declined", &id, json!({}))?;
     match state
         .store

@@ -113,6 +113,7 @@ async fn role(
     caller: Authenticated,
     Path((org, account)): Path<(String, AccountId)>,
 ) -> ApiResult<axum::Json<MemberRole>> {
+    validate::id("account", account.as_str())?;
     let membership = membership::require(&state, &caller, &org, Permission::ReadMembership).await?;
     let target = state
         .store
@@ -143,6 +144,7 @@ async fn set_role(
     Path((org, account)): Path<(String, AccountId)>,
     Json(body): Json<SetMemberRoleRequest>,
 ) -> ApiResult<axum::Json<MemberRole>> {
+    validate::id("account", account.as_str())?;
     let role = match body.roles.as_slice() {
         [one] => {
             Role::parse(one)
@@ -193,6 +195,7 @@ pub(crate) async fn remove(
     caller: Authenticated,
     Path((org, account)): Path<(String, AccountId)>,
 ) -> ApiResult<StatusCode> {
+    validate::id("account", account.as_str())?;
     // Leaving is one's own choice; removing someone else takes the permission.
     let leaving = account == caller.account.id;
     let permission = if leaving {

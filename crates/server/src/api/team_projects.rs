@@ -128,6 +128,7 @@ async fn rename(
     Path((org, id)): Path<(String, String)>,
     Json(body): Json<TeamProjectName>,
 ) -> ApiResult<StatusCode> {
+    validate::id("id", &id)?;
     let name = project_name(&body.name)?;
     let membership =
         membership::require(&state, &caller, &org, Permission::UpdateTeamProject).await?;
@@ -164,6 +165,7 @@ async fn remove(
     caller: Authenticated,
     Path((org, id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
+    validate::id("id", &id)?;
     let membership =
         membership::require(&state, &caller, &org, Permission::DeleteTeamProject).await?;
     let org_id = membership.organization.id;
