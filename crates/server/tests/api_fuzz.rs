@@ -36,26 +36,58 @@ common::on_both_backends!(
 const REST_CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,\
                            response_headers_conformance,response_schema_conformance";
 
+/// schemathesis's warnings that mean the document or this test is wrong, not the server: each
+/// fails the run (a dangling `$ref`, a method the document lists and the server refuses, a
+/// filter below that matches nothing). Not `missing_auth`: a log-in proof or a verifier of the
+/// right shape but not the account's is answered 401, as it must be; that the session still
+/// works after the run is checked on its own.
+const FAIL_ON_WARNINGS: &str = "[warnings]\nfail-on = [\"base_url_mismatch\", \
+                                \"missing_deserializer\", \"unused_openapi_auth\", \
+                                \"unsupported_regex\", \"method_not_allowed\", \
+                                \"unmatched_filter\", \"unresolvable_reference\"]\n";
+
 /// The checks every GraphQL answer must pass: its shape as the schema says, and no failure of
 /// the server's own (`api_fuzz/hooks.py`: schemathesis's `not_a_server_error` would count the
 /// app's refusals, which are resolver errors, as failures).
 const GRAPHQL_CHECKS: &str = "response_schema_conformance,no_server_failure";
 
-/// The REST API, as `/openapi.json` describes it, with the organization path parameter fixed to
-/// a team the session's account owns (with a second member), so requests reach past the
-/// membership check.
+/// The REST API, as `/openapi.json` describes it, with the path parameters fixed to what the
+/// session's account can reach, so requests get past the membership check and the look-up: a
+/// team it owns with a second member, a team project in it, an invitation it sent and one it
+/// received.
 async fn rest_api_answers_as_documented(db: TestDb) {
     let app = TestApp::start(&db).await;
     let owner = app.actor("fuzzer").await;
     let member = app.actor("member").await;
+    let invitee = app.actor("invitee").await;
+    let inviter = app.actor("inviter").await;
     let team = app.team(&owner, "Fuzzed team").await;
     app.join(&owner, &team, &member, Role::Member).await;
+    let sent = app.invite(&owner, &team, &invitee, Role::Member).await;
+    let other_team = app.team(&inviter, "Inviting team").await;
+    let received = app
+        .invite(&inviter, &other_team, &owner, Role::Member)
+        .await;
+    let (status, project) = owner
+        .post(
+            &format!("/v1/organizations/{team}/team-projects"),
+            serde_json::json!({"name": "Fuzzed project"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{project}");
+    let project = project["id"].as_str().unwrap();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("schemathesis.toml"),
         format!(
-            "[parameters]\n\"path.org\" = \"{team}\"\n\"path.account\" = \"{}\"\n",
-            member.id
+            "[parameters]\n\"path.org\" = \"{team}\"\n\"path.account\" = \"{member}\"\n\n\
+             [[operations]]\ninclude-path-regex = \"/team-projects/\"\n\
+             parameters = {{ \"path.id\" = \"{project}\" }}\n\n\
+             [[operations]]\ninclude-path-regex = \"^/v1/organizations/.*/invites/\"\n\
+             parameters = {{ \"path.id\" = \"{sent}\" }}\n\n\
+             [[operations]]\ninclude-path-regex = \"^/v1/user/invites/\"\n\
+             parameters = {{ \"path.id\" = \"{received}\" }}\n\n{FAIL_ON_WARNINGS}",
+            member = member.id,
         ),
     )
     .unwrap();
@@ -98,6 +130,7 @@ async fn graphql_api_answers_as_documented(db: TestDb) {
         .unwrap();
     let schema = dir.path().join("sync.graphql");
     std::fs::write(&schema, sdl).unwrap();
+    std::fs::write(dir.path().join("schemathesis.toml"), FAIL_ON_WARNINGS).unwrap();
     schemathesis(
         dir.path(),
         &owner.session,
@@ -161,6 +194,8 @@ async fn schemathesis(dir: &Path, session: &str, checks: &str, hooks: bool, argu
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(output.status.success(), "schemathesis failed:\n{report}");
+    // What was run, for `--nocapture`.
+    eprintln!("{report}");
 }
 
 /// The server still answers, and the session the run used still works.
@@ -199,6 +234,13 @@ async fn ids_with_a_nul_are_unknown_ids(db: TestDb) {
             "{query}: {answer}"
         );
         assert!(error["extensions"]["code"].is_null(), "{query}: {answer}");
+    }
+    // The log-in's and the vault's second steps name their first step's id.
+    for path in ["/auth/login-m1", "/v1/user/vault-verify-m1"] {
+        let proof = "0".repeat(64);
+        let body = serde_json::json!({"srpM1": proof, "sessionStarterId": "x\u{0}y"});
+        let (status, answer) = owner.post(path, body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {answer}");
     }
     for path in ["/v1/organizations/org_%00", "/v1/organizations/%00/members"] {
         let (status, answer) = owner.get(path).await;

@@ -18,12 +18,16 @@ pub struct SignupRequest {
     #[serde(default)]
     pub last_name: String,
     /// HKDF salt of the authentication secret (64 hex).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{64}$"))]
     pub salt_key: String,
     /// SRP salt (64 hex).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{64}$"))]
     pub salt_auth: String,
     /// HKDF salt of the encryption secret (64 hex).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{64}$"))]
     pub salt_enc: String,
     /// `PAD(g^x)`, 512 hex.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{512}$"))]
     pub verifier: String,
     /// The RSA-OAEP-256 public JWK, as JSON text.
     pub public_key: String,
@@ -34,6 +38,7 @@ pub struct SignupRequest {
     /// A Hypnos extension: the one-time sign-up token of an operator's sign-up link (`hypnos
     /// admin signup-link`, 64 hex), for a server whose sign-up policy is not `open`. The app
     /// never sends it; an open server does not need it.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{64}$"))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invite_token: Option<String>,
 }
@@ -74,6 +79,7 @@ pub struct LoginSResponse {
 #[serde(rename_all = "camelCase")]
 pub struct LoginARequest {
     /// `A`, 512 hex.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{512}$"))]
     pub srp_a: String,
     /// The sanitized e-mail.
     pub email: String,
@@ -96,8 +102,10 @@ pub struct LoginAResponse {
 #[serde(rename_all = "camelCase")]
 pub struct LoginM1Request {
     /// `M1`, 64 hex.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{64}$"))]
     pub srp_m1: String,
     /// From the login-a answer.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9_-]{1,64}$"))]
     pub session_starter_id: String,
     /// The website's cookie variant; accepted and ignored (Hypnos always uses the header).
     #[serde(default)]
@@ -179,6 +187,7 @@ pub struct ChangePasswordRequest {
     /// The e-mail after the change (the same one to keep it).
     pub new_email: String,
     /// The verifier for the new passphrase (and e-mail).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{512}$"))]
     pub new_verifier: String,
     /// The account key wrapped under the new SEC_PWD_Enc.
     pub new_enc_symmetric_key: String,
@@ -199,14 +208,19 @@ pub struct ResetRequest {
     /// The account's e-mail.
     pub email: String,
     /// The token `hypnos admin reset-token` printed.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{64}$"))]
     pub token: String,
     /// New HKDF salt of the authentication secret.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{64}$"))]
     pub salt_key: String,
     /// New SRP salt.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{64}$"))]
     pub salt_auth: String,
     /// New HKDF salt of the encryption secret.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{64}$"))]
     pub salt_enc: String,
     /// New verifier.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{512}$"))]
     pub verifier: String,
     /// New public JWK as JSON text.
     pub public_key: String,

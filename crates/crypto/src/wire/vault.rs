@@ -18,6 +18,7 @@ pub struct VaultResponse {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VaultRequest {
     /// The SRP salt `s`, hex (the app's `getRandomHex()`: 64 hex).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^([0-9a-fA-F]{2}){8,64}$"))]
     pub salt: String,
     /// `PAD(g^x)` with `I` = the account id and `P` = the vault key's JWK JSON bytes, hex.
     pub verifier: String,
@@ -29,6 +30,7 @@ pub struct VaultRequest {
 #[serde(rename_all = "camelCase")]
 pub struct VaultVerifyARequest {
     /// `A`, 512 hex.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{512}$"))]
     pub srp_a: String,
 }
 
@@ -49,8 +51,10 @@ pub struct VaultVerifyAResponse {
 #[serde(rename_all = "camelCase")]
 pub struct VaultVerifyM1Request {
     /// `M1`, 64 hex.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{64}$"))]
     pub srp_m1: String,
     /// From the vault-verify-a answer.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9_-]{1,64}$"))]
     pub session_starter_id: String,
 }
 

@@ -258,9 +258,8 @@ async fn login_m1(
     Json(body): Json<LoginM1Request>,
 ) -> ApiResult<axum::Json<LoginM1Response>> {
     let client_m1 = validate::hex_exact("srpM1", &body.srp_m1, 64)?;
-    if body.session_starter_id.is_empty() || body.session_starter_id.len() > 64 {
-        return Err(ApiError::BadRequest("sessionStarterId is malformed".into()));
-    }
+    // Checked before the look-up: PostgreSQL fails on a text holding a NUL.
+    validate::id("sessionStarterId", &body.session_starter_id)?;
     let now = now_ms();
     let attempt = state
         .store

@@ -74,12 +74,14 @@ impl Modify for Shared {
 pub fn document(paths: openapi::OpenApi) -> openapi::OpenApi {
     let mut doc = Fixed::openapi().merge_from(paths);
     let components = doc.components.get_or_insert_with(Default::default);
-    for (name, schema) in [
-        (ErrorBody::name(), ErrorBody::schema()),
-        (Problem::name(), Problem::schema()),
-    ] {
-        components.schemas.insert(name.into_owned(), schema);
-    }
+    // The error bodies, with the schemas they refer to (a problem's invalid parameters).
+    let mut errors = vec![
+        (ErrorBody::name().into_owned(), ErrorBody::schema()),
+        (Problem::name().into_owned(), Problem::schema()),
+    ];
+    ErrorBody::schemas(&mut errors);
+    Problem::schemas(&mut errors);
+    components.schemas.extend(errors);
     // A handler serving two methods (a member's role takes PUT and PATCH) documents both with
     // its one operation id; ids must be unique, so those get their method appended.
     let mut seen = std::collections::HashMap::<String, usize>::new();
@@ -181,4 +183,56 @@ pub fn route(doc: &openapi::OpenApi) -> Router<AppState> {
             }
         }),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// Every `$ref` of the document names a schema it holds (a dangling one makes tools skip
+    /// that part of an operation).
+    #[test]
+    fn every_reference_resolves() {
+        let text = json();
+        let document: serde_json::Value = serde_json::from_str(&text).expect("it is JSON");
+        let held: BTreeSet<&str> = document["components"]["schemas"]
+            .as_object()
+            .expect("it has schemas")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let prefix = "\"#/components/schemas/";
+        let named: BTreeSet<&str> = text
+            .match_indices(prefix)
+            .filter_map(|(at, _)| text[at + prefix.len()..].split('"').next())
+            .collect();
+        let dangling: Vec<_> = named.difference(&held).collect();
+        assert!(dangling.is_empty(), "dangling references: {dangling:?}");
+        assert!(named.len() > 50, "{named:?}");
+    }
+
+    /// Operation ids are unique, and every operation answers its errors as documented.
+    #[test]
+    fn operations_have_unique_ids_and_error_answers() {
+        let mut document = super::super::openapi_document();
+        let mut ids = BTreeSet::new();
+        for item in document.paths.paths.values_mut() {
+            for (method, operation) in operations(item) {
+                let id = operation
+                    .operation_id
+                    .clone()
+                    .expect("every operation has an id");
+                assert!(ids.insert(id.clone()), "{id} ({method}) is not unique");
+                for range in ["4XX", "5XX"] {
+                    assert!(
+                        operation.responses.responses.contains_key(range),
+                        "{id}: {range}"
+                    );
+                }
+            }
+        }
+        assert!(ids.len() > 70, "{ids:?}");
+    }
 }

@@ -204,9 +204,8 @@ async fn verify_m1(
     Json(body): Json<VaultVerifyM1Request>,
 ) -> ApiResult<axum::Json<VaultVerifyM1Response>> {
     let client_m1 = validate::hex_exact("srpM1", &body.srp_m1, 64)?;
-    if body.session_starter_id.is_empty() || body.session_starter_id.len() > 64 {
-        return Err(ApiError::BadRequest("sessionStarterId is malformed".into()));
-    }
+    // Checked before the look-up: PostgreSQL fails on a text holding a NUL.
+    validate::id("sessionStarterId", &body.session_starter_id)?;
     let now = now_ms();
     let account_id = &caller.account.id;
     let verification = state
