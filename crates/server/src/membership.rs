@@ -59,6 +59,16 @@ pub fn is_id(value: &str) -> bool {
             .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-')
 }
 
+/// Whether `value` can be a project's id: any id ([`is_id`]), or `prj_` and up to 64 hex digits,
+/// longer than other ids, which `projectCreate` has always accepted (earlier clients' projects
+/// keep theirs).
+pub fn is_project_id(value: &str) -> bool {
+    is_id(value)
+        || value.strip_prefix("prj_").is_some_and(|hex| {
+            !hex.is_empty() && hex.len() <= 64 && hex.bytes().all(|byte| byte.is_ascii_hexdigit())
+        })
+}
+
 /// The caller's membership of `organization_id`, whatever its role. An id of no possible
 /// organization is refused as an unknown one, without asking the store (PostgreSQL refuses a
 /// text with a NUL in it as an error, not as a row it lacks).
@@ -85,7 +95,7 @@ pub async fn project_member(
     project_id: &str,
 ) -> Result<(Project, Role), Refusal> {
     // As in `member`: an id no project can have is an unknown project.
-    if !is_id(project_id) {
+    if !is_project_id(project_id) {
         return Err(Refusal::NotMember);
     }
     state

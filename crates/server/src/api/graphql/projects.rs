@@ -241,10 +241,7 @@ impl ProjectsMutation {
         // Normally `prj_<32 hex>` (and up to 64 hex digits were always accepted, which
         // existing projects may use); the newest apps fall back to the workspace id (`wrk_…`)
         // when no backend project is active (insomnia-wire-newer.md §6.3).
-        let is_project_id = id.strip_prefix("prj_").is_some_and(|hex| {
-            !hex.is_empty() && hex.len() <= 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())
-        });
-        if !is_project_id {
+        if !crate::membership::is_project_id(&id) {
             validate::id("id", &id).map_err(|error| Error::new(error.to_string()))?;
         }
         validate::name("name", &name).map_err(|error| Error::new(error.to_string()))?;
