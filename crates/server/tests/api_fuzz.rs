@@ -111,7 +111,7 @@ async fn rest_api_answers_as_documented(db: TestDb) {
         ],
     )
     .await;
-    still_serving(&app, &owner.session).await;
+    still_serving(&app, &owner).await;
 }
 
 /// The sync API, from its SDL: every query and mutation with generated arguments.
@@ -139,7 +139,7 @@ async fn graphql_api_answers_as_documented(db: TestDb) {
         &[schema.to_str().unwrap(), "--url", &app.url("/graphql")],
     )
     .await;
-    still_serving(&app, &owner.session).await;
+    still_serving(&app, &owner).await;
 }
 
 /// Runs `schemathesis run` in `dir` with the session, `checks` (and with `hooks`, this test's
@@ -199,17 +199,11 @@ async fn schemathesis(dir: &Path, session: &str, checks: &str, hooks: bool, argu
 }
 
 /// The server still answers, and the session the run used still works.
-async fn still_serving(app: &TestApp, session: &str) {
+async fn still_serving(app: &TestApp, actor: &common::app::Actor) {
     let ready = app.http.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), StatusCode::OK);
-    let whoami = app
-        .http
-        .get(app.url("/auth/whoami"))
-        .header("X-Session-Id", session)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(whoami.status(), StatusCode::OK);
+    let (status, whoami) = actor.get("/auth/whoami").await;
+    assert_eq!(status, StatusCode::OK, "{whoami}");
 }
 
 /// What the fuzzer found on PostgreSQL, which refuses a text holding a NUL as an error: an
@@ -255,15 +249,8 @@ async fn ids_with_a_nul_are_unknown_ids(db: TestDb) {
 async fn every_parameter_with_a_nul_is_refused(db: TestDb) {
     let app = TestApp::start(&db).await;
     let owner = app.actor("fuzzer").await;
-    let document: serde_json::Value = app
-        .http
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (status, document) = owner.get("/openapi.json").await;
+    assert_eq!(status, StatusCode::OK, "{document}");
     let mut tried = 0;
     let mut queried = 0;
     for (path, item) in document["paths"].as_object().unwrap() {

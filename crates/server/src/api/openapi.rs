@@ -14,7 +14,7 @@ use axum::{
 };
 use hypnos_crypto::wire::{ErrorBody, v3::Problem};
 use utoipa::{
-    Modify, OpenApi, PartialSchema, ToSchema,
+    OpenApi, PartialSchema, ToSchema,
     openapi::{
         self, ContentBuilder, RefOr, ResponseBuilder,
         security::{ApiKey, ApiKeyValue, SecurityScheme},
@@ -38,7 +38,6 @@ pub const SESSION: &str = "session";
                        and collaboration endpoints, and Hypnos's own. The sync API is GraphQL \
                        (`POST /graphql`); its schema is at `GET /graphql/schema`.",
     ),
-    modifiers(&Shared),
     tags(
         (name = "accounts", description = "Sign-up, log-in (SRP-6a), sessions, passphrase change and reset"),
         (name = "organizations", description = "Organizations, their members, roles and audit log"),
@@ -53,27 +52,18 @@ pub const SESSION: &str = "session";
 )]
 struct Fixed;
 
-/// Adds the session header's security scheme and, to every operation, the error answers.
-struct Shared;
-
-impl Modify for Shared {
-    fn modify(&self, doc: &mut openapi::OpenApi) {
-        let components = doc.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            SESSION,
-            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
-                SESSION_HEADER,
-                "The session id from log-in (hex of the SRP key K, 64 hex digits).",
-            ))),
-        );
-    }
-}
-
-/// The finished document: the fixed parts, the router's paths, and on each operation the error
-/// answers it may give.
+/// The finished document: the fixed parts, the router's paths, the session header's security
+/// scheme, and on each operation the error answers it may give.
 pub fn document(paths: openapi::OpenApi) -> openapi::OpenApi {
     let mut doc = Fixed::openapi().merge_from(paths);
     let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        SESSION,
+        SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+            SESSION_HEADER,
+            "The session id from log-in (hex of the SRP key K, 64 hex digits).",
+        ))),
+    );
     // The error bodies, with the schemas they refer to (a problem's invalid parameters).
     let mut errors = vec![
         (ErrorBody::name().into_owned(), ErrorBody::schema()),
